@@ -1,0 +1,2 @@
+// The ILoggerProvider lands with the logging issue; this package is a skeleton until then.
+[assembly: System.CLSCompliant(false)]

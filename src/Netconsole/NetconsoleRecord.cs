@@ -1,0 +1,104 @@
+namespace Netconsole;
+
+/// <summary>
+/// Where a record stands in a continued group (the extended format's <c>flag</c> field).
+/// </summary>
+public enum RecordContinuation
+{
+    /// <summary>A standalone record (<c>-</c> on the wire).</summary>
+    None = 0,
+
+    /// <summary>The first record of a continued group (<c>c</c> on the wire).</summary>
+    First = 1,
+
+    /// <summary>A record continuing the group started by the previous one (<c>+</c> on the wire).</summary>
+    Continuation = 2,
+}
+
+/// <summary>
+/// One log record as netconsole carries it: level, facility, sequence number, timestamp,
+/// continuation flag, text and dictionary.
+/// </summary>
+/// <remarks>
+/// The text is bytes, as in the kernel: it is usually UTF-8, but any byte value is carried
+/// (the extended format escapes it). <see cref="FromString"/> encodes a string as UTF-8.
+/// A record is a small value; it does not copy its text or dictionary.
+/// </remarks>
+public readonly struct NetconsoleRecord
+{
+    private readonly int _level;
+    private readonly int? _facility;
+
+    /// <summary>Creates a record with the given level (0-7) and text bytes.</summary>
+    /// <param name="level">Syslog level, 0 (emerg) to 7 (debug).</param>
+    /// <param name="text">The text bytes, usually UTF-8.</param>
+    public NetconsoleRecord(int level, ReadOnlyMemory<byte> text)
+    {
+        Level = level;
+        Text = text;
+    }
+
+    /// <summary>Creates a record whose text is <paramref name="text"/> encoded as UTF-8 (allocates the bytes).</summary>
+    /// <param name="level">Syslog level, 0 (emerg) to 7 (debug).</param>
+    /// <param name="text">The text.</param>
+    /// <returns>The record.</returns>
+    public static NetconsoleRecord FromString(int level, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return new NetconsoleRecord(level, System.Text.Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>Syslog level, 0 (emerg) to 7 (debug). The default is 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside 0-7.</exception>
+    public int Level
+    {
+        get => _level;
+        init => _level = value is >= 0 and <= 7
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "A record's level must be 0 (emerg) to 7 (debug).");
+    }
+
+    /// <summary>
+    /// Syslog facility, 0 (kern) to 23 (local7), or <see langword="null"/> to use the target's
+    /// facility. The default is <see langword="null"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside 0-23.</exception>
+    public int? Facility
+    {
+        get => _facility;
+        init => _facility = value is null or (>= 0 and <= 23)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "A record's facility must be 0 (kern) to 23 (local7).");
+    }
+
+    /// <summary>Sequence number, monotonic per sender (the extended format's <c>seq</c>).</summary>
+    public ulong Sequence { get; init; }
+
+    /// <summary>Monotonic timestamp in microseconds (the extended format's <c>ts_usec</c>).</summary>
+    public ulong TimestampMicroseconds { get; init; }
+
+    /// <summary>Continuation flag. The default is <see cref="RecordContinuation.None"/>.</summary>
+    public RecordContinuation Continuation { get; init; }
+
+    /// <summary>The text bytes (usually UTF-8), without a trailing newline.</summary>
+    public ReadOnlyMemory<byte> Text { get; init; }
+
+    /// <summary>
+    /// Dictionary: ordered KEY=VALUE pairs sent as lines after the text (extended format only).
+    /// Pairs with an empty value are omitted on the wire. The default is <see langword="null"/> (none).
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? Dictionary { get; init; }
+
+    /// <summary>
+    /// The CPU number sent in the <c>cpu=</c> sysdata line, or <see langword="null"/> to take the
+    /// processor the formatting thread runs on. The default is <see langword="null"/>.
+    /// </summary>
+    public int? Cpu { get; init; }
+
+    /// <summary>
+    /// The task name sent in the <c>taskname=</c> sysdata line, or <see langword="null"/> to take
+    /// the formatting thread's name (or the process name when it has none). The default is
+    /// <see langword="null"/>. Capture it on the logging thread when the record is formatted elsewhere.
+    /// </summary>
+    public string? TaskName { get; init; }
+}
