@@ -65,3 +65,27 @@ public sealed partial class NetconsoleTargetOptions
     /// <inheritdoc/>
     public override string ToString() => base.ToString()!;
 }
+
+/// <summary>Stub.</summary>
+public sealed class NetconsoleConfigurationException : ArgumentException
+{
+    /// <summary>Stub.</summary>
+    public NetconsoleConfigurationException()
+    {
+    }
+
+    /// <summary>Stub.</summary>
+    /// <param name="message">Stub.</param>
+    public NetconsoleConfigurationException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Stub.</summary>
+    /// <param name="message">Stub.</param>
+    /// <param name="innerException">Stub.</param>
+    public NetconsoleConfigurationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,7 +1,7 @@
 using System.Text;
 using Netconsole.Wire;
 
-namespace Netconsole.Tests;
+namespace Netconsole.Tests.Wire;
 
 public class EscapingTests
 {
