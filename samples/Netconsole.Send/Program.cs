@@ -1,1 +1,3 @@
-return 0;
+using Netconsole.Send;
+
+return SendTool.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every test of the project and ends with one line: "N passed, N failed, N skipped".
+# Exits non-zero when the build or any test failed, or when no test ran.
+# As root, the tests run inside a private network namespace (unshare -n) with only `lo` up,
+# so nothing they do can reach a real network. With CI=true, anything a test needs that is
+# missing (root, libpcap, namespaces, tcpdump) makes the run fail instead of being skipped.
+set -uo pipefail
+cd "$(dirname "$0")"
+. scripts/prerequisites.sh
+
+ci="${CI:-false}"
+missing=0
+ensure_dotnet || exit 1
+ensure_libpcap || missing=1
+ensure_command tcpdump tcpdump || missing=1
+ensure_command ip iproute2 || missing=1
+if [ "$missing" = 1 ] && [ "$ci" = true ]; then
+  say "CI=true: prerequisites are missing (see above); failing."
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+configuration=Release
+results="$PWD/.test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+echo "== build ($configuration)"
+if ! dotnet build Netconsole.sln -c "$configuration" -nologo -v quiet; then
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+run_tests=(dotnet test Netconsole.sln -c "$configuration" --no-build -nologo
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results")
+
+echo "== test"
+if is_root && command -v unshare >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
+  # A private network namespace: the test host talks to the runner over loopback, so bring lo up.
+  unshare -n bash -c 'ip link set lo up && exec "$@"' bash "${run_tests[@]}" > "$results/console.log" 2>&1
+  status=$?
+else
+  if [ "$ci" = true ]; then
+    say "CI=true: cannot create a private network namespace (need root and unshare); failing."
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+  say "Not root or no unshare: running tests in the current network namespace (tests that need the network lab will say so)."
+  "${run_tests[@]}" > "$results/console.log" 2>&1
+  status=$?
+fi
+grep -E '^\s*(Failed|Skipped) |^(Passed!|Failed!)|error ' "$results/console.log" || true
+
+# Sum the counters of every test run (one .trx per test project).
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { printf '%s' "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  total=$(get total); executed=$(get executed); p=$(get passed); f=$(get failed)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  skipped=$((skipped + ${total:-0} - ${executed:-0}))
+done
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
+  # The runner failed without reporting a failed test (a crash, a build problem): count it.
+  tail -n 30 "$results/console.log"
+  failed=1
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
