@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace Netconsole.Tests.Support;
+
+/// <summary>tcpdump as an independent check of the frames this project writes.</summary>
+internal static class Tcpdump
+{
+    /// <summary>
+    /// The output of <c>tcpdump -r FILE -vv -n</c>, or <see langword="null"/> when tcpdump is not
+    /// installed outside CI (the reason is written to the test output). On CI (CI=true) a missing
+    /// tcpdump fails the test: ./test.sh installs it.
+    /// </summary>
+    public static string? Read(string path, ITestOutputHelper output)
+    {
+        string? tcpdump = FindOnPath("tcpdump");
+        if (tcpdump is null)
+        {
+            Environment.GetEnvironmentVariable("CI").Should().NotBe("true", "CI must have tcpdump to check frames independently");
+            output.WriteLine("tcpdump is not on the PATH: not checking frames with it (install tcpdump to run this check).");
+            return null;
+        }
+
+        var start = new ProcessStartInfo(tcpdump)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string argument in new[] { "-r", path, "-vv", "-n" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit(30_000).Should().BeTrue("tcpdump reads a small file quickly");
+        process.ExitCode.Should().Be(0, stderr.Result);
+        output.WriteLine(stdout);
+        return stdout;
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/sbin", "/usr/bin"])
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
+}
