@@ -9,10 +9,20 @@ namespace Netconsole.Targets;
 /// and how they are formatted (basic or extended, release prefix, userdata, sysdata, facility).
 /// </summary>
 /// <remarks>
+/// <para>
 /// <see cref="Parse"/> and <see cref="ParseMany"/> read the kernel's <c>netconsole=</c> syntax
 /// <c>[+][r][src-port]@[src-ip]/[dev],[tgt-port]@tgt-ip/[tgt-mac]</c>, and
 /// <see cref="ToString"/> writes it back. Unlike the kernel there is no default device: a target
 /// without <see cref="DeviceName"/> or <see cref="DeviceMac"/> never opens an interface by itself.
+/// </para>
+/// <para>
+/// A setter rejects a value that is wrong on its own (a port outside 1-65535, a facility outside
+/// 0-23, a malformed device name or release) with <see cref="NetconsoleConfigurationException"/>.
+/// Rules that involve several properties (remote address required, same address family, release
+/// and sysdata and userdata only in extended format, device by name or by MAC) are checked by
+/// <see cref="Validate"/>, so properties can be set in any order.
+/// </para>
+/// <para>This type is not thread-safe; take a <see cref="Clone"/> to hand a snapshot to another thread.</para>
 /// </remarks>
 public sealed partial class NetconsoleTargetOptions
 {
@@ -25,6 +35,17 @@ public sealed partial class NetconsoleTargetOptions
     /// <summary>The default facility, 1 (user), as for records written through /dev/kmsg.</summary>
     public const int DefaultFacility = 1;
 
+    private string? _deviceName;
+    private PhysicalAddress? _deviceMac;
+    private IPAddress? _localAddress;
+    private int _localPort = DefaultLocalPort;
+    private IPAddress? _remoteAddress;
+    private int _remotePort = DefaultRemotePort;
+    private PhysicalAddress? _remoteMac;
+    private string? _release;
+    private SysdataFields _sysdata;
+    private int _facility = DefaultFacility;
+
     /// <summary>Creates options with the documented defaults and no remote address.</summary>
     public NetconsoleTargetOptions()
     {
@@ -34,26 +55,94 @@ public sealed partial class NetconsoleTargetOptions
     /// <summary>The target's name (for statistics and events). The default is <see langword="null"/>; <see cref="ParseMany"/> names targets cmdline0, cmdline1, ...</summary>
     public string? Name { get; set; }
 
-    /// <summary>The interface to send on, by name (fewer than 16 characters). The default is <see langword="null"/>.</summary>
-    public string? DeviceName { get; set; }
+    /// <summary>
+    /// The interface to send on, by name: at most 15 bytes (the kernel's IFNAMSIZ of 16 includes the
+    /// terminating NUL), without <c>/</c>, <c>:</c>, <c>,</c>, <c>@</c>, whitespace or control
+    /// characters, and not <c>.</c> or <c>..</c>. The default is <see langword="null"/>; an empty
+    /// string is stored as <see langword="null"/>. Setting it leaves <see cref="DeviceMac"/> alone
+    /// (<see cref="Validate"/> rejects both being set).
+    /// </summary>
+    /// <exception cref="NetconsoleConfigurationException">The name is not a valid interface name.</exception>
+    public string? DeviceName
+    {
+        get => _deviceName;
+        set
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                _deviceName = null;
+                return;
+            }
 
-    /// <summary>The interface to send on, by MAC address (the target is then bound by MAC). The default is <see langword="null"/>.</summary>
-    public PhysicalAddress? DeviceMac { get; set; }
+            string? rule = DeviceNameRule(value);
+            _deviceName = rule is null
+                ? value
+                : throw NetconsoleConfigurationException.ForValue(value, rule, "eth0", nameof(DeviceName));
+        }
+    }
 
-    /// <summary>The source IP address, or <see langword="null"/> for the device's first address of the remote's family. The default is <see langword="null"/>.</summary>
-    public IPAddress? LocalAddress { get; set; }
+    /// <summary>
+    /// The interface to send on, by MAC address (6 bytes; the target is then bound by MAC and
+    /// follows the device across renames). The default is <see langword="null"/>. Setting it leaves
+    /// <see cref="DeviceName"/> alone (<see cref="Validate"/> rejects both being set).
+    /// </summary>
+    /// <exception cref="NetconsoleConfigurationException">The address is not 6 bytes long.</exception>
+    public PhysicalAddress? DeviceMac
+    {
+        get => _deviceMac;
+        set => _deviceMac = CheckMac(value, nameof(DeviceMac));
+    }
+
+    /// <summary>
+    /// The source IP address, or <see langword="null"/> for the device's first address of the
+    /// remote's family. The default is <see langword="null"/>. An IPv6 address must not carry a
+    /// scope id (the device selects the link; the kernel syntax has no place for one).
+    /// </summary>
+    /// <exception cref="NetconsoleConfigurationException">The address is an IPv6 address with a scope id.</exception>
+    public IPAddress? LocalAddress
+    {
+        get => _localAddress;
+        set => _localAddress = CheckAddress(value, nameof(LocalAddress));
+    }
 
     /// <summary>The source UDP port, 1-65535. The default is <see cref="DefaultLocalPort"/> (6665).</summary>
-    public int LocalPort { get; set; } = DefaultLocalPort;
+    /// <exception cref="NetconsoleConfigurationException">The port is outside 1-65535.</exception>
+    public int LocalPort
+    {
+        get => _localPort;
+        set => _localPort = CheckPort(value, nameof(LocalPort), DefaultLocalPort);
+    }
 
-    /// <summary>The receiver's IP address (IPv4 or IPv6). Required.</summary>
-    public IPAddress? RemoteAddress { get; set; }
+    /// <summary>
+    /// The receiver's IP address (IPv4 or IPv6, without a scope id). Required: the default is
+    /// <see langword="null"/>, which <see cref="Validate"/> rejects.
+    /// </summary>
+    /// <exception cref="NetconsoleConfigurationException">The address is an IPv6 address with a scope id.</exception>
+    public IPAddress? RemoteAddress
+    {
+        get => _remoteAddress;
+        set => _remoteAddress = CheckAddress(value, nameof(RemoteAddress));
+    }
 
     /// <summary>The receiver's UDP port, 1-65535. The default is <see cref="DefaultRemotePort"/> (6666).</summary>
-    public int RemotePort { get; set; } = DefaultRemotePort;
+    /// <exception cref="NetconsoleConfigurationException">The port is outside 1-65535.</exception>
+    public int RemotePort
+    {
+        get => _remotePort;
+        set => _remotePort = CheckPort(value, nameof(RemotePort), DefaultRemotePort);
+    }
 
-    /// <summary>The next hop's MAC address, or <see langword="null"/> when not given (the kernel then uses broadcast). The default is <see langword="null"/>.</summary>
-    public PhysicalAddress? RemoteMac { get; set; }
+    /// <summary>
+    /// The next hop's MAC address (6 bytes), or <see langword="null"/> when not given. The default is
+    /// <see langword="null"/>. The kernel then sends to broadcast (ff:ff:ff:ff:ff:ff); this library
+    /// decides how to reach the next hop when the target is enabled.
+    /// </summary>
+    /// <exception cref="NetconsoleConfigurationException">The address is not 6 bytes long.</exception>
+    public PhysicalAddress? RemoteMac
+    {
+        get => _remoteMac;
+        set => _remoteMac = CheckMac(value, nameof(RemoteMac));
+    }
 
     /// <summary>Send the extended format (<c>+</c> in the kernel syntax). The default is <see langword="false"/> (basic format).</summary>
     public bool Extended { get; set; }
@@ -64,17 +153,52 @@ public sealed partial class NetconsoleTargetOptions
     /// <summary>
     /// The release string used by <see cref="PrependRelease"/> and the <c>release</c> sysdata line,
     /// or <see langword="null"/> for <see cref="DefaultRelease"/>. The default is <see langword="null"/>.
+    /// A release is 1-64 printable ASCII characters (0x21-0x7e), contains a <c>.</c> (netconsd takes
+    /// a record's first field for a release only when it has one) and no <c>,</c> or <c>;</c>.
     /// </summary>
-    public string? Release { get; set; }
+    /// <exception cref="NetconsoleConfigurationException">The string is not a usable release.</exception>
+    public string? Release
+    {
+        get => _release;
+        set => _release = value is null || IsUsableRelease(value)
+            ? value
+            : throw NetconsoleConfigurationException.ForValue(
+                value,
+                "a release is 1-64 printable ASCII characters without ',' or ';' and contains a '.' (netconsd takes the first field for a release only when it has a '.')",
+                "6.4.0",
+                nameof(Release));
+    }
 
-    /// <summary>Userdata: ordered key/value lines appended to every extended record.</summary>
+    /// <summary>Userdata: ordered key/value lines appended to every extended record. Empty by default.</summary>
     public UserdataCollection Userdata { get; }
 
     /// <summary>Sysdata lines appended to every extended record. The default is <see cref="SysdataFields.None"/>.</summary>
-    public SysdataFields Sysdata { get; set; }
+    /// <exception cref="NetconsoleConfigurationException">The value has flags outside <see cref="SysdataFields.All"/>.</exception>
+    public SysdataFields Sysdata
+    {
+        get => _sysdata;
+        set => _sysdata = (value & ~SysdataFields.All) == 0
+            ? value
+            : throw NetconsoleConfigurationException.ForValue(
+                ((int)value).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "sysdata is a combination of Cpu, TaskName, Release and MessageId",
+                "Cpu, TaskName",
+                nameof(Sysdata));
+    }
 
-    /// <summary>The syslog facility of records that do not carry their own, 0-23. The default is <see cref="DefaultFacility"/> (1, user).</summary>
-    public int Facility { get; set; } = DefaultFacility;
+    /// <summary>The syslog facility of records that do not carry their own, 0 (kern) to 23 (local7). The default is <see cref="DefaultFacility"/> (1, user).</summary>
+    /// <exception cref="NetconsoleConfigurationException">The facility is outside 0-23.</exception>
+    public int Facility
+    {
+        get => _facility;
+        set => _facility = value is >= 0 and <= 23
+            ? value
+            : throw NetconsoleConfigurationException.ForValue(
+                value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "a facility is 0 (kern) to 23 (local7)",
+                "1",
+                nameof(Facility));
+    }
 
     /// <summary>The release string in effect: <see cref="Release"/>, or <see cref="DefaultRelease"/> when it is <see langword="null"/>.</summary>
     public string EffectiveRelease => Release ?? DefaultRelease;
@@ -85,9 +209,43 @@ public sealed partial class NetconsoleTargetOptions
     /// </summary>
     public static string DefaultRelease { get; } = ComputeDefaultRelease();
 
+    /// <summary>
+    /// Creates an independent copy: every property, including <see cref="Name"/> and the
+    /// <see cref="Userdata"/> entries; the addresses are copied too, so changing the copy never
+    /// affects this instance.
+    /// </summary>
+    /// <returns>The copy.</returns>
+    public NetconsoleTargetOptions Clone()
+    {
+        var copy = new NetconsoleTargetOptions
+        {
+            Name = Name,
+            _deviceName = _deviceName,
+            _deviceMac = CopyMac(_deviceMac),
+            _localAddress = CopyAddress(_localAddress),
+            _localPort = _localPort,
+            _remoteAddress = CopyAddress(_remoteAddress),
+            _remotePort = _remotePort,
+            _remoteMac = CopyMac(_remoteMac),
+            Extended = Extended,
+            PrependRelease = PrependRelease,
+            _release = _release,
+            _sysdata = _sysdata,
+            _facility = _facility,
+        };
+        copy.Userdata.CopyFrom(Userdata);
+        return copy;
+    }
+
     private static string ComputeDefaultRelease()
     {
         string? version = Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
         return version is not null && IsUsableRelease(version) ? version : "0.0.0";
     }
+
+    // PhysicalAddress keeps the array it was built from and IPAddress has a settable ScopeId:
+    // neither is safe to share between two option sets.
+    private static PhysicalAddress? CopyMac(PhysicalAddress? mac) => mac is null ? null : new PhysicalAddress(mac.GetAddressBytes());
+
+    private static IPAddress? CopyAddress(IPAddress? address) => address is null ? null : new IPAddress(address.GetAddressBytes());
 }

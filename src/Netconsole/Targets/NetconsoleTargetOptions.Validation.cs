@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Netconsole.Targets;
+
+public sealed partial class NetconsoleTargetOptions
+{
+    /// <summary>The longest device name, 15 bytes: the kernel's IFNAMSIZ (16) includes the terminating NUL.</summary>
+    internal const int MaxDeviceNameBytes = 15;
+
+    /// <summary>The longest release string, 64 characters.</summary>
+    internal const int MaxReleaseLength = 64;
+
+    private const string ExtendedExample = "+@/eth0,@192.0.2.2/";
+
+    /// <summary>
+    /// Checks the rules that involve several properties: <see cref="RemoteAddress"/> is set;
+    /// <see cref="LocalAddress"/>, when set, has the same family; <see cref="PrependRelease"/>,
+    /// <see cref="Sysdata"/> and <see cref="Userdata"/> are only used with <see cref="Extended"/>
+    /// (the basic format carries none of them); and the device is given by name or by MAC, not both.
+    /// </summary>
+    /// <exception cref="NetconsoleConfigurationException">A rule is broken; the message shows the options in the kernel syntax and a valid example.</exception>
+    public void Validate()
+    {
+        if (RemoteAddress is null)
+        {
+            throw NetconsoleConfigurationException.ForOptions(ToString(), "a target needs a remote address (RemoteAddress)", "@/,@192.0.2.2/");
+        }
+
+        if (LocalAddress is not null && LocalAddress.AddressFamily != RemoteAddress.AddressFamily)
+        {
+            throw NetconsoleConfigurationException.ForOptions(
+                ToString(),
+                $"the local address {LocalAddress} ({FamilyName(LocalAddress)}) must be of the same family as the remote address {RemoteAddress} ({FamilyName(RemoteAddress)})",
+                "6665@192.0.2.1/eth0,6666@192.0.2.2/");
+        }
+
+        if (PrependRelease && !Extended)
+        {
+            throw NetconsoleConfigurationException.ForOptions(ToString(), "release requires extended format (set Extended with PrependRelease)", "+r@/eth0,@192.0.2.2/");
+        }
+
+        if (DeviceName is not null && DeviceMac is not null)
+        {
+            throw NetconsoleConfigurationException.ForOptions(
+                ToString(),
+                $"a target is bound to its device either by name or by MAC, not both (DeviceName is \"{DeviceName}\" and DeviceMac is {FormatMac(DeviceMac)})",
+                "@/eth0,@192.0.2.2/");
+        }
+
+        if (Sysdata != SysdataFields.None && !Extended)
+        {
+            throw NetconsoleConfigurationException.ForOptions(ToString(), "sysdata is only sent in extended format (set Extended, or set Sysdata to None)", ExtendedExample);
+        }
+
+        if (Userdata.Count > 0 && !Extended)
+        {
+            throw NetconsoleConfigurationException.ForOptions(ToString(), "userdata is only sent in extended format (set Extended, or clear Userdata)", ExtendedExample);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="release"/> can be sent as a release: 1-64 characters, all printable
+    /// ASCII (0x21-0x7e), at least one <c>.</c>, and no <c>,</c> or <c>;</c>.
+    /// </summary>
+    /// <remarks>
+    /// netconsd takes a record's field 0 for a release only when it has a <c>.</c> before the first
+    /// <c>,</c>; a <c>,</c> or <c>;</c> inside would shift the header fields, and whitespace or
+    /// control characters have no place in a header.
+    /// </remarks>
+    internal static bool IsUsableRelease(string release)
+    {
+        if (release.Length is 0 or > MaxReleaseLength)
+        {
+            return false;
+        }
+
+        bool dot = false;
+        foreach (char c in release)
+        {
+            if (c is < (char)0x21 or > (char)0x7e or ',' or ';')
+            {
+                return false;
+            }
+
+            dot |= c == '.';
+        }
+
+        return dot;
+    }
+
+    /// <summary>Why <paramref name="name"/> (not empty) is not a usable device name, or <see langword="null"/> when it is.</summary>
+    internal static string? DeviceNameRule(ReadOnlySpan<char> name)
+    {
+        foreach (char c in name)
+        {
+            if (c == ':')
+            {
+                return "a device name cannot contain ':' (a device given by MAC address goes in DeviceMac)";
+            }
+
+            // '/' is what Linux forbids; ',' and '@' are delimiters of the target syntax, so a
+            // name holding them could not be written back.
+            if (c is '/' or ',' or '@' or ';' || char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                return "a device name cannot contain '/', ',', '@', ';', whitespace or control characters";
+            }
+        }
+
+        if (name is "." or "..")
+        {
+            return "a device name cannot be \".\" or \"..\"";
+        }
+
+        int bytes = Encoding.UTF8.GetByteCount(name);
+        return bytes > MaxDeviceNameBytes
+            ? string.Format(CultureInfo.InvariantCulture, "a device name is at most {0} bytes (the kernel's IFNAMSIZ of 16 includes the terminating NUL), and this one has {1}", MaxDeviceNameBytes, bytes)
+            : null;
+    }
+
+    private static int CheckPort(int port, string property, int example) =>
+        port is >= 1 and <= 65535
+            ? port
+            : throw NetconsoleConfigurationException.ForValue(
+                port.ToString(CultureInfo.InvariantCulture),
+                "a UDP port is 1 to 65535",
+                example.ToString(CultureInfo.InvariantCulture),
+                property);
+
+    private static PhysicalAddress? CheckMac(PhysicalAddress? mac, string property)
+    {
+        if (mac is null)
+        {
+            return null;
+        }
+
+        int length = mac.GetAddressBytes().Length;
+        return length == 6
+            ? mac
+            : throw NetconsoleConfigurationException.ForValue(
+                mac.ToString(),
+                string.Format(CultureInfo.InvariantCulture, "an Ethernet MAC address is 6 bytes, and this one has {0}", length),
+                "12:34:56:78:9a:bc",
+                property);
+    }
+
+    private static IPAddress? CheckAddress(IPAddress? address, string property) =>
+        address is { AddressFamily: AddressFamily.InterNetworkV6, ScopeId: not 0 }
+            ? throw NetconsoleConfigurationException.ForValue(
+                address.ToString(),
+                "an IPv6 address cannot carry a scope id: the device selects the link, and the kernel syntax has no place for one",
+                "fe80::1",
+                property)
+            : address;
+
+    private static string FamilyName(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
+}
