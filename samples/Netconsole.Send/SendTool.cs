@@ -49,10 +49,19 @@ internal static class SendTool
             target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, message,
         };
 
-        ParseResult parsed = root.Parse(args);
+        // Otherwise an unknown option would silently become the message.
+        string? unknown = UnknownOption(root, args);
+        if (unknown is not null)
+        {
+            stderr.WriteLine($"netconsole-send: unknown option {unknown} (see --help; a message that starts with '-' goes after --)");
+            return UsageError;
+        }
+
+        // The kernel syntax starts with '@' ("@/,@10.0.0.2/"): never read it as a response file.
+        ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
-            stderr.WriteLine($"netconsole-send: {parsed.Errors[0].Message} (see --help)");
+            stderr.WriteLine($"netconsole-send: {string.Join("; ", parsed.Errors.Select(e => e.Message))} (see --help)");
             return UsageError;
         }
 
@@ -61,6 +70,7 @@ internal static class SendTool
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
         }
 
+        string? text = parsed.GetValue(message);
         try
         {
             var request = new SendRequest
@@ -76,7 +86,7 @@ internal static class SendTool
                 SourceMac = parsed.GetValue(sourceMac),
                 MessageFile = parsed.GetValue(messageFile),
                 WritePcap = parsed.GetValue(writePcap),
-                Message = parsed.GetValue(message),
+                Message = text,
             };
             return Send(request, stdout);
         }
@@ -90,6 +100,26 @@ internal static class SendTool
             stderr.WriteLine($"netconsole-send: {e.Message}");
             return UsageError;
         }
+    }
+
+    private static string? UnknownOption(RootCommand root, string[] args)
+    {
+        var known = root.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length && args[i] != "--"; i++)
+        {
+            string name = args[i].Split('=', 2)[0];
+            if (name.StartsWith('-') && name.Length > 1 && !known.Contains(name))
+            {
+                return args[i];
+            }
+
+            if (known.Contains(name) && !args[i].Contains('=', StringComparison.Ordinal))
+            {
+                i++; // skip the option's value, which may itself start with '-'
+            }
+        }
+
+        return null;
     }
 
     private static int Send(SendRequest request, TextWriter stdout)
