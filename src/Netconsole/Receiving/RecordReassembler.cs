@@ -1,0 +1,634 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Netconsole.Receiving;
+
+/// <summary>What <see cref="RecordReassembler.Add"/> did with a datagram.</summary>
+public enum ReassemblyResult
+{
+    /// <summary>Used: a record delivered, a fragment stored, or a continued group part held.</summary>
+    Accepted = 0,
+
+    /// <summary>A copy of a fragment or record already received: ignored and counted.</summary>
+    Duplicate = 1,
+
+    /// <summary>Broken: ignored and counted (see <see cref="DatagramParser"/> and <see cref="ReceiveStatistics.Malformed"/>).</summary>
+    Malformed = 2,
+}
+
+/// <summary>
+/// Turns netconsole datagrams from any number of senders back into records: reassembles
+/// <c>ncfrag</c> fragments, joins continued groups, tracks sequence gaps, and counts what was
+/// lost, late, duplicated or malformed, within fixed memory limits. Transport-free: the caller
+/// feeds (sender, datagram, receive time) and collects the records.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Senders are told apart by the <see cref="IPEndPoint"/> the caller passes (address and port).
+/// netconsd keys its state by source address only; to do the same, pass the address with port 0.
+/// Either way, an application that shares its address with the host's kernel netconsole and
+/// sends from the same port mixes two sequence streams: give it its own source port.
+/// A dual-stack socket reports IPv4 senders as IPv4-mapped IPv6 addresses; map them back if the
+/// same sender may also arrive on an IPv4 socket.
+/// </para>
+/// <para>
+/// Times are the caller's monotonic clock in <see cref="Stopwatch"/> ticks
+/// (<see cref="Stopwatch.GetTimestamp"/>), so tests can inject any clock. Nothing happens by
+/// itself: call <see cref="Expire"/> every few tens of milliseconds to deliver continued groups
+/// and give up on incomplete records once <see cref="RecordReassemblerOptions.Timeout"/> has
+/// passed; <see cref="Add"/> also expires its sender's state before handling the datagram.
+/// </para>
+/// <para>
+/// Fragments of one record (same sender and sequence number) are placed by offset, in any
+/// order; an exact copy is a duplicate, a fragment whose bytes contradict bytes already
+/// received, or whose header differs from the first fragment's, is malformed. The record is
+/// complete when every byte of its total has arrived.
+/// </para>
+/// <para>
+/// A <c>c</c> record opens a continued group; <c>+</c> records with the next sequence numbers
+/// join it (texts concatenated, dictionaries appended in order, the group keeps the first
+/// part's sequence number, timestamp and level). The group is delivered when a record from the
+/// same sender arrives that is not its next <c>+</c> (legacy text included), when the timeout
+/// passes after its last part, or on <see cref="Flush"/>. A <c>+</c> record without its group
+/// is delivered on its own with <see cref="RecordContinuation.Continuation"/>.
+/// </para>
+/// <para>
+/// Sequence numbers are tracked per sender over a window of the last 64 below the highest
+/// seen. A jump counts the numbers skipped as lost (10 then 13: 2 lost); one of them arriving
+/// later is delivered, counted out of order and no longer lost. A number already seen with the
+/// same timestamp is a duplicate and is not delivered again. A number already seen with another
+/// timestamp, or more than 64 below the highest, means the sender started over (a reboot, a
+/// restarted process): the record is delivered, a restart counted and the tracking reset, so a
+/// restart never shows up as billions of lost records.
+/// </para>
+/// <para>
+/// Records are delivered as they complete, not reordered by sequence number. See
+/// <see cref="ReceiveStatistics"/> for what is counted and <see cref="RecordReassemblerOptions"/>
+/// for the limits. Not thread-safe: use it from one receive loop.
+/// </para>
+/// </remarks>
+public sealed class RecordReassembler
+{
+    // Each group part is charged this much beyond its data, so empty parts cannot pile up for free.
+    private const int PartOverhead = 64;
+
+    private readonly long _timeoutTicks;
+    private readonly int _maxSenders;
+    private readonly int _maxInFlight;
+    private readonly int _maxGroupBytes;
+    private readonly long _maxBufferedBytes;
+    private readonly Dictionary<IPEndPoint, SenderState> _senders = new();
+    private readonly LinkedList<SenderState> _recent = new(); // most recently heard first
+    private readonly Counters _retired = new();
+    private long _evictedSenders;
+    private long _bufferedBytes;
+
+    /// <summary>Creates a reassembler with the default limits.</summary>
+    public RecordReassembler()
+        : this(new RecordReassemblerOptions())
+    {
+    }
+
+    /// <summary>Creates a reassembler with the limits of <paramref name="options"/>, taken as they are now.</summary>
+    /// <param name="options">The limits.</param>
+    public RecordReassembler(RecordReassemblerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        double ticks = Math.Ceiling(options.Timeout.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
+        _timeoutTicks = ticks >= long.MaxValue ? long.MaxValue : (long)ticks;
+        _maxSenders = options.MaxSenders;
+        _maxInFlight = options.MaxInFlightRecordsPerSender;
+        _maxGroupBytes = options.MaxGroupBytes;
+        _maxBufferedBytes = options.MaxBufferedBytes;
+    }
+
+    /// <summary>
+    /// Handles one datagram: a complete record goes to <paramref name="output"/> (with any
+    /// continued group it closes, before it), a fragment or group part is kept. Never throws
+    /// for any datagram content.
+    /// </summary>
+    /// <param name="sender">Who sent it (see the remarks on keys).</param>
+    /// <param name="datagram">The UDP payload.</param>
+    /// <param name="timestamp">When it was received, in <see cref="Stopwatch"/> ticks.</param>
+    /// <param name="output">Receives the records completed by this datagram.</param>
+    /// <returns>Whether the datagram was used, a duplicate, or malformed.</returns>
+    public ReassemblyResult Add(IPEndPoint sender, ReadOnlySpan<byte> datagram, long timestamp, ICollection<ReceivedRecord> output)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        ArgumentNullException.ThrowIfNull(output);
+
+        SenderState state = Touch(sender, output);
+        ExpireSender(state, timestamp, output);
+        state.Counters.Datagrams++;
+
+        ParsedDatagram parsed = DatagramParser.Parse(datagram);
+        ReassemblyResult result;
+        switch (parsed.Kind)
+        {
+            case DatagramKind.Legacy:
+                CloseGroup(state, output);
+                Deliver(state, new ReceivedRecord(state.Sender, false, null, ReceivedRecord.LegacyLevel, 0, 0, RecordContinuation.None, parsed.Data.ToArray(), [], 1, 1, timestamp), output);
+                result = ReassemblyResult.Accepted;
+                break;
+
+            case DatagramKind.Extended when !parsed.IsFragment:
+                if (state.Sequences.IsDuplicate(parsed.Sequence, parsed.TimestampMicroseconds))
+                {
+                    state.Counters.Duplicates++;
+                    return ReassemblyResult.Duplicate;
+                }
+
+                var dictionary = new List<KeyValuePair<string, string>>();
+                byte[] text = DatagramParser.DecodeRecordData(parsed.Data, dictionary);
+                var part = new Part(parsed.GetReleaseString(), parsed.Priority, parsed.Sequence, parsed.TimestampMicroseconds, parsed.Continuation, text, dictionary, 1, parsed.Data.Length, timestamp);
+                result = Complete(state, part, output);
+                break;
+
+            case DatagramKind.Extended:
+                state.Counters.Fragments++;
+                result = AddFragment(state, parsed, timestamp, output);
+                break;
+
+            default:
+                state.Counters.Malformed++;
+                return ReassemblyResult.Malformed;
+        }
+
+        EnforceBufferLimit(state, output);
+        return result;
+    }
+
+    /// <summary>
+    /// Delivers the continued groups whose last part is older than the timeout, and gives up on
+    /// the records whose first fragment is (counted incomplete, with their missing bytes).
+    /// </summary>
+    /// <param name="timestamp">Now, in <see cref="Stopwatch"/> ticks, on the clock given to <see cref="Add"/>.</param>
+    /// <param name="output">Receives the groups delivered.</param>
+    public void Expire(long timestamp, ICollection<ReceivedRecord> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        foreach (SenderState state in _recent)
+        {
+            ExpireSender(state, timestamp, output);
+        }
+    }
+
+    /// <summary>
+    /// Delivers every held continued group now and gives up on every incomplete record
+    /// (counted incomplete), as at the end of a capture. Sequence tracking is kept.
+    /// </summary>
+    /// <param name="output">Receives the groups delivered.</param>
+    public void Flush(ICollection<ReceivedRecord> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        foreach (SenderState state in _recent)
+        {
+            foreach (InFlightRecord record in state.InFlight.Values)
+            {
+                CountIncomplete(state, record);
+            }
+
+            state.InFlight.Clear();
+            CloseGroup(state, output);
+        }
+    }
+
+    /// <summary>The counters of all senders together, including evicted ones, and the current state.</summary>
+    /// <returns>A snapshot.</returns>
+    public ReassemblerStatistics GetStatistics()
+    {
+        var total = new Counters();
+        _retired.AddTo(total);
+        int inFlight = 0;
+        int groups = 0;
+        foreach (SenderState state in _recent)
+        {
+            state.Counters.AddTo(total);
+            inFlight += state.InFlight.Count;
+            groups += state.Group is null ? 0 : 1;
+        }
+
+        return new ReassemblerStatistics(total, _senders.Count, _evictedSenders, inFlight, groups, _bufferedBytes);
+    }
+
+    /// <summary>One sender's counters and state, or <see langword="null"/> when it is not tracked (never heard, or evicted).</summary>
+    /// <param name="sender">The sender, as given to <see cref="Add"/>.</param>
+    /// <returns>A snapshot, or <see langword="null"/>.</returns>
+    public SenderStatistics? GetSenderStatistics(IPEndPoint sender)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        return _senders.TryGetValue(sender, out SenderState? state) ? Snapshot(state) : null;
+    }
+
+    /// <summary>Every tracked sender's counters and state, most recently heard first.</summary>
+    /// <returns>Snapshots.</returns>
+    public IReadOnlyList<SenderStatistics> GetAllSenderStatistics() => _recent.Select(Snapshot).ToList();
+
+    private static SenderStatistics Snapshot(SenderState state) =>
+        new(state.Sender, state.Counters, state.InFlight.Count, state.Group?.Parts ?? 0);
+
+    private SenderState Touch(IPEndPoint sender, ICollection<ReceivedRecord> output)
+    {
+        if (_senders.TryGetValue(sender, out SenderState? state))
+        {
+            if (_recent.First != state.Node)
+            {
+                _recent.Remove(state.Node);
+                _recent.AddFirst(state.Node);
+            }
+
+            return state;
+        }
+
+        while (_senders.Count >= _maxSenders && _recent.Last is not null)
+        {
+            Evict(_recent.Last.Value, output);
+        }
+
+        // A copy: IPEndPoint is mutable and the caller may reuse its instance.
+        state = new SenderState(new IPEndPoint(sender.Address, sender.Port));
+        _senders.Add(state.Sender, state);
+        _recent.AddFirst(state.Node);
+        return state;
+    }
+
+    private void Evict(SenderState state, ICollection<ReceivedRecord> output)
+    {
+        CloseGroup(state, output);
+        foreach (InFlightRecord record in state.InFlight.Values)
+        {
+            state.Counters.DroppedRecords++;
+            _bufferedBytes -= record.Data.Length;
+        }
+
+        state.InFlight.Clear();
+        state.Counters.AddTo(_retired);
+        _senders.Remove(state.Sender);
+        _recent.Remove(state.Node);
+        _evictedSenders++;
+    }
+
+    private void EnforceBufferLimit(SenderState current, ICollection<ReceivedRecord> output)
+    {
+        while (_bufferedBytes > _maxBufferedBytes && _recent.Last is { } last && last.Value != current)
+        {
+            Evict(last.Value, output);
+        }
+    }
+
+    private void ExpireSender(SenderState state, long now, ICollection<ReceivedRecord> output)
+    {
+        if (state.InFlight.Count > 0)
+        {
+            List<ulong>? expired = null;
+            foreach (KeyValuePair<ulong, InFlightRecord> entry in state.InFlight)
+            {
+                if (now - entry.Value.FirstReceived > _timeoutTicks)
+                {
+                    (expired ??= []).Add(entry.Key);
+                }
+            }
+
+            if (expired is not null)
+            {
+                foreach (ulong sequence in expired)
+                {
+                    CountIncomplete(state, state.InFlight[sequence]);
+                    state.InFlight.Remove(sequence);
+                }
+            }
+        }
+
+        if (state.Group is { } group && now - group.LastReceived > _timeoutTicks)
+        {
+            CloseGroup(state, output);
+        }
+    }
+
+    private void CountIncomplete(SenderState state, InFlightRecord record)
+    {
+        state.Counters.IncompleteRecords++;
+        state.Counters.MissingBytes += record.Data.Length - record.Received;
+        _bufferedBytes -= record.Data.Length;
+    }
+
+    private ReassemblyResult AddFragment(SenderState state, in ParsedDatagram parsed, long timestamp, ICollection<ReceivedRecord> output)
+    {
+        if (!state.InFlight.TryGetValue(parsed.Sequence, out InFlightRecord? record))
+        {
+            if (state.Sequences.IsDuplicate(parsed.Sequence, parsed.TimestampMicroseconds))
+            {
+                state.Counters.Duplicates++; // a late copy of a fragment of a record already delivered
+                return ReassemblyResult.Duplicate;
+            }
+
+            if (state.InFlight.Count >= _maxInFlight)
+            {
+                DropOldestInFlight(state);
+            }
+
+            record = new InFlightRecord(parsed, timestamp);
+            state.InFlight.Add(parsed.Sequence, record);
+            _bufferedBytes += record.Data.Length;
+        }
+        else if (!record.Matches(parsed))
+        {
+            state.Counters.Malformed++;
+            return ReassemblyResult.Malformed;
+        }
+
+        switch (record.Merge(parsed.FragmentOffset, parsed.Data))
+        {
+            case InFlightRecord.MergeResult.Conflict:
+                state.Counters.Malformed++;
+                return ReassemblyResult.Malformed;
+            case InFlightRecord.MergeResult.Duplicate:
+                state.Counters.Duplicates++;
+                return ReassemblyResult.Duplicate;
+        }
+
+        if (record.Received < record.Data.Length)
+        {
+            return ReassemblyResult.Accepted;
+        }
+
+        state.InFlight.Remove(parsed.Sequence);
+        _bufferedBytes -= record.Data.Length;
+        var dictionary = new List<KeyValuePair<string, string>>();
+        byte[] text = DatagramParser.DecodeRecordData(record.Data, dictionary);
+        var part = new Part(record.Release, record.Priority, parsed.Sequence, record.Timestamp, record.Continuation, text, dictionary, record.Fragments, record.Data.Length, timestamp);
+        return Complete(state, part, output);
+    }
+
+    private void DropOldestInFlight(SenderState state)
+    {
+        KeyValuePair<ulong, InFlightRecord> oldest = state.InFlight.MinBy(entry => entry.Value.FirstReceived);
+        state.InFlight.Remove(oldest.Key);
+        state.Counters.DroppedRecords++;
+        _bufferedBytes -= oldest.Value.Data.Length;
+    }
+
+    // A whole record (one datagram, or all its fragments): sequence tracking, then grouping.
+    private ReassemblyResult Complete(SenderState state, Part part, ICollection<ReceivedRecord> output)
+    {
+        switch (state.Sequences.Accept(part.Sequence, part.Timestamp, out ulong gap))
+        {
+            case SequenceTracker.Outcome.Duplicate:
+                state.Counters.Duplicates++;
+                return ReassemblyResult.Duplicate;
+            case SequenceTracker.Outcome.Restart:
+                state.Counters.Restarts++;
+                break;
+            case SequenceTracker.Outcome.Late:
+                state.Counters.LostRecords--;
+                state.Counters.OutOfOrderRecords++;
+                break;
+            case SequenceTracker.Outcome.LateBeforeStart:
+                state.Counters.OutOfOrderRecords++;
+                break;
+            default:
+                state.Counters.LostRecords += (long)Math.Min(gap, (ulong)(long.MaxValue / 4));
+                break;
+        }
+
+        if (state.Group is { } group)
+        {
+            bool next = part.Continuation == RecordContinuation.Continuation && part.Sequence == unchecked(group.LastSequence + 1);
+            if (next && group.Bytes + part.Cost <= _maxGroupBytes)
+            {
+                group.Append(part);
+                _bufferedBytes += part.Cost;
+                return ReassemblyResult.Accepted;
+            }
+
+            if (next)
+            {
+                state.Counters.OversizedGroups++;
+            }
+
+            CloseGroup(state, output);
+        }
+
+        if (part.Continuation == RecordContinuation.First)
+        {
+            state.Group = new HeldGroup(part);
+            _bufferedBytes += part.Cost;
+            return ReassemblyResult.Accepted;
+        }
+
+        Deliver(state, part.ToRecord(state.Sender), output);
+        return ReassemblyResult.Accepted;
+    }
+
+    private void CloseGroup(SenderState state, ICollection<ReceivedRecord> output)
+    {
+        if (state.Group is not { } group)
+        {
+            return;
+        }
+
+        state.Group = null;
+        _bufferedBytes -= group.Bytes;
+        Deliver(state, group.ToRecord(state.Sender), output);
+    }
+
+    private static void Deliver(SenderState state, ReceivedRecord record, ICollection<ReceivedRecord> output)
+    {
+        state.Counters.Records++;
+        output.Add(record);
+    }
+
+    private sealed class SenderState
+    {
+        public SenderState(IPEndPoint sender)
+        {
+            Sender = sender;
+            Node = new LinkedListNode<SenderState>(this);
+        }
+
+        public IPEndPoint Sender { get; }
+
+        public LinkedListNode<SenderState> Node { get; }
+
+        public Counters Counters { get; } = new();
+
+        public Dictionary<ulong, InFlightRecord> InFlight { get; } = new();
+
+        public SequenceTracker Sequences { get; } = new();
+
+        public HeldGroup? Group { get; set; }
+    }
+
+    // One record's fragments so far: its header and a buffer of its whole data, with a bit per byte received.
+    private sealed class InFlightRecord
+    {
+        private readonly byte[] _releaseBytes;
+        private readonly ulong[] _received;
+
+        public InFlightRecord(in ParsedDatagram first, long timestamp)
+        {
+            _releaseBytes = first.Release.ToArray();
+            Release = first.GetReleaseString();
+            Priority = first.Priority;
+            Timestamp = first.TimestampMicroseconds;
+            Continuation = first.Continuation;
+            Data = new byte[first.FragmentTotal];
+            _received = new ulong[(first.FragmentTotal + 63) / 64];
+            FirstReceived = timestamp;
+        }
+
+        public enum MergeResult
+        {
+            New,
+            Duplicate,
+            Conflict,
+        }
+
+        public string? Release { get; }
+
+        public int Priority { get; }
+
+        public ulong Timestamp { get; }
+
+        public RecordContinuation Continuation { get; }
+
+        public byte[] Data { get; }
+
+        public int Received { get; private set; }
+
+        public int Fragments { get; private set; }
+
+        public long FirstReceived { get; }
+
+        // Every fragment of a record repeats the same header (the kernel writes it once per record).
+        public bool Matches(in ParsedDatagram fragment) =>
+            fragment.FragmentTotal == Data.Length
+            && fragment.Priority == Priority
+            && fragment.TimestampMicroseconds == Timestamp
+            && fragment.Continuation == Continuation
+            && fragment.HasRelease == (Release is not null)
+            && fragment.Release.SequenceEqual(_releaseBytes);
+
+        public MergeResult Merge(int offset, ReadOnlySpan<byte> chunk)
+        {
+            bool anyNew = false;
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                int at = offset + i;
+                if (!IsReceived(at))
+                {
+                    anyNew = true;
+                }
+                else if (Data[at] != chunk[i])
+                {
+                    return MergeResult.Conflict;
+                }
+            }
+
+            if (!anyNew)
+            {
+                return MergeResult.Duplicate;
+            }
+
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                int at = offset + i;
+                if (!IsReceived(at))
+                {
+                    Data[at] = chunk[i];
+                    _received[at >> 6] |= 1UL << (at & 63);
+                    Received++;
+                }
+            }
+
+            Fragments++;
+            return MergeResult.New;
+        }
+
+        private bool IsReceived(int at) => (_received[at >> 6] & (1UL << (at & 63))) != 0;
+    }
+
+    // One complete record before grouping.
+    private sealed class Part(
+        string? release,
+        int priority,
+        ulong sequence,
+        ulong timestamp,
+        RecordContinuation continuation,
+        byte[] text,
+        List<KeyValuePair<string, string>> dictionary,
+        int fragments,
+        int dataLength,
+        long received)
+    {
+        public string? Release { get; } = release;
+
+        public int Priority { get; } = priority;
+
+        public ulong Sequence { get; } = sequence;
+
+        public ulong Timestamp { get; } = timestamp;
+
+        public RecordContinuation Continuation { get; } = continuation;
+
+        public byte[] Text { get; } = text;
+
+        public List<KeyValuePair<string, string>> Dictionary { get; } = dictionary;
+
+        public int Fragments { get; } = fragments;
+
+        public long Cost { get; } = dataLength + PartOverhead;
+
+        public long Received { get; } = received;
+
+        public ReceivedRecord ToRecord(IPEndPoint sender) =>
+            new(sender, true, Release, Priority, Sequence, Timestamp, Continuation, Text, Dictionary, 1, Fragments, Received);
+    }
+
+    // A continued group being gathered: the first part's header, the texts and dictionaries so far.
+    private sealed class HeldGroup
+    {
+        private readonly Part _first;
+        private readonly List<byte[]> _texts = [];
+        private readonly List<KeyValuePair<string, string>> _dictionary = [];
+        private int _fragments;
+
+        public HeldGroup(Part first)
+        {
+            _first = first;
+            Append(first);
+        }
+
+        public ulong LastSequence { get; private set; }
+
+        public long LastReceived { get; private set; }
+
+        public int Parts { get; private set; }
+
+        public long Bytes { get; private set; }
+
+        public void Append(Part part)
+        {
+            _texts.Add(part.Text);
+            _dictionary.AddRange(part.Dictionary);
+            _fragments += part.Fragments;
+            LastSequence = part.Sequence;
+            LastReceived = part.Received;
+            Parts++;
+            Bytes += part.Cost;
+        }
+
+        public ReceivedRecord ToRecord(IPEndPoint sender)
+        {
+            var text = new byte[_texts.Sum(t => t.Length)];
+            int at = 0;
+            foreach (byte[] piece in _texts)
+            {
+                piece.CopyTo(text, at);
+                at += piece.Length;
+            }
+
+            return new ReceivedRecord(sender, true, _first.Release, _first.Priority, _first.Sequence, _first.Timestamp, _first.Continuation, text, _dictionary, Parts, _fragments, LastReceived);
+        }
+    }
+}

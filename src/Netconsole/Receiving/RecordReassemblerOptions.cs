@@ -1,0 +1,89 @@
+namespace Netconsole.Receiving;
+
+/// <summary>
+/// Time and memory limits of a <see cref="RecordReassembler"/>. Every limit is on by default;
+/// exceeding one drops state and counts it, never grows memory or throws.
+/// </summary>
+public sealed class RecordReassemblerOptions
+{
+    /// <summary>The default <see cref="Timeout"/>, 200 ms (netconsd's wait for missing fragments and sequence numbers).</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The default <see cref="MaxSenders"/>, 1024.</summary>
+    public const int DefaultMaxSenders = 1024;
+
+    /// <summary>The default <see cref="MaxInFlightRecordsPerSender"/>, 64.</summary>
+    public const int DefaultMaxInFlightRecordsPerSender = 64;
+
+    /// <summary>The default <see cref="MaxGroupBytes"/>, 1 MiB.</summary>
+    public const int DefaultMaxGroupBytes = 1024 * 1024;
+
+    /// <summary>The default <see cref="MaxBufferedBytes"/>, 64 MiB.</summary>
+    public const long DefaultMaxBufferedBytes = 64L * 1024 * 1024;
+
+    private TimeSpan _timeout = DefaultTimeout;
+    private int _maxSenders = DefaultMaxSenders;
+    private int _maxInFlight = DefaultMaxInFlightRecordsPerSender;
+    private int _maxGroupBytes = DefaultMaxGroupBytes;
+    private long _maxBufferedBytes = DefaultMaxBufferedBytes;
+
+    /// <summary>
+    /// How long an incomplete record waits for its missing fragments (from its first fragment),
+    /// and a continued group for its next part (from its last part). The default is
+    /// <see cref="DefaultTimeout"/> (200 ms). Must be positive.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
+    public TimeSpan Timeout
+    {
+        get => _timeout;
+        set => _timeout = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The timeout must be positive.");
+    }
+
+    /// <summary>
+    /// How many senders are tracked at once; a new sender beyond it evicts the least recently
+    /// heard one (its held group is delivered, its incomplete records dropped, its statistics
+    /// folded into the totals). The default is <see cref="DefaultMaxSenders"/> (1024). At least 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxSenders
+    {
+        get => _maxSenders;
+        set => _maxSenders = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least one sender must be tracked.");
+    }
+
+    /// <summary>
+    /// How many records of one sender may wait for fragments at once; one more evicts the
+    /// sender's oldest (counted as dropped). The default is
+    /// <see cref="DefaultMaxInFlightRecordsPerSender"/> (64). At least 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxInFlightRecordsPerSender
+    {
+        get => _maxInFlight;
+        set => _maxInFlight = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "At least one in-flight record must be allowed.");
+    }
+
+    /// <summary>
+    /// The most record data, in bytes, one continued group may gather. A part that would exceed
+    /// it closes the group as it stands and is delivered on its own (counted as an oversized
+    /// group). The default is <see cref="DefaultMaxGroupBytes"/> (1 MiB). At least 8191 (one record).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 8191.</exception>
+    public int MaxGroupBytes
+    {
+        get => _maxGroupBytes;
+        set => _maxGroupBytes = value >= DatagramParser.MaxRecordData ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A group must hold at least one record (8191 bytes).");
+    }
+
+    /// <summary>
+    /// The most bytes held for all senders together (fragment buffers and continued groups).
+    /// Beyond it, the least recently heard other senders are evicted until it fits. The default
+    /// is <see cref="DefaultMaxBufferedBytes"/> (64 MiB). At least 8191.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 8191.</exception>
+    public long MaxBufferedBytes
+    {
+        get => _maxBufferedBytes;
+        set => _maxBufferedBytes = value >= DatagramParser.MaxRecordData ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The buffer limit must hold at least one record (8191 bytes).");
+    }
+}

@@ -1,0 +1,112 @@
+namespace Netconsole.Receiving;
+
+/// <summary>
+/// One sender's sequence numbers: gaps, late arrivals, duplicates and restarts, over a window
+/// of the last <see cref="Window"/> numbers below the highest seen.
+/// </summary>
+/// <remarks>
+/// A number above the highest is new (the numbers skipped are counted lost). A number inside
+/// the window not seen yet is a late arrival (no longer lost). A number inside the window
+/// already seen is a duplicate when its timestamp matches the one seen, and a restart when it
+/// does not (a sender that started over reuses numbers with new times). A number below the
+/// window is a restart too: a restarted sender goes back to small numbers, while reordering on
+/// the way is never that deep. A restart forgets everything and starts over from that number.
+/// </remarks>
+internal sealed class SequenceTracker
+{
+    /// <summary>How far below the highest sequence number a late record is still taken as reordering, 64.</summary>
+    public const int Window = 64;
+
+    private readonly ulong[] _sequences = new ulong[Window];
+    private readonly ulong[] _timestamps = new ulong[Window];
+    private ulong _valid;
+    private bool _started;
+    private ulong _highest;
+    private ulong _start;
+
+    public enum Outcome
+    {
+        /// <summary>Above the highest seen (or the first): the gap below it was counted lost.</summary>
+        New,
+
+        /// <summary>Late within the window, above the first number seen: it had been counted lost.</summary>
+        Late,
+
+        /// <summary>Late within the window, below the first number seen: it had never been counted lost.</summary>
+        LateBeforeStart,
+
+        /// <summary>Seen already, same timestamp.</summary>
+        Duplicate,
+
+        /// <summary>The sender started over.</summary>
+        Restart,
+    }
+
+    /// <summary>True when this number was seen with this timestamp (a duplicate), without recording anything.</summary>
+    public bool IsDuplicate(ulong sequence, ulong timestamp) =>
+        InWindow(sequence) && Seen(sequence, out int slot) && _timestamps[slot] == timestamp;
+
+    /// <summary>Records a complete record's number; <paramref name="gap"/> is how many numbers it skipped.</summary>
+    public Outcome Accept(ulong sequence, ulong timestamp, out ulong gap)
+    {
+        gap = 0;
+        if (!_started)
+        {
+            Reset(sequence, timestamp);
+            return Outcome.New;
+        }
+
+        if (sequence > _highest)
+        {
+            gap = sequence - _highest - 1;
+            _highest = sequence;
+            Mark(sequence, timestamp);
+            return Outcome.New;
+        }
+
+        if (!InWindow(sequence))
+        {
+            Reset(sequence, timestamp);
+            return Outcome.Restart;
+        }
+
+        if (Seen(sequence, out int slot))
+        {
+            if (_timestamps[slot] == timestamp)
+            {
+                return Outcome.Duplicate;
+            }
+
+            Reset(sequence, timestamp);
+            return Outcome.Restart;
+        }
+
+        Mark(sequence, timestamp);
+        return sequence > _start ? Outcome.Late : Outcome.LateBeforeStart;
+    }
+
+    private bool InWindow(ulong sequence) => _started && sequence <= _highest && _highest - sequence < Window;
+
+    private bool Seen(ulong sequence, out int slot)
+    {
+        slot = (int)(sequence % Window);
+        return ((_valid >> slot) & 1) != 0 && _sequences[slot] == sequence;
+    }
+
+    private void Mark(ulong sequence, ulong timestamp)
+    {
+        int slot = (int)(sequence % Window);
+        _sequences[slot] = sequence;
+        _timestamps[slot] = timestamp;
+        _valid |= 1UL << slot;
+    }
+
+    private void Reset(ulong sequence, ulong timestamp)
+    {
+        _valid = 0;
+        _started = true;
+        _highest = sequence;
+        _start = sequence;
+        Mark(sequence, timestamp);
+    }
+}
