@@ -39,6 +39,9 @@ public sealed class RecordFormatter
     // Room the msgid line may take at its widest, so a continued group's split does not depend on the counter's value.
     private const int MaxMessageIdLineLength = 17; // " msgid=4294967295\n"
 
+    // The least text room a continued-group part gets, so a split always makes progress.
+    private const int MinimumPartBudget = 256;
+
     private static readonly string ProcessName = GetProcessName();
 
     private readonly bool _extended;
@@ -146,7 +149,9 @@ public sealed class RecordFormatter
         int extras = _userdata.Length + SysdataLength(record, MaxMessageIdLineLength);
 
         // Room for one part's text and dictionary; -1 for the '\n' that ends the part's text.
-        int budget = MaxRecordData - extras - 1;
+        // Validated options leave at least ~1.6 KiB (userdata is capped at 6144 bytes); the floor
+        // only guarantees progress (and whole escapes) whatever the extras are.
+        int budget = Math.Max(MinimumPartBudget, MaxRecordData - extras - 1);
         int lineCount = WriteContent(record, budget, out int bodyEnd, out int contentLength);
 
         if (contentLength + ExactSysdataDelta() + extras <= MaxRecordData)
