@@ -348,20 +348,11 @@ public sealed partial class NetconsoleTargetOptions
 
         // [src-port]@
         int fieldEnd = FieldEnd(s, i, end);
-        if (fieldEnd == end || s[fieldEnd] != '@')
+        NetconsoleConfigurationException? error = ReadPortField(
+            s, i, fieldEnd, end, "local", "(write '@' even when the local port and source address are omitted)", "6665@/,@192.0.2.2/", ref options._localPort);
+        if (error is not null)
         {
-            return MissingAfterPort(s, i, fieldEnd, "the local port must be followed by '@' (write '@' even when the local port and source address are omitted)");
-        }
-
-        if (fieldEnd > i)
-        {
-            int port = ParsePort(s.AsSpan(i, fieldEnd - i));
-            if (port < 0)
-            {
-                return NetconsoleConfigurationException.ForTarget(s, i, $"the local port \"{s[i..fieldEnd]}\" must be a decimal number from 1 to 65535", "6665@/,@192.0.2.2/");
-            }
-
-            options._localPort = port;
+            return error;
         }
 
         // [src-ip]/
@@ -414,20 +405,10 @@ public sealed partial class NetconsoleTargetOptions
         // [tgt-port]@
         i = fieldEnd + 1;
         fieldEnd = FieldEnd(s, i, end);
-        if (fieldEnd == end || s[fieldEnd] != '@')
+        error = ReadPortField(s, i, fieldEnd, end, "remote", "before the remote address", "@/,6666@192.0.2.2/", ref options._remotePort);
+        if (error is not null)
         {
-            return MissingAfterPort(s, i, fieldEnd, "the remote port must be followed by '@' before the remote address");
-        }
-
-        if (fieldEnd > i)
-        {
-            int port = ParsePort(s.AsSpan(i, fieldEnd - i));
-            if (port < 0)
-            {
-                return NetconsoleConfigurationException.ForTarget(s, i, $"the remote port \"{s[i..fieldEnd]}\" must be a decimal number from 1 to 65535", "@/,6666@192.0.2.2/");
-            }
-
-            options._remotePort = port;
+            return error;
         }
 
         // <tgt-ip>/
@@ -470,6 +451,28 @@ public sealed partial class NetconsoleTargetOptions
     }
 
     /// <summary>The index of the next delimiter of the syntax (<c>@</c>, <c>/</c> or <c>,</c>) from <paramref name="i"/>, or <paramref name="end"/>.</summary>
+    // A port field and the '@' after it; an empty field keeps the default in `port`.
+    private static NetconsoleConfigurationException? ReadPortField(string s, int i, int fieldEnd, int end, string which, string hint, string example, ref int port)
+    {
+        if (fieldEnd == end || s[fieldEnd] != '@')
+        {
+            return MissingAfterPort(s, i, fieldEnd, $"the {which} port must be followed by '@' {hint}");
+        }
+
+        if (fieldEnd > i)
+        {
+            int parsed = ParsePort(s.AsSpan(i, fieldEnd - i));
+            if (parsed < 0)
+            {
+                return NetconsoleConfigurationException.ForTarget(s, i, $"the {which} port \"{s[i..fieldEnd]}\" must be a decimal number from 1 to 65535", example);
+            }
+
+            port = parsed;
+        }
+
+        return null;
+    }
+
     private static int FieldEnd(string s, int i, int end)
     {
         while (i < end && s[i] is not '@' and not '/' and not ',')

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Netconsole.Wire;
 
 /// <summary>
@@ -9,19 +11,23 @@ internal static class Escaping
 {
     private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
 
+    // Searched with vectorized IndexOfAny, so runs of plain text are counted and copied in bulk.
+    private static readonly SearchValues<byte> Special = SearchValues.Create(SpecialBytes(withEquals: false));
+    private static readonly SearchValues<byte> SpecialOrEquals = SearchValues.Create(SpecialBytes(withEquals: true));
+
     /// <summary>True when <paramref name="b"/> must be escaped in a body or value.</summary>
     public static bool NeedsEscape(byte b) => b < 0x20 || b >= 0x7f || b == (byte)'\\';
 
     /// <summary>The escaped length of <paramref name="source"/>.</summary>
     public static int EscapedLength(ReadOnlySpan<byte> source, bool escapeEquals = false)
     {
+        SearchValues<byte> special = escapeEquals ? SpecialOrEquals : Special;
         int length = source.Length;
-        foreach (byte b in source)
+        int i;
+        while ((i = source.IndexOfAny(special)) >= 0)
         {
-            if (NeedsEscape(b) || (escapeEquals && b == (byte)'='))
-            {
-                length += 3;
-            }
+            length += 3;
+            source = source[(i + 1)..];
         }
 
         return length;
@@ -31,24 +37,41 @@ internal static class Escaping
     /// <remarks>The destination must hold <see cref="EscapedLength"/> bytes.</remarks>
     public static int Escape(ReadOnlySpan<byte> source, Span<byte> destination, bool escapeEquals = false)
     {
+        SearchValues<byte> special = escapeEquals ? SpecialOrEquals : Special;
         int w = 0;
-        foreach (byte b in source)
+        while (true)
         {
-            if (NeedsEscape(b) || (escapeEquals && b == (byte)'='))
+            int i = source.IndexOfAny(special);
+            if (i < 0)
             {
-                destination[w] = (byte)'\\';
-                destination[w + 1] = (byte)'x';
-                destination[w + 2] = Hex[b >> 4];
-                destination[w + 3] = Hex[b & 0xf];
-                w += 4;
+                source.CopyTo(destination[w..]);
+                return w + source.Length;
             }
-            else
+
+            source[..i].CopyTo(destination[w..]);
+            w += i;
+            byte b = source[i];
+            destination[w] = (byte)'\\';
+            destination[w + 1] = (byte)'x';
+            destination[w + 2] = Hex[b >> 4];
+            destination[w + 3] = Hex[b & 0xf];
+            w += 4;
+            source = source[(i + 1)..];
+        }
+    }
+
+    private static byte[] SpecialBytes(bool withEquals)
+    {
+        var bytes = new List<byte>();
+        for (int b = 0; b < 256; b++)
+        {
+            if (NeedsEscape((byte)b) || (withEquals && b == '='))
             {
-                destination[w++] = b;
+                bytes.Add((byte)b);
             }
         }
 
-        return w;
+        return [.. bytes];
     }
 
     /// <summary>
