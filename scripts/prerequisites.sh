@@ -32,7 +32,7 @@ ensure_dotnet() {
 
 has_libpcap() {
   case "$(uname -s)" in
-    Linux) ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' ;;
+    Linux) ldconfig -p 2>/dev/null | grep 'libpcap\.so' >/dev/null ;; # not grep -q: with pipefail, ldconfig would die of SIGPIPE
     Darwin) return 0 ;; # macOS ships libpcap
     *) return 0 ;;
   esac
