@@ -37,7 +37,7 @@ run_tests=(dotnet test Netconsole.sln -c "$configuration" --no-build -nologo
 echo "== test"
 if is_root && command -v unshare >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
   # A private network namespace: the test host talks to the runner over loopback, so bring lo up.
-  unshare -n bash -c 'ip link set lo up && exec "$@"' bash "${run_tests[@]}" > "$results/console.log" 2>&1
+  NETCONSOLE_TEST_NETNS=1 unshare -n bash -c 'ip link set lo up && exec "$@"' bash "${run_tests[@]}" > "$results/console.log" 2>&1
   status=$?
 else
   if [ "$ci" = true ]; then

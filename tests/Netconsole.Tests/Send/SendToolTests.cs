@@ -105,7 +105,7 @@ public sealed class SendToolTests : IDisposable
         stderr.TrimEnd('\n').Should().NotContain("\n").And.Contain(mentioned).And.StartWith("netconsole-send: ");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("+@192.0.2.1/,@192.0.2.2/")]
     [InlineData("+@2001:db8::1/,@2001:db8::2/")]
     [InlineData("@198.51.100.1/,9999@198.51.100.2/02:00:00:00:00:02")]
@@ -115,12 +115,7 @@ public sealed class SendToolTests : IDisposable
         var (exit, _, stderr) = Run("--target", target, "--source-mac", "02:00:00:00:00:01", "--write-pcap", Pcap("t.pcap"), text);
         exit.Should().Be(0, stderr);
 
-        string? tcpdumpOutput = Tcpdump.Read(Pcap("t.pcap"), _output);
-        if (tcpdumpOutput is null)
-        {
-            return;
-        }
-
+        string tcpdumpOutput = Tcpdump.Read(Pcap("t.pcap"), _output);
         int frames = PcapFileReader.Read(Pcap("t.pcap")).Count;
         frames.Should().BeGreaterThan(1);
         tcpdumpOutput.Split("udp sum ok").Length.Should().Be(frames + 1, tcpdumpOutput);

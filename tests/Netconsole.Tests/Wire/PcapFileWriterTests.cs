@@ -186,7 +186,7 @@ public class PcapFileWriterTests(ITestOutputHelper output)
         read.Should().Throw<InvalidDataException>().WithMessage("Not a classic pcap file*");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Tcpdump_reads_the_file_and_finds_every_checksum_correct()
     {
         var frames = new List<byte[]>();
@@ -210,11 +210,7 @@ public class PcapFileWriterTests(ITestOutputHelper output)
                 }
             }
 
-            string? text = Tcpdump.Read(path, output);
-            if (text is null)
-            {
-                return;
-            }
+            string text = Tcpdump.Read(path, output);
 
             Regex.Count(text, @"udp sum ok").Should().Be(frames.Count);
             text.Should().NotContain("bad cksum").And.NotContain("bad udp cksum").And.NotContain("truncated");

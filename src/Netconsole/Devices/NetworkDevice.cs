@@ -1,0 +1,49 @@
+using System.Net;
+using System.Net.NetworkInformation;
+
+namespace Netconsole.Devices;
+
+/// <summary>A network device as seen at one moment: index, name, MAC, state and addresses.</summary>
+public sealed partial class NetworkDevice
+{
+    /// <summary>Creates a device description.</summary>
+    /// <param name="index">The interface index.</param>
+    /// <param name="name">The interface name.</param>
+    /// <param name="mac">The MAC address (empty for devices without one).</param>
+    /// <param name="isUp">Administratively up.</param>
+    /// <param name="isRunning">Operationally up (carrier).</param>
+    /// <param name="addresses">The IP addresses, in the order the system lists them.</param>
+    public NetworkDevice(int index, string name, PhysicalAddress mac, bool isUp, bool isRunning, IReadOnlyList<IPAddress> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(mac);
+        ArgumentNullException.ThrowIfNull(addresses);
+        Index = index;
+        Name = name;
+        Mac = mac;
+        IsUp = isUp;
+        IsRunning = isRunning;
+        Addresses = addresses;
+    }
+
+    /// <summary>The interface index.</summary>
+    public int Index { get; }
+
+    /// <summary>The interface name.</summary>
+    public string Name { get; }
+
+    /// <summary>The MAC address (empty for devices without one, such as some tunnels).</summary>
+    public PhysicalAddress Mac { get; }
+
+    /// <summary>Administratively up.</summary>
+    public bool IsUp { get; }
+
+    /// <summary>Operationally up (has carrier).</summary>
+    public bool IsRunning { get; }
+
+    /// <summary>The IP addresses, in the order the system lists them.</summary>
+    public IReadOnlyList<IPAddress> Addresses { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} (#{Index}, {Mac}, {(IsUp ? "up" : "down")}{(IsRunning ? ", running" : "")})";
+}

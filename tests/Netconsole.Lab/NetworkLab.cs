@@ -1,0 +1,6 @@
+namespace Netconsole.Lab;
+
+/// <summary>Placeholder until the lab lands.</summary>
+public static class LabPlaceholder
+{
+}

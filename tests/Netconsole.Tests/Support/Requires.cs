@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+
+namespace Netconsole.Tests.Support;
+
+/// <summary>
+/// Preconditions of integration tests. Outside CI a missing precondition skips the test (use
+/// [SkippableFact]/[SkippableTheory]); with CI=true it fails it, so CI can never pass by
+/// skipping what it was meant to prove.
+/// </summary>
+internal static class Requires
+{
+    public static bool OnCi => Environment.GetEnvironmentVariable("CI") == "true";
+
+    /// <summary>Linux and root (CAP_NET_ADMIN / CAP_NET_RAW).</summary>
+    public static void LinuxRoot()
+    {
+        That(OperatingSystem.IsLinux(), "needs Linux");
+        That(geteuid() == 0, "needs root (run ./test.sh as root)");
+    }
+
+    /// <summary>Native libpcap loadable (Debian/Ubuntu: libpcap0.8).</summary>
+    public static void Libpcap()
+    {
+        bool found = NativeLibrary.TryLoad("libpcap.so.1", out IntPtr h) || NativeLibrary.TryLoad("libpcap.so.0.8", out h) || NativeLibrary.TryLoad("libpcap.so", out h);
+        That(found, "needs native libpcap (apt-get install libpcap0.8)");
+    }
+
+    /// <summary>
+    /// The test process runs in a private network namespace (./test.sh runs the tests under
+    /// unshare -n and sets NETCONSOLE_TEST_NETNS=1), so injecting on lo reaches nothing else.
+    /// </summary>
+    public static void PrivateNetworkNamespace()
+    {
+        That(Environment.GetEnvironmentVariable("NETCONSOLE_TEST_NETNS") == "1",
+            "needs the private network namespace ./test.sh creates (unshare -n)");
+    }
+
+    public static void That(bool condition, string reason)
+    {
+        if (condition)
+        {
+            return;
+        }
+
+        if (OnCi)
+        {
+            throw new InvalidOperationException($"CI=true and this test {reason}: failing instead of skipping.");
+        }
+
+        throw new SkipException($"Skipped: this test {reason}.");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern uint geteuid();
+}
