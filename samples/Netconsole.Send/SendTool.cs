@@ -5,13 +5,14 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Text;
 using Netconsole.Targets;
+using Netconsole.Transport;
 using Netconsole.Wire;
 
 namespace Netconsole.Send;
 
 /// <summary>
-/// netconsole-send: like logger(1), for netconsole. Formats one record for a target given in
-/// the kernel's syntax and writes the frames it would inject to a pcap file.
+/// netconsole-send: like logger(1), for netconsole. Formats records for a target given in the
+/// kernel's syntax and injects their frames on the target's device, or writes them to a pcap file.
 /// </summary>
 internal static class SendTool
 {
@@ -21,7 +22,10 @@ internal static class SendTool
     // logger(1) and /dev/kmsg default to notice; the kernel selftests' records are prio 13 (user.notice).
     private const int DefaultLevel = 5;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Exit code for a failure while sending (device missing or gone, no permission, libpcap missing).</summary>
+    public const int SendError = 1;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null, IFrameTransportFactory? transports = null)
     {
         var target = new Option<string>("--target")
         {
@@ -42,11 +46,12 @@ internal static class SendTool
         var sourceMac = new Option<string?>("--source-mac") { Description = "Source MAC of the frames when no device is opened (with --write-pcap)" };
         var messageFile = new Option<FileInfo?>("--message-file") { Description = "Read the message from this file (one record; a final newline is dropped)" };
         var writePcap = new Option<FileInfo?>("--write-pcap") { Description = "Write the frames to this pcap file (Ethernet link type) instead of injecting them" };
+        var stdinOption = new Option<bool>("--stdin") { Description = "Send every line read from standard input as one record until EOF (sequence numbers count up from --seq)" };
         var message = new Argument<string?>("MESSAGE") { Description = "The message text", Arity = ArgumentArity.ZeroOrOne };
 
         var root = new RootCommand("Send a record to a netconsole receiver, like logger(1) for netconsole.")
         {
-            target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, message,
+            target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, stdinOption, message,
         };
 
         // Otherwise an unknown option would silently become the message.
@@ -86,9 +91,15 @@ internal static class SendTool
                 SourceMac = parsed.GetValue(sourceMac),
                 MessageFile = parsed.GetValue(messageFile),
                 WritePcap = parsed.GetValue(writePcap),
+                Stdin = parsed.GetValue(stdinOption),
                 Message = text,
             };
-            return Send(request, stdout);
+            return Send(request, stdout, stderr, stdin ?? Console.In, transports ?? new SharpPcapTransportFactory());
+        }
+        catch (FrameTransportException e)
+        {
+            stderr.WriteLine($"netconsole-send: {e.Message}");
+            return SendError;
         }
         catch (UsageException e)
         {
@@ -122,7 +133,68 @@ internal static class SendTool
         return null;
     }
 
-    private static int Send(SendRequest request, TextWriter stdout)
+    private static int Send(SendRequest request, TextWriter stdout, TextWriter stderr, TextReader stdin, IFrameTransportFactory transports)
+    {
+        NetconsoleTargetOptions options = BuildOptions(request);
+        if (request.Level is < 0 or > 7)
+        {
+            throw new UsageException($"--level {request.Level} is out of range: use 0 (emerg) to 7 (debug).");
+        }
+
+        if (request.Stdin && (request.Message is not null || request.MessageFile is not null))
+        {
+            throw new UsageException("--stdin reads the messages from standard input: give no MESSAGE or --message-file with it.");
+        }
+
+        byte[]? single = request.Stdin ? null : ReadMessage(request);
+        if (request.WritePcap is null && request.SourceMac is not null)
+        {
+            throw new UsageException("--source-mac only applies with --write-pcap: injected frames carry the device's own MAC, as the kernel's do.");
+        }
+
+        using IDatagramSink sink = request.WritePcap is not null
+            ? PcapSink.Create(request.WritePcap, CreateFrameBuilder(options, request.SourceMac),
+                FrameLog.Route(options.LocalAddress!, options.LocalPort, options.RemoteAddress!, options.RemotePort), request.Stdin ? null : stdout)
+            : LiveSink.Open(options, transports, request.Stdin ? null : stdout, stderr);
+        var formatter = new RecordFormatter(options);
+        ulong sequence = request.Sequence;
+        long records = 0;
+        if (single is not null)
+        {
+            sequence += SendRecord(single);
+        }
+        else
+        {
+            string? line;
+            while ((line = stdin.ReadLine()) is not null)
+            {
+                sequence += SendRecord(Encoding.UTF8.GetBytes(line));
+            }
+        }
+
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{records} record(s), {sequence - request.Sequence} sequence number(s), {sink.Sent} frame(s) {sink.Verb}, {sink.Dropped} dropped"));
+        return 0;
+
+        ulong SendRecord(byte[] text)
+        {
+            var record = new NetconsoleRecord(request.Level, text)
+            {
+                Sequence = sequence,
+                TimestampMicroseconds = request.TimestampMicroseconds ?? MonotonicMicroseconds(),
+            };
+            FormattedRecord formatted = formatter.Format(record);
+            foreach (ReadOnlySpan<byte> datagram in formatted)
+            {
+                sink.Send(datagram);
+            }
+
+            records++;
+            return (ulong)formatted.SequenceNumbersUsed;
+        }
+    }
+
+    private static NetconsoleTargetOptions BuildOptions(SendRequest request)
     {
         NetconsoleTargetOptions options = NetconsoleTargetOptions.Parse(request.Target);
         foreach (string pair in request.Userdata)
@@ -148,50 +220,7 @@ internal static class SendTool
         }
 
         options.Validate();
-        if (request.Level is < 0 or > 7)
-        {
-            throw new UsageException($"--level {request.Level} is out of range: use 0 (emerg) to 7 (debug).");
-        }
-
-        var record = new NetconsoleRecord(request.Level, ReadMessage(request))
-        {
-            Sequence = request.Sequence,
-            TimestampMicroseconds = request.TimestampMicroseconds ?? MonotonicMicroseconds(),
-        };
-
-        if (request.WritePcap is null)
-        {
-            throw new UsageException("live injection is not available in this version yet; write the frames to a file with --write-pcap FILE.");
-        }
-
-        FrameBuilder frames = CreateFrameBuilder(options, request.SourceMac);
-        var formatter = new RecordFormatter(options);
-        FormattedRecord formatted = formatter.Format(record);
-        var frame = new byte[frames.MaxFrameLength];
-        try
-        {
-            using var pcap = new PcapFileWriter(request.WritePcap.FullName);
-            int i = 0;
-            foreach (ReadOnlySpan<byte> datagram in formatted)
-            {
-                int length = frames.Build(datagram, frame);
-                pcap.Write(frame.AsSpan(0, length));
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"frame {++i}: {length} bytes, {Describe(options)}, payload {datagram.Length} bytes: {Preview(datagram)}"));
-            }
-        }
-        catch (IOException e)
-        {
-            throw new UsageException($"cannot write {request.WritePcap.FullName}: {e.Message}");
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new UsageException($"cannot write {request.WritePcap.FullName}: {e.Message}");
-        }
-
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"wrote {formatted.Count} frame(s), {formatted.SequenceNumbersUsed} record(s) to {request.WritePcap.FullName}"));
-        return 0;
+        return options;
     }
 
     private static FrameBuilder CreateFrameBuilder(NetconsoleTargetOptions options, string? sourceMacText)
@@ -280,18 +309,6 @@ internal static class SendTool
     private static ulong MonotonicMicroseconds() =>
         (ulong)(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency * 1_000_000);
 
-    private static string Describe(NetconsoleTargetOptions o) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Endpoint(o.LocalAddress!, o.LocalPort)} -> {Endpoint(o.RemoteAddress!, o.RemotePort)}");
-
-    private static string Endpoint(IPAddress address, int port) => new IPEndPoint(address, port).ToString();
-
-    private static string Preview(ReadOnlySpan<byte> datagram)
-    {
-        const int Max = 72;
-        string text = Encoding.UTF8.GetString(datagram[..Math.Min(Max, datagram.Length)]).Replace("\n", "\\n", StringComparison.Ordinal);
-        return datagram.Length > Max ? text + "..." : text;
-    }
-
     private sealed class SendRequest
     {
         public required string Target { get; init; }
@@ -315,6 +332,8 @@ internal static class SendTool
         public FileInfo? MessageFile { get; init; }
 
         public FileInfo? WritePcap { get; init; }
+
+        public bool Stdin { get; init; }
 
         public string? Message { get; init; }
     }
