@@ -259,7 +259,6 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             // Never throw from Dispose.
         }
 
-        _expireTimer.Dispose();
         Shutdown();
     }
 
@@ -286,7 +285,15 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             // Never throw from Dispose.
         }
 
-        await _expireTimer.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _expireTimer.DisposeAsync().ConfigureAwait(false); // waits for a callback in progress
+        }
+        catch (Exception)
+        {
+            // Never throw from Dispose.
+        }
+
         Shutdown();
     }
 
@@ -436,6 +443,15 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             }
 
             _channel.Writer.TryComplete(failure);
+        }
+
+        try
+        {
+            _expireTimer.Dispose(); // nothing left to expire; and a timer would keep an undisposed receiver alive
+        }
+        catch (Exception)
+        {
+            // Never throw from Dispose.
         }
     }
 
