@@ -33,14 +33,8 @@ internal static class RecordPrinter
         line.Append(FormatSender(record.Sender));
         if (!record.IsExtended)
         {
-            ReadOnlySpan<byte> text = record.Text.Span;
-            if (text.Length > 0 && text[^1] == (byte)'\n')
-            {
-                text = text[..^1]; // the newline the basic format ends each message with
-            }
-
             line.Append(" legacy ");
-            EscapeUtf8(text, escapeSpace: false, line);
+            EscapeUtf8(record.Text.Span, escapeSpace: false, line);
             return line.ToString();
         }
 
