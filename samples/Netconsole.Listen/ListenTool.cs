@@ -1,0 +1,409 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Netconsole.Receiving;
+
+namespace Netconsole.Listen;
+
+/// <summary>
+/// netconsole-listen: a netconsole receiver on the command line, like netconsd with its
+/// printer. Records go to stdout, one line each; problems to stderr as they happen.
+/// </summary>
+internal static class ListenTool
+{
+    /// <summary>Exit code when listening failed, or --timeout passed before --count records.</summary>
+    public const int Failure = 1;
+
+    /// <summary>Exit code for bad options.</summary>
+    public const int UsageError = 2;
+
+    private const string Name = "netconsole-listen";
+
+    // How often senders' counters are compared for problems to report, while records flow or not.
+    private static readonly TimeSpan CheckInterval = TimeSpan.FromMilliseconds(250);
+
+    private const string Description =
+        """
+        Receive netconsole records over UDP and print each as one line on stdout:
+
+          SENDER seq=SEQ ts=TS_USEC [release=REL] FACILITY.LEVEL [[N parts, M fragments]] TEXT<TAB>KEY=VALUE KEY=VALUE...
+
+        SENDER is address:port, or the address alone with --by-address. TEXT, keys and values are
+        UTF-8 with control characters, invalid bytes and '\' written as \xNN (in keys and values
+        spaces too), so a record stays on one line and a TAB separates the text from its
+        dictionary (its own lines, then userdata and sysdata). "N parts" is a continued group
+        joined into one record; "M fragments" the datagrams it came in; "continuation" a '+'
+        record whose group was lost. Basic-format text prints as SENDER legacy TEXT.
+
+        Lost records, malformed datagrams, duplicates, incomplete records and restarts go to
+        stderr as they happen ("192.0.2.1:6665: 2 records lost (seq 3-4)"), and a summary per
+        sender at exit (Ctrl+C, SIGTERM, --count, --timeout).
+
+        Exit codes: 0 done; 1 cannot listen, or --timeout passed before --count records; 2 bad options.
+        """;
+
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        RunAsync(args, stdout, stderr, cancellationToken, listening: null);
+
+    /// <summary>Runs the tool; <paramref name="listening"/> is told the bound endpoint (tests listen on port 0).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, Action<IPEndPoint>? listening)
+    {
+        var address = new Option<string?>("--address") { Description = "The local address to listen on; default [::] (IPv4 and IPv6), or 0.0.0.0 without IPv6" };
+        var port = new Option<int>("--port") { Description = "The UDP port to listen on (0: any free port, printed on stderr)", DefaultValueFactory = _ => 6666 };
+        var byAddress = new Option<bool>("--by-address") { Description = "Tell senders apart by address only, as netconsd does (default: address and port)" };
+        var raw = new Option<bool>("--raw") { Description = "Print each datagram as it arrives (SENDER N bytes: PAYLOAD) instead of records, without reassembly" };
+        var count = new Option<int?>("--count") { Description = "Exit after printing this many records (datagrams with --raw)" };
+        var timeout = new Option<double?>("--timeout") { Description = "Exit after this many seconds (exit code 1 if --count records did not all arrive)" };
+        var root = new RootCommand(Description) { address, port, byAddress, raw, count, timeout };
+
+        ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parsed.Errors.Count > 0)
+        {
+            stderr.WriteLine($"{Name}: {string.Join("; ", parsed.Errors.Select(e => e.Message))} (see --help)");
+            return UsageError;
+        }
+
+        if (parsed.Action is not null && args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        }
+
+        Settings settings;
+        try
+        {
+            settings = Validate(parsed.GetValue(address), parsed.GetValue(port), parsed.GetValue(count), parsed.GetValue(timeout));
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"{Name}: {e.Message}");
+            return UsageError;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (settings.Timeout is TimeSpan limit)
+        {
+            stop.CancelAfter(limit);
+        }
+
+        try
+        {
+            return parsed.GetValue(raw)
+                ? await RunRawAsync(settings, stdout, stderr, listening, stop.Token, cancellationToken).ConfigureAwait(false)
+                : await RunRecordsAsync(settings, parsed.GetValue(byAddress), stdout, stderr, listening, stop.Token, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            stderr.WriteLine($"{Name}: cannot listen on {settings.EndPoint}: {e.Message}");
+            return Failure;
+        }
+    }
+
+    private static Settings Validate(string? addressText, int port, int? count, double? timeoutSeconds)
+    {
+        IPAddress address;
+        if (addressText is null)
+        {
+            address = Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any;
+        }
+        else if (!IPAddress.TryParse(addressText.Trim('[', ']'), out address!))
+        {
+            throw new UsageException($"--address \"{addressText}\" is not an IP address (examples: 0.0.0.0, ::, 192.0.2.2, ::1).");
+        }
+
+        if (port is < 0 or > 65535)
+        {
+            throw new UsageException($"--port {port} is out of range: use 0 to 65535.");
+        }
+
+        if (count is < 1)
+        {
+            throw new UsageException($"--count {count} must be at least 1.");
+        }
+
+        TimeSpan? timeout = null;
+        if (timeoutSeconds is double seconds)
+        {
+            if (!(seconds > 0 && seconds <= TimeSpan.MaxValue.TotalSeconds / 2))
+            {
+                throw new UsageException($"--timeout {seconds.ToString(CultureInfo.InvariantCulture)} must be a positive number of seconds.");
+            }
+
+            timeout = TimeSpan.FromSeconds(seconds);
+        }
+
+        return new Settings(new IPEndPoint(address, port), count, timeout);
+    }
+
+    private static async Task<int> RunRecordsAsync(
+        Settings settings, bool byAddress, TextWriter stdout, TextWriter stderr, Action<IPEndPoint>? listening,
+        CancellationToken stop, CancellationToken interrupted)
+    {
+        var options = new NetconsoleReceiverOptions { SenderKey = byAddress ? SenderKey.Address : SenderKey.AddressAndPort };
+        NetconsoleReceiver receiver = NetconsoleReceiver.Listen(settings.EndPoint, options);
+        var reporter = new ProblemReporter(receiver, stderr);
+        int printed = 0;
+        try
+        {
+            stderr.WriteLine($"{Name}: listening on {receiver.LocalEndPoint} (senders told apart by {(byAddress ? "address" : "address and port")})");
+            listening?.Invoke(receiver.LocalEndPoint);
+            long lastCheck = Stopwatch.GetTimestamp();
+            while (printed < settings.Count)
+            {
+                while (printed < settings.Count && receiver.TryRead(out ReceivedRecord? record))
+                {
+                    reporter.BeforeRecord(record);
+                    stdout.WriteLine(RecordPrinter.Format(record));
+                    printed++;
+                }
+
+                if (Stopwatch.GetElapsedTime(lastCheck) >= CheckInterval)
+                {
+                    reporter.CheckAll();
+                    lastCheck = Stopwatch.GetTimestamp();
+                }
+
+                if (printed >= settings.Count || !await WaitAsync(receiver, stop).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await receiver.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // Stopped by a signal or --timeout: print what the flush delivered (held continued groups).
+        while (printed < settings.Count && receiver.TryRead(out ReceivedRecord? record))
+        {
+            reporter.BeforeRecord(record);
+            stdout.WriteLine(RecordPrinter.Format(record));
+            printed++;
+        }
+
+        reporter.CheckAll();
+        reporter.PrintSummary();
+        return Outcome(settings, printed, "records", stderr, stop, interrupted);
+    }
+
+    // True when a record can be read; false when it is time to stop. Wakes up every CheckInterval.
+    private static async Task<bool> WaitAsync(NetconsoleReceiver receiver, CancellationToken stop)
+    {
+        using var tick = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        tick.CancelAfter(CheckInterval);
+        try
+        {
+            // false: the receiver stopped by itself (its socket was closed).
+            return await receiver.WaitToReadAsync(tick.Token).ConfigureAwait(false) && !stop.IsCancellationRequested;
+        }
+        catch (OperationCanceledException)
+        {
+            return !stop.IsCancellationRequested;
+        }
+    }
+
+    private static async Task<int> RunRawAsync(
+        Settings settings, TextWriter stdout, TextWriter stderr, Action<IPEndPoint>? listening,
+        CancellationToken stop, CancellationToken interrupted)
+    {
+        using var socket = new Socket(settings.EndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        if (settings.EndPoint.Address.Equals(IPAddress.IPv6Any))
+        {
+            socket.DualMode = true;
+        }
+
+        socket.Bind(settings.EndPoint);
+        var local = (IPEndPoint)socket.LocalEndPoint!;
+        stderr.WriteLine($"{Name}: listening on {local} (raw datagrams)");
+        listening?.Invoke(local);
+
+        byte[] buffer = new byte[64 * 1024];
+        EndPoint any = new IPEndPoint(local.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        int printed = 0;
+        long errors = 0;
+        while (printed < settings.Count && !stop.IsCancellationRequested)
+        {
+            SocketReceiveFromResult result;
+            try
+            {
+                result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (SocketException e) when (!stop.IsCancellationRequested)
+            {
+                errors++;
+                stderr.WriteLine($"{Name}: socket error: {e.Message}");
+                continue;
+            }
+
+            var sender = (IPEndPoint)result.RemoteEndPoint;
+            if (sender.Address.IsIPv4MappedToIPv6)
+            {
+                sender = new IPEndPoint(sender.Address.MapToIPv4(), sender.Port);
+            }
+
+            stdout.WriteLine(RecordPrinter.FormatDatagram(sender, buffer.AsSpan(0, result.ReceivedBytes)));
+            printed++;
+        }
+
+        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Name}: {printed} datagrams, {errors} socket errors"));
+        return Outcome(settings, printed, "datagrams", stderr, stop, interrupted);
+    }
+
+    private static int Outcome(Settings settings, int printed, string what, TextWriter stderr, CancellationToken stop, CancellationToken interrupted)
+    {
+        bool timedOut = stop.IsCancellationRequested && !interrupted.IsCancellationRequested;
+        if (timedOut && settings.Count != int.MaxValue && printed < settings.Count)
+        {
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Name}: timed out after {settings.Timeout!.Value.TotalSeconds} s with {printed} of {settings.Count} {what}"));
+            return Failure;
+        }
+
+        return 0;
+    }
+
+    private sealed record Settings(IPEndPoint EndPoint, int? CountOption, TimeSpan? Timeout)
+    {
+        public int Count => CountOption ?? int.MaxValue;
+    }
+
+    /// <summary>Compares senders' counters with the last look and tells stderr what went wrong since.</summary>
+    private sealed class ProblemReporter(NetconsoleReceiver receiver, TextWriter stderr)
+    {
+        private readonly Dictionary<IPEndPoint, SenderStatistics> _seen = new();
+        private readonly Dictionary<IPEndPoint, ulong> _highest = new();
+        private readonly Dictionary<IPEndPoint, long> _restarts = new();
+        private long _unreadDropped;
+        private long _socketErrors;
+
+        public void BeforeRecord(ReceivedRecord record)
+        {
+            SenderStatistics? now = receiver.GetSenderStatistics(record.Sender);
+            Check(record.Sender, now);
+            if (!record.IsExtended)
+            {
+                return;
+            }
+
+            // Restarts are told with the record that shows them, so it is not taken for a late one.
+            long restarts = 0;
+            if (now is not null)
+            {
+                _restarts.TryGetValue(record.Sender, out long before);
+                restarts = now.Restarts - before;
+                _restarts[record.Sender] = now.Restarts;
+            }
+
+            string sender = RecordPrinter.FormatSender(record.Sender);
+            if (!_highest.TryGetValue(record.Sender, out ulong highest))
+            {
+                _highest[record.Sender] = record.LastSequence;
+            }
+            else if (restarts > 0)
+            {
+                stderr.WriteLine($"{sender}: sequence numbers started over at seq {record.Sequence} (the sender restarted)");
+                _highest[record.Sender] = record.LastSequence;
+            }
+            else if (record.Sequence > highest + 1)
+            {
+                ulong first = highest + 1;
+                ulong last = record.Sequence - 1;
+                ulong lost = last - first + 1;
+                string range = first == last ? $"seq {first}" : $"seq {first}-{last}";
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sender}: {lost} {Plural(lost, "record")} lost ({range})"));
+                _highest[record.Sender] = record.LastSequence;
+            }
+            else if (record.Sequence <= highest)
+            {
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sender}: seq {record.Sequence} arrived out of order"));
+            }
+            else
+            {
+                _highest[record.Sender] = record.LastSequence;
+            }
+        }
+
+        public void CheckAll()
+        {
+            foreach (SenderStatistics now in receiver.GetAllSenderStatistics())
+            {
+                Check(now.Sender, now);
+            }
+
+            NetconsoleReceiverStatistics total = receiver.GetStatistics();
+            if (total.UnreadRecordsDropped > _unreadDropped)
+            {
+                long n = total.UnreadRecordsDropped - _unreadDropped;
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Name}: {n} {Plural(n, "record")} dropped unread (output too slow)"));
+                _unreadDropped = total.UnreadRecordsDropped;
+            }
+
+            if (total.SocketErrors > _socketErrors)
+            {
+                long n = total.SocketErrors - _socketErrors;
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Name}: {n} socket {Plural(n, "error")}"));
+                _socketErrors = total.SocketErrors;
+            }
+        }
+
+        public void PrintSummary()
+        {
+            NetconsoleReceiverStatistics total = receiver.GetStatistics();
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Name}: {Counted(total.RecordsReceived, "record")} from {Counted(total.DatagramsReceived, "datagram")}, {Counted(total.Reassembler.Senders, "sender")}; {total.UnreadRecordsDropped} dropped unread, {Counted(total.SocketErrors, "socket error")}"));
+            foreach (SenderStatistics s in receiver.GetAllSenderStatistics().OrderBy(s => s.Sender.ToString(), StringComparer.Ordinal))
+            {
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {RecordPrinter.FormatSender(s.Sender)}: {Counted(s.Records, "record")}, {Counted(s.Datagrams, "datagram")}, {Counted(s.Fragments, "fragment")}, {s.LostRecords} lost, {s.OutOfOrderRecords} out of order, {Counted(s.Duplicates, "duplicate")}, {s.Malformed} malformed, {s.IncompleteRecords} incomplete, {Counted(s.Restarts, "restart")}"));
+            }
+        }
+
+        // Reports what went wrong for one sender since the last look.
+        private void Check(IPEndPoint key, SenderStatistics? now)
+        {
+            if (now is null)
+            {
+                return;
+            }
+
+            _seen.TryGetValue(key, out SenderStatistics? before);
+            _seen[key] = now;
+            string sender = RecordPrinter.FormatSender(key);
+            Report(sender, now.Malformed - (before?.Malformed ?? 0), "malformed datagram", "malformed datagrams");
+            Report(sender, now.Duplicates - (before?.Duplicates ?? 0), "duplicate ignored", "duplicates ignored");
+            long incomplete = now.IncompleteRecords - (before?.IncompleteRecords ?? 0);
+            if (incomplete > 0)
+            {
+                long missing = now.MissingBytes - (before?.MissingBytes ?? 0);
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{sender}: {incomplete} {Plural(incomplete, "record")} incomplete, given up ({missing} bytes missing)"));
+            }
+
+            Report(sender, now.DroppedRecords - (before?.DroppedRecords ?? 0), "incomplete record dropped (limit)", "incomplete records dropped (limit)");
+            Report(sender, now.OversizedGroups - (before?.OversizedGroups ?? 0), "continued group cut (too large)", "continued groups cut (too large)");
+        }
+
+        private void Report(string sender, long n, string one, string many)
+        {
+            if (n > 0)
+            {
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sender}: {n} {(n == 1 ? one : many)}"));
+            }
+        }
+
+        private static string Plural(ulong n, string word) => n == 1 ? word : word + "s";
+
+        private static string Plural(long n, string word) => n == 1 ? word : word + "s";
+
+        private static string Counted(long n, string word) => string.Create(CultureInfo.InvariantCulture, $"{n} {Plural(n, word)}");
+    }
+}
+
+/// <summary>Bad input on the command line: one clear line on stderr, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);

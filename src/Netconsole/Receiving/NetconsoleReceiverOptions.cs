@@ -1,0 +1,94 @@
+namespace Netconsole.Receiving;
+
+/// <summary>How a <see cref="NetconsoleReceiver"/> tells senders apart.</summary>
+public enum SenderKey
+{
+    /// <summary>
+    /// By source address and port: an application and the host's kernel netconsole on the same
+    /// address keep separate sequence streams as long as their source ports differ.
+    /// </summary>
+    AddressAndPort = 0,
+
+    /// <summary>
+    /// By source address only, as netconsd does: every record's <see cref="ReceivedRecord.Sender"/>
+    /// has port 0, and two senders on one address mix their sequence numbers (gaps and restarts
+    /// are then counted wrongly).
+    /// </summary>
+    Address = 1,
+}
+
+/// <summary>Settings of a <see cref="NetconsoleReceiver"/>, taken when it is created.</summary>
+public sealed class NetconsoleReceiverOptions
+{
+    /// <summary>The default <see cref="Capacity"/>, 10,000 records.</summary>
+    public const int DefaultCapacity = 10_000;
+
+    /// <summary>The default <see cref="ReceiveBufferSize"/>, 4 MiB.</summary>
+    public const int DefaultReceiveBufferSize = 4 * 1024 * 1024;
+
+    private int _capacity = DefaultCapacity;
+    private int _receiveBufferSize = DefaultReceiveBufferSize;
+    private SenderKey _senderKey = SenderKey.AddressAndPort;
+    private RecordReassemblerOptions _reassembler = new();
+
+    /// <summary>
+    /// How many records wait for a reader at most. When a record arrives and the queue is full,
+    /// the oldest unread record is dropped and counted
+    /// (<see cref="NetconsoleReceiverStatistics.UnreadRecordsDropped"/>): the receive loop never
+    /// waits for a slow reader, so the socket keeps being drained. The default is
+    /// <see cref="DefaultCapacity"/> (10,000 records). At least 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int Capacity
+    {
+        get => _capacity;
+        set => _capacity = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The record queue must hold at least one record.");
+    }
+
+    /// <summary>
+    /// The socket's receive buffer (SO_RCVBUF) in bytes, so a burst of datagrams waits in the
+    /// kernel instead of being dropped while the receive loop catches up; 0 leaves the socket's
+    /// buffer as it is. Best effort: on Linux a process with CAP_NET_ADMIN gets the full size
+    /// (SO_RCVBUFFORCE), others are capped by <c>net.core.rmem_max</c> (often 208 KiB), and a
+    /// refusal is ignored. The default is <see cref="DefaultReceiveBufferSize"/> (4 MiB).
+    /// Applies to sockets passed to the constructor too. At least 0.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int ReceiveBufferSize
+    {
+        get => _receiveBufferSize;
+        set => _receiveBufferSize = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The receive buffer size cannot be negative (0 leaves it as it is).");
+    }
+
+    /// <summary>
+    /// How senders are told apart for reassembly, sequence tracking and statistics. The default
+    /// is <see cref="SenderKey.AddressAndPort"/>; <see cref="SenderKey.Address"/> behaves like
+    /// netconsd. Either way an IPv4 sender reaching a dual-stack socket is reported with its IPv4
+    /// address, not as an IPv4-mapped IPv6 address.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="Receiving.SenderKey"/>.</exception>
+    public SenderKey SenderKey
+    {
+        get => _senderKey;
+        set => _senderKey = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown sender key.");
+    }
+
+    /// <summary>
+    /// The reassembly limits (timeout for missing fragments and continued-group parts, senders,
+    /// memory). The default is a new <see cref="RecordReassemblerOptions"/> (200 ms, as netconsd).
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The value is <see langword="null"/>.</exception>
+    public RecordReassemblerOptions Reassembler
+    {
+        get => _reassembler;
+        set => _reassembler = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>
+    /// For a socket passed to <see cref="NetconsoleReceiver(System.Net.Sockets.Socket, NetconsoleReceiverOptions?)"/>:
+    /// <see langword="true"/> leaves it open when the receiver is disposed, so the caller still
+    /// owns it. The default is <see langword="false"/>: the receiver owns the socket and closes
+    /// it. A socket created by <see cref="NetconsoleReceiver.Listen"/> is always closed.
+    /// </summary>
+    public bool LeaveSocketOpen { get; set; }
+}
