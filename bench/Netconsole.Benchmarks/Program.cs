@@ -1,4 +1,12 @@
 using BenchmarkDotNet.Running;
+using Netconsole.Benchmarks;
 
-// dotnet run -c Release --project bench/Netconsole.Benchmarks -- --filter '*'
-BenchmarkSwitcher.FromAssembly(typeof(Netconsole.Benchmarks.FormatAndFrameBenchmarks).Assembly).Run(args);
+// Micro-benchmarks:  dotnet run -c Release --project bench/Netconsole.Benchmarks -- --filter '*'
+// Lab injection rate: bench/lab-rate.sh   (root; runs inside a private network namespace)
+if (args.Length > 0 && args[0] == "lab-rate")
+{
+    return LabRate.Run(args[1..], Console.Out);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(FormatAndFrameBenchmarks).Assembly).Run(args);
+return 0;
