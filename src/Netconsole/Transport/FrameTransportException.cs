@@ -15,7 +15,10 @@ public enum FrameTransportError
     /// <summary>No device has that name (or MAC).</summary>
     NoSuchDevice = 3,
 
-    /// <summary>The device exists but is down ("Network is down"); sends fail until it is up again.</summary>
+    /// <summary>
+    /// The device exists but is down ("Network is down"); sends fail until it is up again.
+    /// Opening a device that is down fails this way too (libpcap refuses it).
+    /// </summary>
     DeviceDown = 4,
 
     /// <summary>The device went away (ENXIO); this transport is dead for good: open a new one once the device is back.</summary>

@@ -1,0 +1,118 @@
+using System.Net.NetworkInformation;
+using Netconsole.Devices;
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace Netconsole.Transport;
+
+/// <summary>
+/// Opens <see cref="SharpPcapTransport"/>s: libpcap handles for injecting frames. The
+/// default <see cref="IFrameTransportFactory"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Needs the native libpcap (Debian/Ubuntu: libpcap0.8; Fedora: libpcap; Windows: Npcap)
+/// and the right to open raw devices (root, or CAP_NET_RAW and CAP_NET_ADMIN).
+/// </para>
+/// <para>
+/// Each handle is opened for sending only: not promiscuous, a 64 KiB kernel buffer, a
+/// 64-byte snapshot length and a capture filter that matches no frame, so the kernel never
+/// queues received frames for it.
+/// </para>
+/// </remarks>
+public sealed class SharpPcapTransportFactory : IFrameTransportFactory
+{
+    // Matches frames of at most 1 byte: none. The kernel runs it before queueing anything.
+    internal const string CaptureNothingFilter = "less 1";
+
+    private const int KernelBufferBytes = 64 * 1024;
+    private const int SnapshotLength = 64;
+    private const int ReadTimeoutMilliseconds = 10;
+    private const int EthernetHeaderLength = 14;
+    private const int DefaultMtu = 1500;
+    private const uint PcapInterfaceLoopback = 0x1; // PCAP_IF_LOOPBACK
+
+    /// <summary>Opens the device named <paramref name="deviceName"/> for injection only.</summary>
+    /// <param name="deviceName">The interface name, for example <c>veth0</c> or <c>lo</c>.</param>
+    /// <returns>The open transport; dispose it to close the handle.</returns>
+    /// <exception cref="ArgumentException"><paramref name="deviceName"/> is null or empty.</exception>
+    /// <exception cref="FrameTransportException">
+    /// The device could not be opened: <see cref="FrameTransportError.LibpcapMissing"/>,
+    /// <see cref="FrameTransportError.PermissionDenied"/>, <see cref="FrameTransportError.NoSuchDevice"/>
+    /// (the message lists the devices that exist), <see cref="FrameTransportError.DeviceDown"/>
+    /// (libpcap refuses to open a device that is down), <see cref="FrameTransportError.NotEthernet"/>
+    /// or <see cref="FrameTransportError.Other"/>; the message says what to do.
+    /// </exception>
+    public SharpPcapTransport Open(string deviceName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deviceName);
+
+        PcapInterface? pcapInterface;
+        try
+        {
+            pcapInterface = FindInterface(deviceName);
+        }
+        catch (Exception e) when (e is not FrameTransportException)
+        {
+            throw PcapErrors.Translate(e, deviceName, PcapOperation.Open);
+        }
+
+        var device = new LibPcapLiveDevice(pcapInterface);
+        try
+        {
+            device.Open(new DeviceConfiguration
+            {
+                Mode = DeviceModes.None,
+                Snaplen = SnapshotLength,
+                ReadTimeout = ReadTimeoutMilliseconds,
+                BufferSize = KernelBufferBytes,
+            });
+
+            if (device.LinkType != PacketDotNet.LinkLayers.Ethernet)
+            {
+                throw PcapErrors.Create(
+                    FrameTransportError.NotEthernet, deviceName, PcapOperation.Open, $"link type {device.LinkType}");
+            }
+
+            device.Filter = CaptureNothingFilter;
+
+            int mtu = NetworkDevice.GetMtu(deviceName) ?? DefaultMtu;
+            PhysicalAddress mac = pcapInterface.MacAddress ?? PhysicalAddress.None;
+            bool isLoopback = (pcapInterface.Flags & PcapInterfaceLoopback) != 0;
+            return new SharpPcapTransport(device, deviceName, mac, isLoopback, mtu + EthernetHeaderLength);
+        }
+        catch (Exception e)
+        {
+            // SharpPcap leaves a device whose Open failed half-open: it reports itself open
+            // and silently drops every send. Only disposing it is safe.
+            device.Dispose();
+            throw PcapErrors.Translate(e, deviceName, PcapOperation.Open);
+        }
+    }
+
+    /// <inheritdoc/>
+    IFrameTransport IFrameTransportFactory.Open(string deviceName) => Open(deviceName);
+
+    private static PcapInterface FindInterface(string deviceName)
+    {
+        // libpcap also lists pseudo-devices (any, nflog, dbus-system, ...): on Linux only a
+        // real network device of the caller's namespace may be opened.
+        if (OperatingSystem.IsLinux() && NetworkDevice.FindByName(deviceName) is null)
+        {
+            throw NoSuchDevice(deviceName);
+        }
+
+        foreach (PcapInterface candidate in PcapInterface.GetAllPcapInterfaces())
+        {
+            if (string.Equals(candidate.Name, deviceName, StringComparison.Ordinal))
+            {
+                return candidate;
+            }
+        }
+
+        throw NoSuchDevice(deviceName);
+    }
+
+    private static FrameTransportException NoSuchDevice(string deviceName) =>
+        PcapErrors.Create(FrameTransportError.NoSuchDevice, deviceName, PcapOperation.Open, null, null, NetworkDevice.GetAllNames());
+}
