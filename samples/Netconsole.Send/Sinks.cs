@@ -193,16 +193,6 @@ internal sealed class LiveSink : IDatagramSink
         {
             _transport!.Send(_frame.AsSpan(0, length));
         }
-        catch (FrameTransportException e) when (e.Error == FrameTransportError.DeviceDown && NetworkDevice.FindByName(_device) is { IsUp: true })
-        {
-            // libpcap fails the first send after the device came back up with "Network is down": retry once.
-            if (!TrySendAgain(length))
-            {
-                Report(e.Message);
-                Dropped++;
-                return;
-            }
-        }
         catch (FrameTransportException e) when (!e.IsPermanent)
         {
             Report(e.Message);
@@ -225,19 +215,6 @@ internal sealed class LiveSink : IDatagramSink
         }
 
         FrameLog.Write(_log, ++Sent, length, _route, datagram);
-    }
-
-    private bool TrySendAgain(int length)
-    {
-        try
-        {
-            _transport!.Send(_frame.AsSpan(0, length));
-            return true;
-        }
-        catch (FrameTransportException)
-        {
-            return false;
-        }
     }
 
     private bool TryReopen()

@@ -133,7 +133,7 @@ public class PublicApiTests
 
     private static string Parameters(MethodBase method) =>
         string.Join(", ", method.GetParameters().Select(p =>
-            $"{(p.IsOut ? "out " : p.ParameterType.IsByRef ? (p.IsIn ? "in " : "ref ") : "")}{Name(p.ParameterType)} {p.Name}{(p.HasDefaultValue ? $" = {p.DefaultValue ?? "null"}" : "")}"));
+            $"{(p.IsOut ? "out " : p.ParameterType.IsByRef ? (p.IsIn ? "in " : "ref ") : "")}{Name(p.ParameterType)} {p.Name}{(p.HasDefaultValue ? $" = {p.DefaultValue ?? (p.ParameterType.IsValueType ? "default" : "null")}" : "")}"));
 
     private static string Name(Type type)
     {
