@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo: formats records for netconsole targets with the netconsole-send tool, writes the
-# frames it would inject to pcap files, and shows them decoded by tcpdump (checksums verified).
-# Nothing is sent on any interface. (The full demo with live injection, the ILogger provider
-# and target recovery replaces this with the logging work.)
+# frames to pcap files and shows them decoded by tcpdump (checksums verified), then injects
+# records for real on lo inside a private network namespace (unshare -n), where
+# netconsole-listen receives them. No real network is touched. (The full demo with the
+# ILogger provider and target recovery replaces this with the logging work.)
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/prerequisites.sh
@@ -15,9 +16,12 @@ ensure_command tcpdump tcpdump || have_tcpdump=0
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
-echo "== building netconsole-send"
+echo "== building netconsole-send and netconsole-listen"
 dotnet build samples/Netconsole.Send -c Release -nologo -v quiet >/dev/null
-send() { dotnet "samples/Netconsole.Send/bin/Release/net10.0/netconsole-send.dll" "$@"; }
+dotnet build samples/Netconsole.Listen -c Release -nologo -v quiet >/dev/null
+send_dll="$PWD/samples/Netconsole.Send/bin/Release/net10.0/netconsole-send.dll"
+listen_dll="$PWD/samples/Netconsole.Listen/bin/Release/net10.0/netconsole-listen.dll"
+send() { dotnet "$send_dll" "$@"; }
 
 show() {
   if [ "$have_tcpdump" = 1 ]; then
@@ -46,6 +50,23 @@ echo "== 3. a basic record over IPv6 (no header: the text as is)"
 send --target "@2001:db8::1/,@2001:db8::2/" --source-mac 02:00:00:00:00:01 \
   --write-pcap "$out/basic-v6.pcap" "hello from .NET over IPv6"
 show "$out/basic-v6.pcap"
+
+echo
+echo "== 4. live: records injected with libpcap on lo, in a private network namespace, received by netconsole-listen"
+if is_root && has_libpcap && command -v unshare >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
+  big="$(printf 'x%.0s' {1..3000})"
+  unshare -n bash -c '
+    ip link set lo up
+    dotnet "$1" --address ::1 --count 3 --timeout 30 &
+    listener=$!
+    sleep 2
+    dotnet "$2" --target "+@/lo,@::1/" --userdata host=demo-1 --sysdata msgid --seq 1 "a live record through lo" >/dev/null
+    dotnet "$2" --target "+@/lo,@::1/" --userdata host=demo-1 --seq 2 "a 3000-byte record, fragmented and reassembled: $3" >/dev/null
+    printf "first line from stdin\n" | dotnet "$2" --target "+@/lo,@::1/" --stdin --seq 3 >/dev/null
+    wait $listener' bash "$listen_dll" "$send_dll" "$big" 2>&1 | cut -c1-200
+else
+  say "Skipped: the live scene needs root, native libpcap and unshare (a private network namespace)."
+fi
 
 echo
 echo "Demo done: every frame above was built by the library; tcpdump verified its checksums (\"udp sum ok\")."

@@ -14,6 +14,7 @@ ensure_dotnet || exit 1
 ensure_libpcap || missing=1
 ensure_command tcpdump tcpdump || missing=1
 ensure_command ip iproute2 || missing=1
+ensure_command socat socat || missing=1
 if [ "$missing" = 1 ] && [ "$ci" = true ]; then
   say "CI=true: prerequisites are missing (see above); failing."
   echo "0 passed, 1 failed, 0 skipped"
