@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.NetworkInformation;
+
+namespace Netconsole.Devices;
+
+/// <summary>
+/// A device watcher driven by its owner: tests and embedders that learn about devices some
+/// other way report them here. Events are raised synchronously on the calling thread.
+/// </summary>
+public sealed class ManualDeviceWatcher : IDeviceWatcher
+{
+    private readonly object _lock = new();
+    private readonly Dictionary<int, NetworkDevice> _devices = new();
+    private int _nextIndex = 100;
+
+    /// <inheritdoc/>
+    public event EventHandler<DeviceEvent>? DeviceChanged;
+
+    /// <summary>True after <see cref="Start"/>.</summary>
+    public bool Started { get; private set; }
+
+    /// <inheritdoc/>
+    public void Start() => Started = true;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<NetworkDevice> GetDevices()
+    {
+        lock (_lock)
+        {
+            return _devices.Values.OrderBy(d => d.Index).ToArray();
+        }
+    }
+
+    /// <summary>Adds a device and reports it as <see cref="DeviceEventKind.Registered"/>.</summary>
+    /// <param name="name">The device name.</param>
+    /// <param name="mac">Its MAC.</param>
+    /// <param name="addresses">Its addresses.</param>
+    /// <param name="up">Whether it is up and running.</param>
+    /// <returns>The device.</returns>
+    public NetworkDevice Register(string name, PhysicalAddress mac, IEnumerable<IPAddress>? addresses = null, bool up = true)
+    {
+        NetworkDevice device;
+        lock (_lock)
+        {
+            device = new NetworkDevice(_nextIndex++, name, mac, up, up, (addresses ?? []).ToArray());
+            _devices.Add(device.Index, device);
+        }
+
+        Raise(new DeviceEvent(DeviceEventKind.Registered, device));
+        return device;
+    }
+
+    /// <summary>Removes the device named <paramref name="name"/> and reports it as <see cref="DeviceEventKind.Unregistered"/>.</summary>
+    /// <param name="name">The device name.</param>
+    public void Unregister(string name)
+    {
+        NetworkDevice device = Change(name, d => null);
+        Raise(new DeviceEvent(DeviceEventKind.Unregistered, device));
+    }
+
+    /// <summary>Renames a device and reports <see cref="DeviceEventKind.Renamed"/>.</summary>
+    /// <param name="name">The current name.</param>
+    /// <param name="newName">The new name.</param>
+    public void Rename(string name, string newName)
+    {
+        NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, newName, d.Mac, d.IsUp, d.IsRunning, d.Addresses));
+        Raise(new DeviceEvent(DeviceEventKind.Renamed, Find(device.Index), oldName: name));
+    }
+
+    /// <summary>Changes a device's MAC and reports <see cref="DeviceEventKind.MacChanged"/>.</summary>
+    /// <param name="name">The device name.</param>
+    /// <param name="mac">The new MAC.</param>
+    public void SetMac(string name, PhysicalAddress mac)
+    {
+        NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, d.Name, mac, d.IsUp, d.IsRunning, d.Addresses));
+        Raise(new DeviceEvent(DeviceEventKind.MacChanged, Find(device.Index), oldMac: device.Mac));
+    }
+
+    /// <summary>Sets a device up or down and reports <see cref="DeviceEventKind.Up"/> or <see cref="DeviceEventKind.Down"/>.</summary>
+    /// <param name="name">The device name.</param>
+    /// <param name="up">Up (and running) or down.</param>
+    public void SetUp(string name, bool up)
+    {
+        NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, d.Name, d.Mac, up, up, d.Addresses));
+        Raise(new DeviceEvent(up ? DeviceEventKind.Up : DeviceEventKind.Down, Find(device.Index)));
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+    }
+
+    private NetworkDevice Find(int index)
+    {
+        lock (_lock)
+        {
+            return _devices[index];
+        }
+    }
+
+    // Replaces (or removes, when change returns null) the device; returns it as it was.
+    private NetworkDevice Change(string name, Func<NetworkDevice, NetworkDevice?> change)
+    {
+        lock (_lock)
+        {
+            NetworkDevice device = _devices.Values.FirstOrDefault(d => d.Name == name)
+                ?? throw new InvalidOperationException($"No device named {name} is registered with this watcher.");
+            NetworkDevice? changed = change(device);
+            if (changed is null)
+            {
+                _devices.Remove(device.Index);
+            }
+            else
+            {
+                _devices[device.Index] = changed;
+            }
+
+            return device;
+        }
+    }
+
+    private void Raise(DeviceEvent e) => DeviceChanged?.Invoke(this, e);
+}
