@@ -210,7 +210,7 @@ internal sealed class LiveSink : IDatagramSink
 
         if (_problem is not null)
         {
-            _state.WriteLine(string.Create(CultureInfo.InvariantCulture, $"netconsole-send: {_device}: sending again ({Dropped} record datagram(s) dropped so far)"));
+            _state.WriteLine(string.Create(CultureInfo.InvariantCulture, $"netconsole-send: {_device}: sending again ({Dropped} datagram(s) dropped so far)"));
             _problem = null;
         }
 

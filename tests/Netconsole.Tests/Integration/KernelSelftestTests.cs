@@ -260,6 +260,28 @@ public sealed class KernelSelftestTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task Stdin_rides_through_the_device_being_deleted_and_re_created()
+    {
+        NetworkLab lab = Lab();
+        await using NetconsoleReceiver receiver = Receiver(lab, ipv6: true);
+        var input = new ScriptedReader(
+            ("before", null),
+            ("while deleted 1", lab.DeleteDevice),
+            ("while deleted 2", null),
+            ("after re-creation", () => lab.RecreateDevice()));
+
+        var (exit, stdout, stderr) = SendWithInput(input, "--target", Target(lab, true, true), "--stdin", "--seq", "1");
+
+        exit.Should().Be(0, stderr);
+        stderr.Should().Contain("No such device").And.Contain("sending again");
+        stdout.Should().Contain("4 record(s)").And.Contain("2 dropped");
+        (await Next(receiver)).TextString.Should().Be("before");
+        ReceivedRecord after = await Next(receiver);
+        after.TextString.Should().Be("after re-creation");
+        after.Sequence.Should().Be(4);
+    }
+
+    [SkippableFact]
     public void A_target_without_a_device_is_refused_because_nothing_picks_a_device_by_itself()
     {
         Lab();
