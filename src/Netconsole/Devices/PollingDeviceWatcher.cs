@@ -61,7 +61,7 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
     /// <summary>The time between two scans. The default is 1 second.</summary>
     public TimeSpan Interval { get; }
 
-    /// <summary>How many exceptions <see cref="DeviceChanged"/> handlers threw (caught; the thread goes on).</summary>
+    /// <summary>How many exceptions <see cref="DeviceChanged"/> handlers threw (caught; the thread and the other handlers go on).</summary>
     public long HandlerErrors => Interlocked.Read(ref _handlerErrors);
 
     /// <summary>How many scans failed (the next one is taken at the next interval).</summary>
@@ -180,20 +180,29 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
         }
     }
 
+    // Each handler on its own, so one that throws neither stops the thread nor starves the others.
     private void Raise(List<DeviceEvent> events)
     {
         foreach (DeviceEvent e in events)
         {
-            try
+            if (DeviceChanged is not { } handlers)
             {
-                DeviceChanged?.Invoke(this, e);
+                return;
             }
-#pragma warning disable CA1031 // A handler's failure must not stop the watcher.
-            catch (Exception exception)
-#pragma warning restore CA1031
+
+            foreach (EventHandler<DeviceEvent> handler in handlers.GetInvocationList().Cast<EventHandler<DeviceEvent>>())
             {
-                Interlocked.Increment(ref _handlerErrors);
-                Debug.WriteLine($"{ThreadName}: a DeviceChanged handler threw: {exception}");
+                try
+                {
+                    handler(this, e);
+                }
+#pragma warning disable CA1031 // A handler's failure must not stop the watcher.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    Interlocked.Increment(ref _handlerErrors);
+                    Debug.WriteLine($"{ThreadName}: a DeviceChanged handler threw: {exception}");
+                }
             }
         }
     }

@@ -35,7 +35,7 @@ namespace Netconsole.Devices;
 /// reports ENOBUFS; the watcher then dumps the links again and raises the events the
 /// difference implies (<see cref="Overflows"/> counts these). Malformed messages are counted
 /// (<see cref="MalformedMessages"/>) and skipped; exceptions from handlers are counted
-/// (<see cref="HandlerErrors"/>) and never stop the thread.
+/// (<see cref="HandlerErrors"/>) and never stop the thread or the other handlers.
 /// </para>
 /// </remarks>
 public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
@@ -62,6 +62,20 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     private long _handlerErrors;
     private long _receiveErrors;
 
+    private readonly int _receiveBufferBytes;
+
+    /// <summary>Creates a watcher; <see cref="Start"/> opens its socket and takes the snapshot.</summary>
+    public RtnetlinkDeviceWatcher()
+        : this(ReceiveBufferBytes)
+    {
+    }
+
+    // Tests use a small socket buffer to make the kernel drop notifications (ENOBUFS).
+    internal RtnetlinkDeviceWatcher(int receiveBufferBytes)
+    {
+        _receiveBufferBytes = receiveBufferBytes;
+    }
+
     /// <inheritdoc/>
     public event EventHandler<DeviceEvent>? DeviceChanged;
 
@@ -71,7 +85,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     /// <summary>How many malformed netlink messages (bad lengths, truncated headers or attributes) were skipped.</summary>
     public long MalformedMessages => Interlocked.Read(ref _malformedMessages);
 
-    /// <summary>How many exceptions <see cref="DeviceChanged"/> handlers threw (caught; the thread goes on).</summary>
+    /// <summary>How many exceptions <see cref="DeviceChanged"/> handlers threw (caught; the thread and the other handlers go on).</summary>
     public long HandlerErrors => Interlocked.Read(ref _handlerErrors);
 
     /// <summary>How many unexpected receive or re-dump failures the thread recovered from (it retries after a short pause).</summary>
@@ -102,7 +116,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
             Socket events = OpenSocket(GroupLink);
             try
             {
-                SetReceiveBuffer(events, ReceiveBufferBytes);
+                SetReceiveBuffer(events, _receiveBufferBytes);
                 events.ReceiveTimeout = PollMilliseconds;
                 Dictionary<int, NetworkDevice> initial = Dump();
                 lock (_snapshot)
@@ -285,20 +299,29 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
         Raise(events);
     }
 
+    // Each handler on its own, so one that throws neither stops the thread nor starves the others.
     private void Raise(List<DeviceEvent> events)
     {
         foreach (DeviceEvent e in events)
         {
-            try
+            if (DeviceChanged is not { } handlers)
             {
-                DeviceChanged?.Invoke(this, e);
+                return;
             }
-#pragma warning disable CA1031 // A handler's failure must not stop the watcher.
-            catch (Exception exception)
-#pragma warning restore CA1031
+
+            foreach (EventHandler<DeviceEvent> handler in handlers.GetInvocationList().Cast<EventHandler<DeviceEvent>>())
             {
-                Interlocked.Increment(ref _handlerErrors);
-                Debug.WriteLine($"{ThreadName}: a DeviceChanged handler threw: {exception}");
+                try
+                {
+                    handler(this, e);
+                }
+#pragma warning disable CA1031 // A handler's failure must not stop the watcher.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    Interlocked.Increment(ref _handlerErrors);
+                    Debug.WriteLine($"{ThreadName}: a DeviceChanged handler threw: {exception}");
+                }
             }
         }
     }
