@@ -32,8 +32,10 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         return NetworkLab.Create(new NetworkLabOptions { Log = new StringWriter() });
     }
 
-    private void Latency(string kind, string operation, long returned, long raised) =>
-        output.WriteLine($"latency {kind} {operation}: {Stopwatch.GetElapsedTime(returned, raised).TotalMilliseconds:F1} ms");
+    private void Latency(string kind, string operation, long started, long returned, long raised) =>
+        output.WriteLine(
+            $"latency {kind} {operation}: {Stopwatch.GetElapsedTime(started, raised).TotalMilliseconds:F1} ms after the command started, "
+            + $"{Stopwatch.GetElapsedTime(returned, raised).TotalMilliseconds:F1} ms after it returned");
 
     [SkippableTheory]
     [MemberData(nameof(Watchers))]
@@ -64,11 +66,12 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         using var recorder = new DeviceEventRecorder(watcher);
         (string name, int index) = (lab.DeviceName, lab.DeviceIndex);
 
+        long started = Stopwatch.GetTimestamp();
         lab.DeleteDevice();
         long returned = Stopwatch.GetTimestamp();
 
         (DeviceEvent e, long raised) = recorder.WaitFor(e => e.Kind == DeviceEventKind.Unregistered && e.Device.Index == index, "Unregistered");
-        Latency(kind, "delete", returned, raised);
+        Latency(kind, "delete", started, returned, raised);
         e.Device.Name.Should().Be(name);
         e.Device.Mac.Should().Be(lab.DeviceMac);
         watcher.GetDevices().Should().NotContain(d => d.Index == index);
@@ -85,11 +88,12 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         (string name, int index) = (lab.DeviceName, lab.DeviceIndex);
         lab.DeleteDevice();
 
+        long started = Stopwatch.GetTimestamp();
         lab.RecreateDevice();
         long returned = Stopwatch.GetTimestamp();
 
         (DeviceEvent e, long raised) = recorder.WaitFor(e => e.Kind == DeviceEventKind.Registered && e.Device.Name == name, "Registered");
-        Latency(kind, "recreate", returned, raised);
+        Latency(kind, "recreate", started, returned, raised);
         e.Device.Index.Should().NotBe(index).And.Be(lab.DeviceIndex);
         e.Device.Mac.Should().Be(lab.DeviceMac);
     }
@@ -146,11 +150,12 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         PhysicalAddress oldMac = lab.DeviceMac;
         PhysicalAddress newMac = NetworkLab.RandomMac();
 
+        long started = Stopwatch.GetTimestamp();
         lab.SetDeviceMac(newMac);
         long returned = Stopwatch.GetTimestamp();
 
         (DeviceEvent e, long raised) = recorder.WaitFor(e => e.Kind == DeviceEventKind.MacChanged, "MacChanged");
-        Latency(kind, "set mac", returned, raised);
+        Latency(kind, "set mac", started, returned, raised);
         e.OldMac.Should().Be(oldMac);
         e.Device.Mac.Should().Be(newMac);
         e.Device.Index.Should().Be(lab.DeviceIndex);
@@ -166,10 +171,11 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         watcher.Start();
         using var recorder = new DeviceEventRecorder(watcher);
 
+        long started = Stopwatch.GetTimestamp();
         lab.SetDeviceDown();
         long returned = Stopwatch.GetTimestamp();
         (DeviceEvent down, long raised) = recorder.WaitFor(e => e.Device.Index == lab.DeviceIndex && e.Kind is DeviceEventKind.Down or DeviceEventKind.Up, "Down");
-        Latency(kind, "down", returned, raised);
+        Latency(kind, "down", started, returned, raised);
         down.Kind.Should().Be(DeviceEventKind.Down);
         down.Device.IsUp.Should().BeFalse();
 
