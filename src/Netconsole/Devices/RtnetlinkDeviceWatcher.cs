@@ -1,0 +1,419 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+
+namespace Netconsole.Devices;
+
+/// <summary>
+/// Watches the network devices of the process's network namespace through rtnetlink (Linux):
+/// the kernel reports every link change (RTM_NEWLINK / RTM_DELLINK on RTMGRP_LINK) as it
+/// happens, and this watcher turns them into <see cref="DeviceEvent"/>s on one background
+/// thread named <c>netconsole-netlink</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Snapshot and events: <see cref="Start"/> first subscribes to link notifications, then dumps
+/// the links (RTM_GETLINK) on a second socket, so no change is lost between the two. A
+/// notification always carries the link's complete state, and one that matches the snapshot
+/// is ignored, so notifications about changes the dump already saw are harmless. A change that
+/// happened while the dump ran may still be reported as an event describing an older state,
+/// followed by the events that bring the device back to its current state: the snapshot always
+/// converges on the kernel's.
+/// </para>
+/// <para>
+/// Device state: <see cref="NetworkDevice.IsUp"/> is IFF_UP, <see cref="NetworkDevice.IsRunning"/>
+/// is IFF_RUNNING (operstate UP or UNKNOWN, as SIOCGIFFLAGS reports it), the MAC is IFLA_ADDRESS
+/// when it has 6 bytes (empty otherwise). <see cref="DeviceEventKind.Up"/> is raised when a
+/// device becomes both up and running, <see cref="DeviceEventKind.Down"/> when it stops being
+/// either; several changes in one notification are raised in the order Renamed, MacChanged,
+/// Up/Down. Addresses are not watched: they are looked up (<see cref="NetworkDevice.GetAll"/>)
+/// when the snapshot is taken and whenever an event is raised, so they may be stale in between.
+/// </para>
+/// <para>
+/// Overflow: when events come faster than the thread reads them the kernel drops some and
+/// reports ENOBUFS; the watcher then dumps the links again and raises the events the
+/// difference implies (<see cref="Overflows"/> counts these). Malformed messages are counted
+/// (<see cref="MalformedMessages"/>) and skipped; exceptions from handlers are counted
+/// (<see cref="HandlerErrors"/>) and never stop the thread or the other handlers.
+/// </para>
+/// </remarks>
+public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
+{
+    /// <summary>The name of the watcher's thread.</summary>
+    public const string ThreadName = "netconsole-netlink";
+
+    private const int ReceiveBufferBytes = 1 << 20;
+    private const int DatagramBytes = 64 * 1024; // a dump chunk is at most 32 KiB
+    private const int PollMilliseconds = 200;
+    private const int DumpTimeoutMilliseconds = 5000;
+    private const int DumpAttempts = 3;
+
+    private readonly Lock _lifecycle = new();
+    private readonly Lock _snapshot = new();
+    private readonly ManualResetEventSlim _stop = new();
+    private Dictionary<int, NetworkDevice> _devices = [];
+    private Socket? _events;
+    private Thread? _thread;
+    private bool _disposed;
+    private uint _sequence;
+    private long _overflows;
+    private long _malformedMessages;
+    private long _handlerErrors;
+    private long _receiveErrors;
+
+    private readonly int _receiveBufferBytes;
+
+    /// <summary>Creates a watcher; <see cref="Start"/> opens its socket and takes the snapshot.</summary>
+    public RtnetlinkDeviceWatcher()
+        : this(ReceiveBufferBytes)
+    {
+    }
+
+    // Tests use a small socket buffer to make the kernel drop notifications (ENOBUFS).
+    internal RtnetlinkDeviceWatcher(int receiveBufferBytes)
+    {
+        _receiveBufferBytes = receiveBufferBytes;
+    }
+
+    /// <inheritdoc/>
+    public event EventHandler<DeviceEvent>? DeviceChanged;
+
+    /// <summary>How many times the kernel dropped notifications (ENOBUFS) and the watcher re-dumped the links to catch up.</summary>
+    public long Overflows => Interlocked.Read(ref _overflows);
+
+    /// <summary>How many malformed netlink messages (bad lengths, truncated headers or attributes) were skipped.</summary>
+    public long MalformedMessages => Interlocked.Read(ref _malformedMessages);
+
+    /// <summary>How many exceptions <see cref="DeviceChanged"/> handlers threw (caught; the thread and the other handlers go on).</summary>
+    public long HandlerErrors => Interlocked.Read(ref _handlerErrors);
+
+    /// <summary>How many unexpected receive or re-dump failures the thread recovered from (it retries after a short pause).</summary>
+    public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
+
+    /// <summary>
+    /// Subscribes to link notifications, takes the initial snapshot (an RTM_GETLINK dump) and
+    /// starts the watcher's thread; returns once the snapshot is taken. Calling it again does nothing.
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
+    /// <exception cref="IOException">The netlink socket could not be opened or the dump failed.</exception>
+    /// <exception cref="ObjectDisposedException">The watcher was disposed.</exception>
+    public void Start()
+    {
+        lock (_lifecycle)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_thread is not null)
+            {
+                return;
+            }
+
+            if (!OperatingSystem.IsLinux())
+            {
+                throw new PlatformNotSupportedException("rtnetlink exists only on Linux; use PollingDeviceWatcher (DeviceWatcher.CreateDefault picks it).");
+            }
+
+            Socket events = OpenSocket(GroupLink);
+            try
+            {
+                SetReceiveBuffer(events, _receiveBufferBytes);
+                events.ReceiveTimeout = PollMilliseconds;
+                Dictionary<int, NetworkDevice> initial = Dump();
+                lock (_snapshot)
+                {
+                    _devices = initial;
+                }
+            }
+            catch (Exception e) when (e is SocketException)
+            {
+                events.Dispose();
+                throw new IOException($"The rtnetlink link dump failed: {e.Message}", e);
+            }
+            catch
+            {
+                events.Dispose();
+                throw;
+            }
+
+            _events = events;
+            _thread = new Thread(Run) { Name = ThreadName, IsBackground = true };
+            _thread.Start();
+        }
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<NetworkDevice> GetDevices()
+    {
+        lock (_snapshot)
+        {
+            return [.. _devices.Values.OrderBy(d => d.Index)];
+        }
+    }
+
+    /// <summary>Stops the watcher's thread (within a fraction of a second) and waits for it, then closes the socket. Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        Thread? thread;
+        lock (_lifecycle)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            thread = _thread;
+            _stop.Set();
+        }
+
+        // The thread closes the socket on its way out. A handler disposing the watcher runs on
+        // the thread itself, which ends once the handler returns.
+        if (thread is not null && thread != Thread.CurrentThread)
+        {
+            thread.Join();
+        }
+    }
+
+    private void Run()
+    {
+        using Socket socket = _events!;
+        Receive(socket);
+    }
+
+    private void Receive(Socket socket)
+    {
+        byte[] buffer = new byte[DatagramBytes];
+        var messages = new List<NetlinkMessage>();
+        bool resync = false;
+        while (!_stop.IsSet)
+        {
+            try
+            {
+                if (resync)
+                {
+                    Resync();
+                    resync = false;
+                    continue;
+                }
+
+                int received;
+                try
+                {
+                    received = socket.Receive(buffer);
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
+                {
+                    continue;
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+                {
+                    Interlocked.Increment(ref _overflows);
+                    resync = true;
+                    continue;
+                }
+
+                messages.Clear();
+                int malformed = NetlinkMessages.Parse(buffer.AsSpan(0, received), messages);
+                if (malformed > 0)
+                {
+                    Interlocked.Add(ref _malformedMessages, malformed);
+                }
+
+                Apply(messages);
+            }
+            catch (ObjectDisposedException) when (_stop.IsSet)
+            {
+                break;
+            }
+#pragma warning disable CA1031 // The thread must survive anything; the failure is counted and retried.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Interlocked.Increment(ref _receiveErrors);
+                Debug.WriteLine($"{ThreadName}: {e}");
+                _stop.Wait(PollMilliseconds);
+            }
+        }
+    }
+
+    // Notifications in the order the kernel queued them; events raised after the snapshot is updated.
+    private void Apply(List<NetlinkMessage> messages)
+    {
+        var events = new List<DeviceEvent>();
+        Dictionary<int, IReadOnlyList<IPAddress>>? addresses = null;
+        foreach (NetlinkMessage message in messages)
+        {
+            if (message.Link is not { } link)
+            {
+                continue;
+            }
+
+            lock (_snapshot)
+            {
+                _devices.TryGetValue(link.Index, out NetworkDevice? known);
+                if (message.Kind == NetlinkMessageKind.LinkDeleted)
+                {
+                    if (known is not null)
+                    {
+                        _devices.Remove(link.Index);
+                        events.Add(new DeviceEvent(DeviceEventKind.Unregistered, known));
+                    }
+
+                    continue;
+                }
+
+                NetworkDevice candidate = ToDevice(link, known?.Addresses ?? []);
+                if (known is not null && !DeviceChanges.Differs(known, candidate))
+                {
+                    continue;
+                }
+
+                addresses ??= LookUpAddresses();
+                NetworkDevice device = ToDevice(link, addresses.GetValueOrDefault(link.Index, candidate.Addresses));
+                _devices[link.Index] = device;
+                if (known is null)
+                {
+                    events.Add(new DeviceEvent(DeviceEventKind.Registered, device));
+                }
+                else
+                {
+                    DeviceChanges.Compare(known, device, events);
+                }
+            }
+        }
+
+        Raise(events);
+    }
+
+    // After an overflow: what changed while notifications were lost, from a fresh dump.
+    private void Resync()
+    {
+        Dictionary<int, NetworkDevice> now = Dump();
+        var events = new List<DeviceEvent>();
+        lock (_snapshot)
+        {
+            DeviceChanges.Compare(_devices, now, events);
+            _devices = now;
+        }
+
+        Raise(events);
+    }
+
+    // Each handler on its own, so one that throws neither stops the thread nor starves the others.
+    private void Raise(List<DeviceEvent> events)
+    {
+        foreach (DeviceEvent e in events)
+        {
+            if (DeviceChanged is not { } handlers)
+            {
+                return;
+            }
+
+            foreach (EventHandler<DeviceEvent> handler in handlers.GetInvocationList().Cast<EventHandler<DeviceEvent>>())
+            {
+                try
+                {
+                    handler(this, e);
+                }
+#pragma warning disable CA1031 // A handler's failure must not stop the watcher.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    Interlocked.Increment(ref _handlerErrors);
+                    Debug.WriteLine($"{ThreadName}: a DeviceChanged handler threw: {exception}");
+                }
+            }
+        }
+    }
+
+    // RTM_GETLINK dump on its own socket (not subscribed to any group), so replies never mix
+    // with notifications. A dump the kernel marks interrupted (NLM_F_DUMP_INTR: links changed
+    // meanwhile) is taken again, up to a few times.
+    private Dictionary<int, NetworkDevice> Dump()
+    {
+        Dictionary<int, NetlinkLink> links = [];
+        for (int attempt = 0; attempt < DumpAttempts; attempt++)
+        {
+            links.Clear();
+            if (!TryDump(links))
+            {
+                break;
+            }
+        }
+
+        Dictionary<int, IReadOnlyList<IPAddress>> addresses = LookUpAddresses();
+        Dictionary<int, NetworkDevice> devices = [];
+        foreach (NetlinkLink link in links.Values)
+        {
+            devices[link.Index] = ToDevice(link, addresses.GetValueOrDefault(link.Index, []));
+        }
+
+        return devices;
+    }
+
+    // True when the dump was interrupted and should be taken again.
+    private bool TryDump(Dictionary<int, NetlinkLink> links)
+    {
+        using Socket socket = OpenSocket(0);
+        socket.ReceiveTimeout = DumpTimeoutMilliseconds;
+        uint sequence = Interlocked.Increment(ref _sequence);
+        socket.Send(NetlinkMessages.GetLinkDumpRequest(sequence));
+        byte[] buffer = new byte[DatagramBytes];
+        var messages = new List<NetlinkMessage>();
+        bool interrupted = false;
+        while (true)
+        {
+            int received = socket.Receive(buffer);
+            messages.Clear();
+            int malformed = NetlinkMessages.Parse(buffer.AsSpan(0, received), messages);
+            if (malformed > 0)
+            {
+                Interlocked.Add(ref _malformedMessages, malformed);
+            }
+
+            foreach (NetlinkMessage message in messages)
+            {
+                if (message.Sequence != sequence)
+                {
+                    continue;
+                }
+
+                interrupted |= (message.Flags & NetlinkMessages.FlagDumpInterrupted) != 0;
+                switch (message.Kind)
+                {
+                    case NetlinkMessageKind.Link:
+                        links[message.Link!.Index] = message.Link;
+                        break;
+                    case NetlinkMessageKind.Done:
+                        return interrupted;
+                    case NetlinkMessageKind.Error when message.Error != 0:
+                        throw new IOException($"The kernel refused the RTM_GETLINK dump: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(-message.Error)} (errno {-message.Error}).");
+                    default:
+                        break;
+                }
+            }
+        }
+    }
+
+    private static NetworkDevice ToDevice(NetlinkLink link, IReadOnlyList<IPAddress> addresses) =>
+        new(link.Index, link.Name, link.Mac, link.IsUp, link.IsRunning, addresses);
+
+    // Addresses are not in link messages: ask for them (once per batch of notifications).
+    private static Dictionary<int, IReadOnlyList<IPAddress>> LookUpAddresses()
+    {
+        Dictionary<int, IReadOnlyList<IPAddress>> addresses = [];
+        try
+        {
+            foreach (NetworkDevice device in NetworkDevice.GetAll())
+            {
+                addresses[device.Index] = device.Addresses;
+            }
+        }
+        catch (Exception e) when (e is NetworkInformationException or SocketException or IOException)
+        {
+            // Devices without addresses are still devices.
+        }
+
+        return addresses;
+    }
+}
