@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs a lab measurement of bench/Netconsole.Benchmarks inside a private network namespace
+# (unshare -n), so it cannot touch any real network. Needs root.
+#   bench/lab.sh lab-rate [RECORDS] [ROUNDS]     libpcap injection vs a plain UDP socket, same run
+#   bench/lab.sh recovery-latency [TRIES]        interface re-created -> target Enabled, both watchers
+set -euo pipefail
+cd "$(dirname "$0")/.."
+case "${1:-}" in
+  lab-rate|recovery-latency) ;;
+  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES]" >&2; exit 2 ;;
+esac
+dotnet build bench/Netconsole.Benchmarks -c Release -nologo -v quiet >/dev/null
+exec env NETCONSOLE_TEST_NETNS=1 unshare -n bash -c 'ip link set lo up && exec dotnet bench/Netconsole.Benchmarks/bin/Release/net10.0/Netconsole.Benchmarks.dll "$@"' bash "$@"

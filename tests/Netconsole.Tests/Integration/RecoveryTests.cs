@@ -1,0 +1,301 @@
+using System.Diagnostics;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text;
+using Netconsole.Devices;
+using Netconsole.Lab;
+using Netconsole.Receiving;
+using Netconsole.Targets;
+using Netconsole.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Netconsole.Tests.Integration;
+
+/// <summary>
+/// Automatic target recovery with real rtnetlink (or polling) events, real veth interfaces
+/// and real injection: the kernel's netcons_resume.sh and netcons_torture.sh, re-done.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private NetworkLab? _lab;
+
+    public void Dispose() => _lab?.Dispose();
+
+    private NetworkLab Lab()
+    {
+        Requires.LinuxRoot();
+        Requires.Libpcap();
+        Requires.PrivateNetworkNamespace();
+        return _lab ??= NetworkLab.Create();
+    }
+
+    internal static IDeviceWatcher Watcher(string kind) => kind switch
+    {
+        "netlink" => new RtnetlinkDeviceWatcher(),
+        "polling" => new PollingDeviceWatcher(TimeSpan.FromMilliseconds(100)),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    private static TargetManager Manager(IDeviceWatcher watcher) => new(new TargetManagerOptions { Watcher = watcher });
+
+    private NetconsoleReceiver Receiver(NetworkLab lab) =>
+        new(lab.OpenPeerUdpSocket(AddressFamily.InterNetworkV6, 6666));
+
+    private static NetconsoleTargetOptions ByName(NetworkLab lab, string? device = null) =>
+        NetconsoleTargetOptions.Parse($"+@/{device ?? lab.DeviceName},@{lab.PeerIPv6}/") is var o ? Named(o) : null!;
+
+    private static NetconsoleTargetOptions ByMac(NetworkLab lab) =>
+        Named(NetconsoleTargetOptions.Parse($"+@/{Mac(lab.DeviceMac)},@{lab.PeerIPv6}/"));
+
+    private static NetconsoleTargetOptions Named(NetconsoleTargetOptions options)
+    {
+        options.Name = "resume";
+        return options;
+    }
+
+    private static string Mac(PhysicalAddress mac) =>
+        string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+
+    internal static void WaitFor(NetconsoleTarget target, TargetState state, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (target.State != state)
+        {
+            if (deadline.Elapsed > (timeout ?? Wait))
+            {
+                throw new TimeoutException($"{target.Name} did not become {state} within {(timeout ?? Wait).TotalSeconds} s: {target.State} ({target.StateReason})");
+            }
+
+            Thread.Sleep(5);
+        }
+    }
+
+    private static void Send(TargetManager manager, ulong seq, string text) =>
+        manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes(text)) { Sequence = seq, TimestampMicroseconds = seq });
+
+    private static async Task<string> Next(NetconsoleReceiver receiver)
+    {
+        using var timeout = new CancellationTokenSource(Wait);
+        return (await receiver.ReadAsync(timeout.Token)).TextString;
+    }
+
+    // netcons_resume.sh, bound by name.
+    [SkippableTheory]
+    [InlineData("netlink")]
+    [InlineData("polling")]
+    public async Task Bound_by_name_deleted_device_deactivates_and_re_creation_with_the_same_name_resumes(string watcher)
+    {
+        NetworkLab lab = Lab();
+        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using TargetManager manager = Manager(Watcher(watcher));
+        NetconsoleTarget target = manager.Add(ByName(lab));
+        manager.Enable(target.Name).State.Should().Be(TargetState.Enabled);
+        Send(manager, 1, "before");
+        (await Next(receiver)).Should().Be("before");
+
+        lab.DeleteDevice();
+        WaitFor(target, TargetState.Deactivated);
+        target.StateReason.Should().Contain("unregistered");
+        Send(manager, 2, "while gone");
+        target.GetStatistics().Dropped.Should().Be(1);
+
+        lab.RecreateDevice();
+        WaitFor(target, TargetState.Enabled);
+        target.StateReason.Should().Contain(lab.DeviceName);
+        Send(manager, 3, "after");
+        (await Next(receiver)).Should().Be("after");
+        target.GetStatistics().Resumes.Should().Be(1);
+    }
+
+    // netcons_resume.sh, bound by MAC: another name, then the old MAC -> resumes (the kernel needs a
+    // rename after the MAC change; here the MAC change alone resumes it).
+    [SkippableTheory]
+    [InlineData("netlink")]
+    [InlineData("polling")]
+    public async Task Bound_by_mac_resumes_on_a_device_of_another_name_once_it_carries_the_mac(string watcher)
+    {
+        NetworkLab lab = Lab();
+        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using TargetManager manager = Manager(Watcher(watcher));
+        PhysicalAddress mac = lab.DeviceMac;
+        NetconsoleTarget target = manager.Add(ByMac(lab));
+        manager.Enable(target.Name).State.Should().Be(TargetState.Enabled);
+
+        lab.DeleteDevice();
+        WaitFor(target, TargetState.Deactivated);
+        lab.RecreateDevice(newName: lab.NewDeviceName(), mac: NetworkLab.RandomMac());
+        Thread.Sleep(500); // another MAC: nothing may resume it
+        target.State.Should().Be(TargetState.Deactivated);
+
+        lab.SetDeviceMac(mac);
+        WaitFor(target, TargetState.Enabled);
+        target.Device.Should().Be(lab.DeviceName);
+        Send(manager, 1, "on the renamed device");
+        (await Next(receiver)).Should().Be("on the renamed device");
+    }
+
+    [SkippableTheory]
+    [InlineData("netlink")]
+    [InlineData("polling")]
+    public async Task Bound_by_mac_resumes_when_a_device_is_renamed_after_taking_the_mac(string watcher)
+    {
+        NetworkLab lab = Lab();
+        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using TargetManager manager = Manager(Watcher(watcher));
+        PhysicalAddress mac = lab.DeviceMac;
+        NetconsoleTarget target = manager.Add(ByMac(lab));
+        manager.Enable(target.Name);
+
+        lab.DeleteDevice();
+        WaitFor(target, TargetState.Deactivated);
+        lab.RecreateDevice(newName: lab.NewDeviceName(), mac: mac);
+        lab.RenameDevice(lab.NewDeviceName());
+        WaitFor(target, TargetState.Enabled);
+        Send(manager, 1, "after rename");
+        (await Next(receiver)).Should().Be("after rename");
+    }
+
+    [SkippableTheory]
+    [InlineData("netlink")]
+    [InlineData("polling")]
+    public async Task A_device_with_the_old_name_but_another_mac_never_resumes_a_mac_bound_target(string watcher)
+    {
+        NetworkLab lab = Lab();
+        await using TargetManager manager = Manager(Watcher(watcher));
+        NetconsoleTarget target = manager.Add(ByMac(lab));
+        manager.Enable(target.Name);
+
+        lab.DeleteDevice();
+        WaitFor(target, TargetState.Deactivated);
+        lab.RecreateDevice(mac: NetworkLab.RandomMac());
+        lab.SetDeviceDown();
+        lab.SetDeviceUp();
+        Thread.Sleep(700);
+        target.State.Should().Be(TargetState.Deactivated);
+        await Task.CompletedTask;
+    }
+
+    [SkippableTheory]
+    [InlineData("netlink")]
+    [InlineData("polling")]
+    public async Task Enabling_on_a_device_that_does_not_exist_yet_deactivates_and_its_creation_enables(string watcher)
+    {
+        NetworkLab lab = Lab();
+        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using TargetManager manager = Manager(Watcher(watcher));
+        string later = lab.NewDeviceName();
+        lab.DeleteDevice();
+        NetconsoleTarget target = manager.Add(ByName(lab, later));
+
+        EnableResult result = manager.Enable(target.Name);
+
+        result.State.Should().Be(TargetState.Deactivated);
+        result.Reason.Should().Contain(later);
+        lab.RecreateDevice(newName: later);
+        WaitFor(target, TargetState.Enabled);
+        Send(manager, 1, "created later");
+        (await Next(receiver)).Should().Be("created later");
+    }
+
+    [SkippableTheory]
+    [InlineData("netlink")]
+    [InlineData("polling")]
+    public async Task Disabling_while_the_device_is_away_wins_over_its_return(string watcher)
+    {
+        NetworkLab lab = Lab();
+        await using TargetManager manager = Manager(Watcher(watcher));
+        NetconsoleTarget target = manager.Add(ByName(lab));
+        manager.Enable(target.Name);
+        lab.DeleteDevice();
+        WaitFor(target, TargetState.Deactivated);
+
+        manager.Disable(target.Name);
+        lab.RecreateDevice();
+        Thread.Sleep(700);
+
+        target.State.Should().Be(TargetState.Disabled);
+        target.GetStatistics().Resumes.Should().Be(0);
+    }
+
+    // netcons_torture.sh, re-done: 150 iterations x 10 records; every 30 toggle the target,
+    // every 50 add/remove two extra targets, every 70 link down/up.
+    [SkippableFact]
+    public async Task Torture_every_record_offered_to_a_target_is_sent_or_counted_and_nothing_leaks()
+    {
+        NetworkLab lab = Lab();
+        await using NetconsoleReceiver receiver = Receiver(lab);
+        var manager = Manager(Watcher("netlink"));
+        NetconsoleTarget main = manager.Add(ByName(lab));
+        manager.Enable(main.Name).State.Should().Be(TargetState.Enabled);
+        ulong seq = 0;
+        long offeredToMain = 0;
+        bool extras = false;
+        for (int i = 1; i <= 150; i++)
+        {
+            for (int r = 0; r < 10; r++)
+            {
+                if (main.State != TargetState.Disabled)
+                {
+                    offeredToMain++;
+                }
+
+                Send(manager, seq++, $"torture {i}.{r}");
+            }
+
+            if (i % 30 == 0)
+            {
+                if (main.State == TargetState.Disabled)
+                {
+                    manager.Enable(main.Name);
+                }
+                else
+                {
+                    manager.Disable(main.Name);
+                }
+            }
+
+            if (i % 50 == 0)
+            {
+                if (extras)
+                {
+                    manager.Remove("extra1").Should().BeTrue();
+                    manager.Remove("extra2").Should().BeTrue();
+                }
+                else
+                {
+                    foreach (string name in new[] { "extra1", "extra2" })
+                    {
+                        var o = NetconsoleTargetOptions.Parse($"+{(name == "extra1" ? 6001 : 6002)}@/{lab.DeviceName},6670@{lab.PeerIPv6}/");
+                        o.Name = name;
+                        manager.Add(o);
+                        manager.Enable(name);
+                    }
+                }
+
+                extras = !extras;
+            }
+
+            if (i % 70 == 0)
+            {
+                lab.SetDeviceDown();
+                lab.SetDeviceUp();
+            }
+        }
+
+        TargetStatistics stats = main.GetStatistics();
+        output.WriteLine($"main: offered {offeredToMain}, sent {stats.RecordsSent}, dropped {stats.Dropped} ({string.Join(", ", stats.DroppedByReason.Select(p => $"{p.Key}={p.Value}"))})");
+        (stats.RecordsSent + stats.Dropped).Should().Be(offeredToMain, "every record offered to the target is sent or counted as dropped");
+
+        await Task.Delay(500);
+        long received = receiver.GetStatistics().RecordsReceived;
+        received.Should().Be(stats.RecordsSent, "every record the target sent arrived");
+
+        await manager.DisposeAsync();
+        ThreadNames().Should().NotContain(name => name.StartsWith("netconsole-netl", StringComparison.Ordinal), "the watcher's thread ends with the manager");
+    }
+
+    private static IEnumerable<string> ThreadNames() =>
+        Directory.GetDirectories("/proc/self/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim());
+}
