@@ -104,7 +104,8 @@ public sealed partial class NetconsoleTarget
 
     internal void CountResume() => Interlocked.Increment(ref _resumes);
 
-    internal void RaiseStateChanged(TargetStateChangedEventArgs e) => StateChanged?.Invoke(this, e);
+    /// <returns>How many handlers threw.</returns>
+    internal int RaiseStateChanged(TargetStateChangedEventArgs e) => TargetManager.InvokeEach(StateChanged, this, e);
 }
 
 /// <summary>A target's state with its reason, when it changed, and (while enabled) its session.</summary>

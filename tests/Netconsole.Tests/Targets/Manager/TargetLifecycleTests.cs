@@ -284,11 +284,14 @@ public sealed class TargetLifecycleTests : ManagerTestBase
         Register("veth0");
         NetconsoleTarget target = Manager.Add(ByName("veth0"));
         target.StateChanged += (_, _) => throw new InvalidOperationException("handler bug");
+        int laterTargetHandler = 0;
+        target.StateChanged += (_, _) => laterTargetHandler++;
         Manager.StateChanged += (_, _) => throw new InvalidOperationException("handler bug");
 
         Manager.Enable("t").IsEnabled.Should().BeTrue();
 
         EventsSoFar().Should().ContainSingle();
+        laterTargetHandler.Should().Be(1);
         Manager.HandlerFailures.Should().Be(2);
     }
 
