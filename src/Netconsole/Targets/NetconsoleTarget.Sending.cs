@@ -1,0 +1,122 @@
+using Netconsole.Transport;
+using Netconsole.Wire;
+
+namespace Netconsole.Targets;
+
+public sealed partial class NetconsoleTarget
+{
+    // The formatter is not thread-safe and the frame buffer is shared: both belong to whoever
+    // holds _sendLock. Nothing slow ever runs under it (no device open, no configuration lock).
+    private readonly Lock _sendLock = new();
+    private readonly byte[] _frame = new byte[FrameBuilder.MaxPayload + 64];
+    private readonly long[] _dropped = new long[Enum.GetValues<TargetDropReason>().Length];
+    private RecordFormatter _formatter;
+    private ulong _sequenceSkew;
+    private long _recordsSent;
+    private long _datagramsSent;
+    private long _transmitErrors;
+    private long _resumes;
+
+    /// <summary>
+    /// Offers one record: sends it when the target is enabled, or counts it as dropped. Counts
+    /// every offer exactly once, in RecordsSent or in one drop reason. Never throws.
+    /// </summary>
+    internal void Offer(in NetconsoleRecord record)
+    {
+        TargetDropReason? drop;
+        try
+        {
+            drop = TrySend(record);
+        }
+        catch (Exception)
+        {
+            drop = TargetDropReason.InternalError;
+        }
+
+        if (drop is { } reason)
+        {
+            Interlocked.Increment(ref _dropped[(int)reason]);
+        }
+        else
+        {
+            Interlocked.Increment(ref _recordsSent);
+        }
+    }
+
+    /// <summary>
+    /// Waits until no send is using the session published before this call: after it, a send
+    /// sees the newly published status, so the old transport may be disposed.
+    /// </summary>
+    internal void WaitForSendsInFlight()
+    {
+        lock (_sendLock)
+        {
+        }
+    }
+
+    private static TargetDropReason NotSending(TargetStatus status) =>
+        status.State == TargetState.Deactivated ? TargetDropReason.Deactivated : TargetDropReason.Disabled;
+
+    // Null when every datagram of the record went out; otherwise why it was dropped.
+    private TargetDropReason? TrySend(in NetconsoleRecord record)
+    {
+        // Disabled and deactivated targets drop without touching the lock.
+        if (Status.Session is null)
+        {
+            return NotSending(Status);
+        }
+
+        lock (_sendLock)
+        {
+            // Read again under the lock: once the manager has published a new status and taken
+            // the lock (WaitForSendsInFlight), no send uses the old transport any more.
+            TargetStatus status = Status;
+            if (status.Session is not { } session)
+            {
+                return NotSending(status);
+            }
+
+            // A record split into a continued group takes several sequence numbers: later records
+            // move up by the extra numbers used so far, so this target's stream stays contiguous.
+            FormattedRecord formatted = _sequenceSkew == 0
+                ? _formatter.Format(record)
+                : _formatter.Format(record with { Sequence = record.Sequence + _sequenceSkew });
+            _sequenceSkew += (ulong)(formatted.SequenceNumbersUsed - 1);
+
+            foreach (ReadOnlySpan<byte> datagram in formatted)
+            {
+                int length = session.Frames.Build(datagram, _frame);
+                try
+                {
+                    session.Transport.Send(_frame.AsSpan(0, length));
+                }
+                catch (FrameTransportException e)
+                {
+                    Interlocked.Increment(ref _transmitErrors);
+                    return Failed(session, e);
+                }
+
+                Interlocked.Increment(ref _datagramsSent);
+            }
+
+            return null;
+        }
+    }
+
+    private TargetDropReason Failed(TargetSession session, FrameTransportException e)
+    {
+        if (!e.IsPermanent)
+        {
+            return e.Error == FrameTransportError.DeviceDown ? TargetDropReason.DeviceDown : TargetDropReason.TransmitError;
+        }
+
+        // The transport is dead for good: the manager's worker deactivates the target (the send
+        // path never takes the configuration lock), and the next matching device event resumes it.
+        if (session.TryMarkDeactivationQueued())
+        {
+            _manager.QueueTransportLost(this, session, e);
+        }
+
+        return e.Error == FrameTransportError.DeviceGone ? TargetDropReason.DeviceGone : TargetDropReason.TransmitError;
+    }
+}

@@ -1,0 +1,130 @@
+using Netconsole.Wire;
+
+namespace Netconsole.Targets;
+
+/// <summary>
+/// A live netconsole target owned by a <see cref="TargetManager"/>: its name, configuration,
+/// state (with the reason), the device it is bound to, its counters and a state-change event.
+/// </summary>
+/// <remarks>
+/// Every member is safe to use from any thread. Change the state and the configuration through
+/// the manager (<see cref="TargetManager.Enable"/>, <see cref="TargetManager.Disable"/>,
+/// <see cref="TargetManager.Reconfigure"/>).
+/// </remarks>
+public sealed partial class NetconsoleTarget
+{
+    private readonly TargetManager _manager;
+    private NetconsoleTargetOptions _options;
+    private TargetStatus _status;
+
+    internal NetconsoleTarget(TargetManager manager, string name, NetconsoleTargetOptions options, DateTimeOffset now)
+    {
+        _manager = manager;
+        Name = name;
+        _options = options;
+        _formatter = new RecordFormatter(options);
+        _status = new TargetStatus(TargetState.Disabled, "added, not enabled yet", now, null);
+    }
+
+    /// <summary>Raised when the target changes state; see <see cref="TargetManager.StateChanged"/> for the thread it runs on.</summary>
+    public event EventHandler<TargetStateChangedEventArgs>? StateChanged;
+
+    /// <summary>The target's name, unique within its manager.</summary>
+    public string Name { get; }
+
+    /// <summary>A copy of the target's configuration (editing it changes nothing: use <see cref="TargetManager.Reconfigure"/>).</summary>
+    public NetconsoleTargetOptions Options => Volatile.Read(ref _options).Clone();
+
+    /// <summary>The current state.</summary>
+    public TargetState State => Status.State;
+
+    /// <summary>
+    /// Why the target is in its state, in words: for example <c>disabled by the operator</c>,
+    /// <c>device veth0 unregistered</c>, <c>setup failed: no device named veth0</c>,
+    /// <c>resumed on device veth0</c>.
+    /// </summary>
+    public string StateReason => Status.Reason;
+
+    /// <summary>
+    /// The name of the device the target is bound to: the device it sends on while enabled;
+    /// otherwise the configured <see cref="NetconsoleTargetOptions.DeviceName"/>, or
+    /// <see langword="null"/> for a target bound by MAC (it forgets the name of a device that went away).
+    /// </summary>
+    public string? Device => Status.Session?.DeviceName ?? Volatile.Read(ref _options).DeviceName;
+
+    /// <summary>The current configuration, shared (never changed after it is published).</summary>
+    internal NetconsoleTargetOptions CurrentOptions => Volatile.Read(ref _options);
+
+    /// <summary>State, reason, time of the change and the session, published together.</summary>
+    internal TargetStatus Status => Volatile.Read(ref _status);
+
+    /// <summary>The IPv4 identification the next frame template starts from, so a resumed target continues its sequence (configuration lock).</summary>
+    internal ushort NextIdentification { get; set; } = 1;
+
+    /// <summary>Takes a snapshot of the counters.</summary>
+    /// <returns>The snapshot.</returns>
+    public TargetStatistics GetStatistics()
+    {
+        var dropped = new Dictionary<TargetDropReason, long>(_dropped.Length);
+        for (int i = 0; i < _dropped.Length; i++)
+        {
+            dropped[(TargetDropReason)i] = Interlocked.Read(ref _dropped[i]);
+        }
+
+        TargetStatus status = Status;
+        return new TargetStatistics(
+            status.State,
+            Interlocked.Read(ref _recordsSent),
+            Interlocked.Read(ref _datagramsSent),
+            dropped,
+            Interlocked.Read(ref _transmitErrors),
+            Interlocked.Read(ref _resumes),
+            status.Since);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name}: {State} ({StateReason})";
+
+    /// <summary>Publishes a new status (configuration lock).</summary>
+    internal void Publish(TargetStatus status) => Volatile.Write(ref _status, status);
+
+    /// <summary>Publishes new options and the formatter that goes with them (configuration lock, target not enabled).</summary>
+    internal void SetOptions(NetconsoleTargetOptions options, RecordFormatter? formatter)
+    {
+        if (formatter is not null)
+        {
+            lock (_sendLock)
+            {
+                _formatter = formatter;
+            }
+        }
+
+        Volatile.Write(ref _options, options);
+    }
+
+    internal void CountResume() => Interlocked.Increment(ref _resumes);
+
+    /// <returns>How many handlers threw.</returns>
+    internal int RaiseStateChanged(TargetStateChangedEventArgs e) => TargetManager.InvokeEach(StateChanged, this, e);
+}
+
+/// <summary>A target's state with its reason, when it changed, and (while enabled) its session.</summary>
+internal sealed class TargetStatus
+{
+    public TargetStatus(TargetState state, string reason, DateTimeOffset since, TargetSession? session)
+    {
+        State = state;
+        Reason = reason;
+        Since = since;
+        Session = session;
+    }
+
+    public TargetState State { get; }
+
+    public string Reason { get; }
+
+    public DateTimeOffset Since { get; }
+
+    /// <summary>Set exactly when <see cref="State"/> is <see cref="TargetState.Enabled"/>.</summary>
+    public TargetSession? Session { get; }
+}

@@ -1,0 +1,23 @@
+namespace Netconsole.Targets;
+
+/// <summary>Why a target dropped a record instead of sending it.</summary>
+public enum TargetDropReason
+{
+    /// <summary>The target was disabled (by the operator, or never enabled).</summary>
+    Disabled = 0,
+
+    /// <summary>The target was deactivated: its device is gone or could not be set up.</summary>
+    Deactivated = 1,
+
+    /// <summary>The device was down: the transport refused the frame with <see cref="Transport.FrameTransportError.DeviceDown"/>. The target stays enabled.</summary>
+    DeviceDown = 2,
+
+    /// <summary>The device went away under the transport (<see cref="Transport.FrameTransportError.DeviceGone"/>); the target is deactivated.</summary>
+    DeviceGone = 3,
+
+    /// <summary>The transport refused the frame for another reason (frame too long, transport closed, ...).</summary>
+    TransmitError = 4,
+
+    /// <summary>An unexpected failure while formatting or sending (a bug: the record was dropped rather than thrown into the application).</summary>
+    InternalError = 5,
+}

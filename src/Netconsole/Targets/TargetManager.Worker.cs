@@ -1,0 +1,315 @@
+using System.Collections.Concurrent;
+using Netconsole.Devices;
+using Netconsole.Transport;
+
+namespace Netconsole.Targets;
+
+public sealed partial class TargetManager
+{
+    /// <summary>The name of the manager's resume worker thread.</summary>
+    internal const string WorkerThreadName = "netconsole-resume";
+
+    private readonly Thread _worker;
+
+    // Guards the work queue and the worker's flags: held only to queue or take an item, never
+    // while an item is processed, so the watcher's thread and the send path never wait for long.
+    private readonly object _workLock = new();
+    private readonly Queue<WorkItem> _work = new();
+    private bool _stopping;
+    private bool _paused;
+    private bool _busy;
+    private int _workerFailures;
+    private int _handlerFailures;
+
+    // State changes queued under the configuration lock (so in order) and raised outside it by
+    // whichever thread holds _raiseLock.
+    private readonly ConcurrentQueue<TargetStateChangedEventArgs> _notices = new();
+    private readonly Lock _raiseLock = new();
+
+    /// <summary>The resume worker (tests check it ends with the manager).</summary>
+    internal Thread WorkerThread => _worker;
+
+    /// <summary>Work items that threw (and were ignored: the worker goes on); tests expect 0.</summary>
+    internal int WorkerFailures => Volatile.Read(ref _workerFailures);
+
+    /// <summary>StateChanged handlers that threw (and were ignored).</summary>
+    internal int HandlerFailures => Volatile.Read(ref _handlerFailures);
+
+    /// <summary>Holds the worker before its next item (tests: make a queued resume observable).</summary>
+    internal void PauseWorker()
+    {
+        lock (_workLock)
+        {
+            _paused = true;
+        }
+    }
+
+    /// <summary>Lets the worker go on after <see cref="PauseWorker"/>.</summary>
+    internal void ResumeWorker()
+    {
+        lock (_workLock)
+        {
+            _paused = false;
+            Monitor.PulseAll(_workLock);
+        }
+    }
+
+    /// <summary>Waits until the worker has nothing queued and nothing in progress (its events raised).</summary>
+    /// <returns>False on timeout.</returns>
+    internal bool WaitForWorkerIdle(TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_workLock)
+        {
+            while (_work.Count > 0 || _busy)
+            {
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0 || _stopping)
+                {
+                    return false;
+                }
+
+                Monitor.Wait(_workLock, TimeSpan.FromMilliseconds(left));
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Called by a send that found its transport dead: the worker deactivates the target.</summary>
+    internal void QueueTransportLost(NetconsoleTarget target, TargetSession session, FrameTransportException error) =>
+        Enqueue(new WorkItem(null, target, session, error));
+
+    // The watcher's thread: only queue.
+    private void OnDeviceChanged(object? sender, DeviceEvent e)
+    {
+        if (e is null || e.Kind == DeviceEventKind.Down || IsDisposed)
+        {
+            return;
+        }
+
+        Enqueue(new WorkItem(e, null, null, null));
+    }
+
+    private void Enqueue(WorkItem item)
+    {
+        lock (_workLock)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+
+            _work.Enqueue(item);
+            Monitor.PulseAll(_workLock);
+        }
+    }
+
+    private void StopWorker()
+    {
+        lock (_workLock)
+        {
+            _stopping = true;
+            _work.Clear();
+            Monitor.PulseAll(_workLock);
+        }
+
+        // A handler running on the worker may dispose the manager: the worker ends after it returns.
+        if (Thread.CurrentThread != _worker && _worker.ThreadState != ThreadState.Unstarted)
+        {
+            _worker.Join();
+        }
+    }
+
+    private void RunWorker()
+    {
+        while (true)
+        {
+            WorkItem item;
+            lock (_workLock)
+            {
+                while (!_stopping && (_paused || _work.Count == 0))
+                {
+                    Monitor.Wait(_workLock);
+                }
+
+                if (_stopping)
+                {
+                    _busy = false;
+                    Monitor.PulseAll(_workLock);
+                    return;
+                }
+
+                item = _work.Dequeue();
+                _busy = true;
+            }
+
+            try
+            {
+                Process(item);
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref _workerFailures);
+            }
+
+            RaisePending();
+            lock (_workLock)
+            {
+                _busy = false;
+                Monitor.PulseAll(_workLock);
+            }
+        }
+    }
+
+    private void Process(WorkItem item)
+    {
+        lock (_configLock)
+        {
+            if (IsDisposed)
+            {
+                return;
+            }
+
+            if (item.Event is { } e)
+            {
+                foreach (NetconsoleTarget target in _targets)
+                {
+                    Apply(target, e);
+                }
+            }
+            else if (item.Target is { } target && item.Session is { } session
+                && target.Status.Session == session && Find(target.Name) == target)
+            {
+                SetStatus(target, TargetState.Deactivated, $"device {session.DeviceName} gone: {item.Error?.Message}", null);
+            }
+        }
+    }
+
+    // Configuration lock held.
+    private void Apply(NetconsoleTarget target, DeviceEvent e)
+    {
+        TargetStatus status = target.Status;
+        NetworkDevice device = e.Device;
+        if (status.Session is { } session && session.DeviceIndex == device.Index)
+        {
+            if (e.Kind == DeviceEventKind.Unregistered)
+            {
+                SetStatus(target, TargetState.Deactivated, $"device {session.DeviceName} unregistered", null);
+            }
+            else if (e.Kind == DeviceEventKind.Renamed)
+            {
+                FollowRename(target, session, device.Name);
+            }
+
+            return;
+        }
+
+        // Registered, renamed, new MAC, up: a deactivated target bound to this device resumes.
+        // Only the state and the binding are looked at now; the operator's Disable, a Remove or a
+        // Reconfigure made meanwhile (all under the configuration lock) are seen here.
+        if (e.Kind == DeviceEventKind.Unregistered || status.State != TargetState.Deactivated
+            || !TargetSetup.Matches(target.CurrentOptions, device))
+        {
+            return;
+        }
+
+        // The device may be gone again already: then its Unregistered event is queued behind this one.
+        NetworkDevice? current = TargetSetup.FindDevice(target.CurrentOptions, _watcher.GetDevices());
+        if (current is null)
+        {
+            return;
+        }
+
+        if (TrySetUp(target, name => "resumed on device " + name, why => $"resume on device {current.Name} failed: {why}"))
+        {
+            target.CountResume();
+        }
+    }
+
+    // As the kernel, whose dev_name follows a rename: an enabled target keeps sending on its
+    // device under the new name, and a target bound by name waits for that name from now on.
+    private static void FollowRename(NetconsoleTarget target, TargetSession session, string newName)
+    {
+        session.DeviceName = newName;
+        NetconsoleTargetOptions options = target.CurrentOptions;
+        if (options.DeviceMac is not null || string.Equals(options.DeviceName, newName, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        try
+        {
+            NetconsoleTargetOptions renamed = options.Clone();
+            renamed.DeviceName = newName;
+            target.SetOptions(renamed, null);
+        }
+        catch (NetconsoleConfigurationException)
+        {
+            // A name the options cannot hold: the target keeps waiting for the old one.
+        }
+    }
+
+    // Raises the queued state changes, in order, outside the configuration lock. A thread that
+    // finds another one raising leaves its changes to it: that one loops until the queue is empty,
+    // and looks again after releasing the lock.
+    private void RaisePending()
+    {
+        while (!_notices.IsEmpty)
+        {
+            if (!_raiseLock.TryEnter())
+            {
+                return;
+            }
+
+            try
+            {
+                while (_notices.TryDequeue(out TargetStateChangedEventArgs? e))
+                {
+                    Raise(e);
+                }
+            }
+            finally
+            {
+                _raiseLock.Exit();
+            }
+        }
+    }
+
+    private void Raise(TargetStateChangedEventArgs e)
+    {
+        int failures = e.Target.RaiseStateChanged(e) + InvokeEach(StateChanged, this, e);
+        if (failures > 0)
+        {
+            Interlocked.Add(ref _handlerFailures, failures);
+        }
+    }
+
+    /// <summary>Calls every handler, each on its own: one that throws neither stops the others nor reaches the caller.</summary>
+    /// <returns>How many handlers threw.</returns>
+    internal static int InvokeEach(EventHandler<TargetStateChangedEventArgs>? handlers, object sender, TargetStateChangedEventArgs e)
+    {
+        if (handlers is null)
+        {
+            return 0;
+        }
+
+        int failures = 0;
+        foreach (Delegate handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                ((EventHandler<TargetStateChangedEventArgs>)handler)(sender, e);
+            }
+            catch (Exception)
+            {
+                failures++;
+            }
+        }
+
+        return failures;
+    }
+
+    /// <summary>A device event to apply, or a target whose transport died under a send.</summary>
+    private sealed record WorkItem(DeviceEvent? Event, NetconsoleTarget? Target, TargetSession? Session, FrameTransportException? Error);
+}

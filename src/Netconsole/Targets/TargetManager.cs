@@ -1,0 +1,397 @@
+using System.Globalization;
+using Netconsole.Devices;
+using Netconsole.Transport;
+using Netconsole.Wire;
+
+namespace Netconsole.Targets;
+
+/// <summary>
+/// Owns netconsole targets and the device watcher: adds, enables, disables, reconfigures and
+/// removes targets, sends every record to every target, and brings targets back by themselves
+/// when their device comes back (the kernel's automatic target recovery).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Lifecycle, as the kernel's netconsole with its 2026 automatic recovery: a target starts
+/// <see cref="TargetState.Disabled"/>; <see cref="Enable"/> sets it up (finds its device, opens
+/// the transport, prepares the frame template) and makes it <see cref="TargetState.Enabled"/>.
+/// When its device is unregistered the target becomes <see cref="TargetState.Deactivated"/>, and
+/// when a matching device is registered, renamed, changes its MAC or comes up (by MAC when the
+/// target is bound by MAC, else by name) the manager's resume worker sets it up again. Beyond
+/// the kernel: a setup that fails, at <see cref="Enable"/> or when resuming, leaves the target
+/// deactivated (the kernel disables it for good), so it resumes on the next matching device event.
+/// </para>
+/// <para>
+/// Threading: configuration calls (<see cref="Add"/>, <see cref="Enable"/>, ...) and the resume
+/// worker are serialized by one configuration lock, like the kernel's configuration mutex; a device
+/// open happens under it. <see cref="Send"/> never takes it: it reads an immutable list of the
+/// targets and each target's published state, so sending never waits behind a device open.
+/// Device watcher events only queue work for the worker (one thread per manager, named
+/// <c>netconsole-resume</c>), which applies them in order.
+/// </para>
+/// <para>
+/// <see cref="StateChanged"/> and <see cref="NetconsoleTarget.StateChanged"/> are raised outside
+/// the configuration lock, one at a time and in the order of the changes, on the thread that made
+/// the change (the caller of a configuration method, or the resume worker) or on a thread raising
+/// other changes at that moment. A handler may call the manager; exceptions it throws are caught
+/// and ignored.
+/// </para>
+/// </remarks>
+public sealed partial class TargetManager : IDisposable, IAsyncDisposable
+{
+    private readonly Lock _configLock = new();
+    private readonly IDeviceWatcher _watcher;
+    private readonly bool _ownsWatcher;
+    private readonly IFrameTransportFactory _transportFactory;
+    private readonly TimeProvider _timeProvider;
+    private NetconsoleTarget[] _targets = [];
+    private int _nextGeneratedName;
+    private int _disposed;
+
+    /// <summary>Creates a manager and starts watching devices.</summary>
+    /// <param name="options">The watcher, transport factory and clock; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="InvalidOperationException">No watcher was given and no default watcher is available.</exception>
+    public TargetManager(TargetManagerOptions? options = null)
+    {
+        options ??= new TargetManagerOptions();
+        _transportFactory = options.TransportFactory;
+        _timeProvider = options.TimeProvider;
+        if (options.Watcher is { } watcher)
+        {
+            _watcher = watcher;
+        }
+        else
+        {
+            Func<IDeviceWatcher> create = DefaultWatcherFactory ?? throw new InvalidOperationException(
+                "No device watcher: set TargetManagerOptions.Watcher (for example to a ManualDeviceWatcher); "
+                + "this build has no default watcher for the platform.");
+            _watcher = create();
+            _ownsWatcher = true;
+        }
+
+        _worker = new Thread(RunWorker) { IsBackground = true, Name = WorkerThreadName };
+        _worker.Start();
+        _watcher.DeviceChanged += OnDeviceChanged;
+        try
+        {
+            _watcher.Start();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Raised when any target changes state (after the target's own <see cref="NetconsoleTarget.StateChanged"/>); see the remarks of <see cref="TargetManager"/> for the thread.</summary>
+    public event EventHandler<TargetStateChangedEventArgs>? StateChanged;
+
+    /// <summary>The targets, in the order they were added: a snapshot.</summary>
+    public IReadOnlyList<NetconsoleTarget> Targets => Array.AsReadOnly(Volatile.Read(ref _targets));
+
+    /// <summary>Creates the platform's default device watcher when <see cref="TargetManagerOptions.Watcher"/> is not set; null when there is none.</summary>
+    internal static Func<IDeviceWatcher>? DefaultWatcherFactory { get; set; }
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Adds a target, <see cref="TargetState.Disabled"/>.</summary>
+    /// <param name="options">Its configuration: validated, then copied (later changes to it have no effect).</param>
+    /// <returns>The target.</returns>
+    /// <remarks>A target without a <see cref="NetconsoleTargetOptions.Name"/> is named <c>target0</c>, <c>target1</c>, ... (the first such name not in use).</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="NetconsoleConfigurationException">The options are not valid (<see cref="NetconsoleTargetOptions.Validate"/>).</exception>
+    /// <exception cref="ArgumentException">A target with that name exists already.</exception>
+    /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
+    public NetconsoleTarget Add(NetconsoleTargetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        NetconsoleTargetOptions copy = options.Clone();
+        copy.Validate();
+        lock (_configLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            if (string.IsNullOrEmpty(copy.Name))
+            {
+                do
+                {
+                    copy.Name = string.Create(CultureInfo.InvariantCulture, $"target{_nextGeneratedName++}");
+                }
+                while (Find(copy.Name) is not null);
+            }
+            else if (Find(copy.Name) is not null)
+            {
+                throw new ArgumentException($"A target named {copy.Name} exists already: target names are unique.", nameof(options));
+            }
+
+            var target = new NetconsoleTarget(this, copy.Name, copy, _timeProvider.GetUtcNow());
+            Volatile.Write(ref _targets, [.. _targets, target]);
+            return target;
+        }
+    }
+
+    /// <summary>Removes a target: disables it (closing its transport), then forgets it. Its records are no longer counted.</summary>
+    /// <param name="name">The target's name.</param>
+    /// <returns>False when there is no target of that name.</returns>
+    /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
+    public bool Remove(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (_configLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            if (Find(name) is not { } target)
+            {
+                return false;
+            }
+
+            SetStatus(target, TargetState.Disabled, "removed", null);
+            Volatile.Write(ref _targets, Array.FindAll(_targets, t => t != target));
+        }
+
+        RaisePending();
+        return true;
+    }
+
+    /// <summary>
+    /// Enables a target: finds its device (by MAC when bound by MAC, else by name), takes the
+    /// local address (<see cref="NetconsoleTargetOptions.LocalAddress"/>, or the device's first
+    /// address of the remote's family), opens the transport and prepares the frame template.
+    /// </summary>
+    /// <param name="name">The target's name.</param>
+    /// <returns>
+    /// <see cref="TargetState.Enabled"/>; or <see cref="TargetState.Deactivated"/> with the reason
+    /// (<c>setup failed: ...</c>) when the device is missing, down or could not be opened: the
+    /// target then resumes by itself when a matching device appears (the kernel would leave it
+    /// disabled). Enabling an enabled target changes nothing.
+    /// </returns>
+    /// <exception cref="KeyNotFoundException">There is no target of that name.</exception>
+    /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
+    public EnableResult Enable(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        EnableResult result;
+        lock (_configLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            NetconsoleTarget target = Get(name);
+            if (target.Status.State != TargetState.Enabled)
+            {
+                // As the kernel: a deactivated target is set up afresh, like a disabled one.
+                TrySetUp(target, device => "enabled on device " + device, why => "setup failed: " + why);
+            }
+
+            TargetStatus status = target.Status;
+            result = new EnableResult(status.State, status.Reason);
+        }
+
+        RaisePending();
+        return result;
+    }
+
+    /// <summary>
+    /// Disables a target (the operator's disable): closes its transport, and it no longer resumes
+    /// by itself, even when a resume was already queued. Disabling a disabled target changes nothing.
+    /// </summary>
+    /// <param name="name">The target's name.</param>
+    /// <exception cref="KeyNotFoundException">There is no target of that name.</exception>
+    /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
+    public void Disable(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (_configLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            NetconsoleTarget target = Get(name);
+            if (target.Status.State != TargetState.Disabled)
+            {
+                SetStatus(target, TargetState.Disabled, "disabled by the operator", null);
+            }
+        }
+
+        RaisePending();
+    }
+
+    /// <summary>
+    /// Changes a target's configuration: <paramref name="change"/> edits a copy, which is validated
+    /// and then takes effect (at the next enable or resume). Refused while the target is enabled,
+    /// as in the kernel: disable it first. A deactivated target may be reconfigured; it then
+    /// resumes on a device matching the new configuration.
+    /// </summary>
+    /// <param name="name">The target's name.</param>
+    /// <param name="change">Edits the copy; it must not change <see cref="NetconsoleTargetOptions.Name"/>.</param>
+    /// <exception cref="KeyNotFoundException">There is no target of that name.</exception>
+    /// <exception cref="InvalidOperationException">The target is enabled, or <paramref name="change"/> changed the name.</exception>
+    /// <exception cref="NetconsoleConfigurationException">The changed configuration is not valid; nothing changed.</exception>
+    /// <exception cref="ObjectDisposedException">The manager was disposed.</exception>
+    public void Reconfigure(string name, Action<NetconsoleTargetOptions> change)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_configLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            NetconsoleTarget target = Get(name);
+            if (target.Status.State == TargetState.Enabled)
+            {
+                throw new InvalidOperationException(
+                    $"Target {name} is enabled: as in the kernel, its configuration cannot change while it is enabled. Disable it first.");
+            }
+
+            NetconsoleTargetOptions copy = target.CurrentOptions.Clone();
+            change(copy);
+            if (!string.Equals(copy.Name, target.Name, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"Target {name} cannot be renamed (to {copy.Name ?? "null"}): remove it and add it again under the new name.");
+            }
+
+            copy.Validate();
+            target.SetOptions(copy, new RecordFormatter(copy));
+        }
+    }
+
+    /// <summary>
+    /// Sends a record to every target: each enabled target formats it (with its own formatter and
+    /// sequence numbers) and injects its frames; every other target counts it as dropped. Never
+    /// throws: failures are counted in the targets' statistics.
+    /// </summary>
+    /// <param name="record">The record.</param>
+    /// <remarks>
+    /// <para>
+    /// Synchronous: when it returns, the frames were handed to the transports. Safe to call from
+    /// several threads; records to one target are formatted one at a time.
+    /// </para>
+    /// <para>
+    /// Sequence numbers: give consecutive <see cref="NetconsoleRecord.Sequence"/> values. A record
+    /// too long for one record (see <see cref="RecordFormatter"/>) becomes a continued group that
+    /// takes several sequence numbers; each target then adds the extra numbers it has used so far
+    /// (its skew) to the sequence of every later record, so its stream on the wire stays contiguous.
+    /// A record a target drops before formatting (disabled, deactivated) leaves a gap in its stream,
+    /// as a lost record should.
+    /// </para>
+    /// <para>After <see cref="Dispose"/>, does nothing.</para>
+    /// </remarks>
+    public void Send(in NetconsoleRecord record)
+    {
+        foreach (NetconsoleTarget target in Volatile.Read(ref _targets))
+        {
+            try
+            {
+                target.Offer(record);
+            }
+            catch (Exception)
+            {
+                // Offer counts its own failures and never throws; the application must never see one.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Does nothing: <see cref="Send"/> is synchronous and nothing is buffered, so every record
+    /// sent before this call has already been handed to the transports.
+    /// </summary>
+    public void Flush()
+    {
+    }
+
+    /// <summary>
+    /// Stops watching devices, stops the resume worker (waiting for it), disables every target
+    /// (without raising <see cref="StateChanged"/>) and closes their transports. Disposes the
+    /// watcher only when the manager created it. Calling it again does nothing.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _watcher.DeviceChanged -= OnDeviceChanged;
+        StopWorker();
+        lock (_configLock)
+        {
+            foreach (NetconsoleTarget target in _targets)
+            {
+                SetStatus(target, TargetState.Disabled, "the manager was disposed", null, raise: false);
+            }
+
+            Volatile.Write(ref _targets, []);
+        }
+
+        if (_ownsWatcher)
+        {
+            _watcher.Dispose();
+        }
+    }
+
+    /// <summary>As <see cref="Dispose"/>, which completes synchronously (it waits for the resume worker, which never blocks for long).</summary>
+    /// <returns>A completed task.</returns>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private NetconsoleTarget? Find(string name)
+    {
+        foreach (NetconsoleTarget target in _targets)
+        {
+            if (string.Equals(target.Name, name, StringComparison.Ordinal))
+            {
+                return target;
+            }
+        }
+
+        return null;
+    }
+
+    private NetconsoleTarget Get(string name) =>
+        Find(name) ?? throw new KeyNotFoundException(
+            $"No target named {name}; the targets are: {(_targets.Length == 0 ? "none" : string.Join(", ", _targets.Select(t => t.Name)))}.");
+
+    // Configuration lock held. Sets the target up on its device: Enabled on success, Deactivated
+    // with the reason on failure (the transport, if it was opened, is closed again).
+    private bool TrySetUp(NetconsoleTarget target, Func<string, string> success, Func<string, string> failure)
+    {
+        TargetSession session;
+        try
+        {
+            NetconsoleTargetOptions options = target.CurrentOptions;
+            session = TargetSetup.Open(options, _watcher.GetDevices(), _transportFactory, target.NextIdentification);
+        }
+        catch (Exception e)
+        {
+            SetStatus(target, TargetState.Deactivated, failure(e.Message), null);
+            return false;
+        }
+
+        SetStatus(target, TargetState.Enabled, success(session.DeviceName), session);
+        return true;
+    }
+
+    // Configuration lock held. Publishes the new status first, then closes the old session once
+    // no send uses it, then queues the event (when the state changed).
+    private void SetStatus(NetconsoleTarget target, TargetState state, string reason, TargetSession? session, bool raise = true)
+    {
+        TargetStatus old = target.Status;
+        DateTimeOffset since = old.State == state ? old.Since : _timeProvider.GetUtcNow();
+        target.Publish(new TargetStatus(state, reason, since, session));
+        if (old.Session is { } previous && !ReferenceEquals(previous, session))
+        {
+            target.WaitForSendsInFlight();
+            target.NextIdentification = previous.Frames.NextIdentification;
+            try
+            {
+                previous.Transport.Dispose();
+            }
+            catch (Exception)
+            {
+                // A transport that fails to close is closed as far as this target is concerned.
+            }
+        }
+
+        if (raise && old.State != state)
+        {
+            _notices.Enqueue(new TargetStateChangedEventArgs(target, old.State, state, reason));
+        }
+    }
+}

@@ -1,0 +1,62 @@
+namespace Netconsole.Targets;
+
+/// <summary>
+/// A snapshot of one target's counters, taken by <see cref="NetconsoleTarget.GetStatistics"/>.
+/// </summary>
+/// <remarks>
+/// Every record offered to a target (every <see cref="TargetManager.Send"/> while the target
+/// belongs to the manager) is counted exactly once: in <see cref="RecordsSent"/> or in
+/// <see cref="Dropped"/>. Counters taken while sends are in flight may be a record apart from
+/// each other; taken when no send is in flight they add up exactly.
+/// </remarks>
+public sealed class TargetStatistics
+{
+    internal TargetStatistics(
+        TargetState state,
+        long recordsSent,
+        long datagramsSent,
+        IReadOnlyDictionary<TargetDropReason, long> droppedByReason,
+        long transmitErrors,
+        long resumes,
+        DateTimeOffset lastStateChange)
+    {
+        State = state;
+        RecordsSent = recordsSent;
+        DatagramsSent = datagramsSent;
+        DroppedByReason = droppedByReason;
+        TransmitErrors = transmitErrors;
+        Resumes = resumes;
+        LastStateChange = lastStateChange;
+        long dropped = 0;
+        foreach (long count in droppedByReason.Values)
+        {
+            dropped += count;
+        }
+
+        Dropped = dropped;
+    }
+
+    /// <summary>The target's state when the snapshot was taken.</summary>
+    public TargetState State { get; }
+
+    /// <summary>Records whose datagrams all went out.</summary>
+    public long RecordsSent { get; }
+
+    /// <summary>Datagrams (frames) handed to the transport successfully, including those of records that were dropped part way.</summary>
+    public long DatagramsSent { get; }
+
+    /// <summary>Records not sent, or not sent whole: the sum of <see cref="DroppedByReason"/>.</summary>
+    public long Dropped { get; }
+
+    /// <summary>Dropped records by reason; every <see cref="TargetDropReason"/> is present, with 0 when none were dropped for it.</summary>
+    public IReadOnlyDictionary<TargetDropReason, long> DroppedByReason { get; }
+
+    /// <summary>Frames the transport refused (any <see cref="Transport.FrameTransportException"/>), as the kernel's <c>transmit_errors</c>.</summary>
+    public long TransmitErrors { get; }
+
+    /// <summary>How many times the target resumed by itself after being deactivated.</summary>
+    public long Resumes { get; }
+
+    /// <summary>When the target last changed state (or was added).</summary>
+    public DateTimeOffset LastStateChange { get; }
+}

@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Net.NetworkInformation;
+using Netconsole.Transport;
+
+namespace Netconsole.Tests.Targets.Manager;
+
+/// <summary>Opens <see cref="FakeTransport"/>s; can refuse, or hold an open until released.</summary>
+internal sealed class FakeTransportFactory : IFrameTransportFactory
+{
+    public static readonly PhysicalAddress TransportMac = PhysicalAddress.Parse("02-00-00-00-00-01");
+
+    private readonly ConcurrentQueue<FakeTransport> _opened = new();
+    private readonly ConcurrentDictionary<FakeTransport, bool> _live = new();
+    private int _opens;
+
+    /// <summary>When set, Open throws it.</summary>
+    public FrameTransportException? OpenError { get; set; }
+
+    /// <summary>When set, Open signals <see cref="OpenEntered"/> and waits for this gate.</summary>
+    public ManualResetEventSlim? OpenGate { get; set; }
+
+    public ManualResetEventSlim OpenEntered { get; } = new();
+
+    /// <summary>Keep each frame's bytes (off in the race test).</summary>
+    public bool KeepFrames { get; set; } = true;
+
+    public int Opens => Volatile.Read(ref _opens);
+
+    public IReadOnlyList<FakeTransport> Opened => _opened.ToArray();
+
+    public FakeTransport Last => _opened.Last();
+
+    /// <summary>The transports opened and not disposed yet.</summary>
+    public IReadOnlyCollection<FakeTransport> Live => (IReadOnlyCollection<FakeTransport>)_live.Keys;
+
+    public IFrameTransport Open(string deviceName)
+    {
+        Interlocked.Increment(ref _opens);
+        if (OpenGate is { } gate)
+        {
+            OpenEntered.Set();
+            gate.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue("the test releases the open");
+        }
+
+        if (OpenError is { } error)
+        {
+            throw error;
+        }
+
+        var transport = new FakeTransport(deviceName, TransportMac, KeepFrames, t => _live.TryRemove(t, out _));
+        _live[transport] = true;
+        _opened.Enqueue(transport);
+        return transport;
+    }
+}
+
+/// <summary>Records the frames it is given; can be told to fail every send with one error.</summary>
+internal sealed class FakeTransport : IFrameTransport
+{
+    private readonly bool _keepFrames;
+    private readonly Action<FakeTransport>? _disposed;
+    private readonly ConcurrentQueue<byte[]> _frames = new();
+    private long _sent;
+    private int _isDisposed;
+    private FrameTransportError? _fail;
+
+    public FakeTransport(string deviceName, PhysicalAddress mac, bool keepFrames, Action<FakeTransport>? disposed = null)
+    {
+        _disposed = disposed;
+        DeviceName = deviceName;
+        DeviceMac = mac;
+        _keepFrames = keepFrames;
+    }
+
+    public string DeviceName { get; }
+
+    public PhysicalAddress DeviceMac { get; }
+
+    public IReadOnlyList<byte[]> Frames => _frames.ToArray();
+
+    public long Sent => Interlocked.Read(ref _sent);
+
+    public bool IsDisposed => Volatile.Read(ref _isDisposed) != 0;
+
+    /// <summary>Every send fails with this error while set.</summary>
+    public FrameTransportError? Fail
+    {
+        get => _fail;
+        set => _fail = value;
+    }
+
+    /// <summary>Every send throws this (not a transport error) while set.</summary>
+    public Exception? ThrowOnSend { get; set; }
+
+    public void Send(ReadOnlySpan<byte> frame)
+    {
+        if (IsDisposed)
+        {
+            throw new FrameTransportException(FrameTransportError.Closed, DeviceName, "the fake transport was disposed");
+        }
+
+        if (ThrowOnSend is { } exception)
+        {
+            throw exception;
+        }
+
+        if (_fail is { } error)
+        {
+            throw new FrameTransportException(error, DeviceName, $"fake {error}");
+        }
+
+        if (_keepFrames)
+        {
+            _frames.Enqueue(frame.ToArray());
+        }
+
+        Interlocked.Increment(ref _sent);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _isDisposed, 1) == 0)
+        {
+            _disposed?.Invoke(this);
+        }
+    }
+}

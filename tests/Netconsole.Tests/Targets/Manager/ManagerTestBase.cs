@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using Netconsole.Devices;
+using Netconsole.Targets;
+
+namespace Netconsole.Tests.Targets.Manager;
+
+/// <summary>A manager on a <see cref="ManualDeviceWatcher"/> and a <see cref="FakeTransportFactory"/>.</summary>
+public abstract class ManagerTestBase : IDisposable
+{
+    internal static readonly PhysicalAddress MacA = PhysicalAddress.Parse("02-00-00-00-00-0A");
+    internal static readonly PhysicalAddress MacB = PhysicalAddress.Parse("02-00-00-00-00-0B");
+    internal static readonly IPAddress Local = IPAddress.Parse("192.0.2.1");
+    internal static readonly IPAddress Remote = IPAddress.Parse("192.0.2.2");
+    internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private protected ManagerTestBase()
+    {
+        Watcher = new ManualDeviceWatcher();
+        Factory = new FakeTransportFactory();
+        Manager = new TargetManager(new TargetManagerOptions { Watcher = Watcher, TransportFactory = Factory });
+        Manager.StateChanged += (_, e) => { lock (Events) { Events.Add(e); } };
+    }
+
+    internal ManualDeviceWatcher Watcher { get; }
+
+    internal FakeTransportFactory Factory { get; }
+
+    internal TargetManager Manager { get; }
+
+    internal List<TargetStateChangedEventArgs> Events { get; } = [];
+
+    public void Dispose()
+    {
+        Factory.OpenGate?.Set();
+        Manager.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    internal static NetconsoleTargetOptions ByName(string device, string? name = "t") =>
+        new() { Name = name, DeviceName = device, RemoteAddress = Remote };
+
+    internal static NetconsoleTargetOptions ByMac(PhysicalAddress mac, string? name = "t") =>
+        new() { Name = name, DeviceMac = mac, RemoteAddress = Remote };
+
+    internal NetworkDevice Register(string name, PhysicalAddress? mac = null, bool up = true) =>
+        Watcher.Register(name, mac ?? MacA, [Local], up);
+
+    /// <summary>Waits until the resume worker has applied every queued event.</summary>
+    internal void Settle() => Manager.WaitForWorkerIdle(Timeout).Should().BeTrue("the resume worker finishes its queue");
+
+    internal void SendRecords(int count, ulong firstSequence = 1)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Manager.Send(NetconsoleRecord.FromString(6, "hello") with { Sequence = firstSequence + (ulong)i });
+        }
+    }
+
+    internal TargetStateChangedEventArgs[] EventsSoFar()
+    {
+        lock (Events)
+        {
+            return [.. Events];
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Text;
+using Netconsole.Targets;
+using Netconsole.Transport;
+using Netconsole.Wire;
+
+namespace Netconsole.Tests.Targets.Manager;
+
+/// <summary>Send goes to every enabled target; everything else is a counted drop, never an exception.</summary>
+public sealed class SendingTests : ManagerTestBase
+{
+    private const int Ipv4Headers = 14 + 20 + 8;
+
+    private NetconsoleTarget EnabledOnVeth0(NetconsoleTargetOptions? options = null)
+    {
+        Register("veth0");
+        NetconsoleTarget target = Manager.Add(options ?? ByName("veth0"));
+        Manager.Enable(target.Name).IsEnabled.Should().BeTrue();
+        return target;
+    }
+
+    private static string Payload(byte[] frame) => Encoding.UTF8.GetString(frame, Ipv4Headers, frame.Length - Ipv4Headers);
+
+    [Fact]
+    public void An_enabled_target_injects_the_record_in_one_frame_to_broadcast_from_the_device()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+
+        Manager.Send(NetconsoleRecord.FromString(6, "hello"));
+
+        byte[] frame = Factory.Last.Frames.Should().ContainSingle().Subject;
+        frame.AsSpan(0, 6).ToArray().Should().Equal(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+        frame.AsSpan(6, 6).ToArray().Should().Equal(FakeTransportFactory.TransportMac.GetAddressBytes());
+        frame.AsSpan(26, 4).ToArray().Should().Equal(Local.GetAddressBytes(), "the device's first IPv4 address is the source");
+        frame.AsSpan(30, 4).ToArray().Should().Equal(Remote.GetAddressBytes());
+        Payload(frame).Should().Be("hello\n");
+        TargetStatistics statistics = target.GetStatistics();
+        statistics.RecordsSent.Should().Be(1);
+        statistics.DatagramsSent.Should().Be(1);
+        statistics.Dropped.Should().Be(0);
+    }
+
+    [Fact]
+    public void The_remote_mac_and_local_address_of_the_options_are_used_when_set()
+    {
+        var remoteMac = PhysicalAddress.Parse("12-34-56-78-9A-BC");
+        NetconsoleTargetOptions options = ByName("veth0");
+        options.RemoteMac = remoteMac;
+        options.LocalAddress = IPAddress.Parse("192.0.2.77");
+        EnabledOnVeth0(options);
+
+        Manager.Send(NetconsoleRecord.FromString(6, "hello"));
+
+        byte[] frame = Factory.Last.Frames.Single();
+        frame.AsSpan(0, 6).ToArray().Should().Equal(remoteMac.GetAddressBytes());
+        frame.AsSpan(26, 4).ToArray().Should().Equal(192, 0, 2, 77);
+    }
+
+    [Fact]
+    public void Every_target_gets_every_record()
+    {
+        Register("veth0");
+        Register("veth1", MacB);
+        NetconsoleTarget a = Manager.Add(ByName("veth0", "a"));
+        NetconsoleTarget b = Manager.Add(ByName("veth1", "b"));
+        Manager.Enable("a");
+        Manager.Enable("b");
+
+        SendRecords(3);
+
+        a.GetStatistics().RecordsSent.Should().Be(3);
+        b.GetStatistics().RecordsSent.Should().Be(3);
+        Factory.Opened.Should().OnlyContain(t => t.Frames.Count == 3);
+    }
+
+    [Fact]
+    public void Records_on_a_disabled_target_are_counted_as_dropped()
+    {
+        NetconsoleTarget target = Manager.Add(ByName("veth0"));
+
+        SendRecords(2);
+
+        TargetStatistics statistics = target.GetStatistics();
+        statistics.Dropped.Should().Be(2);
+        statistics.DroppedByReason[TargetDropReason.Disabled].Should().Be(2);
+    }
+
+    [Fact]
+    public void Records_on_a_deactivated_target_are_counted_as_dropped()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        Watcher.Unregister("veth0");
+        Settle();
+
+        SendRecords(3);
+
+        TargetStatistics statistics = target.GetStatistics();
+        statistics.Dropped.Should().Be(3);
+        statistics.DroppedByReason[TargetDropReason.Deactivated].Should().Be(3);
+        statistics.RecordsSent.Should().Be(0);
+    }
+
+    [Fact]
+    public void Device_down_send_errors_are_counted_as_device_down_drops_and_the_target_stays_enabled()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        Factory.Last.Fail = FrameTransportError.DeviceDown;
+
+        SendRecords(2);
+        Settle();
+
+        TargetStatistics statistics = target.GetStatistics();
+        statistics.State.Should().Be(TargetState.Enabled);
+        statistics.DroppedByReason[TargetDropReason.DeviceDown].Should().Be(2);
+        statistics.TransmitErrors.Should().Be(2);
+
+        Factory.Last.Fail = null;
+        SendRecords(1);
+        target.GetStatistics().RecordsSent.Should().Be(1);
+    }
+
+    [Fact]
+    public void A_device_gone_send_error_deactivates_the_target()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        Factory.Last.Fail = FrameTransportError.DeviceGone;
+
+        SendRecords(2);
+        Settle();
+
+        target.State.Should().Be(TargetState.Deactivated);
+        target.StateReason.Should().Be("device veth0 gone: fake DeviceGone");
+        Factory.Last.IsDisposed.Should().BeTrue();
+        TargetStatistics statistics = target.GetStatistics();
+        (statistics.DroppedByReason[TargetDropReason.DeviceGone] + statistics.DroppedByReason[TargetDropReason.Deactivated]).Should().Be(2);
+        statistics.DroppedByReason[TargetDropReason.DeviceGone].Should().BeGreaterThanOrEqualTo(1);
+    }
+
+    [Fact]
+    public void A_target_deactivated_by_a_dead_transport_resumes_when_the_device_comes_back()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        Factory.Last.Fail = FrameTransportError.DeviceGone;
+        SendRecords(1);
+        Settle();
+
+        Watcher.Unregister("veth0");
+        Register("veth0");
+        Settle();
+
+        target.State.Should().Be(TargetState.Enabled);
+        SendRecords(1);
+        target.GetStatistics().RecordsSent.Should().Be(1);
+    }
+
+    [Fact]
+    public void Other_transport_errors_are_counted_as_transmit_errors_and_the_target_stays_enabled()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        Factory.Last.Fail = FrameTransportError.FrameTooLong;
+
+        SendRecords(1);
+        Settle();
+
+        target.State.Should().Be(TargetState.Enabled);
+        target.GetStatistics().DroppedByReason[TargetDropReason.TransmitError].Should().Be(1);
+    }
+
+    [Fact]
+    public void An_unexpected_exception_is_counted_never_thrown()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        Factory.Last.ThrowOnSend = new InvalidOperationException("transport bug");
+
+        FluentActions.Invoking(() => SendRecords(1)).Should().NotThrow();
+
+        target.GetStatistics().DroppedByReason[TargetDropReason.InternalError].Should().Be(1);
+    }
+
+    [Fact]
+    public void A_record_that_becomes_a_continued_group_shifts_the_targets_later_sequence_numbers()
+    {
+        NetconsoleTargetOptions options = ByName("veth0");
+        options.Extended = true;
+        EnabledOnVeth0(options);
+        var big = new NetconsoleRecord(6, Encoding.UTF8.GetBytes(new string('a', 20_000))) { Sequence = 10 };
+        int used = new RecordFormatter(options).Format(big).SequenceNumbersUsed;
+        used.Should().BeGreaterThan(1);
+
+        Manager.Send(big);
+        Manager.Send(NetconsoleRecord.FromString(6, "next") with { Sequence = 11 });
+
+        string last = Payload(Factory.Last.Frames[^1]);
+        last.Should().StartWith($"14,{10 + used},").And.EndWith(";next\n");
+    }
+
+    [Fact]
+    public void Flush_returns_at_once_because_send_is_synchronous()
+    {
+        EnabledOnVeth0();
+        SendRecords(1);
+
+        Manager.Flush();
+
+        Factory.Last.Frames.Should().HaveCount(1);
+    }
+}
