@@ -26,7 +26,7 @@ internal static class RecoveryLatency
             var fromStart = new List<double>();
             var fromReturn = new List<double>();
             using NetworkLab lab = NetworkLab.Create();
-            IDeviceWatcher watcher = kind == "rtnetlink" ? new RtnetlinkDeviceWatcher() : new PollingDeviceWatcher();
+            using IDeviceWatcher watcher = kind == "rtnetlink" ? new RtnetlinkDeviceWatcher() : new PollingDeviceWatcher();
             using var manager = new TargetManager(new TargetManagerOptions { Watcher = watcher });
             var options = NetconsoleTargetOptions.Parse($"+@/{lab.DeviceName},@{lab.PeerIPv6}/");
             options.Name = "latency";

@@ -50,7 +50,6 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
 
     /// <summary>Creates a manager and starts watching devices.</summary>
     /// <param name="options">The watcher, transport factory and clock; <see langword="null"/> for the defaults.</param>
-    /// <exception cref="InvalidOperationException">No watcher was given and no default watcher is available.</exception>
     public TargetManager(TargetManagerOptions? options = null)
     {
         options ??= new TargetManagerOptions();
@@ -62,10 +61,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         }
         else
         {
-            Func<IDeviceWatcher> create = DefaultWatcherFactory ?? throw new InvalidOperationException(
-                "No device watcher: set TargetManagerOptions.Watcher (for example to a ManualDeviceWatcher); "
-                + "this build has no default watcher for the platform.");
-            _watcher = create();
+            _watcher = (DefaultWatcherFactory ?? DeviceWatcher.CreateDefault)();
             _ownsWatcher = true;
         }
 
@@ -89,7 +85,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     /// <summary>The targets, in the order they were added: a snapshot.</summary>
     public IReadOnlyList<NetconsoleTarget> Targets => Array.AsReadOnly(Volatile.Read(ref _targets));
 
-    /// <summary>Creates the platform's default device watcher when <see cref="TargetManagerOptions.Watcher"/> is not set; null when there is none.</summary>
+    /// <summary>Replaces <see cref="DeviceWatcher.CreateDefault"/> when <see cref="TargetManagerOptions.Watcher"/> is not set (tests).</summary>
     internal static Func<IDeviceWatcher>? DefaultWatcherFactory { get; set; }
 
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
