@@ -71,4 +71,37 @@ internal static class DeviceChanges
             events.Add(new DeviceEvent(DeviceEventKind.Registered, added));
         }
     }
+
+    /// <summary>
+    /// Raises <paramref name="events"/> to each handler on its own, so one that throws neither
+    /// stops the watcher's thread nor starves the others. Returns how many handler calls threw.
+    /// </summary>
+    internal static int Raise(object sender, Func<EventHandler<DeviceEvent>?> handlers, List<DeviceEvent> events, string source)
+    {
+        int errors = 0;
+        foreach (DeviceEvent e in events)
+        {
+            if (handlers() is not { } current)
+            {
+                break;
+            }
+
+            foreach (EventHandler<DeviceEvent> handler in current.GetInvocationList().Cast<EventHandler<DeviceEvent>>())
+            {
+                try
+                {
+                    handler(sender, e);
+                }
+#pragma warning disable CA1031 // A handler's failure must not stop the watcher.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    errors++;
+                    System.Diagnostics.Debug.WriteLine($"{source}: a DeviceChanged handler threw: {exception}");
+                }
+            }
+        }
+
+        return errors;
+    }
 }

@@ -180,32 +180,8 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
         }
     }
 
-    // Each handler on its own, so one that throws neither stops the thread nor starves the others.
-    private void Raise(List<DeviceEvent> events)
-    {
-        foreach (DeviceEvent e in events)
-        {
-            if (DeviceChanged is not { } handlers)
-            {
-                return;
-            }
-
-            foreach (EventHandler<DeviceEvent> handler in handlers.GetInvocationList().Cast<EventHandler<DeviceEvent>>())
-            {
-                try
-                {
-                    handler(this, e);
-                }
-#pragma warning disable CA1031 // A handler's failure must not stop the watcher.
-                catch (Exception exception)
-#pragma warning restore CA1031
-                {
-                    Interlocked.Increment(ref _handlerErrors);
-                    Debug.WriteLine($"{ThreadName}: a DeviceChanged handler threw: {exception}");
-                }
-            }
-        }
-    }
+    private void Raise(List<DeviceEvent> events) =>
+        Interlocked.Add(ref _handlerErrors, DeviceChanges.Raise(this, () => DeviceChanged, events, ThreadName));
 
     // Devices without an index (0: the system would not say) cannot be followed across scans.
     private static Dictionary<int, NetworkDevice> Scan()
