@@ -14,6 +14,9 @@ public sealed partial class NetconsoleLoggerProvider
 
     private readonly Meter _meter;
 
+    /// <summary>This provider's meter (tests tell providers apart by it).</summary>
+    internal Meter Meter => _meter;
+
     private Meter CreateMeter()
     {
         var meter = new Meter(MeterName);
