@@ -4,12 +4,14 @@ namespace Netconsole.Logging;
 public sealed partial class NetconsoleLoggerProvider
 {
     private int _disposed;
+    private bool _senderDisposesManager; // guarded by _queueLock
 
     /// <summary>
     /// Stops accepting records, lets the sender thread drain the queue for at most
     /// <see cref="NetconsoleLoggerOptions.DisposeTimeout"/>, counts what is left as dropped
     /// (<see cref="NetconsoleLoggerStatistics.DroppedDisposed"/>), then disposes the
-    /// <see cref="Manager"/>. Never throws; calling it again does nothing. Logging afterwards is
+    /// <see cref="Manager"/> (when the sender is stuck in a send past the time limit, the sender
+    /// disposes it once that send returns, so disposal itself stays bounded). Never throws; calling it again does nothing. Logging afterwards is
     /// ignored (and counted).
     /// </summary>
     public void Dispose()
@@ -19,6 +21,7 @@ public sealed partial class NetconsoleLoggerProvider
             return;
         }
 
+        bool managerLeftToSender = false;
         try
         {
             _onChange?.Dispose();
@@ -35,6 +38,10 @@ public sealed partial class NetconsoleLoggerProvider
                 lock (_queueLock)
                 {
                     _abort = true;
+
+                    // A sender stuck in a send would hold up the manager's disposal: it disposes
+                    // the manager itself once the send returns, and the caller goes on.
+                    managerLeftToSender = _senderDisposesManager = _inFlight;
                     _droppedDisposed += _queue.Count;
                     _queue.Clear();
                     Monitor.PulseAll(_queueLock);
@@ -49,14 +56,22 @@ public sealed partial class NetconsoleLoggerProvider
         }
         finally
         {
-            try
+            if (!managerLeftToSender)
             {
-                Manager.Dispose();
+                DisposeManager();
             }
-            catch (Exception)
-            {
-                Interlocked.Increment(ref _failures);
-            }
+        }
+    }
+
+    private void DisposeManager()
+    {
+        try
+        {
+            Manager.Dispose();
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _failures);
         }
     }
 

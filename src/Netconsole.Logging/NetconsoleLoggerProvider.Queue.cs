@@ -180,10 +180,12 @@ public sealed partial class NetconsoleLoggerProvider
     private void RunSender()
     {
         LogEntry? done = null;
-        while (true)
+        bool aborted = false;
+        bool disposeManager = false;
+        while (!aborted)
         {
             LogEntry? entry = null;
-            long notice;
+            long notice = 0;
             lock (_queueLock)
             {
                 if (done is not null)
@@ -203,7 +205,9 @@ public sealed partial class NetconsoleLoggerProvider
                     {
                         _inFlight = false;
                         Monitor.PulseAll(_queueLock);
-                        return;
+                        aborted = true;
+                        disposeManager = _senderDisposesManager;
+                        break;
                     }
 
                     if (_queue.TryDequeue(out entry))
@@ -233,12 +237,22 @@ public sealed partial class NetconsoleLoggerProvider
                 }
             }
 
+            if (aborted)
+            {
+                break;
+            }
+
             lock (_sendLock)
             {
                 SendNoticeAndEntry(notice, entry);
             }
 
             done = entry;
+        }
+
+        if (disposeManager)
+        {
+            DisposeManager();
         }
     }
 

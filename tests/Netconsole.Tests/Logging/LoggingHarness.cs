@@ -67,7 +67,7 @@ internal sealed class LoggingHarness : IDisposable
 
     public void Dispose()
     {
-        Factory.Gate.Set();
+        Factory.Release();
         Watcher.Dispose();
     }
 }
@@ -77,6 +77,10 @@ internal sealed class GatedTransportFactory : IFrameTransportFactory
 {
     private readonly ConcurrentQueue<byte[]> _frames = new();
 
+    private readonly SemaphoreSlim _permits = new(0);
+    private volatile bool _held;
+
+    /// <summary>Set once <see cref="Release"/> lets every send through.</summary>
     public ManualResetEventSlim Gate { get; } = new(initialState: true);
 
     /// <summary>Set when a send starts waiting at the closed gate.</summary>
@@ -85,9 +89,21 @@ internal sealed class GatedTransportFactory : IFrameTransportFactory
     public IReadOnlyList<byte[]> Frames => _frames.ToArray();
 
     /// <summary>Closes the gate: the next sends block until <see cref="Release"/>.</summary>
-    public void Hold() => Gate.Reset();
+    public void Hold()
+    {
+        Gate.Reset();
+        _held = true;
+    }
 
-    public void Release() => Gate.Set();
+    /// <summary>Lets exactly one held send through.</summary>
+    public void Step() => _permits.Release();
+
+    public void Release()
+    {
+        _held = false;
+        Gate.Set();
+        _permits.Release(1000);
+    }
 
     public IFrameTransport Open(string deviceName) => new Transport(this, deviceName);
 
@@ -99,10 +115,10 @@ internal sealed class GatedTransportFactory : IFrameTransportFactory
 
         public void Send(ReadOnlySpan<byte> frame)
         {
-            if (!factory.Gate.IsSet)
+            if (factory._held)
             {
                 factory.SendBlocked.Release();
-                factory.Gate.Wait(TimeSpan.FromSeconds(30));
+                factory._permits.Wait(TimeSpan.FromSeconds(30));
             }
 
             factory._frames.Enqueue(frame.ToArray());
