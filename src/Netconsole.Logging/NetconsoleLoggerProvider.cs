@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Netconsole.Targets;
@@ -129,12 +130,18 @@ public sealed partial class NetconsoleLoggerProvider : ILoggerProvider, ISupport
     private static List<NetconsoleTargetOptions> ResolveTargets(NetconsoleLoggerOptions options)
     {
         var targets = new List<NetconsoleTargetOptions>();
+        int commandLineTargets = 0;
         for (int i = 0; i < options.Targets.Count; i++)
         {
             string? value = options.Targets[i];
             try
             {
-                targets.AddRange(NetconsoleTargetOptions.ParseMany(value ?? string.Empty));
+                // Each entry is parsed on its own, so number the cmdlineN names across all entries.
+                foreach (NetconsoleTargetOptions target in NetconsoleTargetOptions.ParseMany(value ?? string.Empty))
+                {
+                    target.Name = string.Create(CultureInfo.InvariantCulture, $"{NetconsoleTargetOptions.CommandLineNamePrefix}{commandLineTargets++}");
+                    targets.Add(target);
+                }
             }
             catch (NetconsoleConfigurationException e)
             {
