@@ -15,8 +15,9 @@ public sealed partial class NetconsoleLoggerProvider
     /// <summary>
     /// Sends one record now, on the calling thread, bypassing the queue: for crash handlers and
     /// last words. Waits (at most <see cref="NetconsoleLoggerOptions.CrashFlushTimeout"/>) for a
-    /// send in progress on the sender thread so the two never interleave; call <see cref="Flush"/>
-    /// first to send what is queued before it. Never throws; does nothing once disposed.
+    /// send in progress on the sender thread so the two never interleave (past that limit the
+    /// record is not sent and counted in <see cref="NetconsoleLoggerStatistics.Failures"/>); call
+    /// <see cref="Flush"/> first to send what is queued before it. Never throws; does nothing once disposed.
     /// </summary>
     /// <param name="level">The level (mapped as for logged records).</param>
     /// <param name="message">The text.</param>
@@ -48,8 +49,8 @@ public sealed partial class NetconsoleLoggerProvider
                 Monitor.TryEnter(_sendLock, lockTimeout, ref locked);
                 if (!locked)
                 {
-                    // The sender is stuck in a send: a crash record matters more than order,
-                    // and the manager's Send is safe from several threads.
+                    // The sender is stuck in a send past the time limit; sending alongside it
+                    // would share its buffers and break the order. Give up, counted.
                     Interlocked.Increment(ref _failures);
                     return;
                 }
