@@ -1,0 +1,46 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging.Configuration;
+using Microsoft.Extensions.Options;
+using Netconsole.Logging;
+
+namespace Microsoft.Extensions.Logging;
+
+/// <summary>Adds the netconsole logger provider to a logging builder.</summary>
+public static class NetconsoleLoggerExtensions
+{
+    /// <summary>
+    /// Adds the netconsole provider (alias <c>Netconsole</c>), configured from the
+    /// <c>Logging:Netconsole</c> section (targets, facility, queue, crash reporting) with live reload.
+    /// Calling it again adds nothing more.
+    /// </summary>
+    /// <param name="builder">The logging builder.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>
+    /// The section is bound by hand (no reflection binder), at startup and on reload only. An
+    /// invalid value makes creating the provider fail with a <see cref="Netconsole.Targets.NetconsoleConfigurationException"/>
+    /// naming the key (for example <c>Logging:Netconsole:Targets:0</c>); an invalid reload is ignored.
+    /// </remarks>
+    public static ILoggingBuilder AddNetconsole(this ILoggingBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddConfiguration();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, NetconsoleLoggerProvider>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<NetconsoleLoggerOptions>, NetconsoleLoggerConfigureOptions>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<NetconsoleLoggerOptions>, LoggerProviderOptionsChangeTokenSource<NetconsoleLoggerOptions, NetconsoleLoggerProvider>>());
+        return builder;
+    }
+
+    /// <summary>As <see cref="AddNetconsole(ILoggingBuilder)"/>, then applies <paramref name="configure"/> after the configuration section.</summary>
+    /// <param name="builder">The logging builder.</param>
+    /// <param name="configure">Sets options (targets, facility, queue, ...); runs on every reload too.</param>
+    /// <returns>The builder.</returns>
+    public static ILoggingBuilder AddNetconsole(this ILoggingBuilder builder, Action<NetconsoleLoggerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.AddNetconsole();
+        builder.Services.Configure(configure);
+        return builder;
+    }
+}

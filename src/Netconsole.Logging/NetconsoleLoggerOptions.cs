@@ -1,0 +1,129 @@
+using Netconsole.Targets;
+
+namespace Netconsole.Logging;
+
+/// <summary>
+/// Options of <see cref="NetconsoleLoggerProvider"/>, bound from the <c>Logging:Netconsole</c>
+/// configuration section by <c>AddNetconsole()</c>. Setters reject values that are wrong on their own.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Live reload (through <c>IOptionsMonitor</c>): <see cref="Facility"/>, <see cref="QueueFullMode"/>,
+/// <see cref="MaxQueueLength"/>, <see cref="IncludeScopes"/>, <see cref="DisposeTimeout"/>,
+/// <see cref="CaptureUnhandledExceptions"/> and <see cref="CrashFlushTimeout"/> take effect on the
+/// next record. The targets (<see cref="Targets"/>, <see cref="TargetOptions"/>) and
+/// <see cref="ManagerOptions"/> are read once, when the provider is created: changing them needs a
+/// restart (use <see cref="NetconsoleLoggerProvider.Manager"/> to change targets at run time).
+/// A reload with an invalid value is ignored (the previous options stay in force).
+/// </para>
+/// </remarks>
+public sealed class NetconsoleLoggerOptions
+{
+    private int _facility = NetconsoleTargetOptions.DefaultFacility;
+    private NetconsoleQueueFullMode _queueFullMode = NetconsoleQueueFullMode.DropWrite;
+    private int _maxQueueLength = 10_000;
+    private TimeSpan _disposeTimeout = TimeSpan.FromSeconds(5);
+    private TimeSpan _crashFlushTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Targets in the kernel's <c>netconsole=</c> syntax, for example <c>+@/lo,@::1/</c> (see
+    /// <see cref="NetconsoleTargetOptions.Parse"/>); an entry may hold several separated by <c>;</c>
+    /// (<see cref="NetconsoleTargetOptions.ParseMany"/>). The default is empty. Configuration:
+    /// <c>"Targets": [ "+@/lo,@::1/" ]</c>. Read once, at construction.
+    /// </summary>
+    public IList<string> Targets { get; } = new List<string>();
+
+    /// <summary>Targets as option objects, added after <see cref="Targets"/>. The default is empty. Read once, at construction.</summary>
+    public IList<NetconsoleTargetOptions> TargetOptions { get; } = new List<NetconsoleTargetOptions>();
+
+    /// <summary>
+    /// The syslog facility of every record the provider sends, 0 (kern) to 23 (local7). The
+    /// default is 1 (user). It is carried by each record, so it takes precedence over
+    /// <see cref="NetconsoleTargetOptions.Facility"/> (the kernel syntax has no facility; that
+    /// option applies to records sent through <see cref="TargetManager.Send"/> without their own).
+    /// Live.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is outside 0-23.</exception>
+    public int Facility
+    {
+        get => _facility;
+        set => _facility = value is >= 0 and <= 23
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "A facility is 0 (kern) to 23 (local7).");
+    }
+
+    /// <summary>
+    /// What happens to a record logged while the queue holds <see cref="MaxQueueLength"/> records.
+    /// The default is <see cref="NetconsoleQueueFullMode.DropWrite"/>: logging never blocks the
+    /// application; drops are counted and announced in order. Live.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined mode.</exception>
+    public NetconsoleQueueFullMode QueueFullMode
+    {
+        get => _queueFullMode;
+        set => _queueFullMode = Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The queue-full mode is Wait or DropWrite.");
+    }
+
+    /// <summary>The most records waiting for the sender thread, at least 1. The default is 10 000 records. Live.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxQueueLength
+    {
+        get => _maxQueueLength;
+        set => _maxQueueLength = value >= 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The queue holds at least 1 record.");
+    }
+
+    /// <summary>
+    /// How long disposing the provider waits for the queue to drain before giving up on what is
+    /// left (counted in <see cref="NetconsoleLoggerStatistics.DroppedDisposed"/>). Zero or more.
+    /// The default is 5 seconds. Live.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan DisposeTimeout
+    {
+        get => _disposeTimeout;
+        set => _disposeTimeout = NotNegative(value);
+    }
+
+    /// <summary>
+    /// Whether extended targets get the logger's scopes as <c>SCOPE=</c> dictionary lines (and the
+    /// key/value pairs of structured scopes). The default is <see langword="true"/>. Live.
+    /// </summary>
+    public bool IncludeScopes { get; set; } = true;
+
+    /// <summary>
+    /// Whether the provider reports crashes: an unhandled exception (<see cref="AppDomain.UnhandledException"/>)
+    /// is sent at level 0 (emerg) and an unobserved task exception
+    /// (<see cref="TaskScheduler.UnobservedTaskException"/>) at level 3 (err), each after draining
+    /// the queue, within <see cref="CrashFlushTimeout"/>. The default is <see langword="false"/>. Live.
+    /// </summary>
+    public bool CaptureUnhandledExceptions { get; set; }
+
+    /// <summary>
+    /// The longest a crash report waits for the queue to drain (and for a send in progress)
+    /// before sending the crash record. Zero or more. The default is 2 seconds. Live.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan CrashFlushTimeout
+    {
+        get => _crashFlushTimeout;
+        set => _crashFlushTimeout = NotNegative(value);
+    }
+
+    /// <summary>
+    /// Creates the options of the provider's <see cref="TargetManager"/> (device watcher, transport
+    /// factory, clock), for tests and embedders. The default is <see langword="null"/>: the manager's
+    /// defaults (the platform's device watcher, libpcap). Called once, at construction.
+    /// </summary>
+    public Func<TargetManagerOptions>? ManagerOptions { get; set; }
+
+    /// <summary>The first configuration error found while binding (kept here so a reload never throws on a watcher thread).</summary>
+    internal NetconsoleConfigurationException? ConfigurationError { get; set; }
+
+    private static TimeSpan NotNegative(TimeSpan value) => value >= TimeSpan.Zero
+        ? value
+        : throw new ArgumentOutOfRangeException(nameof(value), value, "A time limit is zero or more.");
+}

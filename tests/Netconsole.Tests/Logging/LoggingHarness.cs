@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.NetworkInformation;
+using Netconsole.Devices;
+using Netconsole.Logging;
+using Netconsole.Receiving;
+using Netconsole.Targets;
+using Netconsole.Transport;
+
+namespace Netconsole.Tests.Logging;
+
+/// <summary>A device "veth0" on a <see cref="ManualDeviceWatcher"/> and transports that capture every frame (and can be held).</summary>
+internal sealed class LoggingHarness : IDisposable
+{
+    public const string Extended = "+@/veth0,@192.0.2.2/";
+    public const string Basic = "@/veth0,@192.0.2.2/";
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    private const int Ipv4Headers = 14 + 20 + 8;
+    private static readonly IPEndPoint Sender = new(IPAddress.Parse("192.0.2.1"), 6665);
+
+    public LoggingHarness(bool registerDevice = true)
+    {
+        if (registerDevice)
+        {
+            RegisterDevice();
+        }
+    }
+
+    public ManualDeviceWatcher Watcher { get; } = new();
+
+    public GatedTransportFactory Factory { get; } = new();
+
+    public void RegisterDevice() =>
+        Watcher.Register("veth0", PhysicalAddress.Parse("02-00-00-00-00-0A"), [IPAddress.Parse("192.0.2.1")], up: true);
+
+    public TargetManagerOptions ManagerOptions() => new() { Watcher = Watcher, TransportFactory = Factory };
+
+    public NetconsoleLoggerOptions Options(params string[] targets)
+    {
+        var options = new NetconsoleLoggerOptions { ManagerOptions = ManagerOptions };
+        foreach (string target in targets.Length == 0 ? [Extended] : targets)
+        {
+            options.Targets.Add(target);
+        }
+
+        return options;
+    }
+
+    public NetconsoleLoggerProvider Provider(params string[] targets) => new(Options(targets));
+
+    /// <summary>Every frame injected so far, reassembled into records (continued groups joined).</summary>
+    public List<ReceivedRecord> Records()
+    {
+        var reassembler = new RecordReassembler();
+        var records = new List<ReceivedRecord>();
+        foreach (byte[] frame in Factory.Frames)
+        {
+            reassembler.Add(Sender, frame.AsSpan(Ipv4Headers), Stopwatch.GetTimestamp(), records);
+        }
+
+        reassembler.Flush(records);
+        return records;
+    }
+
+    public List<string> Texts() => Records().Select(r => r.TextString).ToList();
+
+    public void Dispose()
+    {
+        Factory.Release();
+        Watcher.Dispose();
+    }
+}
+
+/// <summary>Opens transports that keep every frame in one list and, while <see cref="Hold"/> is on, block each send until <see cref="Gate"/> opens.</summary>
+internal sealed class GatedTransportFactory : IFrameTransportFactory
+{
+    private readonly ConcurrentQueue<byte[]> _frames = new();
+
+    private readonly SemaphoreSlim _permits = new(0);
+    private volatile bool _held;
+
+    /// <summary>Set once <see cref="Release"/> lets every send through.</summary>
+    public ManualResetEventSlim Gate { get; } = new(initialState: true);
+
+    /// <summary>Set when a send starts waiting at the closed gate.</summary>
+    public SemaphoreSlim SendBlocked { get; } = new(0);
+
+    public IReadOnlyList<byte[]> Frames => _frames.ToArray();
+
+    /// <summary>Closes the gate: the next sends block until <see cref="Release"/>.</summary>
+    public void Hold()
+    {
+        Gate.Reset();
+        _held = true;
+    }
+
+    /// <summary>Lets exactly one held send through.</summary>
+    public void Step() => _permits.Release();
+
+    public void Release()
+    {
+        _held = false;
+        Gate.Set();
+        _permits.Release(1000);
+    }
+
+    public IFrameTransport Open(string deviceName) => new Transport(this, deviceName);
+
+    private sealed class Transport(GatedTransportFactory factory, string deviceName) : IFrameTransport
+    {
+        public string DeviceName { get; } = deviceName;
+
+        public PhysicalAddress DeviceMac { get; } = PhysicalAddress.Parse("02-00-00-00-00-01");
+
+        public void Send(ReadOnlySpan<byte> frame)
+        {
+            if (factory._held)
+            {
+                factory.SendBlocked.Release();
+                factory._permits.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            factory._frames.Enqueue(frame.ToArray());
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,306 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Netconsole.Logging;
+using Netconsole.Receiving;
+using Netconsole.Targets;
+
+namespace Netconsole.Tests.Logging;
+
+/// <summary>The bounded queue, the sender thread, flushing, disposal, SendNow and crash reports.</summary>
+public sealed class QueueTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = LoggingHarness.Timeout;
+    private readonly LoggingHarness _harness = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    private NetconsoleLoggerProvider Provider(Action<NetconsoleLoggerOptions>? configure = null)
+    {
+        NetconsoleLoggerOptions options = _harness.Options();
+        configure?.Invoke(options);
+        return new NetconsoleLoggerProvider(options);
+    }
+
+    /// <summary>Holds the transport and logs r0, returning once the sender is blocked sending it.</summary>
+    private void BlockSenderOn(ILogger logger)
+    {
+        _harness.Factory.Hold();
+        logger.LogInformation("r0");
+        _harness.Factory.SendBlocked.Wait(Timeout).Should().BeTrue("the sender starts sending r0");
+    }
+
+    [Fact]
+    public void DropWrite_drops_new_records_when_full_counts_them_and_announces_them_in_order()
+    {
+        using NetconsoleLoggerProvider provider = Provider(o => o.MaxQueueLength = 3);
+        ILogger logger = provider.CreateLogger("c");
+        BlockSenderOn(logger);
+
+        for (int i = 1; i <= 8; i++)
+        {
+            logger.LogInformation("r{I}", i); // r1-r3 queued, r4-r8 dropped
+        }
+
+        provider.GetStatistics().DroppedQueueFull.Should().Be(5);
+        _harness.Factory.Step(); // r0 goes out; the sender takes r1 and blocks again: room for one
+        _harness.Factory.SendBlocked.Wait(Timeout).Should().BeTrue();
+        logger.LogInformation("r9");
+        _harness.Factory.Release();
+        provider.Flush(Timeout).Should().BeTrue();
+
+        List<ReceivedRecord> records = _harness.Records();
+        records.Select(r => r.TextString).Should().Equal("r0", "r1", "r2", "r3", "netconsole: 5 records dropped (queue full)", "r9");
+        records[4].Level.Should().Be(4);
+        records.Select(r => r.Sequence).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+        NetconsoleLoggerStatistics statistics = provider.GetStatistics();
+        statistics.Enqueued.Should().Be(5);
+        statistics.Sent.Should().Be(5);
+        statistics.DroppedQueueFull.Should().Be(5);
+    }
+
+    [Fact]
+    public void Drops_at_the_end_are_announced_when_the_queue_empties()
+    {
+        using NetconsoleLoggerProvider provider = Provider(o => o.MaxQueueLength = 1);
+        ILogger logger = provider.CreateLogger("c");
+        BlockSenderOn(logger);
+        logger.LogInformation("r1");
+        logger.LogInformation("r2");
+        logger.LogInformation("r3");
+
+        _harness.Factory.Release();
+        provider.Flush(Timeout).Should().BeTrue();
+
+        _harness.Texts().Should().Equal("r0", "r1", "netconsole: 2 records dropped (queue full)");
+    }
+
+    [Fact]
+    public void Wait_blocks_the_logging_thread_until_there_is_room_and_drops_nothing()
+    {
+        using NetconsoleLoggerProvider provider = Provider(o =>
+        {
+            o.MaxQueueLength = 1;
+            o.QueueFullMode = NetconsoleQueueFullMode.Wait;
+        });
+        ILogger logger = provider.CreateLogger("c");
+        BlockSenderOn(logger);
+        logger.LogInformation("r1");
+
+        var blocked = new Thread(() => logger.LogInformation("r2"));
+        blocked.Start();
+        blocked.Join(TimeSpan.FromMilliseconds(300)).Should().BeFalse("the queue is full and the mode is Wait");
+        _harness.Factory.Release();
+        blocked.Join(Timeout).Should().BeTrue();
+        provider.Flush(Timeout).Should().BeTrue();
+
+        _harness.Texts().Should().Equal("r0", "r1", "r2");
+        provider.GetStatistics().Dropped.Should().Be(0);
+    }
+
+    [Fact]
+    public void Dispose_drains_the_queue()
+    {
+        NetconsoleLoggerProvider provider = Provider();
+        ILogger logger = provider.CreateLogger("c");
+        BlockSenderOn(logger);
+        logger.LogInformation("r1");
+        logger.LogInformation("r2");
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(100);
+            _harness.Factory.Release();
+        });
+
+        provider.Dispose();
+
+        _harness.Texts().Should().Equal("r0", "r1", "r2");
+        provider.GetStatistics().DroppedDisposed.Should().Be(0);
+    }
+
+    [Fact]
+    public void Dispose_gives_up_after_the_timeout_and_counts_what_was_left()
+    {
+        NetconsoleLoggerProvider provider = Provider(o => o.DisposeTimeout = TimeSpan.FromMilliseconds(200));
+        ILogger logger = provider.CreateLogger("c");
+        BlockSenderOn(logger);
+        logger.LogInformation("r1");
+        logger.LogInformation("r2");
+
+        var clock = Stopwatch.StartNew();
+        provider.Dispose();
+
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
+        provider.GetStatistics().DroppedDisposed.Should().Be(2);
+        _harness.Factory.Release();
+        clock.Restart();
+        while (provider.Manager.Targets.Count > 0 && clock.Elapsed < Timeout)
+        {
+            Thread.Sleep(5);
+        }
+
+        provider.Manager.Targets.Should().BeEmpty("the sender disposes the manager once its send returns");
+    }
+
+    [Fact]
+    public async Task Dispose_is_idempotent_and_logging_afterwards_is_ignored_without_throwing()
+    {
+        NetconsoleLoggerProvider provider = Provider();
+        ILogger logger = provider.CreateLogger("c");
+        logger.LogInformation("before");
+
+        provider.Dispose();
+        provider.Dispose();
+        await provider.DisposeAsync();
+        Action afterwards = () =>
+        {
+            logger.LogError(new InvalidOperationException("x"), "after");
+            provider.SendNow(LogLevel.Critical, "after");
+            provider.Flush(TimeSpan.Zero);
+        };
+
+        afterwards.Should().NotThrow();
+        logger.IsEnabled(LogLevel.Critical).Should().BeFalse();
+        _harness.Texts().Should().Equal("before");
+    }
+
+    [Fact]
+    public void Logging_never_throws_when_the_formatter_or_a_scope_throws()
+    {
+        using NetconsoleLoggerProvider provider = Provider();
+        using ILoggerFactory factory = LoggerFactory.Create(b => b.AddProvider(provider));
+        ILogger logger = factory.CreateLogger("c");
+
+        Action log = () =>
+        {
+            logger.Log<string>(LogLevel.Information, default, "state", null, (_, _) => throw new InvalidOperationException("formatter"));
+            using (logger.BeginScope(new ThrowingScope()))
+            {
+                logger.LogInformation("in a throwing scope");
+            }
+        };
+
+        log.Should().NotThrow();
+        provider.GetStatistics().Failures.Should().Be(2);
+    }
+
+    [Fact]
+    public void SendNow_after_Flush_comes_after_the_queued_records()
+    {
+        using NetconsoleLoggerProvider provider = Provider();
+        ILogger logger = provider.CreateLogger("c");
+        logger.LogInformation("a");
+        logger.LogInformation("b");
+
+        provider.Flush(Timeout).Should().BeTrue();
+        provider.SendNow(LogLevel.Error, "c", RecordTests.Thrown(new InvalidOperationException("now")), "Crash.Handler");
+
+        List<ReceivedRecord> records = _harness.Records();
+        records.Select(r => r.TextString.Split('\n')[0]).Should().Equal("a", "b", "c");
+        records.Select(r => r.Sequence).Should().Equal(1UL, 2UL, 3UL);
+        records[2].Level.Should().Be(3);
+        records[2].FindValue("CATEGORY").Should().Be("Crash.Handler");
+        records[2].TextString.Should().Contain("now");
+    }
+
+    [Fact]
+    public void A_crash_report_drains_the_queue_then_sends_the_exception_at_emergency_level()
+    {
+        using NetconsoleLoggerProvider provider = Provider();
+        ILogger logger = provider.CreateLogger("c");
+        BlockSenderOn(logger);
+        logger.LogInformation("r1");
+        Exception exception = RecordTests.Thrown(new InvalidOperationException("fatal"));
+
+        var crash = new Thread(() => provider.ReportCrash(0, "Unhandled exception", exception));
+        crash.Start();
+        Thread.Sleep(50);
+        _harness.Factory.Release();
+        crash.Join(Timeout).Should().BeTrue();
+
+        List<ReceivedRecord> records = _harness.Records();
+        records.Select(r => r.TextString).Should().Equal("r0", "r1", "Unhandled exception\n" + exception);
+        records[2].Level.Should().Be(0);
+        records[2].FindValue("CATEGORY").Should().Be(NetconsoleLoggerProvider.CrashCategory);
+    }
+
+    [Fact]
+    public void An_unobserved_task_exception_is_reported_at_error_level_when_crash_capture_is_on()
+    {
+        using NetconsoleLoggerProvider provider = Provider(o => o.CaptureUnhandledExceptions = true);
+
+        var clock = Stopwatch.StartNew();
+        while (!_harness.Texts().Any(t => t.Contains("unobserved boom", StringComparison.Ordinal)) && clock.Elapsed < Timeout)
+        {
+            LeaveUnobservedFaultedTask();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            provider.Flush(Timeout);
+        }
+
+        ReceivedRecord record = _harness.Records().First(r => r.TextString.Contains("unobserved boom", StringComparison.Ordinal));
+        record.Level.Should().Be(3);
+        record.TextString.Should().StartWith("Unobserved task exception\n");
+    }
+
+    [Fact]
+    public void A_target_whose_device_is_missing_stays_deactivated_and_resumes_when_it_appears()
+    {
+        using var harness = new LoggingHarness(registerDevice: false);
+        using var provider = new NetconsoleLoggerProvider(harness.Options());
+        NetconsoleTarget target = provider.Manager.Targets.Should().ContainSingle().Subject;
+        target.State.Should().Be(TargetState.Deactivated);
+        provider.CreateLogger("c").LogInformation("lost");
+        provider.Flush(Timeout).Should().BeTrue();
+
+        harness.RegisterDevice();
+        var clock = Stopwatch.StartNew();
+        while (target.State != TargetState.Enabled && clock.Elapsed < Timeout)
+        {
+            Thread.Sleep(5);
+        }
+
+        provider.CreateLogger("c").LogInformation("found");
+        provider.Flush(Timeout).Should().BeTrue();
+        harness.Texts().Should().Equal("found");
+        target.GetStatistics().DroppedByReason[TargetDropReason.Deactivated].Should().Be(1);
+    }
+
+    [Fact]
+    public void Metrics_report_records_sent_and_the_queue_length_on_the_Netconsole_meter()
+    {
+        using NetconsoleLoggerProvider provider = Provider();
+        provider.CreateLogger("c").LogInformation("one");
+        provider.CreateLogger("c").LogInformation("two");
+        provider.Flush(Timeout).Should().BeTrue();
+        var values = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, provider.Meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => values[instrument.Name] = values.GetValueOrDefault(instrument.Name) + value);
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => values[instrument.Name] = value);
+        listener.Start();
+
+        listener.RecordObservableInstruments();
+
+        provider.Meter.Name.Should().Be("Netconsole");
+        values["netconsole.records.sent"].Should().Be(2);
+        values["netconsole.datagrams.sent"].Should().Be(2);
+        values["netconsole.records.dropped"].Should().Be(0);
+        values["netconsole.queue.length"].Should().Be(0);
+        values.Should().ContainKeys("netconsole.transmit.errors", "netconsole.resumes");
+    }
+
+    private static void LeaveUnobservedFaultedTask() =>
+        _ = Task.FromException(new InvalidOperationException("unobserved boom"));
+
+    private sealed class ThrowingScope
+    {
+        public override string ToString() => throw new InvalidOperationException("scope");
+    }
+}
