@@ -1,72 +1,38 @@
 #!/usr/bin/env bash
-# The demo: formats records for netconsole targets with the netconsole-send tool, writes the
-# frames to pcap files and shows them decoded by tcpdump (checksums verified), then injects
-# records for real on lo inside a private network namespace (unshare -n), where
-# netconsole-listen receives them. No real network is touched. (The full demo with the
-# ILogger provider and target recovery replaces this with the logging work.)
+# The demo: ILogger records sent as netconsole datagrams on lo and received in the same
+# process; a target whose interface is deleted and re-created, deactivating and resuming by
+# itself; a process that crashes and still gets its last records and the exception out.
+# It runs as root inside a private network namespace (unshare -n) where only lo and the
+# interfaces the demo creates exist: no real network is touched. About 2 seconds after the build.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/prerequisites.sh
 
-ensure_dotnet
-ensure_libpcap || say "(libpcap is only needed for live injection, which this demo does not do yet)"
-have_tcpdump=1
-ensure_command tcpdump tcpdump || have_tcpdump=0
-
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-
-echo "== building netconsole-send and netconsole-listen"
-dotnet build samples/Netconsole.Send -c Release -nologo -v quiet >/dev/null
-dotnet build samples/Netconsole.Listen -c Release -nologo -v quiet >/dev/null
-send_dll="$PWD/samples/Netconsole.Send/bin/Release/net10.0/netconsole-send.dll"
-listen_dll="$PWD/samples/Netconsole.Listen/bin/Release/net10.0/netconsole-listen.dll"
-send() { dotnet "$send_dll" "$@"; }
-
-show() {
-  if [ "$have_tcpdump" = 1 ]; then
-    tcpdump -r "$1" -vv -n -X 2>/dev/null | sed 's/^/    /'
-  fi
-}
-
-echo
-echo "== 1. an extended record over IPv4 with userdata and sysdata"
-send --target "+@192.0.2.1/,@192.0.2.2/02:00:00:00:00:02" --source-mac 02:00:00:00:00:01 \
-  --userdata host=demo-1 --sysdata msgid,release --release 1.0.0 --level 4 --seq 1 \
-  --write-pcap "$out/extended-v4.pcap" "disk /var is 91% full"
-show "$out/extended-v4.pcap"
-
-echo
-echo "== 2. the kernel selftest's fragmented message (netcons_fragmented_msg.sh): ncfrag=0/1135 and ncfrag=967/1135"
-value=$(printf -- '%.2s-' {1..60})
-msg="$(printf -- 'MSG%.3s=' {1..150}): netcons_a1b2c"
-send --target "+@192.0.2.1/,@192.0.2.2/" --source-mac 02:00:00:00:00:01 \
-  --userdata "key=$value" --seq 468 --timestamp-us 514729715 \
-  --write-pcap "$out/fragmented.pcap" "$msg"
-[ "$have_tcpdump" = 1 ] && tcpdump -r "$out/fragmented.pcap" -vv -n 2>/dev/null | sed 's/^/    /'
-
-echo
-echo "== 3. a basic record over IPv6 (no header: the text as is)"
-send --target "@2001:db8::1/,@2001:db8::2/" --source-mac 02:00:00:00:00:01 \
-  --write-pcap "$out/basic-v6.pcap" "hello from .NET over IPv6"
-show "$out/basic-v6.pcap"
-
-echo
-echo "== 4. live: records injected with libpcap on lo, in a private network namespace, received by netconsole-listen"
-if is_root && has_libpcap && command -v unshare >/dev/null 2>&1 && unshare -n true 2>/dev/null; then
-  big="$(printf 'x%.0s' {1..3000})"
-  unshare -n bash -c '
-    ip link set lo up
-    dotnet "$1" --address ::1 --count 3 --timeout 30 &
-    listener=$!
-    sleep 2
-    dotnet "$2" --target "+@/lo,@::1/" --userdata host=demo-1 --sysdata msgid --seq 1 "a live record through lo" >/dev/null
-    dotnet "$2" --target "+@/lo,@::1/" --userdata host=demo-1 --seq 2 "a 3000-byte record, fragmented and reassembled: $3" >/dev/null
-    printf "first line from stdin\n" | dotnet "$2" --target "+@/lo,@::1/" --stdin --seq 3 >/dev/null
-    wait $listener' bash "$listen_dll" "$send_dll" "$big" 2>&1 | cut -c1-200
-else
-  say "Skipped: the live scene needs root, native libpcap and unshare (a private network namespace)."
+missing=()
+ensure_dotnet || missing+=("the .NET 10 SDK (dotnet)")
+if ! is_root; then
+  missing+=("root: the demo injects frames with libpcap and creates interfaces (CAP_NET_RAW, CAP_NET_ADMIN); run 'sudo ./demo.sh'")
+fi
+ensure_libpcap || missing+=("native libpcap (Debian/Ubuntu: apt-get install libpcap0.8)")
+ensure_command ip iproute2 || missing+=("iproute2's ip command (Debian/Ubuntu: apt-get install iproute2)")
+if ! command -v unshare >/dev/null 2>&1; then
+  ensure_command unshare util-linux || missing+=("unshare (Debian/Ubuntu: apt-get install util-linux)")
+fi
+if is_root && command -v unshare >/dev/null 2>&1 && ! unshare -n true 2>/dev/null; then
+  missing+=("permission to create a network namespace ('unshare -n true' fails here: in a container, run it with --privileged or CAP_SYS_ADMIN)")
 fi
 
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "The demo cannot run; missing:"
+  for m in "${missing[@]}"; do say "  - $m"; done
+  exit 1
+fi
+
+echo "== building the demo (Release)"
+dotnet build samples/Netconsole.Demo -c Release -nologo -v quiet >/dev/null
+demo_dll="$PWD/samples/Netconsole.Demo/bin/Release/net10.0/netconsole-demo.dll"
 echo
-echo "Demo done: every frame above was built by the library; tcpdump verified its checksums (\"udp sum ok\")."
+
+# A private network namespace with only lo: NETCONSOLE_TEST_NETNS=1 tells the demo (and the
+# network lab it uses) that it is inside one.
+NETCONSOLE_TEST_NETNS=1 unshare -n bash -c 'ip link set lo up && exec dotnet "$1"' bash "$demo_dll"

@@ -1,1 +1,41 @@
-return 0;
+// netconsole-crash-demo TARGET N: the smallest crash-reporting setup. It logs N records to a
+// netconsole target, then dies of an unhandled exception; the provider's crash handler sends
+// what is still queued and then the exception itself as an emergency (level 0) record.
+//
+//   netconsole-crash-demo "+@/lo,@::1/" 5      (root; receive with: netconsole-listen --address ::1)
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+if (args.Length != 2 || !int.TryParse(args[1], out int count) || count < 0)
+{
+    Console.Error.WriteLine("usage: netconsole-crash-demo TARGET N   (for example: netconsole-crash-demo \"+@/lo,@::1/\" 5)");
+    return 2;
+}
+
+// CaptureUnhandledExceptions hooks AppDomain.UnhandledException: when the process is about to
+// die, the provider drains its queue and sends the exception as an emergency record.
+// The factory is deliberately never disposed: a crashing process does not get that far.
+ILoggerFactory factory = LoggerFactory.Create(logging => logging.AddNetconsole(options =>
+{
+    options.Targets.Add(args[0]);
+    options.CaptureUnhandledExceptions = true;
+}));
+ILogger logger = factory.CreateLogger("Netconsole.CrashDemo");
+
+Console.Error.WriteLine($"netconsole-crash-demo: logging {count} records to {args[0]}");
+for (int i = 1; i <= count; i++)
+{
+    logger.LogInformation("record {Index} of {Count}", i, count);
+}
+
+// Any thread will do: an exception nobody catches ends the whole process.
+var worker = new Thread(() =>
+{
+    // Stopwatch ticks are the monotonic clock, comparable across processes on Linux (the test
+    // uses this line to measure how long the crash record takes to arrive).
+    Console.Error.WriteLine($"netconsole-crash-demo: crashing at {Stopwatch.GetTimestamp()} (Stopwatch ticks)");
+    throw new InvalidOperationException("the demo crashes on purpose");
+});
+worker.Start();
+worker.Join();
+return 0; // never reached

@@ -1,1 +1,6 @@
-return 0;
+// netconsole-demo: ILogger -> netconsole on lo, automatic recovery of a target whose interface
+// disappears and returns, and crash reporting from a child process. Run it through ./demo.sh,
+// which runs it as root inside a private network namespace (unshare -n).
+using Netconsole.Demo;
+
+return await DemoRunner.RunAsync(Console.Out);

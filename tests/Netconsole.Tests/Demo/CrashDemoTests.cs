@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Netconsole.Receiving;
+using Netconsole.Tests.Integration;
+using Netconsole.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Netconsole.Tests.Demo;
+
+/// <summary>
+/// The crash demo as a real child process: it logs 5 records through the ILogger provider and
+/// dies of an unhandled exception; the provider's crash handler must get the 5 records and then
+/// the exception out, as an emergency record, before the process is gone.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed partial class CrashDemoTests(ITestOutputHelper output)
+{
+    private const string Target = "+@/lo,@::1/";
+    private const int Count = 5;
+
+    [SkippableFact]
+    public async Task The_crashing_child_gets_its_records_and_then_the_exception_out_in_sequence_order()
+    {
+        Requires.LinuxRoot();
+        Requires.Libpcap();
+        Requires.PrivateNetworkNamespace();
+        string dll = Path.Combine(AppContext.BaseDirectory, "netconsole-crash-demo.dll");
+        File.Exists(dll).Should().BeTrue("the test project references the crash demo, so its dll is in the test output");
+
+        await using NetconsoleReceiver receiver = NetconsoleReceiver.Listen(new IPEndPoint(IPAddress.IPv6Loopback, 6666));
+        (int exitCode, string stderr) = await RunChild(dll);
+        output.WriteLine($"child exit code {exitCode}; its stderr:");
+        output.WriteLine(stderr);
+
+        var records = new List<ReceivedRecord>();
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            while (records.Count < Count + 1)
+            {
+                records.Add(await receiver.ReadAsync(deadline.Token));
+            }
+        }
+
+        await Task.Delay(200);
+        while (receiver.TryRead(out ReceivedRecord? extra))
+        {
+            records.Add(extra);
+        }
+
+        records.ForEach(r => output.WriteLine(r.ToString()));
+
+        exitCode.Should().NotBe(0, "the child dies of an unhandled exception");
+        records.Should().HaveCount(Count + 1);
+        for (int i = 1; i <= Count; i++)
+        {
+            records[i - 1].TextString.Should().Contain($"record {i} of {Count}");
+        }
+
+        ReceivedRecord crash = records[^1];
+        crash.Level.Should().Be(0, "the crash record is an emergency record");
+        crash.TextString.Should().Contain(nameof(InvalidOperationException)).And.Contain("the demo crashes on purpose");
+        records.Select(r => r.Sequence).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+
+        // Not asserted: how long from the throw to the crash record's arrival (both Stopwatch
+        // timestamps, the monotonic clock, comparable across processes on Linux).
+        Match crashing = CrashingAt().Match(stderr);
+        if (crashing.Success)
+        {
+            long thrown = long.Parse(crashing.Groups[1].Value, CultureInfo.InvariantCulture);
+            double milliseconds = (crash.ReceivedTimestamp - thrown) * 1000.0 / Stopwatch.Frequency;
+            output.WriteLine($"unhandled exception to crash record received: {milliseconds:F2} ms");
+            double lastRecord = (records[Count - 1].ReceivedTimestamp - thrown) * 1000.0 / Stopwatch.Frequency;
+            output.WriteLine($"(record {Count} was received {lastRecord:F2} ms after the throw; negative: before it)");
+        }
+        else
+        {
+            output.WriteLine("the child printed no 'crashing at' line: latency not measured");
+        }
+    }
+
+    private static async Task<(int ExitCode, string Stderr)> RunChild(string dll)
+    {
+        var start = new ProcessStartInfo(DotnetHost()) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add(Target);
+        start.ArgumentList.Add(Count.ToString(CultureInfo.InvariantCulture));
+        using Process child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
+        Task<string> stdout = child.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = child.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await child.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            child.Kill(entireProcessTree: true);
+            throw new TimeoutException("the crash demo did not exit within 30 s");
+        }
+
+        return (child.ExitCode, await stderr + await stdout);
+    }
+
+    // The dotnet host running the tests (dotnet test runs testhost.dll with it), or the SDK's, or the PATH's.
+    private static string DotnetHost()
+    {
+        string? path = Environment.ProcessPath;
+        if (path is not null && Path.GetFileNameWithoutExtension(path) == "dotnet")
+        {
+            return path;
+        }
+
+        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } sdkHost ? sdkHost : "dotnet";
+    }
+
+    [GeneratedRegex(@"crashing at (\d+)")]
+    private static partial Regex CrashingAt();
+}
