@@ -43,8 +43,8 @@ public class LoggerCallBenchmarks
             o.QueueFullMode = NetconsoleQueueFullMode.DropWrite;
             o.ManagerOptions = () => new TargetManagerOptions { Watcher = _watcher };
         }));
-        _console = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true)
-            .Services.Configure<ConsoleLoggerOptions>(o => o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite));
+        _console = LoggerFactory.Create(b => b.AddConsole(o => o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite)
+            .AddSimpleConsole(o => o.SingleLine = true));
         _netconsoleLogger = _netconsole.CreateLogger("Shop.Orders");
         _consoleLogger = _console.CreateLogger("Shop.Orders");
     }
