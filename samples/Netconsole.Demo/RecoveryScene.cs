@@ -62,7 +62,7 @@ internal static class RecoveryScene
         LoggerScene.Check(resumed, $"did not resume: {netconsole}", problems);
         if (resumed)
         {
-            output.WriteLine($"   resumed on device {netconsole.Device} (index {lab.DeviceIndex}): {netconsole.StateReason}");
+            output.WriteLine($"   {netconsole.Name} is {netconsole.State} on {netconsole.Device} (the re-created interface has index {lab.DeviceIndex})");
         }
 
         Log(logger, host, "after", 7);
