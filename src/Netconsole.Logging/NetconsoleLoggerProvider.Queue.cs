@@ -23,6 +23,7 @@ public sealed partial class NetconsoleLoggerProvider
     private bool _completing;
     private bool _abort;
     private bool _inFlight;
+    private bool _senderSleeping; // waiting without a time limit: a new entry must wake it
     private long _pendingDrops;
     private long _enqueued;
     private long _droppedQueueFull;
@@ -154,7 +155,13 @@ public sealed partial class NetconsoleLoggerProvider
                     _pendingDrops = 0;
                     _queue.Enqueue(entry);
                     _enqueued++;
-                    Monitor.PulseAll(_queueLock);
+                    if (_senderSleeping)
+                    {
+                        // Only a sender in deep sleep needs waking; a polling one finds the entry within 1 ms,
+                        // so a busy application pays no wake-up system call per record.
+                        Monitor.PulseAll(_queueLock);
+                    }
+
                     return;
                 }
 
@@ -177,8 +184,14 @@ public sealed partial class NetconsoleLoggerProvider
         }
     }
 
+    // After activity the sender polls the queue every millisecond for a while (MaxIdlePolls x 1 ms)
+    // before it sleeps until woken: logging calls then never pay for waking it.
+    private const int IdlePollMilliseconds = 1;
+    private const int MaxIdlePolls = 100;
+
     private void RunSender()
     {
+        int idlePolls = MaxIdlePolls;
         LogEntry? done = null;
         bool aborted = false;
         bool disposeManager = false;
@@ -212,6 +225,7 @@ public sealed partial class NetconsoleLoggerProvider
 
                     if (_queue.TryDequeue(out entry))
                     {
+                        idlePolls = 0;
                         notice = entry.DroppedBefore;
                         _inFlight = true;
                         Monitor.PulseAll(_queueLock); // room for waiting loggers
@@ -233,7 +247,17 @@ public sealed partial class NetconsoleLoggerProvider
                         return;
                     }
 
-                    Monitor.Wait(_queueLock);
+                    if (idlePolls < MaxIdlePolls)
+                    {
+                        idlePolls++;
+                        Monitor.Wait(_queueLock, IdlePollMilliseconds);
+                    }
+                    else
+                    {
+                        _senderSleeping = true;
+                        Monitor.Wait(_queueLock);
+                        _senderSleeping = false;
+                    }
                 }
             }
 
