@@ -32,6 +32,9 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
     private readonly AutoResetEvent _hint = new(false);
     private Dictionary<int, NetworkDevice> _devices = [];
     private Thread? _thread;
+
+    /// <summary>The watcher's thread, for tests (null before Start).</summary>
+    internal Thread? WatcherThread => _thread;
     private bool _disposed;
     private long _handlerErrors;
     private long _scanErrors;

@@ -55,6 +55,9 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     private Dictionary<int, NetworkDevice> _devices = [];
     private Socket? _events;
     private Thread? _thread;
+
+    /// <summary>The watcher's thread, for tests (null before Start).</summary>
+    internal Thread? WatcherThread => _thread;
     private bool _disposed;
     private uint _sequence;
     private long _overflows;

@@ -29,6 +29,9 @@ public sealed partial class TargetManager
     /// <summary>The resume worker (tests check it ends with the manager).</summary>
     internal Thread WorkerThread => _worker;
 
+    /// <summary>The device watcher in use, for tests.</summary>
+    internal IDeviceWatcher Watcher => _watcher;
+
     /// <summary>Work items that threw (and were ignored: the worker goes on); tests expect 0.</summary>
     internal int WorkerFailures => Volatile.Read(ref _workerFailures);
 

@@ -236,8 +236,10 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
     {
         NetworkLab lab = Lab();
         await using NetconsoleReceiver receiver = Receiver(lab);
-        int threadsBefore = NetconsoleThreads();
         var manager = new TargetManager(); // the platform's default watcher, owned by the manager
+        Thread worker = manager.WorkerThread;
+        Thread? watcherThread = (manager.Watcher as RtnetlinkDeviceWatcher)?.WatcherThread;
+        watcherThread.Should().NotBeNull("Linux gets the rtnetlink watcher by default");
         NetconsoleTarget main = manager.Add(ByName(lab));
         manager.Enable(main.Name).State.Should().Be(TargetState.Enabled);
         ulong seq = 0;
@@ -302,12 +304,7 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
         received.Should().Be(stats.RecordsSent, "every record the target sent arrived");
 
         await manager.DisposeAsync();
-        NetconsoleThreads().Should().Be(threadsBefore, "the manager's resume worker and its watcher's thread end with it");
+        worker.IsAlive.Should().BeFalse("the resume worker ends with the manager");
+        watcherThread!.IsAlive.Should().BeFalse("the watcher the manager created ends with it");
     }
-
-    // Thread names as the kernel keeps them (15 characters): netconsole-resume, -netlink, -device-poll.
-    private static int NetconsoleThreads() =>
-        Directory.GetDirectories("/proc/self/task")
-            .Select(t => { try { return File.ReadAllText(Path.Combine(t, "comm")).Trim(); } catch (IOException) { return ""; } })
-            .Count(name => name.StartsWith("netconsole-", StringComparison.Ordinal));
 }
