@@ -35,9 +35,13 @@ public sealed partial class RtnetlinkDeviceWatcher
         }
     }
 
-    /// <summary>A NETLINK_ROUTE socket bound to the multicast groups (0: none, for requests only).</summary>
+    /// <summary>
+    /// A NETLINK_ROUTE socket bound to the multicast groups (0: none, for requests only). .NET's
+    /// Socket constructor refuses AF_NETLINK, so the socket is made and bound with libc and handed
+    /// to a Socket, which owns and closes it. Shared with the route and neighbour lookups.
+    /// </summary>
     /// <exception cref="IOException">socket(2) or bind(2) failed.</exception>
-    private static Socket OpenSocket(uint groups)
+    internal static Socket OpenSocket(uint groups)
     {
         int fd = socket(AddressFamilyNetlink, SocketTypeRaw | SocketCloseOnExec, NetlinkRoute);
         if (fd < 0)

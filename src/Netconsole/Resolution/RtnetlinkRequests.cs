@@ -32,11 +32,6 @@ internal static class RtnetlinkRequests
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     private const int DatagramBytes = 64 * 1024;
-    private const int AddressFamilyNetlink = 16;   // AF_NETLINK
-    private const int SocketTypeRaw = 3;           // SOCK_RAW
-    private const int SocketCloseOnExec = 0x80000; // SOCK_CLOEXEC
-    private const int NetlinkRoute = 0;            // NETLINK_ROUTE
-    private const int SocketAddressLength = 12;    // struct sockaddr_nl
 
     private static int _sequence;
 
@@ -214,51 +209,6 @@ internal static class RtnetlinkRequests
         return Align(AttributeHeaderLength + value.Length);
     }
 
-    // .NET's Socket constructor refuses AF_NETLINK: the socket is made and bound with libc and
-    // handed to a Socket, which owns and closes it.
-    private static Socket OpenSocket()
-    {
-        int fd = socket(AddressFamilyNetlink, SocketTypeRaw | SocketCloseOnExec, NetlinkRoute);
-        if (fd < 0)
-        {
-            throw NativeFailure("socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)");
-        }
-
-        var handle = new SafeSocketHandle(fd, ownsHandle: true);
-        try
-        {
-            // struct sockaddr_nl: family, pad, pid 0 (the kernel assigns one), groups 0.
-            byte[] address = new byte[SocketAddressLength];
-            MemoryMarshal.Write(address.AsSpan(0), (ushort)AddressFamilyNetlink);
-            if (bind(fd, address, address.Length) != 0)
-            {
-                throw NativeFailure("bind(AF_NETLINK)");
-            }
-
-            return new Socket(handle);
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
-    }
-
-    private static IOException NativeFailure(string call)
-    {
-        int errno = Marshal.GetLastPInvokeError();
-        return new IOException($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
-    }
-
-#pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code, which this package does not allow.
-#pragma warning disable CA5392 // The search path is set.
-    [DllImport("libc", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int socket(int domain, int type, int protocol);
-
-    [DllImport("libc", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int bind(int fd, [In] byte[] address, int addressLength);
-#pragma warning restore CA5392
-#pragma warning restore SYSLIB1054
+    // Bound to no multicast group: only the answers to this socket's own requests arrive.
+    private static Socket OpenSocket() => Netconsole.Devices.RtnetlinkDeviceWatcher.OpenSocket(groups: 0);
 }
