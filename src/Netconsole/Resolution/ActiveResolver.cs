@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using Netconsole.Devices;
+using Netconsole.Transport;
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace Netconsole.Resolution;
+
+/// <summary>
+/// Resolves a neighbour's MAC actively: injects an ARP request (IPv4) or a Neighbor
+/// Solicitation (IPv6) on a device and captures the matching reply, with a bounded timeout
+/// and retransmissions. It never consults or changes the OS neighbour table.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each call opens its own libpcap handle on the device in capture mode (not promiscuous,
+/// filter <c>arp or icmp6</c>, immediate mode, short read timeout), sets the filter before
+/// the first request leaves so no reply can be missed, and closes the handle before it
+/// returns, whatever happens. The transports' own handles capture nothing, so they are no
+/// use here.
+/// </para>
+/// <para>
+/// Outcomes: the neighbour's MAC; null when nothing answered within
+/// <c>timeout × attempts</c> (never an exception); a <see cref="FrameTransportException"/>
+/// when the device cannot be opened or a request cannot be sent (the same errors and
+/// messages as <see cref="SharpPcapTransportFactory.Open"/> and
+/// <see cref="SharpPcapTransport.Send"/>: libpcap missing, no permission, no such device,
+/// device down, not Ethernet, device gone). So null always means "asked, and no one
+/// answered", and a caller can fall back to broadcast only in that case.
+/// </para>
+/// </remarks>
+internal sealed class ActiveResolver
+{
+    /// <summary>The capture filter: ARP replies and Neighbor Advertisements, nothing of the traffic around them.</summary>
+    internal const string CaptureFilter = "arp or icmp6";
+
+    private const int SnapshotLength = 256;
+    private const int ReadTimeoutMilliseconds = 10;
+    private const int KernelBufferBytes = 256 * 1024;
+
+    private ActiveResolver()
+    {
+    }
+
+    /// <summary>
+    /// Asks who has <paramref name="target"/> on <paramref name="deviceName"/> and returns the
+    /// MAC that answered, or null when nothing answered.
+    /// </summary>
+    /// <param name="deviceName">The Ethernet device to ask on, for example <c>veth0</c>.</param>
+    /// <param name="sourceMac">The device's MAC: the requests' source (6 bytes).</param>
+    /// <param name="source">
+    /// Our address on the device, of the target's family: the ARP sender address, or the
+    /// Neighbor Solicitation's IPv6 source.
+    /// </param>
+    /// <param name="target">The neighbour's address (the remote when on-link, else the gateway).</param>
+    /// <param name="timeout">How long to wait for a reply after each request; positive.</param>
+    /// <param name="attempts">How many requests to send at most, one per <paramref name="timeout"/>; at least 1.</param>
+    /// <returns>The neighbour's MAC, or null when no reply came within <paramref name="timeout"/> × <paramref name="attempts"/>.</returns>
+    /// <exception cref="ArgumentException">
+    /// An argument is null, empty or out of range, the MAC is not 6 bytes, or the addresses
+    /// are not of one family (IPv4 or IPv6).
+    /// </exception>
+    /// <exception cref="FrameTransportException">The device could not be opened, or a request could not be sent.</exception>
+    public static PhysicalAddress? Resolve(
+        string deviceName, PhysicalAddress sourceMac, IPAddress source, IPAddress target, TimeSpan timeout, int attempts)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deviceName);
+        ArgumentNullException.ThrowIfNull(sourceMac);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempts, 1);
+        if (source.AddressFamily != target.AddressFamily)
+        {
+            throw new ArgumentException($"The source {source} and the target {target} are not of one address family.", nameof(source));
+        }
+
+        bool ipv4 = target.AddressFamily switch
+        {
+            AddressFamily.InterNetwork => true,
+            AddressFamily.InterNetworkV6 => false,
+            _ => throw new ArgumentException($"Only IPv4 and IPv6 neighbours can be resolved; {target} is neither.", nameof(target)),
+        };
+
+        // Build first: a bad MAC or address throws before any handle is opened.
+        byte[] request = ipv4
+            ? ArpFrames.BuildRequest(sourceMac, source, target)
+            : NdpFrames.BuildSolicitation(sourceMac, source, target);
+
+        using LibPcapLiveDevice device = Open(deviceName);
+        for (int attempt = 0; attempt < attempts; attempt++)
+        {
+            Send(device, deviceName, request);
+            PhysicalAddress? mac = AwaitReply(device, deviceName, target, ipv4, timeout);
+            if (mac is not null)
+            {
+                return mac;
+            }
+        }
+
+        return null;
+    }
+
+    private static PhysicalAddress? AwaitReply(LibPcapLiveDevice device, string deviceName, IPAddress target, bool ipv4, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            GetPacketStatus status;
+            PacketCapture capture;
+            try
+            {
+                status = device.GetNextPacket(out capture);
+            }
+            catch (PcapException e)
+            {
+                throw PcapErrors.Translate(e, deviceName, PcapOperation.Send);
+            }
+
+            if (status == GetPacketStatus.PacketRead)
+            {
+                ReadOnlySpan<byte> frame = capture.Data;
+                PhysicalAddress? mac = ipv4 ? ArpFrames.ParseReply(frame, target) : NdpFrames.ParseAdvertisement(frame, target);
+                if (mac is not null)
+                {
+                    return mac;
+                }
+            }
+            else if (status == GetPacketStatus.Error)
+            {
+                throw PcapErrors.Create(
+                    FrameTransportError.Other, deviceName, PcapOperation.Send, $"capturing the reply failed: {device.LastError}");
+            }
+        }
+
+        return null;
+    }
+
+    private static void Send(LibPcapLiveDevice device, string deviceName, byte[] request)
+    {
+        try
+        {
+            device.SendPacket(request);
+        }
+        catch (PcapException e)
+        {
+            throw PcapErrors.Translate(e, deviceName, PcapOperation.Send);
+        }
+    }
+
+    private static LibPcapLiveDevice Open(string deviceName)
+    {
+        PcapInterface pcapInterface;
+        try
+        {
+            pcapInterface = FindInterface(deviceName);
+        }
+        catch (Exception e) when (e is not FrameTransportException)
+        {
+            throw PcapErrors.Translate(e, deviceName, PcapOperation.Open);
+        }
+
+        var device = new LibPcapLiveDevice(pcapInterface);
+        try
+        {
+            device.Open(new DeviceConfiguration
+            {
+                Mode = DeviceModes.None,
+                Snaplen = SnapshotLength,
+                ReadTimeout = ReadTimeoutMilliseconds,
+                BufferSize = KernelBufferBytes,
+                Immediate = true,
+            });
+
+            if (device.LinkType != PacketDotNet.LinkLayers.Ethernet)
+            {
+                throw PcapErrors.Create(
+                    FrameTransportError.NotEthernet, deviceName, PcapOperation.Open, $"link type {device.LinkType}");
+            }
+
+            device.Filter = CaptureFilter;
+            return device;
+        }
+        catch (Exception e)
+        {
+            // SharpPcap leaves a device whose Open failed half-open (it reports itself open and
+            // silently drops sends): only disposing it is safe.
+            device.Dispose();
+            throw PcapErrors.Translate(e, deviceName, PcapOperation.Open);
+        }
+    }
+
+    private static PcapInterface FindInterface(string deviceName)
+    {
+        // As SharpPcapTransportFactory: on Linux only a real device of our namespace, never a
+        // libpcap pseudo-device (any, nflog, ...).
+        if (!OperatingSystem.IsLinux() || NetworkDevice.FindByName(deviceName) is not null)
+        {
+            foreach (PcapInterface candidate in PcapInterface.GetAllPcapInterfaces())
+            {
+                if (string.Equals(candidate.Name, deviceName, StringComparison.Ordinal))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        throw PcapErrors.Create(
+            FrameTransportError.NoSuchDevice, deviceName, PcapOperation.Open, null, null, NetworkDevice.GetAllNames());
+    }
+}
