@@ -193,22 +193,5 @@ internal sealed class ActiveResolver
         }
     }
 
-    private static PcapInterface FindInterface(string deviceName)
-    {
-        // As SharpPcapTransportFactory: on Linux only a real device of our namespace, never a
-        // libpcap pseudo-device (any, nflog, ...).
-        if (!OperatingSystem.IsLinux() || NetworkDevice.FindByName(deviceName) is not null)
-        {
-            foreach (PcapInterface candidate in PcapInterface.GetAllPcapInterfaces())
-            {
-                if (string.Equals(candidate.Name, deviceName, StringComparison.Ordinal))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        throw PcapErrors.Create(
-            FrameTransportError.NoSuchDevice, deviceName, PcapOperation.Open, null, null, NetworkDevice.GetAllNames());
-    }
+    private static PcapInterface FindInterface(string deviceName) => SharpPcapTransportFactory.FindInterface(deviceName);
 }

@@ -93,7 +93,8 @@ public sealed class SharpPcapTransportFactory : IFrameTransportFactory
     /// <inheritdoc/>
     IFrameTransport IFrameTransportFactory.Open(string deviceName) => Open(deviceName);
 
-    private static PcapInterface FindInterface(string deviceName)
+    /// <summary>The libpcap interface of a real network device of this namespace (shared with active resolution).</summary>
+    internal static PcapInterface FindInterface(string deviceName)
     {
         // libpcap also lists pseudo-devices (any, nflog, dbus-system, ...): on Linux only a
         // real network device of the caller's namespace may be opened.
