@@ -360,7 +360,8 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
             return false;
         }
 
-        SetStatus(target, TargetState.Enabled, success(session.DeviceName), session);
+        string reason = success(session.DeviceName);
+        SetStatus(target, TargetState.Enabled, session.NextHopNote is { } note ? $"{reason}; {note}" : reason, session);
         return true;
     }
 

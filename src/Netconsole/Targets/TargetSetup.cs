@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Netconsole.Devices;
+using Netconsole.Resolution;
 using Netconsole.Transport;
 using Netconsole.Wire;
 
@@ -14,13 +15,17 @@ internal sealed class TargetSession
     private string _deviceName;
     private int _deactivationQueued;
 
-    public TargetSession(IFrameTransport transport, FrameBuilder frames, NetworkDevice device)
+    public TargetSession(IFrameTransport transport, FrameBuilder frames, NetworkDevice device, string? nextHopNote = null)
     {
         Transport = transport;
         Frames = frames;
         DeviceIndex = device.Index;
         _deviceName = device.Name;
+        NextHopNote = nextHopNote;
     }
+
+    /// <summary>How the destination MAC was found (neighbour table, ARP/NDP, or the broadcast warning), or null when given or not resolved.</summary>
+    public string? NextHopNote { get; }
 
     public IFrameTransport Transport { get; }
 
@@ -139,12 +144,27 @@ internal static class TargetSetup
                 loopback = pcap.IsLoopback;
             }
 
-            // lo takes frames addressed to 00:00:00:00:00:00; elsewhere, without a remote MAC,
-            // broadcast as the kernel does (it never resolves the next hop).
+            // lo takes frames addressed to 00:00:00:00:00:00. Elsewhere, without a remote MAC, the
+            // kernel broadcasts; this library resolves the next hop's MAC first (on a real libpcap
+            // device) and broadcasts only when nothing answers, with a warning in the reason.
             PhysicalAddress source = IsSixBytes(transport.DeviceMac) ? transport.DeviceMac : Zero;
-            PhysicalAddress destination = options.RemoteMac ?? (loopback ? Zero : Broadcast);
+            PhysicalAddress destination = Broadcast;
+            string? note = null;
+            if (options.RemoteMac is { } given)
+            {
+                destination = given;
+            }
+            else if (loopback)
+            {
+                destination = Zero;
+            }
+            else if (transport is SharpPcapTransport)
+            {
+                (destination, note) = NextHop.Resolve(device, source, local, remote);
+            }
+
             var frames = new FrameBuilder(source, destination, local, options.LocalPort, remote, options.RemotePort, firstIdentification);
-            return new TargetSession(transport, frames, device);
+            return new TargetSession(transport, frames, device, note);
         }
         catch
         {

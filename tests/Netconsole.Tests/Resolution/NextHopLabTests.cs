@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text;
+using Netconsole.Devices;
+using Netconsole.Lab;
+using Netconsole.Receiving;
+using Netconsole.Targets;
+using Netconsole.Tests.Integration;
+using Netconsole.Tests.Support;
+
+namespace Netconsole.Tests.Resolution;
+
+/// <summary>
+/// A target that gives no remote MAC: the manager resolves the next hop's MAC when it enables
+/// the target (neighbour table, then ARP / neighbour solicitation), and falls back to broadcast
+/// with a warning only when nothing answers. Real frames, captured in the lab's peer namespace.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed class NextHopLabTests : IDisposable
+{
+    private static readonly PhysicalAddress BroadcastMac = PhysicalAddress.Parse("FF-FF-FF-FF-FF-FF");
+    private readonly RtnetlinkDeviceWatcher _watcher = new();
+    private NetworkLab? _lab;
+
+    public void Dispose()
+    {
+        _watcher.Dispose();
+        _lab?.Dispose();
+    }
+
+    private NetworkLab Lab()
+    {
+        Requires.LinuxRoot();
+        Requires.Libpcap();
+        Requires.PrivateNetworkNamespace();
+        return _lab ??= NetworkLab.Create();
+    }
+
+    private static void FlushNeighbours(NetworkLab lab)
+    {
+        using var ip = Process.Start(new ProcessStartInfo("ip", ["neigh", "flush", "dev", lab.DeviceName]))!;
+        ip.WaitForExit();
+    }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_on_link_receivers_mac_is_resolved_actively_and_frames_carry_it_not_broadcast(bool ipv6)
+    {
+        NetworkLab lab = Lab();
+        FlushNeighbours(lab); // the neighbour table knows nothing: the ARP / NDP path must answer
+        IPAddress peer = ipv6 ? lab.PeerIPv6 : lab.PeerIPv4;
+        await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, 6666));
+        using LabCapture capture = lab.StartCapture(onPeer: true, bpfFilter: "udp port 6666");
+        await using var manager = new TargetManager(new TargetManagerOptions { Watcher = _watcher });
+        NetconsoleTarget target = manager.Add(NetconsoleTargetOptions.Parse($"+@/{lab.DeviceName},@{peer}/"));
+
+        EnableResult result = manager.Enable(target.Name);
+
+        result.State.Should().Be(TargetState.Enabled);
+        result.Reason.Should().Contain($"next hop {peer} is").And.Contain(ipv6 ? "neighbour solicitation" : "ARP");
+        manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes("resolved")) { Sequence = 1 });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        (await receiver.ReadAsync(timeout.Token)).TextString.Should().Be("resolved");
+        new PhysicalAddress(capture.WaitForFrames(1, TimeSpan.FromSeconds(10))[0].Data[..6]).Should().Be(lab.PeerMac);
+    }
+
+    [SkippableFact]
+    public void A_next_hop_the_neighbour_table_knows_is_taken_from_it()
+    {
+        NetworkLab lab = Lab();
+        using (Socket socket = lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork))
+        {
+            socket.SendTo("x"u8, new IPEndPoint(lab.PeerIPv4, 9)); // the kernel resolves the peer by ARP
+        }
+
+        Thread.Sleep(200);
+        using var manager = new TargetManager(new TargetManagerOptions { Watcher = _watcher });
+        NetconsoleTarget target = manager.Add(NetconsoleTargetOptions.Parse($"+@/{lab.DeviceName},@{lab.PeerIPv4}/"));
+
+        manager.Enable(target.Name).Reason.Should().Contain("(neighbour table)");
+    }
+
+    [SkippableTheory]
+    [InlineData("192.0.2.99")]
+    [InlineData("2001:db8::99")]
+    public void When_nothing_answers_frames_go_to_broadcast_and_the_reason_warns(string nobody)
+    {
+        NetworkLab lab = Lab();
+        using LabCapture capture = lab.StartCapture(onPeer: true, bpfFilter: "udp port 6666");
+        using var manager = new TargetManager(new TargetManagerOptions { Watcher = _watcher });
+        NetconsoleTarget target = manager.Add(NetconsoleTargetOptions.Parse($"+@/{lab.DeviceName},@{nobody}/"));
+
+        EnableResult result = manager.Enable(target.Name);
+
+        result.State.Should().Be(TargetState.Enabled, "broadcast is the last resort, not a failure");
+        result.Reason.Should().Contain("warning").And.Contain("broadcast").And.Contain(nobody);
+        manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes("to anyone")) { Sequence = 1 });
+        new PhysicalAddress(capture.WaitForFrames(1, TimeSpan.FromSeconds(10))[0].Data[..6]).Should().Be(BroadcastMac);
+    }
+
+    [SkippableFact]
+    public void An_explicit_remote_mac_always_wins_and_is_never_resolved()
+    {
+        NetworkLab lab = Lab();
+        using var manager = new TargetManager(new TargetManagerOptions { Watcher = _watcher });
+        NetconsoleTarget target = manager.Add(NetconsoleTargetOptions.Parse($"+@/{lab.DeviceName},@192.0.2.99/02:00:00:00:00:99"));
+
+        EnableResult result = manager.Enable(target.Name);
+
+        result.Reason.Should().NotContain("next hop");
+    }
+}
