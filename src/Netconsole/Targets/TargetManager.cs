@@ -43,6 +43,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     private readonly IDeviceWatcher _watcher;
     private readonly bool _ownsWatcher;
     private readonly IFrameTransportFactory _transportFactory;
+    private readonly Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> _routeLookup;
     private readonly TimeProvider _timeProvider;
     private NetconsoleTarget[] _targets = [];
     private int _nextGeneratedName;
@@ -55,6 +56,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         options ??= new TargetManagerOptions();
         _transportFactory = options.TransportFactory;
         _timeProvider = options.TimeProvider;
+        _routeLookup = options.RouteLookup;
         if (options.Watcher is { } watcher)
         {
             _watcher = watcher;
@@ -352,7 +354,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         try
         {
             NetconsoleTargetOptions options = target.CurrentOptions;
-            session = TargetSetup.Open(options, _watcher.GetDevices(), _transportFactory, target.NextIdentification);
+            session = TargetSetup.Open(options, _watcher.GetDevices(), _transportFactory, target.NextIdentification, _routeLookup);
         }
         catch (Exception e)
         {

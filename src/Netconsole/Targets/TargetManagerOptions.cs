@@ -32,4 +32,7 @@ public sealed class TargetManagerOptions
         get => _timeProvider;
         set => _timeProvider = value ?? throw new ArgumentNullException(nameof(value));
     }
+
+    /// <summary>Finds the route to a remote for targets that name no device (tests replace it; the default asks rtnetlink).</summary>
+    internal Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> RouteLookup { get; set; } = remote => Netconsole.Resolution.RouteTable.Lookup(remote);
 }

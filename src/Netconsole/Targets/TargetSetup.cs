@@ -94,6 +94,11 @@ internal static class TargetSetup
     /// <summary>Whether <paramref name="device"/> is the one the target is bound to: same MAC when bound by MAC, else same name.</summary>
     public static bool Matches(NetconsoleTargetOptions options, NetworkDevice device)
     {
+        if (options.DeviceName is null && options.DeviceMac is null)
+        {
+            return true; // bound to whatever the route picks: any device coming or changing may be it
+        }
+
         if (options.DeviceMac is { } mac)
         {
             return IsEthernetMac(device.Mac) && device.Mac.Equals(mac);
@@ -111,15 +116,26 @@ internal static class TargetSetup
     /// <summary>Sets the target up on the device it is bound to.</summary>
     /// <exception cref="TargetSetupException">No device, device down, no local address.</exception>
     /// <exception cref="FrameTransportException">The transport could not be opened or cannot reach the remote.</exception>
-    public static TargetSession Open(NetconsoleTargetOptions options, IReadOnlyList<NetworkDevice> devices, IFrameTransportFactory factory, ushort firstIdentification)
+    public static TargetSession Open(NetconsoleTargetOptions options, IReadOnlyList<NetworkDevice> devices, IFrameTransportFactory factory, ushort firstIdentification, Func<IPAddress, RouteInfo?> routeLookup)
     {
+        string? routeNote = null;
+        NetworkDevice device;
         if (options.DeviceName is null && options.DeviceMac is null)
         {
-            throw new TargetSetupException("no device: name one (automatic selection comes with route resolution)");
+            // No device named: the interface of the route to the remote, said in the reason
+            // (never a silent default like the kernel's eth0).
+            IPAddress target = options.RemoteAddress ?? throw new TargetSetupException("no remote address");
+            RouteInfo route = routeLookup(target)
+                ?? throw new TargetSetupException($"no device named and no route to {target}: name the device in the target");
+            device = devices.FirstOrDefault(d => d.Index == route.InterfaceIndex)
+                ?? throw new TargetSetupException($"the route to {target} uses interface #{route.InterfaceIndex}, which is not (yet) known");
+            routeNote = $"device {device.Name} chosen by the route to {target}";
         }
-
-        NetworkDevice device = FindDevice(options, devices)
-            ?? throw new TargetSetupException("no device " + DescribeBinding(options));
+        else
+        {
+            device = FindDevice(options, devices)
+                ?? throw new TargetSetupException("no device " + DescribeBinding(options));
+        }
         if (!device.IsUp)
         {
             throw new TargetSetupException($"device {device.Name} is down");
@@ -164,7 +180,7 @@ internal static class TargetSetup
             }
 
             var frames = new FrameBuilder(source, destination, local, options.LocalPort, remote, options.RemotePort, firstIdentification);
-            return new TargetSession(transport, frames, device, note);
+            return new TargetSession(transport, frames, device, routeNote is null ? note : note is null ? routeNote : $"{routeNote}; {note}");
         }
         catch
         {

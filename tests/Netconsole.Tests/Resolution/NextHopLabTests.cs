@@ -112,4 +112,30 @@ public sealed class NextHopLabTests : IDisposable
 
         result.Reason.Should().NotContain("next hop");
     }
+
+    [SkippableFact]
+    public void A_target_without_device_or_mac_takes_the_routes_device_and_sends_to_the_gateways_mac()
+    {
+        NetworkLab lab = Lab();
+        // A documentation prefix behind the peer, as if the peer were a router.
+        using (var ip = Process.Start(new ProcessStartInfo("ip", ["route", "add", "198.51.100.0/24", "via", lab.PeerIPv4.ToString(), "dev", lab.DeviceName]))!)
+        {
+            ip.WaitForExit();
+            ip.ExitCode.Should().Be(0);
+        }
+
+        using LabCapture capture = lab.StartCapture(onPeer: true, bpfFilter: "udp port 6666");
+        using var manager = new TargetManager(new TargetManagerOptions { Watcher = _watcher });
+        NetconsoleTarget target = manager.Add(NetconsoleTargetOptions.Parse("+@/,@198.51.100.7/"));
+
+        EnableResult result = manager.Enable(target.Name);
+
+        result.State.Should().Be(TargetState.Enabled, result.Reason);
+        result.Reason.Should().Contain($"device {lab.DeviceName} chosen by the route to 198.51.100.7")
+            .And.Contain($"next hop {lab.PeerIPv4} is");
+        manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes("via the gateway")) { Sequence = 1 });
+        byte[] frame = capture.WaitForFrames(1, TimeSpan.FromSeconds(10))[0].Data;
+        new PhysicalAddress(frame[..6]).Should().Be(lab.PeerMac, "frames for a remote behind a gateway go to the gateway's MAC");
+        new IPAddress(frame[30..34]).Should().Be(IPAddress.Parse("198.51.100.7"));
+    }
 }

@@ -18,7 +18,8 @@ public abstract class ManagerTestBase : IDisposable
     {
         Watcher = new ManualDeviceWatcher();
         Factory = new FakeTransportFactory();
-        Manager = new TargetManager(new TargetManagerOptions { Watcher = Watcher, TransportFactory = Factory });
+        // Routes come from Routes, never from the machine running the tests.
+        Manager = new TargetManager(new TargetManagerOptions { Watcher = Watcher, TransportFactory = Factory, RouteLookup = remote => Routes(remote) });
         Manager.StateChanged += (_, e) => { lock (Events) { Events.Add(e); } };
     }
 
@@ -27,6 +28,9 @@ public abstract class ManagerTestBase : IDisposable
     internal FakeTransportFactory Factory { get; }
 
     internal TargetManager Manager { get; }
+
+    /// <summary>The route table the manager sees: none by default.</summary>
+    internal Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> Routes { get; set; } = _ => null;
 
     internal List<TargetStateChangedEventArgs> Events { get; } = [];
 

@@ -1,3 +1,4 @@
+using Netconsole.Devices;
 using Netconsole.Targets;
 using Netconsole.Transport;
 
@@ -90,11 +91,25 @@ public sealed class TargetLifecycleTests : ManagerTestBase
     }
 
     [Fact]
-    public void A_target_without_a_device_fails_setup_and_says_to_name_one()
+    public void A_target_without_a_device_and_without_a_route_fails_setup_and_says_to_name_one()
     {
         Manager.Add(new NetconsoleTargetOptions { Name = "t", RemoteAddress = Remote });
 
-        Manager.Enable("t").Reason.Should().Be("setup failed: no device: name one (automatic selection comes with route resolution)");
+        Manager.Enable("t").Reason.Should().Be($"setup failed: no device named and no route to {Remote}: name the device in the target");
+    }
+
+    [Fact]
+    public void A_target_without_a_device_gets_the_interface_of_the_route_to_its_remote_and_says_so()
+    {
+        NetworkDevice device = Watcher.Register("veth7", MacA, [System.Net.IPAddress.Parse("192.0.2.1")]);
+        Routes = remote => new Netconsole.Resolution.RouteInfo(device.Index, null, null);
+        Manager.Add(new NetconsoleTargetOptions { Name = "t", RemoteAddress = Remote });
+
+        EnableResult result = Manager.Enable("t");
+
+        result.State.Should().Be(TargetState.Enabled);
+        result.Reason.Should().Be($"enabled on device veth7; device veth7 chosen by the route to {Remote}");
+        Factory.Opens.Should().Be(1);
     }
 
     [Fact]
