@@ -151,47 +151,16 @@ internal sealed class ActiveResolver
         }
     }
 
-    private static LibPcapLiveDevice Open(string deviceName)
-    {
-        PcapInterface pcapInterface;
-        try
-        {
-            pcapInterface = FindInterface(deviceName);
-        }
-        catch (Exception e) when (e is not FrameTransportException)
-        {
-            throw PcapErrors.Translate(e, deviceName, PcapOperation.Open);
-        }
-
-        var device = new LibPcapLiveDevice(pcapInterface);
-        try
-        {
-            device.Open(new DeviceConfiguration
+    private static LibPcapLiveDevice Open(string deviceName) =>
+        SharpPcapTransportFactory.OpenEthernet(
+            deviceName,
+            new DeviceConfiguration
             {
                 Mode = DeviceModes.None,
                 Snaplen = SnapshotLength,
                 ReadTimeout = ReadTimeoutMilliseconds,
                 BufferSize = KernelBufferBytes,
                 Immediate = true,
-            });
-
-            if (device.LinkType != PacketDotNet.LinkLayers.Ethernet)
-            {
-                throw PcapErrors.Create(
-                    FrameTransportError.NotEthernet, deviceName, PcapOperation.Open, $"link type {device.LinkType}");
-            }
-
-            device.Filter = CaptureFilter;
-            return device;
-        }
-        catch (Exception e)
-        {
-            // SharpPcap leaves a device whose Open failed half-open (it reports itself open and
-            // silently drops sends): only disposing it is safe.
-            device.Dispose();
-            throw PcapErrors.Translate(e, deviceName, PcapOperation.Open);
-        }
-    }
-
-    private static PcapInterface FindInterface(string deviceName) => SharpPcapTransportFactory.FindInterface(deviceName);
+            },
+            CaptureFilter).Device;
 }

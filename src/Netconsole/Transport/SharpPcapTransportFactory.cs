@@ -47,7 +47,37 @@ public sealed class SharpPcapTransportFactory : IFrameTransportFactory
     {
         ArgumentException.ThrowIfNullOrEmpty(deviceName);
 
-        PcapInterface? pcapInterface;
+        var configuration = new DeviceConfiguration
+        {
+            Mode = DeviceModes.None,
+            Snaplen = SnapshotLength,
+            ReadTimeout = ReadTimeoutMilliseconds,
+            BufferSize = KernelBufferBytes,
+        };
+        (LibPcapLiveDevice device, PcapInterface pcapInterface) = OpenEthernet(deviceName, configuration, CaptureNothingFilter);
+        try
+        {
+            int mtu = NetworkDevice.GetMtu(deviceName) ?? DefaultMtu;
+            PhysicalAddress mac = pcapInterface.MacAddress ?? PhysicalAddress.None;
+            bool isLoopback = (pcapInterface.Flags & PcapInterfaceLoopback) != 0;
+            return new SharpPcapTransport(device, deviceName, mac, isLoopback, mtu + EthernetHeaderLength);
+        }
+        catch (Exception e)
+        {
+            device.Dispose();
+            throw PcapErrors.Translate(e, deviceName, PcapOperation.Open);
+        }
+    }
+
+    /// <summary>
+    /// Opens a real Ethernet device of this namespace with <paramref name="configuration"/> and
+    /// <paramref name="filter"/> (shared with active next-hop resolution). Every failure is a
+    /// <see cref="FrameTransportException"/>, and a device whose open failed is always disposed:
+    /// SharpPcap leaves it half-open, reporting itself open and silently dropping every send.
+    /// </summary>
+    internal static (LibPcapLiveDevice Device, PcapInterface Interface) OpenEthernet(string deviceName, DeviceConfiguration configuration, string filter)
+    {
+        PcapInterface pcapInterface;
         try
         {
             pcapInterface = FindInterface(deviceName);
@@ -60,31 +90,18 @@ public sealed class SharpPcapTransportFactory : IFrameTransportFactory
         var device = new LibPcapLiveDevice(pcapInterface);
         try
         {
-            device.Open(new DeviceConfiguration
-            {
-                Mode = DeviceModes.None,
-                Snaplen = SnapshotLength,
-                ReadTimeout = ReadTimeoutMilliseconds,
-                BufferSize = KernelBufferBytes,
-            });
-
+            device.Open(configuration);
             if (device.LinkType != PacketDotNet.LinkLayers.Ethernet)
             {
                 throw PcapErrors.Create(
                     FrameTransportError.NotEthernet, deviceName, PcapOperation.Open, $"link type {device.LinkType}");
             }
 
-            device.Filter = CaptureNothingFilter;
-
-            int mtu = NetworkDevice.GetMtu(deviceName) ?? DefaultMtu;
-            PhysicalAddress mac = pcapInterface.MacAddress ?? PhysicalAddress.None;
-            bool isLoopback = (pcapInterface.Flags & PcapInterfaceLoopback) != 0;
-            return new SharpPcapTransport(device, deviceName, mac, isLoopback, mtu + EthernetHeaderLength);
+            device.Filter = filter;
+            return (device, pcapInterface);
         }
         catch (Exception e)
         {
-            // SharpPcap leaves a device whose Open failed half-open: it reports itself open
-            // and silently drops every send. Only disposing it is safe.
             device.Dispose();
             throw PcapErrors.Translate(e, deviceName, PcapOperation.Open);
         }
