@@ -27,10 +27,9 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lifecycle = new();
-    private readonly Lock _snapshot = new();
+    private readonly DeviceSnapshot _snapshot = new();
     private readonly ManualResetEventSlim _stop = new();
     private readonly AutoResetEvent _hint = new(false);
-    private Dictionary<int, NetworkDevice> _devices = [];
     private Thread? _thread;
 
     /// <summary>The watcher's thread, for tests (null before Start).</summary>
@@ -82,11 +81,7 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
                 return;
             }
 
-            Dictionary<int, NetworkDevice> initial = Scan();
-            lock (_snapshot)
-            {
-                _devices = initial;
-            }
+            _snapshot.Reset(Scan());
 
             NetworkChange.NetworkAddressChanged += OnNetworkChange;
             NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChange;
@@ -96,13 +91,7 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<NetworkDevice> GetDevices()
-    {
-        lock (_snapshot)
-        {
-            return [.. _devices.Values.OrderBy(d => d.Index)];
-        }
-    }
+    public IReadOnlyList<NetworkDevice> GetDevices() => _snapshot.List();
 
     /// <summary>Stops the watcher's thread and waits for it. Calling it again does nothing.</summary>
     public void Dispose()
@@ -171,14 +160,7 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
                     continue;
                 }
 
-                var events = new List<DeviceEvent>();
-                lock (_snapshot)
-                {
-                    DeviceChanges.Compare(_devices, now, events);
-                    _devices = now;
-                }
-
-                Raise(events);
+                Raise(_snapshot.Replace(now));
             }
         }
     }

@@ -50,9 +50,8 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     private const int DumpAttempts = 3;
 
     private readonly Lock _lifecycle = new();
-    private readonly Lock _snapshot = new();
+    private readonly DeviceSnapshot _snapshot = new();
     private readonly ManualResetEventSlim _stop = new();
-    private Dictionary<int, NetworkDevice> _devices = [];
     private Socket? _events;
     private Thread? _thread;
 
@@ -122,10 +121,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
                 SetReceiveBuffer(events, _receiveBufferBytes);
                 events.ReceiveTimeout = PollMilliseconds;
                 Dictionary<int, NetworkDevice> initial = Dump();
-                lock (_snapshot)
-                {
-                    _devices = initial;
-                }
+                _snapshot.Reset(initial);
             }
             catch (Exception e) when (e is SocketException)
             {
@@ -145,13 +141,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<NetworkDevice> GetDevices()
-    {
-        lock (_snapshot)
-        {
-            return [.. _devices.Values.OrderBy(d => d.Index)];
-        }
-    }
+    public IReadOnlyList<NetworkDevice> GetDevices() => _snapshot.List();
 
     /// <summary>Stops the watcher's thread (within a fraction of a second) and waits for it, then closes the socket. Calling it again does nothing.</summary>
     public void Dispose()
@@ -251,29 +241,29 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
                 continue;
             }
 
-            lock (_snapshot)
+            _snapshot.Update(devices =>
             {
-                _devices.TryGetValue(link.Index, out NetworkDevice? known);
+                devices.TryGetValue(link.Index, out NetworkDevice? known);
                 if (message.Kind == NetlinkMessageKind.LinkDeleted)
                 {
                     if (known is not null)
                     {
-                        _devices.Remove(link.Index);
+                        devices.Remove(link.Index);
                         events.Add(new DeviceEvent(DeviceEventKind.Unregistered, known));
                     }
 
-                    continue;
+                    return;
                 }
 
                 NetworkDevice candidate = ToDevice(link, known?.Addresses ?? []);
                 if (known is not null && !DeviceChanges.Differs(known, candidate))
                 {
-                    continue;
+                    return;
                 }
 
                 addresses ??= LookUpAddresses();
                 NetworkDevice device = ToDevice(link, addresses.GetValueOrDefault(link.Index, candidate.Addresses));
-                _devices[link.Index] = device;
+                devices[link.Index] = device;
                 if (known is null)
                 {
                     events.Add(new DeviceEvent(DeviceEventKind.Registered, device));
@@ -282,7 +272,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
                 {
                     DeviceChanges.Compare(known, device, events);
                 }
-            }
+            });
         }
 
         Raise(events);
@@ -291,15 +281,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     // After an overflow: what changed while notifications were lost, from a fresh dump.
     private void Resync()
     {
-        Dictionary<int, NetworkDevice> now = Dump();
-        var events = new List<DeviceEvent>();
-        lock (_snapshot)
-        {
-            DeviceChanges.Compare(_devices, now, events);
-            _devices = now;
-        }
-
-        Raise(events);
+        Raise(_snapshot.Replace(Dump()));
     }
 
     private void Raise(List<DeviceEvent> events) =>
