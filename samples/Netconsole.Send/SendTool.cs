@@ -237,7 +237,7 @@ internal static class SendTool
         }
 
         // Without a remote MAC the kernel sends to broadcast; so do the frames written here.
-        PhysicalAddress destinationMac = options.RemoteMac ?? PhysicalAddress.Parse("FF-FF-FF-FF-FF-FF");
+        PhysicalAddress destinationMac = options.RemoteMac ?? LiveSink.Broadcast;
         return new FrameBuilder(sourceMac, destinationMac, options.LocalAddress, options.LocalPort, options.RemoteAddress!, options.RemotePort);
     }
 

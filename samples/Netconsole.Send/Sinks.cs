@@ -97,7 +97,7 @@ internal sealed class PcapSink : IDatagramSink
 /// </summary>
 internal sealed class LiveSink : IDatagramSink
 {
-    private static readonly PhysicalAddress Broadcast = new([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    internal static readonly PhysicalAddress Broadcast = new([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     private static readonly PhysicalAddress Zero = new(new byte[6]);
 
     private readonly NetconsoleTargetOptions _options;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Netconsole.Devices;
+using Netconsole.Targets;
 using Netconsole.Transport;
 
 namespace Netconsole.Resolution;
@@ -20,7 +21,8 @@ internal static class NextHop
     /// <summary>How many active requests are sent before giving up (so at most ~0.9 s).</summary>
     internal const int Attempts = 3;
 
-    private static readonly PhysicalAddress Broadcast = new([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    /// <summary>ff:ff:ff:ff:ff:ff: the kernel's destination when no remote MAC is given, and the last resort here.</summary>
+    internal static readonly PhysicalAddress Broadcast = new([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
     /// <summary>Resolves the destination MAC for frames from <paramref name="local"/> on <paramref name="device"/> to <paramref name="remote"/>.</summary>
     /// <returns>The MAC and a note for the target's state reason.</returns>
@@ -43,7 +45,7 @@ internal static class NextHop
         {
             if (NeighbourTable.Lookup(device.Index, hop) is { } known)
             {
-                return (known, $"next hop {hop} is {Format(known)} (neighbour table)");
+                return (known, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(known)} (neighbour table)");
             }
         }
         catch (IOException)
@@ -56,7 +58,7 @@ internal static class NextHop
         {
             if (ActiveResolver.Resolve(device.Name, sourceMac, local, hop, RequestTimeout, Attempts) is { } answered)
             {
-                return (answered, $"next hop {hop} is {Format(answered)} ({protocol})");
+                return (answered, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(answered)} ({protocol})");
             }
         }
         catch (FrameTransportException)
@@ -67,7 +69,4 @@ internal static class NextHop
         return (Broadcast, $"warning: next hop {hop} did not answer {protocol} ({Attempts} x {RequestTimeout.TotalMilliseconds:0} ms): "
             + "sending to broadcast, which switches may drop; give the remote MAC in the target");
     }
-
-    private static string Format(PhysicalAddress mac) =>
-        string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
 }

@@ -69,7 +69,6 @@ internal sealed class TargetSetupException : Exception
 /// </summary>
 internal static class TargetSetup
 {
-    private static readonly PhysicalAddress Broadcast = new([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     private static readonly PhysicalAddress Zero = new(new byte[6]);
 
     /// <summary>
@@ -164,7 +163,7 @@ internal static class TargetSetup
             // kernel broadcasts; this library resolves the next hop's MAC first (on a real libpcap
             // device) and broadcasts only when nothing answers, with a warning in the reason.
             PhysicalAddress source = IsSixBytes(transport.DeviceMac) ? transport.DeviceMac : Zero;
-            PhysicalAddress destination = Broadcast;
+            PhysicalAddress destination = NextHop.Broadcast;
             string? note = null;
             if (options.RemoteMac is { } given)
             {
