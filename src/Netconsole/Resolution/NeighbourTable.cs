@@ -54,6 +54,7 @@ internal static class NeighbourTable
 
     /// <summary>The states whose link-layer address can be used.</summary>
     public const ushort UsableStates = StateReachable | StateStale | StateDelay | StateProbe | StatePermanent | StateNoArp;
+    public const ushort ConfirmedStates = StateReachable | StatePermanent | StateNoArp;
 
     private const int DumpAttempts = 3;
 
@@ -65,7 +66,17 @@ internal static class NeighbourTable
     /// <exception cref="ArgumentException">The address is neither IPv4 nor IPv6.</exception>
     /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="IOException">The netlink socket failed, the kernel refused the dump, or it did not answer in time.</exception>
-    public static PhysicalAddress? Lookup(int interfaceIndex, IPAddress address)
+    public static PhysicalAddress? Lookup(int interfaceIndex, IPAddress address) => Lookup(interfaceIndex, address, UsableStates);
+
+    /// <summary>
+    /// As <see cref="Lookup(int, IPAddress)"/>, accepting only entries in one of <paramref name="acceptedStates"/>
+    /// (NUD_* bits): a re-check trusts only confirmed entries (REACHABLE, PERMANENT, NOARP), not STALE ones.
+    /// </summary>
+    /// <returns>The MAC, or null when there is no entry with a link-layer address in an accepted state.</returns>
+    /// <exception cref="ArgumentException">The address is neither IPv4 nor IPv6.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
+    /// <exception cref="IOException">The netlink socket failed, the kernel refused the dump, or it did not answer in time.</exception>
+    public static PhysicalAddress? Lookup(int interfaceIndex, IPAddress address, ushort acceptedStates)
     {
         (byte family, IPAddress normalized) = Normalize(address, nameof(address));
         byte[] wanted = normalized.GetAddressBytes();
@@ -97,7 +108,7 @@ internal static class NeighbourTable
             }
         }
 
-        return found is { IsUsable: true } ? found.LinkAddress : null;
+        return found is { LinkAddress: { } mac } && (found.State & acceptedStates) != 0 ? mac : null;
     }
 
     /// <summary>An RTM_GETNEIGH dump request for one family (ndmsg with the interface index, which newer kernels filter on).</summary>

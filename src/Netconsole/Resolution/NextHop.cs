@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using Netconsole.Devices;
 using Netconsole.Targets;
 using Netconsole.Transport;
 
@@ -24,16 +23,68 @@ internal static class NextHop
     /// <summary>ff:ff:ff:ff:ff:ff: the kernel's destination when no remote MAC is given, and the last resort here.</summary>
     internal static readonly PhysicalAddress Broadcast = new([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
-    /// <summary>Resolves the destination MAC for frames from <paramref name="local"/> on <paramref name="device"/> to <paramref name="remote"/>.</summary>
+    /// <summary>The default resolver: <see cref="Resolve(NextHopQuery)"/>, or <see cref="Recheck"/> for a re-check.</summary>
+    public static NextHopAnswer Default(NextHopQuery query, bool recheck) => recheck ? Recheck(query) : Resolve(query);
+
+    /// <summary>
+    /// Resolves the destination MAC when a target is set up: any usable neighbour-table entry, then
+    /// ARP / neighbour solicitation, then broadcast with a warning (so the MAC is never null).
+    /// </summary>
     /// <returns>The MAC and a note for the target's state reason.</returns>
-    public static (PhysicalAddress Mac, string Note) Resolve(NetworkDevice device, PhysicalAddress sourceMac, IPAddress local, IPAddress remote)
+    public static NextHopAnswer Resolve(NextHopQuery query)
     {
-        IPAddress hop = remote;
+        IPAddress hop = HopOf(query);
+        if (FromTable(query, hop, NeighbourTable.UsableStates) is { } known)
+        {
+            return new(known, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(known)} (neighbour table)");
+        }
+
+        if (Ask(query, hop) is { } answered)
+        {
+            return new(answered, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(answered)} ({Protocol(hop)})");
+        }
+
+        return new(Broadcast, $"warning: next hop {hop} did not answer {Protocol(hop)} ({Attempts} x {RequestTimeout.TotalMilliseconds:0} ms): "
+            + "sending to broadcast, which switches may drop; give the remote MAC in the target");
+    }
+
+    /// <summary>
+    /// Re-checks a next hop whose MAC may have changed: only a confirmed neighbour-table entry
+    /// (REACHABLE, PERMANENT, NOARP) is trusted as it is; otherwise the next hop is asked, and only
+    /// when it does not answer does a STALE entry count.
+    /// </summary>
+    /// <returns>The MAC found and how, or a null MAC when nothing is known (the caller keeps what it has).</returns>
+    public static NextHopAnswer Recheck(NextHopQuery query)
+    {
+        IPAddress hop = HopOf(query);
+        if (FromTable(query, hop, NeighbourTable.ConfirmedStates) is { } confirmed)
+        {
+            return new(confirmed, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(confirmed)} (neighbour table, re-checked)");
+        }
+
+        if (Ask(query, hop) is { } answered)
+        {
+            return new(answered, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(answered)} ({Protocol(hop)}, re-checked)");
+        }
+
+        if (FromTable(query, hop, NeighbourTable.UsableStates) is { } stale)
+        {
+            return new(stale, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(stale)} (neighbour table, unconfirmed: {Protocol(hop)} unanswered)");
+        }
+
+        return new(null, $"next hop {hop} did not answer {Protocol(hop)} when re-checked");
+    }
+
+    private static string Protocol(IPAddress hop) => hop.AddressFamily == AddressFamily.InterNetwork ? "ARP" : "neighbour solicitation";
+
+    // The remote when on-link, else the route's gateway.
+    private static IPAddress HopOf(NextHopQuery query)
+    {
         try
         {
-            if (RouteTable.Lookup(remote, device.Index)?.Gateway is { } gateway)
+            if (RouteTable.Lookup(query.Remote, query.DeviceIndex)?.Gateway is { } gateway)
             {
-                hop = gateway;
+                return gateway;
             }
         }
         catch (IOException)
@@ -41,32 +92,46 @@ internal static class NextHop
             // No route information: treat the remote as on-link, as the kernel's netconsole would send to it.
         }
 
+        return query.Remote;
+    }
+
+    private static PhysicalAddress? FromTable(NextHopQuery query, IPAddress hop, ushort states)
+    {
         try
         {
-            if (NeighbourTable.Lookup(device.Index, hop) is { } known)
-            {
-                return (known, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(known)} (neighbour table)");
-            }
+            return NeighbourTable.Lookup(query.DeviceIndex, hop, states);
         }
         catch (IOException)
         {
-            // Fall through to asking the next hop itself.
+            return null; // ask the next hop itself
         }
+    }
 
-        string protocol = hop.AddressFamily == AddressFamily.InterNetwork ? "ARP" : "neighbour solicitation";
+    private static PhysicalAddress? Ask(NextHopQuery query, IPAddress hop)
+    {
         try
         {
-            if (ActiveResolver.Resolve(device.Name, sourceMac, local, hop, RequestTimeout, Attempts) is { } answered)
-            {
-                return (answered, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(answered)} ({protocol})");
-            }
+            return ActiveResolver.Resolve(query.DeviceName, query.SourceMac, query.Local, hop, RequestTimeout, Attempts);
         }
         catch (FrameTransportException)
         {
-            // The device could not be asked; broadcast below says so.
+            return null; // the device could not be asked
         }
-
-        return (Broadcast, $"warning: next hop {hop} did not answer {protocol} ({Attempts} x {RequestTimeout.TotalMilliseconds:0} ms): "
-            + "sending to broadcast, which switches may drop; give the remote MAC in the target");
     }
 }
+
+/// <summary>What a target's next hop is resolved from, kept with its session so it can be re-checked.</summary>
+/// <param name="DeviceIndex">The interface the target sends on.</param>
+/// <param name="DeviceName">Its current name (it follows renames).</param>
+/// <param name="SourceMac">The device's MAC: the source of ARP / NDP requests.</param>
+/// <param name="Local">The target's local address.</param>
+/// <param name="Remote">The target's remote address.</param>
+internal sealed record NextHopQuery(int DeviceIndex, string DeviceName, PhysicalAddress SourceMac, IPAddress Local, IPAddress Remote);
+
+/// <summary>A resolved (or not) next-hop MAC and how it was found, for the target's state reason.</summary>
+/// <param name="Mac">The MAC; null only from a re-check that learned nothing.</param>
+/// <param name="Note">How it was found, or why not.</param>
+internal readonly record struct NextHopAnswer(PhysicalAddress? Mac, string Note);
+
+/// <summary>Resolves a next hop's MAC: at setup (<paramref name="recheck"/> false) or when re-checking.</summary>
+internal delegate NextHopAnswer NextHopResolver(NextHopQuery query, bool recheck);

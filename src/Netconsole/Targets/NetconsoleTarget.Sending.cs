@@ -16,6 +16,8 @@ public sealed partial class NetconsoleTarget
     private long _datagramsSent;
     private long _transmitErrors;
     private long _resumes;
+    private long _nextHopChecks;
+    private long _nextHopChanges;
 
     /// <summary>
     /// Offers one record: sends it when the target is enabled, or counts it as dropped. Counts
@@ -83,9 +85,11 @@ public sealed partial class NetconsoleTarget
                 : _formatter.Format(record with { Sequence = record.Sequence + _sequenceSkew });
             _sequenceSkew += (ulong)(formatted.SequenceNumbersUsed - 1);
 
+            // One template for the whole record: a re-check swaps it only under this lock.
+            FrameBuilder frames = session.Frames;
             foreach (ReadOnlySpan<byte> datagram in formatted)
             {
-                int length = session.Frames.Build(datagram, _frame);
+                int length = frames.Build(datagram, _frame);
                 try
                 {
                     session.Transport.Send(_frame.AsSpan(0, length));
@@ -93,13 +97,30 @@ public sealed partial class NetconsoleTarget
                 catch (FrameTransportException e)
                 {
                     Interlocked.Increment(ref _transmitErrors);
+                    if (!e.IsPermanent)
+                    {
+                        // A link that is down says nothing about the neighbour; its coming up does (the worker re-checks then).
+                        QueueRecheckIfDue(session, failed: e.Error != FrameTransportError.DeviceDown);
+                    }
+
                     return Failed(session, e);
                 }
 
                 Interlocked.Increment(ref _datagramsSent);
             }
 
+            QueueRecheckIfDue(session, failed: false);
             return null;
+        }
+    }
+
+    // Send lock held. A resolved next hop is re-checked by the manager's worker (never here) when
+    // its last check is old or a transmit error suggests the neighbour changed.
+    private void QueueRecheckIfDue(TargetSession session, bool failed)
+    {
+        if (session.Recheck is not null && session.RecheckDue(_manager.Timestamp(), failed) is { } why)
+        {
+            _manager.QueueNextHopRecheck(this, session, why);
         }
     }
 

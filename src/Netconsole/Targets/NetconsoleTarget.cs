@@ -52,6 +52,14 @@ public sealed partial class NetconsoleTarget
     /// </summary>
     public string? Device => Status.Session?.DeviceName ?? Volatile.Read(ref _options).DeviceName;
 
+    /// <summary>
+    /// The destination MAC of the target's frames while it is enabled: the configured
+    /// <see cref="NetconsoleTargetOptions.RemoteMac"/>, the resolved next hop's MAC (the remote's
+    /// when on-link, else the gateway's), or ff:ff:ff:ff:ff:ff when nothing answered (the
+    /// <see cref="StateReason"/> then says so); <see langword="null"/> while not enabled.
+    /// </summary>
+    public System.Net.NetworkInformation.PhysicalAddress? DestinationMac => Status.Session?.Destination;
+
     /// <summary>The current configuration, shared (never changed after it is published).</summary>
     internal NetconsoleTargetOptions CurrentOptions => Volatile.Read(ref _options);
 
@@ -79,7 +87,9 @@ public sealed partial class NetconsoleTarget
             dropped,
             Interlocked.Read(ref _transmitErrors),
             Interlocked.Read(ref _resumes),
-            status.Since);
+            status.Since,
+            Interlocked.Read(ref _nextHopChecks),
+            Interlocked.Read(ref _nextHopChanges));
     }
 
     /// <inheritdoc/>
@@ -103,6 +113,25 @@ public sealed partial class NetconsoleTarget
     }
 
     internal void CountResume() => Interlocked.Increment(ref _resumes);
+
+    /// <summary>Counts a finished next-hop re-check, and whether it changed the MAC.</summary>
+    internal void CountNextHopCheck(bool changed)
+    {
+        Interlocked.Increment(ref _nextHopChecks);
+        if (changed)
+        {
+            Interlocked.Increment(ref _nextHopChanges);
+        }
+    }
+
+    /// <summary>Swaps the session's frame template for one to <paramref name="destination"/> between two records (configuration lock).</summary>
+    internal void Redirect(TargetSession session, System.Net.NetworkInformation.PhysicalAddress destination)
+    {
+        lock (_sendLock)
+        {
+            session.Redirect(destination);
+        }
+    }
 
     /// <returns>How many handlers threw.</returns>
     internal int RaiseStateChanged(TargetStateChangedEventArgs e) => TargetManager.InvokeEach(StateChanged, this, e);

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net.NetworkInformation;
 using Netconsole.Devices;
+using Netconsole.Resolution;
 using Netconsole.Transport;
 
 namespace Netconsole.Targets;
@@ -83,6 +85,10 @@ public sealed partial class TargetManager
     internal void QueueTransportLost(NetconsoleTarget target, TargetSession session, FrameTransportException error) =>
         Enqueue(new WorkItem(null, target, session, error));
 
+    /// <summary>Called by a send (or a device coming up) when a session's resolved next hop is due a re-check.</summary>
+    internal void QueueNextHopRecheck(NetconsoleTarget target, TargetSession session, string why) =>
+        Enqueue(new WorkItem(null, target, session, null, why));
+
     // The watcher's thread: only queue.
     private void OnDeviceChanged(object? sender, DeviceEvent e)
     {
@@ -149,7 +155,14 @@ public sealed partial class TargetManager
 
             try
             {
-                Process(item);
+                if (item.Recheck is { } why)
+                {
+                    Recheck(item.Target!, item.Session!, why);
+                }
+                else
+                {
+                    Process(item);
+                }
             }
             catch (Exception)
             {
@@ -204,6 +217,11 @@ public sealed partial class TargetManager
             {
                 FollowRename(target, session, device.Name);
             }
+            else if (e.Kind == DeviceEventKind.Up && session.Recheck is not null && session.TryMarkRecheckQueued())
+            {
+                // The link was down: the neighbour may have changed meanwhile.
+                QueueNextHopRecheck(target, session, "after the link came up");
+            }
 
             return;
         }
@@ -227,6 +245,57 @@ public sealed partial class TargetManager
         if (TrySetUp(target, name => "resumed on device " + name, why => $"resume on device {current.Name} failed: {why}"))
         {
             target.CountResume();
+        }
+    }
+
+    // The worker, outside the configuration lock while it asks (the neighbour table, then ARP / NDP
+    // for up to ~0.9 s); under it to apply: only if the session is still the target's, so a
+    // Disable, Remove or resume meanwhile wins. A changed MAC gets a new frame template, swapped
+    // between two records; nothing known keeps the MAC the target has.
+    private void Recheck(NetconsoleTarget target, TargetSession session, string why)
+    {
+        NextHopRecheck recheck = session.Recheck!;
+        lock (_configLock)
+        {
+            if (IsDisposed || target.Status.Session != session)
+            {
+                return;
+            }
+        }
+
+        NextHopAnswer answer;
+        try
+        {
+            answer = recheck.Resolver(recheck.Query with { DeviceName = session.DeviceName }, recheck: true);
+        }
+        catch (Exception e)
+        {
+            answer = new NextHopAnswer(null, $"next-hop re-check failed: {e.Message}");
+        }
+
+        lock (_configLock)
+        {
+            if (IsDisposed || target.Status.Session != session)
+            {
+                return;
+            }
+
+            ApplyRecheck(target, session, answer, why);
+            session.Checked(Timestamp()); // after the swap: the next re-check is asked for by a record sent with the new template
+        }
+    }
+
+    // Configuration lock held.
+    private void ApplyRecheck(NetconsoleTarget target, TargetSession session, NextHopAnswer answer, string why)
+    {
+        PhysicalAddress old = session.Destination;
+        bool changed = answer.Mac is { } mac && !mac.Equals(old);
+        target.CountNextHopCheck(changed);
+        if (changed)
+        {
+            target.Redirect(session, answer.Mac!);
+            session.NextHopNote = $"{answer.Note}, was {NetconsoleTargetOptions.FormatMac(old)} until re-checked {why}";
+            SetStatus(target, TargetState.Enabled, session.Reason, session);
         }
     }
 
@@ -314,5 +383,5 @@ public sealed partial class TargetManager
     }
 
     /// <summary>A device event to apply, or a target whose transport died under a send.</summary>
-    private sealed record WorkItem(DeviceEvent? Event, NetconsoleTarget? Target, TargetSession? Session, FrameTransportException? Error);
+    private sealed record WorkItem(DeviceEvent? Event, NetconsoleTarget? Target, TargetSession? Session, FrameTransportException? Error, string? Recheck = null);
 }

@@ -45,6 +45,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     private readonly IFrameTransportFactory _transportFactory;
     private readonly Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> _routeLookup;
     private readonly TimeProvider _timeProvider;
+    private readonly NextHopPolicy _nextHop;
     private NetconsoleTarget[] _targets = [];
     private int _nextGeneratedName;
     private int _disposed;
@@ -57,6 +58,11 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         _transportFactory = options.TransportFactory;
         _timeProvider = options.TimeProvider;
         _routeLookup = options.RouteLookup;
+        TimeSpan interval = options.NextHopRecheckInterval;
+        _nextHop = new NextHopPolicy(
+            options.NextHopResolver,
+            interval == Timeout.InfiniteTimeSpan ? 0 : Ticks(interval),
+            Ticks(TransmitErrorRecheckSpacing));
         if (options.Watcher is { } watcher)
         {
             _watcher = watcher;
@@ -91,6 +97,14 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     internal static Func<IDeviceWatcher>? DefaultWatcherFactory { get; set; }
 
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>At most one next-hop re-check caused by transmit errors per this long.</summary>
+    internal static readonly TimeSpan TransmitErrorRecheckSpacing = TimeSpan.FromSeconds(1);
+
+    /// <summary>The manager clock's timestamp (send path: re-check timing).</summary>
+    internal long Timestamp() => _timeProvider.GetTimestamp();
+
+    private long Ticks(TimeSpan span) => (long)Math.Min(span.TotalSeconds * _timeProvider.TimestampFrequency, long.MaxValue / 2);
 
     /// <summary>Adds a target, <see cref="TargetState.Disabled"/>.</summary>
     /// <param name="options">Its configuration: validated, then copied (later changes to it have no effect).</param>
@@ -354,7 +368,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         try
         {
             NetconsoleTargetOptions options = target.CurrentOptions;
-            session = TargetSetup.Open(options, _watcher.GetDevices(), _transportFactory, target.NextIdentification, _routeLookup);
+            session = TargetSetup.Open(options, _watcher.GetDevices(), _transportFactory, target.NextIdentification, _routeLookup, _nextHop);
         }
         catch (Exception e)
         {
@@ -362,8 +376,9 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
             return false;
         }
 
-        string reason = success(session.DeviceName);
-        SetStatus(target, TargetState.Enabled, session.NextHopNote is { } note ? $"{reason}; {note}" : reason, session);
+        session.SetupReason = success(session.DeviceName);
+        session.Checked(Timestamp());
+        SetStatus(target, TargetState.Enabled, session.Reason, session);
         return true;
     }
 

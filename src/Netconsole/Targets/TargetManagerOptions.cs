@@ -8,6 +8,10 @@ public sealed class TargetManagerOptions
 {
     private IFrameTransportFactory _transportFactory = new SharpPcapTransportFactory();
     private TimeProvider _timeProvider = TimeProvider.System;
+    private TimeSpan _nextHopRecheckInterval = DefaultNextHopRecheckInterval;
+
+    /// <summary>The default of <see cref="NextHopRecheckInterval"/>: 60 seconds.</summary>
+    public static readonly TimeSpan DefaultNextHopRecheckInterval = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// The device watcher that tells the manager when devices come and go. The default is
@@ -32,6 +36,29 @@ public sealed class TargetManagerOptions
         get => _timeProvider;
         set => _timeProvider = value ?? throw new ArgumentNullException(nameof(value));
     }
+
+    /// <summary>
+    /// How long a resolved next-hop MAC is trusted. A target that gives no remote MAC sends to the
+    /// MAC resolved when it was enabled or resumed; the first record sent after this long (so also
+    /// the first one after a longer silence) makes the manager's worker re-check it in the background
+    /// (a confirmed neighbour-table entry, else ARP / neighbour solicitation), and when the MAC
+    /// changed, the frame template is swapped between two records. That record itself still goes
+    /// to the MAC known when it was sent. Transmit errors (at most one re-check a second) and the
+    /// device coming up again also cause a re-check. The default is
+    /// <see cref="DefaultNextHopRecheckInterval"/> (60 s); <see cref="Timeout.InfiniteTimeSpan"/>
+    /// re-checks only after transmit errors and link changes. A MAC given in the target is never re-checked.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive (nor infinite).</exception>
+    public TimeSpan NextHopRecheckInterval
+    {
+        get => _nextHopRecheckInterval;
+        set => _nextHopRecheckInterval = value > TimeSpan.Zero || value == Timeout.InfiniteTimeSpan
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The next-hop re-check interval is positive, or Timeout.InfiniteTimeSpan for none.");
+    }
+
+    /// <summary>Resolves next-hop MACs (tests replace it; null: the default, on libpcap transports only).</summary>
+    internal Netconsole.Resolution.NextHopResolver? NextHopResolver { get; set; }
 
     /// <summary>Finds the route to a remote for targets that name no device (tests replace it; the default asks rtnetlink).</summary>
     internal Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> RouteLookup { get; set; } = remote => Netconsole.Resolution.RouteTable.Lookup(remote);

@@ -18,8 +18,12 @@ public sealed class TargetStatistics
         IReadOnlyDictionary<TargetDropReason, long> droppedByReason,
         long transmitErrors,
         long resumes,
-        DateTimeOffset lastStateChange)
+        DateTimeOffset lastStateChange,
+        long nextHopChecks,
+        long nextHopChanges)
     {
+        NextHopChecks = nextHopChecks;
+        NextHopChanges = nextHopChanges;
         State = state;
         RecordsSent = recordsSent;
         DatagramsSent = datagramsSent;
@@ -59,4 +63,13 @@ public sealed class TargetStatistics
 
     /// <summary>When the target last changed state (or was added).</summary>
     public DateTimeOffset LastStateChange { get; }
+
+    /// <summary>
+    /// Re-checks of a resolved next-hop MAC (after <see cref="TargetManagerOptions.NextHopRecheckInterval"/>,
+    /// a transmit error, or the device coming up again); never for a target that gives its remote MAC.
+    /// </summary>
+    public long NextHopChecks { get; }
+
+    /// <summary>Re-checks that found another MAC and swapped the frame template (see <see cref="NetconsoleTarget.DestinationMac"/>).</summary>
+    public long NextHopChanges { get; }
 }

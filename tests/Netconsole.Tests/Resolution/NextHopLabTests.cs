@@ -138,4 +138,72 @@ public sealed class NextHopLabTests : IDisposable
         new PhysicalAddress(frame[..6]).Should().Be(lab.PeerMac, "frames for a remote behind a gateway go to the gateway's MAC");
         new IPAddress(frame[30..34]).Should().Be(IPAddress.Parse("198.51.100.7"));
     }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_receiver_whose_mac_changed_is_found_again_by_the_recheck_and_records_arrive_again(bool ipv6)
+    {
+        NetworkLab lab = Lab();
+        FlushNeighbours(lab);
+        IPAddress peer = ipv6 ? lab.PeerIPv6 : lab.PeerIPv4;
+        await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, 6666));
+        TimeSpan interval = TimeSpan.FromSeconds(2);
+        await using var manager = new TargetManager(new TargetManagerOptions { Watcher = _watcher, NextHopRecheckInterval = interval });
+        NetconsoleTarget target = manager.Add(NetconsoleTargetOptions.Parse($"+@/{lab.DeviceName},@{peer}/"));
+        manager.Enable(target.Name).State.Should().Be(TargetState.Enabled);
+        var sinceCheck = Stopwatch.StartNew();
+        target.DestinationMac.Should().Be(lab.PeerMac);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Send(manager, 1, "before the change");
+        (await receiver.ReadAsync(timeout.Token)).TextString.Should().Be("before the change");
+
+        // The receiver's machine is replaced (new MAC), and the OS still holds the old MAC as a
+        // stale neighbour entry: a re-check must not trust it but ask.
+        PhysicalAddress replaced = NetworkLab.RandomMac();
+        Run("ip", "-n", lab.PeerNamespace, "link", "set", lab.PeerName, "address", MacText(replaced));
+        Run("ip", "neigh", "replace", peer.ToString(), "lladdr", MacText(lab.PeerMac), "dev", lab.DeviceName, "nud", "stale");
+        Send(manager, 2, "to the old mac");
+        TimeSpan wait = interval + TimeSpan.FromMilliseconds(100) - sinceCheck.Elapsed;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        Send(manager, 3, "the record that asks for the re-check"); // due: the worker asks, this one goes to the MAC known now
+        var deadline = Stopwatch.StartNew();
+        while (target.GetStatistics().NextHopChanges == 0 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+
+        target.DestinationMac.Should().Be(replaced);
+        target.StateReason.Should().Contain($"next hop {peer} is {MacText(replaced)} ({(ipv6 ? "neighbour solicitation" : "ARP")}, re-checked)");
+        Send(manager, 4, "after the re-check");
+        var texts = new List<string>();
+        while (texts.LastOrDefault() != "after the re-check")
+        {
+            texts.Add((await receiver.ReadAsync(timeout.Token)).TextString);
+        }
+
+        texts.Should().NotContain("to the old mac", "record 2 went to the old MAC, which no one has any more");
+        receiver.GetStatistics().Reassembler.LostRecords.Should().Be(3 - texts.Count, "what did not arrive is a gap at the receiver");
+        TargetStatistics statistics = target.GetStatistics();
+        statistics.RecordsSent.Should().Be(4, "the sender cannot know frames went nowhere");
+        statistics.NextHopChanges.Should().Be(1);
+    }
+
+    private static void Send(TargetManager manager, ulong sequence, string text) =>
+        manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes(text)) { Sequence = sequence });
+
+    private static string MacText(PhysicalAddress mac) =>
+        string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static void Run(string file, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardError = true })!;
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        process.ExitCode.Should().Be(0, $"{file} {string.Join(' ', arguments)}: {error}");
+    }
 }
