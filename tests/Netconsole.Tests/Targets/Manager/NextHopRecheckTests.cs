@@ -325,6 +325,27 @@ public sealed class NextHopRecheckTests : IDisposable
     }
 
     [Fact]
+    public void The_due_check_on_the_send_path_allocates_nothing()
+    {
+        _factory.KeepFrames = false;
+        Enabled();
+        NetconsoleRecord record = NetconsoleRecord.FromString(6, "hello");
+        for (int i = 0; i < 100; i++)
+        {
+            _manager.Send(record);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            _manager.Send(record);
+        }
+
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+        _factory.Last.Sent.Should().Be(1100);
+    }
+
+    [Fact]
     public void The_interval_must_be_positive_or_infinite()
     {
         var options = new TargetManagerOptions();

@@ -205,4 +205,34 @@ public sealed class SendingTests : ManagerTestBase
 
         Factory.Last.Frames.Should().HaveCount(1);
     }
+
+    [Theory]
+    [InlineData(false, 100)]
+    [InlineData(true, 100)]
+    [InlineData(true, 5000)]
+    public void Sending_allocates_nothing_per_record_in_steady_state(bool extended, int textBytes)
+    {
+        Factory.KeepFrames = false;
+        NetconsoleTargetOptions options = ByName("veth0");
+        options.Extended = extended;
+        EnabledOnVeth0(options);
+        var record = new NetconsoleRecord(6, Encoding.UTF8.GetBytes(new string('a', textBytes)))
+        {
+            Dictionary = [new("CATEGORY", "Shop.Orders")],
+        };
+        for (int i = 0; i < 100; i++)
+        {
+            Manager.Send(record with { Sequence = (ulong)i });
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 100; i < 1100; i++)
+        {
+            Manager.Send(record with { Sequence = (ulong)i });
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        allocated.Should().Be(0, "the send path (offer, format, frame, transport, next-hop due check) reuses its buffers");
+        Factory.Last.Sent.Should().BeGreaterThanOrEqualTo(1100);
+    }
 }
