@@ -160,7 +160,10 @@ public sealed partial class NetworkLab
         }
     }
 
-    /// <summary>Sets the device end up (<c>ip link set dev D up</c>) and waits for carrier.</summary>
+    /// <summary>
+    /// Sets the device end up (<c>ip link set dev D up</c>) and waits for carrier; with a router,
+    /// the routes to the receiver's networks (removed with the device's routes while it was down) are added again.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The device end does not exist.</exception>
     /// <exception cref="NetworkLabException">ip failed, or no carrier within <see cref="NetworkLabOptions.CarrierTimeout"/>.</exception>
     public void SetDeviceUp()
@@ -170,6 +173,7 @@ public sealed partial class NetworkLab
             RequireDevice();
             _ip.Run("link", "set", "dev", DeviceName, "up");
             WaitForCarrier();
+            AddRoutesViaRouter();
         }
     }
 
@@ -198,6 +202,7 @@ public sealed partial class NetworkLab
             RequireDevice();
             _ip.Run("-n", Id, "link", "set", "dev", PeerName, "up");
             WaitForCarrier();
+            AddRoutesViaRouter();
         }
     }
 
