@@ -64,8 +64,9 @@ public sealed partial class NetworkLab
     /// <summary>
     /// Creates the veth pair again after <see cref="DeleteDevice"/>: the device end with the
     /// given name and MAC, the peer end with its old name, MAC and addresses in the peer
-    /// namespace, both up, the device's addresses back; returns once both ends have carrier.
-    /// The device gets a new interface index.
+    /// namespace, both up, the device's addresses back (and, with a router, the routes to the
+    /// receiver's networks); returns once both ends have carrier. The device gets a new
+    /// interface index.
     /// </summary>
     /// <param name="newName">
     /// The device end's name; null keeps the previous one. It must start with the lab's name
