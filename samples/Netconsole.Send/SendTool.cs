@@ -11,8 +11,10 @@ using Netconsole.Wire;
 namespace Netconsole.Send;
 
 /// <summary>
-/// netconsole-send: like logger(1), for netconsole. Formats records for a target given in the
-/// kernel's syntax and injects their frames on the target's device, or writes them to a pcap file.
+/// netconsole-send: like logger(1), for netconsole. Sends records to a target given in the
+/// kernel's syntax through the library's <see cref="TargetManager"/> (which picks the device by
+/// the route when the target names none, and resolves the next hop's MAC when it gives none),
+/// or writes their frames to a pcap file.
 /// </summary>
 internal static class SendTool
 {
@@ -22,14 +24,19 @@ internal static class SendTool
     // logger(1) and /dev/kmsg default to notice; the kernel selftests' records are prio 13 (user.notice).
     private const int DefaultLevel = 5;
 
-    /// <summary>Exit code for a failure while sending (device missing or gone, no permission, libpcap missing).</summary>
+    /// <summary>Exit code for a failure while sending (target not set up: device down, no permission, libpcap missing; the one record dropped).</summary>
     public const int SendError = 1;
+
+    /// <summary>The default of --resume-wait-ms: longer than a resume with active next-hop resolution (3 x 300 ms) on a busy machine.</summary>
+    public const int DefaultResumeWaitMilliseconds = 5000;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null, IFrameTransportFactory? transports = null)
     {
         var target = new Option<string>("--target")
         {
-            Description = "The target in the kernel's netconsole= syntax: [+][r][src-port]@[src-ip]/[dev],[tgt-port]@<tgt-ip>/[tgt-mac]",
+            Description = "The target in the kernel's netconsole= syntax: [+][r][src-port]@[src-ip]/[dev],[tgt-port]@<tgt-ip>/[tgt-mac]. "
+                + "Without dev, the interface of the route to tgt-ip is used; without tgt-mac, the next hop's MAC is resolved "
+                + "(neighbour table, then ARP / neighbour solicitation; broadcast with a warning when nothing answers)",
             Required = true,
         };
         var userdata = new Option<string[]>("--userdata")
@@ -45,13 +52,21 @@ internal static class SendTool
         var timestamp = new Option<ulong?>("--timestamp-us") { Description = "The record's timestamp in microseconds; default: the monotonic clock" };
         var sourceMac = new Option<string?>("--source-mac") { Description = "Source MAC of the frames when no device is opened (with --write-pcap)" };
         var messageFile = new Option<FileInfo?>("--message-file") { Description = "Read the message from this file (one record; a final newline is dropped)" };
-        var writePcap = new Option<FileInfo?>("--write-pcap") { Description = "Write the frames to this pcap file (Ethernet link type) instead of injecting them" };
-        var stdinOption = new Option<bool>("--stdin") { Description = "Send every line read from standard input as one record until EOF (sequence numbers count up from --seq)" };
+        var writePcap = new Option<FileInfo?>("--write-pcap") { Description = "Write the frames to this pcap file (Ethernet link type) instead of injecting them; no device is opened, so the target needs src-ip (and --source-mac or a device MAC) and the frames go to tgt-mac, or to broadcast as the kernel's" };
+        var stdinOption = new Option<bool>("--stdin") { Description = "Send every line read from standard input as one record until EOF (sequence numbers count up from --seq); records the target cannot send (device down or gone) are dropped, counted and reported once per state change" };
+        var resumeWait = new Option<int>("--resume-wait-ms")
+        {
+            Description = "With --stdin: when a line comes while the target is down but its device (or route) is back, how long to wait for the target to be set up again before dropping the line (during an outage lines are dropped at once; 0: one immediate attempt, no waiting)",
+            DefaultValueFactory = _ => DefaultResumeWaitMilliseconds,
+        };
         var message = new Argument<string?>("MESSAGE") { Description = "The message text", Arity = ArgumentArity.ZeroOrOne };
 
-        var root = new RootCommand("Send a record to a netconsole receiver, like logger(1) for netconsole.")
+        var root = new RootCommand(
+            "Send a record to a netconsole receiver, like logger(1) for netconsole. Exit codes: 0 sent (with --stdin, dropped lines are "
+            + "counted and reported, not failures); 1 the target could not be set up or the record was dropped; 2 bad input (syntax, "
+            + "a device that does not exist, no route to a target that names no device).")
         {
-            target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, stdinOption, message,
+            target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, stdinOption, resumeWait, message,
         };
 
         // Otherwise an unknown option would silently become the message.
@@ -92,11 +107,17 @@ internal static class SendTool
                 MessageFile = parsed.GetValue(messageFile),
                 WritePcap = parsed.GetValue(writePcap),
                 Stdin = parsed.GetValue(stdinOption),
+                ResumeWaitMilliseconds = parsed.GetValue(resumeWait),
                 Message = text,
             };
-            return Send(request, stdout, stderr, stdin ?? Console.In, transports ?? new SharpPcapTransportFactory());
+            return Send(request, stdout, stderr, stdin ?? Console.In, transports);
         }
         catch (FrameTransportException e)
+        {
+            stderr.WriteLine($"netconsole-send: {e.Message}");
+            return SendError;
+        }
+        catch (SendFailureException e)
         {
             stderr.WriteLine($"netconsole-send: {e.Message}");
             return SendError;
@@ -133,7 +154,7 @@ internal static class SendTool
         return null;
     }
 
-    private static int Send(SendRequest request, TextWriter stdout, TextWriter stderr, TextReader stdin, IFrameTransportFactory transports)
+    private static int Send(SendRequest request, TextWriter stdout, TextWriter stderr, TextReader stdin, IFrameTransportFactory? transports)
     {
         NetconsoleTargetOptions options = BuildOptions(request);
         if (request.Level is < 0 or > 7)
@@ -146,52 +167,85 @@ internal static class SendTool
             throw new UsageException("--stdin reads the messages from standard input: give no MESSAGE or --message-file with it.");
         }
 
+        if (request.ResumeWaitMilliseconds is < 0 or > 600_000)
+        {
+            throw new UsageException($"--resume-wait-ms {request.ResumeWaitMilliseconds} is out of range: use 0 to 600000 (default {DefaultResumeWaitMilliseconds}).");
+        }
+
         byte[]? single = request.Stdin ? null : ReadMessage(request);
         if (request.WritePcap is null && request.SourceMac is not null)
         {
             throw new UsageException("--source-mac only applies with --write-pcap: injected frames carry the device's own MAC, as the kernel's do.");
         }
 
-        using IDatagramSink sink = request.WritePcap is not null
-            ? PcapSink.Create(request.WritePcap, CreateFrameBuilder(options, request.SourceMac),
-                FrameLog.Route(options.LocalAddress!, options.LocalPort, options.RemoteAddress!, options.RemotePort), request.Stdin ? null : stdout)
-            : LiveSink.Open(options, transports, request.Stdin ? null : stdout, stderr);
+        IEnumerable<byte[]> texts = single is not null ? [single] : ReadLines(stdin);
+        return request.WritePcap is not null
+            ? WritePcap(request, options, texts, stdout)
+            : SendLive(request, options, texts, stdout, stderr, transports);
+    }
+
+    private static IEnumerable<byte[]> ReadLines(TextReader stdin)
+    {
+        string? line;
+        while ((line = stdin.ReadLine()) is not null)
+        {
+            yield return Encoding.UTF8.GetBytes(line);
+        }
+    }
+
+    private static NetconsoleRecord NewRecord(SendRequest request, byte[] text, ulong sequence) =>
+        new(request.Level, text)
+        {
+            Sequence = sequence,
+            TimestampMicroseconds = request.TimestampMicroseconds ?? MonotonicMicroseconds(),
+        };
+
+    // No device: the tool formats the records and builds the frames itself, destination MAC
+    // the target's or broadcast, as the kernel would send them.
+    private static int WritePcap(SendRequest request, NetconsoleTargetOptions options, IEnumerable<byte[]> texts, TextWriter stdout)
+    {
+        using IDatagramSink sink = PcapSink.Create(request.WritePcap!, CreateFrameBuilder(options, request.SourceMac),
+            FrameLog.Route(options.LocalAddress!, options.LocalPort, options.RemoteAddress!, options.RemotePort), request.Stdin ? null : stdout);
         var formatter = new RecordFormatter(options);
         ulong sequence = request.Sequence;
         long records = 0;
-        if (single is not null)
+        foreach (byte[] text in texts)
         {
-            sequence += SendRecord(single);
-        }
-        else
-        {
-            string? line;
-            while ((line = stdin.ReadLine()) is not null)
-            {
-                sequence += SendRecord(Encoding.UTF8.GetBytes(line));
-            }
-        }
-
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{records} record(s), {sequence - request.Sequence} sequence number(s), {sink.Sent} frame(s) {sink.Verb}, {sink.Dropped} dropped"));
-        return 0;
-
-        ulong SendRecord(byte[] text)
-        {
-            var record = new NetconsoleRecord(request.Level, text)
-            {
-                Sequence = sequence,
-                TimestampMicroseconds = request.TimestampMicroseconds ?? MonotonicMicroseconds(),
-            };
-            FormattedRecord formatted = formatter.Format(record);
+            FormattedRecord formatted = formatter.Format(NewRecord(request, text, sequence));
             foreach (ReadOnlySpan<byte> datagram in formatted)
             {
                 sink.Send(datagram);
             }
 
             records++;
-            return (ulong)formatted.SequenceNumbersUsed;
+            sequence += (ulong)formatted.SequenceNumbersUsed;
         }
+
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{records} record(s), {sequence - request.Sequence} sequence number(s), {sink.Sent} frame(s) {sink.Verb}, {sink.Dropped} dropped"));
+        return 0;
+    }
+
+    // The library's target: the device by name, by MAC or by the route; the next hop resolved
+    // when no remote MAC is given; outages ridden through (with --stdin) by its recovery.
+    private static int SendLive(SendRequest request, NetconsoleTargetOptions options, IEnumerable<byte[]> texts, TextWriter stdout, TextWriter stderr, IFrameTransportFactory? transports)
+    {
+        using LiveTarget target = LiveTarget.Open(options, transports, stderr, TimeSpan.FromMilliseconds(request.ResumeWaitMilliseconds));
+        ulong sequence = request.Sequence;
+        long records = 0;
+        foreach (byte[] text in texts)
+        {
+            // Consecutive numbers: the target moves later records up by what continued groups take.
+            target.Send(NewRecord(request, text, sequence++));
+            records++;
+        }
+
+        long dropped = target.Dropped;
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{records} record(s), {target.FramesSent} frame(s) sent, {dropped} dropped"));
+
+        // One record that did not go out is a failure; with --stdin, drops are counted and reported, as the kernel counts them.
+        return !request.Stdin && dropped > 0 ? SendError : 0;
     }
 
     private static NetconsoleTargetOptions BuildOptions(SendRequest request)
@@ -236,8 +290,9 @@ internal static class SendTool
             throw new UsageException($"--write-pcap opens no device, so the target must name its source address (src-ip), for example \"@192.0.2.1/,@{options.RemoteAddress}/\".");
         }
 
-        // Without a remote MAC the kernel sends to broadcast; so do the frames written here.
-        PhysicalAddress destinationMac = options.RemoteMac ?? LiveSink.Broadcast;
+        // No device is opened, so no next hop can be resolved: without a remote MAC the frames
+        // go to broadcast, as the kernel's do.
+        PhysicalAddress destinationMac = options.RemoteMac ?? PcapSink.Broadcast;
         return new FrameBuilder(sourceMac, destinationMac, options.LocalAddress, options.LocalPort, options.RemoteAddress!, options.RemotePort);
     }
 
@@ -334,6 +389,8 @@ internal static class SendTool
         public FileInfo? WritePcap { get; init; }
 
         public bool Stdin { get; init; }
+
+        public int ResumeWaitMilliseconds { get; init; }
 
         public string? Message { get; init; }
     }

@@ -27,8 +27,9 @@ public sealed partial class NetworkLab
 
     /// <summary>
     /// Removes what crashed runs left behind: peer namespaces named exactly like a lab's
-    /// (<see cref="NetworkLabOptions.NamePrefix"/> and five hex digits) whose lab no longer
-    /// holds its ownership lock, veth interfaces in the current namespace whose names start
+    /// (<see cref="NetworkLabOptions.NamePrefix"/> and five hex digits) and receiver namespaces
+    /// (the same followed by <see cref="ReceiverNamespaceSuffix"/>) whose lab no longer holds its
+    /// ownership lock, veth interfaces in the current namespace whose names start
     /// with such an id, and orphaned lock files. Live labs of this or any other process are
     /// left alone, and nothing outside the prefix's exact name shape is ever touched.
     /// </summary>
@@ -52,7 +53,8 @@ public sealed partial class NetworkLab
             : [];
         IReadOnlyList<string> veths = LabInterfaces.VethNames(ip);
 
-        var ids = namespaces.Concat(locks)
+        var ids = namespaces.Select(name => name.EndsWith(ReceiverNamespaceSuffix, StringComparison.Ordinal) ? name[..^ReceiverNamespaceSuffix.Length] : name)
+            .Concat(locks)
             .Where(name => idShape.Match(name) is { Success: true } m && m.Length == name.Length)
             .Concat(veths.Select(name => idShape.Match(name)).Where(m => m.Success).Select(m => m.Value))
             .Distinct(StringComparer.Ordinal)
@@ -76,18 +78,29 @@ public sealed partial class NetworkLab
                     }
                 }
 
-                string namespacePath = Path.Combine(NetnsDirectory, id);
-                if (File.Exists(namespacePath))
+                // A router lab's receiver namespace first, then the peer (or router) namespace.
+                bool left = false;
+                foreach (string name in new[] { id + ReceiverNamespaceSuffix, id })
                 {
-                    if (ip.TryRun("netns", "del", id).Succeeded)
+                    if (!File.Exists(Path.Combine(NetnsDirectory, name)))
                     {
-                        removed.Add("netns " + id);
+                        continue;
+                    }
+
+                    if (ip.TryRun("netns", "del", name).Succeeded)
+                    {
+                        removed.Add("netns " + name);
                     }
                     else
                     {
-                        log.Problem($"could not delete the stale namespace {id}; its lock file stays");
-                        continue;
+                        log.Problem($"could not delete the stale namespace {name}; the lock file of {id} stays");
+                        left = true;
                     }
+                }
+
+                if (left)
+                {
+                    continue;
                 }
 
                 if (ownership == Ownership.Stale)
@@ -119,7 +132,7 @@ public sealed partial class NetworkLab
         for (int attempt = 0; attempt < 32; attempt++)
         {
             string id = prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))[..5];
-            if (File.Exists(Path.Combine(NetnsDirectory, id)))
+            if (File.Exists(Path.Combine(NetnsDirectory, id)) || File.Exists(Path.Combine(NetnsDirectory, id + ReceiverNamespaceSuffix)))
             {
                 continue;
             }

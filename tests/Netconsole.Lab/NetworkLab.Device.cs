@@ -64,8 +64,9 @@ public sealed partial class NetworkLab
     /// <summary>
     /// Creates the veth pair again after <see cref="DeleteDevice"/>: the device end with the
     /// given name and MAC, the peer end with its old name, MAC and addresses in the peer
-    /// namespace, both up, the device's addresses back; returns once both ends have carrier.
-    /// The device gets a new interface index.
+    /// namespace, both up, the device's addresses back (and, with a router, the routes to the
+    /// receiver's networks); returns once both ends have carrier. The device gets a new
+    /// interface index.
     /// </summary>
     /// <param name="newName">
     /// The device end's name; null keeps the previous one. It must start with the lab's name
@@ -160,7 +161,10 @@ public sealed partial class NetworkLab
         }
     }
 
-    /// <summary>Sets the device end up (<c>ip link set dev D up</c>) and waits for carrier.</summary>
+    /// <summary>
+    /// Sets the device end up (<c>ip link set dev D up</c>) and waits for carrier; with a router,
+    /// the routes to the receiver's networks (removed with the device's routes while it was down) are added again.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The device end does not exist.</exception>
     /// <exception cref="NetworkLabException">ip failed, or no carrier within <see cref="NetworkLabOptions.CarrierTimeout"/>.</exception>
     public void SetDeviceUp()
@@ -170,6 +174,7 @@ public sealed partial class NetworkLab
             RequireDevice();
             _ip.Run("link", "set", "dev", DeviceName, "up");
             WaitForCarrier();
+            AddRoutesViaRouter();
         }
     }
 
@@ -198,6 +203,7 @@ public sealed partial class NetworkLab
             RequireDevice();
             _ip.Run("-n", Id, "link", "set", "dev", PeerName, "up");
             WaitForCarrier();
+            AddRoutesViaRouter();
         }
     }
 

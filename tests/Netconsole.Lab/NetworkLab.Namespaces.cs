@@ -82,37 +82,7 @@ public sealed partial class NetworkLab
     public Socket OpenPeerUdpSocket(IPEndPoint localEndPoint)
     {
         ArgumentNullException.ThrowIfNull(localEndPoint);
-        Socket socket = RunInPeerNamespace(() =>
-        {
-            var created = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                if (localEndPoint.Address.Equals(IPAddress.IPv6Any))
-                {
-                    created.DualMode = true;
-                }
-
-                created.Bind(localEndPoint);
-                return created;
-            }
-            catch
-            {
-                created.Dispose();
-                throw;
-            }
-        });
-        lock (_gate)
-        {
-            if (Volatile.Read(ref _disposed) != 0)
-            {
-                socket.Dispose();
-                ThrowIfDisposed();
-            }
-
-            _sockets.Add(socket);
-        }
-
-        return socket;
+        return OpenUdpSocket(PeerNamespacePath, localEndPoint);
     }
 
     /// <summary>
@@ -185,7 +155,13 @@ public sealed partial class NetworkLab
             }
         }
 
-        // The capture thread starts out here, not on the namespace thread, so it does not inherit the switch.
+        return Track(capture);
+    }
+
+    // Starts the capture and hands it to the lab's cleanup. The capture thread starts out
+    // here, not on a namespace thread, so it does not inherit the switch.
+    private LabCapture Track(LabCapture capture)
+    {
         capture.Start();
         lock (_gate)
         {
@@ -199,6 +175,43 @@ public sealed partial class NetworkLab
         }
 
         return capture;
+    }
+
+    // A UDP socket bound inside a namespace of the lab (IPv6Any makes it dual-stack), closed on Dispose.
+    private Socket OpenUdpSocket(string namespacePath, IPEndPoint localEndPoint)
+    {
+        ThrowIfDisposed();
+        Socket socket = RunInNamespace(namespacePath, () =>
+        {
+            var created = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            try
+            {
+                if (localEndPoint.Address.Equals(IPAddress.IPv6Any))
+                {
+                    created.DualMode = true;
+                }
+
+                created.Bind(localEndPoint);
+                return created;
+            }
+            catch
+            {
+                created.Dispose();
+                throw;
+            }
+        }, _log);
+        lock (_gate)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                socket.Dispose();
+                ThrowIfDisposed();
+            }
+
+            _sockets.Add(socket);
+        }
+
+        return socket;
     }
 
     internal static T RunInNamespace<T>(string namespacePath, Func<T> function, LabLog log)

@@ -45,6 +45,15 @@ namespace Netconsole.Lab;
 /// concurrent run's lab. A process exit disposes the labs still alive.
 /// </para>
 /// <para>
+/// Router (<see cref="NetworkLabOptions.Router"/>): the peer namespace forwards to a third
+/// namespace, the receiver's, on 198.51.100.0/24 and 2001:db8:100::/64; the current namespace
+/// routes those networks via the peer end (<see cref="RouteMetric"/>, bound to the device end),
+/// and the receiver routes the device link's networks back. A target that names neither device
+/// nor MAC and is sent to the receiver takes the route, and its frames carry the router's MAC
+/// (<see cref="RouterMac"/>). A route lookup without a device picks one lab's device when
+/// several labs share a namespace: tests relying on it must be the only lab there.
+/// </para>
+/// <para>
 /// The device end keeps its IPv6 address while down (<c>keep_addr_on_down=1</c>): Linux
 /// otherwise drops IPv6 addresses when an interface goes down, and the lab's down/up and
 /// rename operations are meant to change one thing at a time.
@@ -193,8 +202,8 @@ public sealed partial class NetworkLab : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Removes everything this lab created: captures, sockets, the veth pair and the peer
-    /// namespace. Never throws; problems go to <see cref="NetworkLabOptions.Log"/> and Debug.
+    /// Removes everything this lab created: captures, sockets, the veth pair, the peer
+    /// namespace and (with a router) the receiver namespace and its link. Never throws; problems go to <see cref="NetworkLabOptions.Log"/> and Debug.
     /// Calling it again does nothing.
     /// </summary>
     public void Dispose()
@@ -236,22 +245,26 @@ public sealed partial class NetworkLab : IDisposable, IAsyncDisposable
                 }, $"deleting {DeviceName}");
             }
 
-            Try(() =>
+            // The receiver namespace (with a router) goes first: it is named after the peer's.
+            foreach (string name in new[] { ReceiverNamespace, Id })
             {
-                if (File.Exists(PeerNamespacePath))
+                Try(() =>
                 {
-                    IpResult result = _ip.TryRun("netns", "del", Id);
-                    if (!result.Succeeded)
+                    if (File.Exists(Path.Combine(NetnsDirectory, name)))
                     {
-                        _log.Problem($"could not delete namespace {Id}: {result.Error.Trim()}");
+                        IpResult result = _ip.TryRun("netns", "del", name);
+                        if (!result.Succeeded)
+                        {
+                            _log.Problem($"could not delete namespace {name}: {result.Error.Trim()}");
+                        }
                     }
-                }
-            }, $"deleting namespace {Id}");
+                }, $"deleting namespace {name}");
+            }
 
-            // The ownership lock goes last, and stays (for CleanupStale) if the namespace could not be removed.
+            // The ownership lock goes last, and stays (for CleanupStale) if a namespace could not be removed.
             Try(() =>
             {
-                if (!File.Exists(PeerNamespacePath))
+                if (!File.Exists(PeerNamespacePath) && !File.Exists(ReceiverNamespacePath))
                 {
                     File.Delete(OwnershipPath(Id));
                 }
@@ -273,7 +286,10 @@ public sealed partial class NetworkLab : IDisposable, IAsyncDisposable
     /// <inheritdoc/>
     public override string ToString() =>
         $"network lab {Id}: device {DeviceName} ({LabInterfaces.FormatMac(DeviceMac)}, #{DeviceIndex}{(DeviceExists ? "" : ", deleted")}) "
-        + $"<-> peer {PeerName} ({LabInterfaces.FormatMac(PeerMac)}) in namespace {PeerNamespace}";
+        + $"<-> peer {PeerName} ({LabInterfaces.FormatMac(PeerMac)}) in namespace {PeerNamespace}"
+        + (HasRouter
+            ? $", routing to receiver {ReceiverName} ({LabInterfaces.FormatMac(ReceiverMac)}, {ReceiverIPv4}, {ReceiverIPv6}) in namespace {ReceiverNamespace}"
+            : "");
 
     /// <summary>A random locally administered unicast MAC: 02:xx:xx:xx:xx:xx.</summary>
     /// <returns>A new MAC.</returns>
@@ -393,6 +409,11 @@ public sealed partial class NetworkLab : IDisposable, IAsyncDisposable
         {
             // Not in a batch: ip netns add unshares its own process into the new namespace.
             _ip.Run("netns", "add", Id);
+            if (HasRouter)
+            {
+                BuildRouter();
+            }
+
             AddPair(DeviceName, DeviceMac, peerLoopback: true);
         }
     }
@@ -421,6 +442,7 @@ public sealed partial class NetworkLab : IDisposable, IAsyncDisposable
         ];
         _ip.RunBatch(Id, peerLoopback ? [["link", "set", "dev", "lo", "up"], .. peer] : peer);
         WaitForCarrier();
+        AddRoutesViaRouter();
     }
 
     // /proc/sys/net answers for the calling thread's namespace, the one ip's children run in.

@@ -12,7 +12,8 @@ public sealed class NetworkLabOptions
     /// letters or digits, starting with a letter. A lab's id is the prefix followed by five
     /// random hex digits (for example <c>ncl1a2b3</c>); interface names stay under 16
     /// characters. <see cref="NetworkLab.CleanupStale"/> only ever removes names of this exact
-    /// shape. The default is <c>"ncl"</c>.
+    /// shape (and, for a router's receiver namespace, that shape followed by
+    /// <see cref="NetworkLab.ReceiverNamespaceSuffix"/>). The default is <c>"ncl"</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The value is not of the shape above.</exception>
     public string NamePrefix
@@ -50,6 +51,18 @@ public sealed class NetworkLabOptions
     /// <c>unshare -n</c> (as ./test.sh and ./demo.sh do) instead.
     /// </summary>
     public bool AllowHostNamespace { get; set; }
+
+    /// <summary>
+    /// Puts a router between the device end and a receiver. The peer namespace then forwards
+    /// (IPv4 and IPv6) between the device link (192.0.2.0/24, 2001:db8::/64; the peer end,
+    /// 192.0.2.2 / 2001:db8::2, is the router's interface there) and a second link to a third
+    /// namespace, the receiver's, on 198.51.100.0/24 and 2001:db8:100::/64 (router
+    /// 198.51.100.1 / 2001:db8:100::1, receiver 198.51.100.2 / 2001:db8:100::2). The current
+    /// namespace gets routes to the receiver's networks via the router, on the device end; the
+    /// receiver routes the device link's networks back via the router. See
+    /// <see cref="NetworkLab.ReceiverNamespace"/>. The default is false: device and peer only.
+    /// </summary>
+    public bool Router { get; set; }
 
     /// <summary>
     /// How long one <c>ip</c> command may run before the lab kills it and fails, greater than

@@ -3,12 +3,16 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Netconsole.Devices;
 using Netconsole.Lab;
+using Netconsole.Tests.Integration;
 using Xunit.Abstractions;
 using static Netconsole.Tests.Lab.LabTestSupport;
 
 namespace Netconsole.Tests.Lab;
 
 // Each interface operation on the device end has its observable effect, checked through ip.
+// One lab at a time, as every other lab test: a route lookup without a device (targets
+// written "@/,@ip/") must not find another test's lab.
+[Collection(LabCollection.Name)]
 public sealed class NetworkLabDeviceTests(ITestOutputHelper output)
 {
     [SkippableFact]

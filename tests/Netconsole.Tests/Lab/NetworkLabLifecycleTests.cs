@@ -2,11 +2,15 @@ using System.Net;
 using System.Net.Sockets;
 using Netconsole.Devices;
 using Netconsole.Lab;
+using Netconsole.Tests.Integration;
 using Xunit.Abstractions;
 using static Netconsole.Tests.Lab.LabTestSupport;
 
 namespace Netconsole.Tests.Lab;
 
+// One lab at a time, as every other lab test: a route lookup without a device (targets
+// written "@/,@ip/") must not find another test's lab.
+[Collection(LabCollection.Name)]
 public sealed class NetworkLabLifecycleTests(ITestOutputHelper output)
 {
     [SkippableFact]

@@ -4,6 +4,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
 using Netconsole.Lab;
+using Netconsole.Tests.Integration;
 using Netconsole.Tests.Support;
 using Netconsole.Wire;
 using Xunit.Abstractions;
@@ -11,6 +12,9 @@ using static Netconsole.Tests.Lab.LabTestSupport;
 
 namespace Netconsole.Tests.Lab;
 
+// One lab at a time, as every other lab test: a route lookup without a device (targets
+// written "@/,@ip/") must not find another test's lab.
+[Collection(LabCollection.Name)]
 public sealed class NetworkLabTrafficTests(ITestOutputHelper output)
 {
     [SkippableTheory]

@@ -95,6 +95,7 @@ public sealed class SendToolTests : IDisposable
     [InlineData("userdata without =", new[] { "--target", "+@192.0.2.1/,@192.0.2.2/", "--userdata", "host", "--source-mac", "02:00:00:00:00:01", "--write-pcap", "x.pcap", "m" }, "host")]
     [InlineData("no source MAC", new[] { "--target", "@192.0.2.1/,@192.0.2.2/", "--write-pcap", "x.pcap", "m" }, "--source-mac")]
     [InlineData("no source address", new[] { "--target", "@/,@192.0.2.2/", "--source-mac", "02:00:00:00:00:01", "--write-pcap", "x.pcap", "m" }, "src-ip")]
+    [InlineData("resume wait out of range", new[] { "--target", "@192.0.2.1/,@192.0.2.2/", "--resume-wait-ms", "700000", "--source-mac", "02:00:00:00:00:01", "--write-pcap", "x.pcap", "m" }, "--resume-wait-ms 700000")]
     [InlineData("unknown option", new[] { "--target", "@192.0.2.1/,@192.0.2.2/", "--bogus", "m" }, "--bogus")]
     [InlineData("missing target", new[] { "m" }, "--target")]
     public void Bad_input_prints_one_clear_line_to_stderr_and_exits_2(string _, string[] args, string mentioned)

@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Netconsole.Devices;
+using Netconsole.Targets;
+using Netconsole.Transport;
+
+namespace Netconsole.Send;
+
+/// <summary>
+/// The tool's live path: one target on the library's <see cref="TargetManager"/> (rtnetlink
+/// device watcher, libpcap transport), so device selection, next-hop resolution and recovery
+/// are the library's. Reports the target's state changes on stderr, once per change.
+/// </summary>
+/// <remarks>
+/// Resuming: the manager resumes a deactivated target by itself when a matching device event
+/// arrives, asynchronously. A record read when the target is down but its device (or, for a
+/// target without a device, a route to its remote) is back is not dropped for the manager's
+/// being a few milliseconds behind: the tool enables the target itself (as an operator would)
+/// and, while that fails, waits for the manager, at most the resume wait. During a real outage
+/// (no device, no route) records are dropped at once, never held up; and a wait that ran out
+/// is not repeated until the target's reason changes.
+/// </remarks>
+internal sealed class LiveTarget : IDisposable
+{
+    private const string DownProblem = "Network is down";
+    private const string GoneProblem = "No such device";
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly TargetManager _manager;
+    private readonly NetconsoleTarget _target;
+    private readonly NetconsoleTargetOptions _options;
+    private readonly TextWriter _state;
+    private readonly TimeSpan _resumeWait;
+    private readonly SemaphoreSlim _changed = new(0);
+    private string _device;
+    private string? _problem;
+    private string? _reasonAtProblem;
+    private string? _gaveUpOn;
+
+    private LiveTarget(TargetManager manager, NetconsoleTarget target, NetconsoleTargetOptions options, TextWriter state, TimeSpan resumeWait)
+    {
+        _manager = manager;
+        _target = target;
+        _options = options;
+        _state = state;
+        _resumeWait = resumeWait;
+        _device = target.Device ?? "?";
+        target.StateChanged += (_, _) => _changed.Release();
+    }
+
+    /// <summary>Frames handed to the transport.</summary>
+    public long FramesSent => _target.GetStatistics().DatagramsSent;
+
+    /// <summary>Records dropped (device down or gone, target not set up), counted, never silently lost.</summary>
+    public long Dropped => _target.GetStatistics().Dropped;
+
+    /// <summary>
+    /// Adds the target to a new manager and enables it; says on <paramref name="state"/> where it sends.
+    /// </summary>
+    /// <exception cref="UsageException">The target's device does not exist, or it names none and there is no route to its remote.</exception>
+    /// <exception cref="SendFailureException">The target could not be set up for another reason (device down, no address, permission, libpcap).</exception>
+    public static LiveTarget Open(NetconsoleTargetOptions options, IFrameTransportFactory? transports, TextWriter state, TimeSpan resumeWait)
+    {
+        var managerOptions = new TargetManagerOptions();
+        if (transports is not null)
+        {
+            managerOptions.TransportFactory = transports;
+        }
+
+        var manager = new TargetManager(managerOptions);
+        try
+        {
+            NetconsoleTarget target = manager.Add(options);
+            EnableResult result = manager.Enable(target.Name);
+            if (!result.IsEnabled)
+            {
+                throw Diagnose(options, result.Reason);
+            }
+
+            state.WriteLine($"netconsole-send: {result.Reason}");
+            return new LiveTarget(manager, target, options, state, resumeWait);
+        }
+        catch
+        {
+            manager.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends one record (consecutive sequence numbers: the target adds the numbers continued groups take).</summary>
+    /// <returns>True when it went out, false when it was dropped (and counted).</returns>
+    public bool Send(in NetconsoleRecord record)
+    {
+        if (_target.State != TargetState.Enabled)
+        {
+            TryBringBack();
+        }
+
+        TargetStatistics before = _target.GetStatistics();
+        _manager.Send(record);
+        TargetStatistics after = _target.GetStatistics();
+        if (after.RecordsSent > before.RecordsSent)
+        {
+            _device = _target.Device ?? _device;
+            if (_problem is not null)
+            {
+                // The new reason says where the target was set up again; a device that was only down says nothing new.
+                string now = _target.StateReason;
+                string how = now == _reasonAtProblem ? "" : now + "; ";
+                _state.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"netconsole-send: {_device}: sending again ({how}{after.Dropped} record(s) dropped so far)"));
+                _problem = null;
+                _reasonAtProblem = null;
+            }
+
+            return true;
+        }
+
+        TargetDropReason reason = Enum.GetValues<TargetDropReason>().FirstOrDefault(r => after.DroppedByReason[r] > before.DroppedByReason[r]);
+        if (reason == TargetDropReason.DeviceGone)
+        {
+            // The manager deactivates the target on its own thread: wait for it, so the next
+            // record sees the state the device is really in.
+            WaitUntil(() => _target.State != TargetState.Enabled || _target.GetStatistics().Resumes > before.Resumes, _resumeWait);
+        }
+
+        Report(reason);
+        return false;
+    }
+
+    public void Dispose()
+    {
+        _manager.Dispose();
+        _changed.Dispose();
+    }
+
+    // Why the target could not be set up at the start: bad input (exit 2) when the device it
+    // names does not exist or, naming none, there is no route to its remote; otherwise exit 1.
+    private static Exception Diagnose(NetconsoleTargetOptions options, string reason)
+    {
+        if (options.DeviceName is { } name && NetworkDevice.FindByName(name) is null)
+        {
+            return new UsageException($"{reason}; devices here: {DeviceList()}.");
+        }
+
+        if (options.DeviceMac is { } mac && NetworkDevice.FindByMac(mac) is null)
+        {
+            return new UsageException($"{reason}; devices here: {DeviceList()}.");
+        }
+
+        if (options.DeviceName is null && options.DeviceMac is null && !HasRoute(options.RemoteAddress!))
+        {
+            return new UsageException(
+                $"{reason}: the target names no device and there is no route to {options.RemoteAddress} here; add a route, or put the "
+                + $"interface in the target, for example \"+@/eth1,@{options.RemoteAddress}/\" (devices here: {DeviceList()}).");
+        }
+
+        return new SendFailureException(reason);
+    }
+
+    private static string DeviceList() => string.Join(", ", NetworkDevice.GetAll().Select(d => d.Name));
+
+    // A UDP connect asks the kernel for a route and sends nothing.
+    private static bool HasRoute(IPAddress remote)
+    {
+        using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            probe.Connect(new IPEndPoint(remote, 9));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    // Whether what the target needs is there now, asked of the system directly (the manager's
+    // watcher may not have seen it yet): its device, up; or for a target without one, a route.
+    private bool DeviceIsBack() =>
+        _options.DeviceName is { } name ? NetworkDevice.FindByName(name) is { IsUp: true }
+        : _options.DeviceMac is { } mac ? NetworkDevice.FindByMac(mac) is { IsUp: true }
+        : HasRoute(_options.RemoteAddress!);
+
+    private void TryBringBack()
+    {
+        if (!DeviceIsBack() || _target.StateReason == _gaveUpOn)
+        {
+            return;
+        }
+
+        // Enable sets a deactivated target up now; while it fails (the watcher has not seen the
+        // device yet), the manager's own resume may still win: either ends the wait.
+        bool back = WaitUntil(() => _target.State == TargetState.Enabled || _manager.Enable(_target.Name).IsEnabled, _resumeWait);
+        if (!back)
+        {
+            _gaveUpOn = _target.StateReason;
+        }
+    }
+
+    // Checks now, then at every state change and every retry interval, until the deadline.
+    private bool WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            _changed.Wait(left < RetryInterval ? left : RetryInterval);
+        }
+    }
+
+    // Once per state change, not once per record.
+    private void Report(TargetDropReason reason)
+    {
+        string problem = reason switch
+        {
+            TargetDropReason.DeviceDown => DownProblem,
+            TargetDropReason.DeviceGone => GoneProblem,
+            TargetDropReason.Deactivated when NetworkDevice.FindByName(_device) is null => GoneProblem,
+            TargetDropReason.Deactivated => "not sending",
+            _ => "could not send (" + reason + ")",
+        };
+        if (problem == _problem)
+        {
+            return;
+        }
+
+        string detail = reason == TargetDropReason.DeviceDown ? "" : $" ({_target.StateReason})";
+        string until = reason == TargetDropReason.DeviceDown ? "it is up" : "it is back";
+        _state.WriteLine($"netconsole-send: {_device}: {problem}{detail}; dropping records until {until}");
+        _reasonAtProblem ??= _target.StateReason;
+        _problem = problem;
+    }
+}
+
+/// <summary>The target could not be set up or the record not sent: one line on stderr, exit code 1.</summary>
+internal sealed class SendFailureException(string message) : Exception(message);
