@@ -74,11 +74,11 @@ internal static class DeviceChanges
 
     /// <summary>
     /// Raises <paramref name="events"/> to each handler on its own, so one that throws neither
-    /// stops the watcher's thread nor starves the others. Returns how many handler calls threw.
+    /// stops the watcher's thread nor starves the others. Each handler call that throws is
+    /// counted in <paramref name="errors"/> at once (before the next handler or event runs).
     /// </summary>
-    internal static int Raise(object sender, Func<EventHandler<DeviceEvent>?> handlers, List<DeviceEvent> events, string source)
+    internal static void Raise(object sender, Func<EventHandler<DeviceEvent>?> handlers, List<DeviceEvent> events, string source, ref long errors)
     {
-        int errors = 0;
         foreach (DeviceEvent e in events)
         {
             if (handlers() is not { } current)
@@ -96,12 +96,10 @@ internal static class DeviceChanges
                 catch (Exception exception)
 #pragma warning restore CA1031
                 {
-                    errors++;
+                    Interlocked.Increment(ref errors);
                     System.Diagnostics.Debug.WriteLine($"{source}: a DeviceChanged handler threw: {exception}");
                 }
             }
         }
-
-        return errors;
     }
 }

@@ -166,7 +166,7 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
     }
 
     private void Raise(List<DeviceEvent> events) =>
-        Interlocked.Add(ref _handlerErrors, DeviceChanges.Raise(this, () => DeviceChanged, events, ThreadName));
+        DeviceChanges.Raise(this, () => DeviceChanged, events, ThreadName, ref _handlerErrors);
 
     // Devices without an index (0: the system would not say) cannot be followed across scans.
     private static Dictionary<int, NetworkDevice> Scan()

@@ -285,7 +285,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     }
 
     private void Raise(List<DeviceEvent> events) =>
-        Interlocked.Add(ref _handlerErrors, DeviceChanges.Raise(this, () => DeviceChanged, events, ThreadName));
+        DeviceChanges.Raise(this, () => DeviceChanged, events, ThreadName, ref _handlerErrors);
 
     // RTM_GETLINK dump on its own socket (not subscribed to any group), so replies never mix
     // with notifications. A dump the kernel marks interrupted (NLM_F_DUMP_INTR: links changed

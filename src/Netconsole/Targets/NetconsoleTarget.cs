@@ -69,6 +69,9 @@ public sealed partial class NetconsoleTarget
     /// <summary>The IPv4 identification the next frame template starts from, so a resumed target continues its sequence (configuration lock).</summary>
     internal ushort NextIdentification { get; set; } = 1;
 
+    /// <summary>Deactivated by a setup failure no device event may fix (no route, no address yet): retried periodically (configuration lock).</summary>
+    internal bool RetryLater { get; set; }
+
     /// <summary>Takes a snapshot of the counters.</summary>
     /// <returns>The snapshot.</returns>
     public TargetStatistics GetStatistics()

@@ -20,6 +20,7 @@ public sealed partial class TargetManager
     private bool _stopping;
     private bool _paused;
     private bool _busy;
+    private bool _retryArmed; // some target waits for a route or an address: try again every SetupRetryInterval
     private int _workerFailures;
     private int _handlerFailures;
 
@@ -85,6 +86,41 @@ public sealed partial class TargetManager
     internal void QueueTransportLost(NetconsoleTarget target, TargetSession session, FrameTransportException error) =>
         Enqueue(new WorkItem(null, target, session, error));
 
+    private static readonly WorkItem RetrySetup = new(null, null, null, null);
+
+    // Configuration lock held: a target now waits for a route or an address.
+    private void ArmSetupRetry()
+    {
+        lock (_workLock)
+        {
+            _retryArmed = true;
+            Monitor.PulseAll(_workLock);
+        }
+    }
+
+    // Configuration lock held: tries again to set up the targets waiting for a route or an address.
+    private void RetryWaitingSetups()
+    {
+        bool waiting = false;
+        foreach (NetconsoleTarget target in _targets)
+        {
+            if (target.RetryLater && target.Status.State == TargetState.Deactivated)
+            {
+                if (TrySetUp(target, name => "resumed on device " + name, why => "setup failed: " + why))
+                {
+                    target.CountResume();
+                }
+
+                waiting |= target.RetryLater;
+            }
+        }
+
+        lock (_workLock)
+        {
+            _retryArmed = waiting;
+        }
+    }
+
     /// <summary>Called by a send (or a device coming up) when a session's resolved next hop is due a re-check.</summary>
     internal void QueueNextHopRecheck(NetconsoleTarget target, TargetSession session, string why) =>
         Enqueue(new WorkItem(null, target, session, null, why));
@@ -139,7 +175,14 @@ public sealed partial class TargetManager
             {
                 while (!_stopping && (_paused || _work.Count == 0))
                 {
-                    Monitor.Wait(_workLock);
+                    if (!_retryArmed || _paused)
+                    {
+                        Monitor.Wait(_workLock);
+                    }
+                    else if (!Monitor.Wait(_workLock, SetupRetryInterval) && _retryArmed && !_paused && _work.Count == 0)
+                    {
+                        _work.Enqueue(RetrySetup);
+                    }
                 }
 
                 if (_stopping)
@@ -187,7 +230,11 @@ public sealed partial class TargetManager
                 return;
             }
 
-            if (item.Event is { } e)
+            if (ReferenceEquals(item, RetrySetup))
+            {
+                RetryWaitingSetups();
+            }
+            else if (item.Event is { } e)
             {
                 foreach (NetconsoleTarget target in _targets)
                 {
@@ -242,7 +289,8 @@ public sealed partial class TargetManager
             return;
         }
 
-        if (TrySetUp(target, name => "resumed on device " + name, why => $"resume on device {current.Name} failed: {why}"))
+        bool named = target.CurrentOptions.DeviceName is not null || target.CurrentOptions.DeviceMac is not null;
+        if (TrySetUp(target, name => "resumed on device " + name, why => named ? $"resume on device {current.Name} failed: {why}" : "resume failed: " + why))
         {
             target.CountResume();
         }

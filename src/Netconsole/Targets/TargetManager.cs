@@ -98,6 +98,9 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
 
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>How often the worker tries again to set up targets whose setup failed for want of a route or an address (no device event announces those).</summary>
+    internal static readonly TimeSpan SetupRetryInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>At most one next-hop re-check caused by transmit errors per this long.</summary>
     internal static readonly TimeSpan TransmitErrorRecheckSpacing = TimeSpan.FromSeconds(1);
 
@@ -373,6 +376,12 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         catch (Exception e)
         {
             SetStatus(target, TargetState.Deactivated, failure(e.Message), null);
+            if (e is TargetSetupException { RetryLater: true })
+            {
+                target.RetryLater = true;
+                ArmSetupRetry();
+            }
+
             return false;
         }
 
@@ -386,6 +395,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     // no send uses it, then queues the event (when the state changed).
     private void SetStatus(NetconsoleTarget target, TargetState state, string reason, TargetSession? session, bool raise = true)
     {
+        target.RetryLater = false;
         TargetStatus old = target.Status;
         DateTimeOffset since = old.State == state ? old.Since : _timeProvider.GetUtcNow();
         target.Publish(new TargetStatus(state, reason, since, session));

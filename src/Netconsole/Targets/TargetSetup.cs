@@ -171,6 +171,12 @@ internal sealed class TargetSetupException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// True when no device event may announce the fix (a route or an address that appears later):
+    /// the manager's worker then tries again every <see cref="TargetManager.SetupRetryInterval"/>.
+    /// </summary>
+    public bool RetryLater { get; init; }
 }
 
 /// <summary>
@@ -235,9 +241,9 @@ internal static class TargetSetup
             // (never a silent default like the kernel's eth0).
             IPAddress target = options.RemoteAddress ?? throw new TargetSetupException("no remote address");
             RouteInfo route = routeLookup(target)
-                ?? throw new TargetSetupException($"no device named and no route to {target}: name the device in the target");
+                ?? throw new TargetSetupException($"no device named and no route to {target}: add a route or name the device in the target") { RetryLater = true };
             device = devices.FirstOrDefault(d => d.Index == route.InterfaceIndex)
-                ?? throw new TargetSetupException($"the route to {target} uses interface #{route.InterfaceIndex}, which is not (yet) known");
+                ?? throw new TargetSetupException($"the route to {target} uses interface #{route.InterfaceIndex}, which is not (yet) known") { RetryLater = true };
             routeNote = $"device {device.Name} chosen by the route to {target}";
         }
         else
@@ -255,9 +261,10 @@ internal static class TargetSetup
         IPAddress remote = options.RemoteAddress ?? throw new TargetSetupException("no remote address");
         IPAddress local = options.LocalAddress
             ?? device.FirstAddress(remote.AddressFamily, remote.IsIPv6LinkLocal)
+            ?? FreshAddress(device, remote)
             ?? throw new TargetSetupException(string.Create(
                 CultureInfo.InvariantCulture,
-                $"device {device.Name} has no {(remote.AddressFamily == AddressFamily.InterNetworkV6 ? (remote.IsIPv6LinkLocal ? "link-local IPv6" : "IPv6") : "IPv4")} address to send from: set the local address"));
+                $"device {device.Name} has no {(remote.AddressFamily == AddressFamily.InterNetworkV6 ? (remote.IsIPv6LinkLocal ? "link-local IPv6" : "IPv6") : "IPv4")} address to send from: set the local address")) { RetryLater = true };
 
         IFrameTransport transport = factory.Open(device.Name);
         try
@@ -302,6 +309,21 @@ internal static class TargetSetup
         {
             transport.Dispose();
             throw;
+        }
+    }
+
+    // A watcher's snapshot may predate an address added since (addresses are not watched): ask the system.
+    private static IPAddress? FreshAddress(NetworkDevice device, IPAddress remote)
+    {
+        try
+        {
+            return NetworkDevice.FindByName(device.Name) is { } fresh && fresh.Index == device.Index
+                ? fresh.FirstAddress(remote.AddressFamily, remote.IsIPv6LinkLocal)
+                : null;
+        }
+        catch (Exception e) when (e is IOException or PlatformNotSupportedException or NetworkInformationException)
+        {
+            return null;
         }
     }
 

@@ -87,4 +87,39 @@ public sealed class RouterLabTests : IDisposable
         new PhysicalAddress(forwarded[6..12]).Should().Be(lab.RouterReceiverSideMac, "the router forwarded the frame");
         (ipv6 ? forwarded[14 + 7] : forwarded[14 + 8]).Should().Be((byte)(ipv6 ? 31 : 63), "netpoll's hop limit 32 / TTL 64, less the router's hop");
     }
+
+    [SkippableFact]
+    public async Task A_target_with_only_the_receivers_address_resumes_after_its_device_is_recreated_once_the_route_is_back()
+    {
+        NetworkLab lab = Lab();
+        IPAddress remote = lab.ReceiverIPv4;
+        await using var receiver = new NetconsoleReceiver(lab.OpenReceiverUdpSocket(AddressFamily.InterNetwork, 6666));
+        await using var manager = new TargetManager(new TargetManagerOptions { Watcher = _watcher });
+        NetconsoleTarget target = manager.Add(NetconsoleTargetOptions.Parse($"+@/,@{remote}/"));
+        manager.Enable(target.Name).State.Should().Be(TargetState.Enabled);
+
+        // The route via the router comes back only after the link events (as DHCP's would):
+        // no device event is left to announce it, the manager's setup retry finds it.
+        lab.DeleteDevice();
+        var gone = Stopwatch.StartNew();
+        while (target.State != TargetState.Deactivated)
+        {
+            gone.Elapsed.Should().BeLessThan(Patience, "the target sees its device go");
+            await Task.Delay(20);
+        }
+
+        lab.RecreateDevice();
+        var deadline = Stopwatch.StartNew();
+        while (target.State != TargetState.Enabled || target.Device != lab.DeviceName)
+        {
+            deadline.Elapsed.Should().BeLessThan(Patience, $"the target resumes; it is {target.State}: {target.StateReason}");
+            await Task.Delay(50);
+        }
+
+        _output.WriteLine($"resumed after {deadline.ElapsedMilliseconds} ms: {target.StateReason}");
+        target.StateReason.Should().StartWith($"resumed on device {lab.DeviceName}; device {lab.DeviceName} chosen by the route to {remote}");
+        manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes("after the device came back")) { Sequence = 1 });
+        using var timeout = new CancellationTokenSource(Patience);
+        (await receiver.ReadAsync(timeout.Token)).TextString.Should().Be("after the device came back");
+    }
 }

@@ -8,6 +8,7 @@ namespace Netconsole.Tests.Transport;
 
 // Integration tests: each runs in the private network namespace, on lo or on a veth pair it
 // creates and deletes.
+[Collection(Netconsole.Tests.Integration.LabCollection.Name)]
 public class SharpPcapTransportTests
 {
     private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(3);

@@ -95,7 +95,42 @@ public sealed class TargetLifecycleTests : ManagerTestBase
     {
         Manager.Add(new NetconsoleTargetOptions { Name = "t", RemoteAddress = Remote });
 
-        Manager.Enable("t").Reason.Should().Be($"setup failed: no device named and no route to {Remote}: name the device in the target");
+        Manager.Enable("t").Reason.Should().Be($"setup failed: no device named and no route to {Remote}: add a route or name the device in the target");
+    }
+
+    [Fact]
+    public void A_target_waiting_for_a_route_is_set_up_by_the_worker_once_the_route_appears_without_any_device_event()
+    {
+        NetworkDevice device = Watcher.Register("veth7", MacA, [System.Net.IPAddress.Parse("192.0.2.1")]);
+        NetconsoleTarget target = Manager.Add(new NetconsoleTargetOptions { Name = "t", RemoteAddress = Remote });
+        Manager.Enable("t").State.Should().Be(TargetState.Deactivated);
+        Settle();
+
+        Routes = remote => new Netconsole.Resolution.RouteInfo(device.Index, null, null); // e.g. DHCP adds the route after the link came up
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (target.State != TargetState.Enabled && deadline.Elapsed < Timeout)
+        {
+            Thread.Sleep(20);
+        }
+
+        target.State.Should().Be(TargetState.Enabled, "the worker tries again every {0}", TargetManager.SetupRetryInterval);
+        target.StateReason.Should().Be($"resumed on device veth7; device veth7 chosen by the route to {Remote}");
+        target.GetStatistics().Resumes.Should().Be(1);
+    }
+
+    [Fact]
+    public void A_disabled_target_is_not_retried_even_when_its_route_appears()
+    {
+        NetworkDevice device = Watcher.Register("veth7", MacA, [System.Net.IPAddress.Parse("192.0.2.1")]);
+        NetconsoleTarget target = Manager.Add(new NetconsoleTargetOptions { Name = "t", RemoteAddress = Remote });
+        Manager.Enable("t").State.Should().Be(TargetState.Deactivated);
+        Manager.Disable("t");
+        Routes = remote => new Netconsole.Resolution.RouteInfo(device.Index, null, null);
+
+        Thread.Sleep(TargetManager.SetupRetryInterval * 2.5);
+
+        target.State.Should().Be(TargetState.Disabled, "an operator's disable wins");
+        Factory.Opens.Should().Be(0);
     }
 
     [Fact]
