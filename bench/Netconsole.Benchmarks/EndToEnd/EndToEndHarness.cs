@@ -22,7 +22,6 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// <item>(c) an OS UDP socket sending the same UDP payloads;</item>
 /// <item>(d) NLog (NLog.Extensions.Logging, AsyncTargetWrapper in Block mode, a UDP target) logging the same messages;</item>
 /// <item>(e) a stage: TargetManager.Send (format + frame + inject) of the same records, without the logger and its queue;</item>
-/// <item>(f) a stage: E2E again through a second provider whose queue holds every record (the logging thread never waits);</item>
 /// </list>
 /// each counted and checked by a UDP receiver in the peer namespace, then an overload run of
 /// the provider in DropWrite mode (and NLog in Discard mode) checking that every drop is
@@ -76,7 +75,6 @@ internal static class EndToEndHarness
         private readonly long _started = Stopwatch.GetTimestamp();
         private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
         private NetconsolePipeline? _netconsole;
-        private NetconsolePipeline? _unbounded;
         private NLogPipeline? _nlog;
         private PacketSocket? _packetSocket;
         private Socket? _udp;
@@ -98,7 +96,7 @@ internal static class EndToEndHarness
         public string Execute(int rounds)
         {
             Log($"lab: {_lab}");
-            _netconsole = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, null, _transports);
+            _netconsole = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, _transports);
             Log($"netconsole target: {_netconsole.Target} (sender thread {_netconsole.SenderThread})");
 
             // Capture: one full run through the logger with the tap on gives the library's frames
@@ -122,8 +120,6 @@ internal static class EndToEndHarness
             Socket nlogSocket = _lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork);
             nlogSocket.Connect(new IPEndPoint(_lab.PeerIPv4, RemotePort));
             _nlog = new NLogPipeline(nlogSocket, NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Block);
-            _unbounded = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, _records, _transports);
-            Log($"second provider (queue {_records}): sender thread {_unbounded.SenderThread}");
 
             // Warm-up of every path (not reported).
             int warmup = Math.Max(1000, _records / 10);
@@ -146,8 +142,6 @@ internal static class EndToEndHarness
             _netconsole = null;
             _nlog.Dispose();
             _nlog = null;
-            _unbounded.Dispose();
-            _unbounded = null;
             OverloadResult netconsoleOverload = RunNetconsoleOverload();
             OverloadResult nlogOverload = RunNLogOverload();
             return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture).ToMarkdown();
@@ -161,7 +155,6 @@ internal static class EndToEndHarness
             yield return RunUdp(round, count);
             yield return RunNLog(Paths.NLog, round, _nlog!, count);
             yield return RunStage(round, count);
-            yield return RunLogger(Paths.Unbounded, round, _unbounded!, count);
         }
 
         // E2E: the application thread logs count records as fast as it can (Wait mode: nothing is dropped).
@@ -306,7 +299,7 @@ internal static class EndToEndHarness
 
         private OverloadResult RunNetconsoleOverload()
         {
-            using var pipeline = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.DropWrite, null, _transports);
+            using var pipeline = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.DropWrite, _transports);
             ReceivePhase phase = _receiver.Begin(_records);
             ILogger logger = pipeline.Logger;
             long start = Stopwatch.GetTimestamp();
@@ -436,7 +429,6 @@ internal static class EndToEndHarness
         public void Dispose()
         {
             _netconsole?.Dispose();
-            _unbounded?.Dispose();
             _nlog?.Dispose();
             _packetSocket?.Dispose();
             _receiver.Dispose();
@@ -451,17 +443,13 @@ internal static class EndToEndHarness
     {
         private readonly ServiceProvider _services;
 
-        public NetconsolePipeline(string target, NetconsoleQueueFullMode mode, int? maxQueueLength, RecordingTransportFactory transports)
+        public NetconsolePipeline(string target, NetconsoleQueueFullMode mode, RecordingTransportFactory transports)
         {
             var services = new ServiceCollection();
             services.AddLogging(logging => logging.AddNetconsole(options =>
             {
                 options.Targets.Add(target);
                 options.QueueFullMode = mode;
-                if (maxQueueLength is { } length)
-                {
-                    options.MaxQueueLength = length;
-                }
 
                 options.ManagerOptions = () => new TargetManagerOptions { TransportFactory = transports };
             }));
@@ -499,12 +487,11 @@ internal static class Paths
     public const string Udp = "(c) same payloads -> OS UDP socket";
     public const string NLog = "(d) ILogger -> NLog async -> UDP";
     public const string Stage = "(e) stage: TargetManager.Send (format+frame+inject)";
-    public const string Unbounded = "(f) stage: E2E, queue holds every record (no waiting)";
 
-    public static readonly string[] Order = [EndToEnd, Injection, PacketSocket, Udp, NLog, Stage, Unbounded];
+    public static readonly string[] Order = [EndToEnd, Injection, PacketSocket, Udp, NLog, Stage];
 
     /// <summary>The paths with a netconsole-logger sender thread.</summary>
-    public static bool HasSender(string path) => path is EndToEnd or Unbounded;
+    public static bool HasSender(string path) => path is EndToEnd;
 }
 
 /// <summary>An overload run's accounting.</summary>
