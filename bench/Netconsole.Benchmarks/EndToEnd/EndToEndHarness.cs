@@ -74,6 +74,7 @@ internal static class EndToEndHarness
         private readonly List<PathResult> _results = [];
         private readonly long _started = Stopwatch.GetTimestamp();
         private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+        private readonly string _loadBefore = Report.LoadAverage();
         private NetconsolePipeline? _netconsole;
         private NLogPipeline? _nlog;
         private PacketSocket? _packetSocket;
@@ -144,7 +145,7 @@ internal static class EndToEndHarness
             _nlog = null;
             OverloadResult netconsoleOverload = RunNetconsoleOverload();
             OverloadResult nlogOverload = RunNLogOverload();
-            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture).ToMarkdown();
+            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture, _loadBefore).ToMarkdown();
         }
 
         private IEnumerable<PathResult> RunRound(int round, int count)

@@ -14,7 +14,8 @@ internal sealed class Report(
     IReadOnlyList<PathResult> results,
     OverloadResult netconsoleOverload,
     OverloadResult nlogOverload,
-    PathResult capture)
+    PathResult capture,
+    string loadBefore)
 {
     private readonly StringBuilder _text = new();
 
@@ -31,7 +32,8 @@ internal sealed class Report(
         Line($"Command: `bench/lab.sh e2e {records} {rounds}` (root; inside `unshare -n`; one process, one lab veth, one");
         Line("receiver: a plain UDP socket thread in the peer namespace that checks the id and text of every record).");
         Line($"Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {OsName()} (kernel {Environment.OSVersion.Version}), {RuntimeInformation.FrameworkDescription}, "
-            + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; {startedAt:yyyy-MM-dd HH:mm} UTC, run took {duration.TotalSeconds:F0} s.");
+            + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; {startedAt:yyyy-MM-dd HH:mm} UTC, run took {duration.TotalSeconds:F0} s; "
+            + $"load average (1 min) {loadBefore} before, {LoadAverage()} after.");
         Line();
         Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, (a), (b), (c), (d), (e);");
         Line($"{rounds} rounds after a warm-up round. The message: `LoggerMessage.Define<int, string>` of");
@@ -145,6 +147,19 @@ internal sealed class Report(
     private long Sum(string path, Func<PathResult, long> value) => results.Where(r => r.Path == path).Sum(value);
 
     private void Line(string text = "") => _text.Append(text.AsSpan()).Append('\n');
+
+    /// <summary>The 1-minute load average (other processes competing for the cores).</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
 
     private static string CpuModel()
     {
