@@ -143,9 +143,11 @@ internal static class EndToEndHarness
             _netconsole = null;
             _nlog.Dispose();
             _nlog = null;
+            double renderBytes = RenderingBytesPerRecord();
+            Log($"rendering the message alone: {renderBytes:F1} B/record");
             OverloadResult netconsoleOverload = RunNetconsoleOverload();
             OverloadResult nlogOverload = RunNLogOverload();
-            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture, _loadBefore).ToMarkdown();
+            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture, _loadBefore, renderBytes).ToMarkdown();
         }
 
         private IEnumerable<PathResult> RunRound(int round, int count)
@@ -298,6 +300,25 @@ internal static class EndToEndHarness
             return Result(Paths.Stage, round, count, target1.DatagramsSent - target0.DatagramsSent, target1.Dropped - target0.Dropped, measured, phase);
         }
 
+        // The part of the logging thread's allocations that is Microsoft.Extensions.Logging's own:
+        // rendering the message, through a logger that does nothing but call the formatter.
+        private double RenderingBytesPerRecord()
+        {
+            var logger = new RenderOnlyLogger();
+            for (int i = 0; i < 1000; i++)
+            {
+                Shipped(logger, i, Warehouse, null);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < _records; i++)
+            {
+                Shipped(logger, i, Warehouse, null);
+            }
+
+            return (double)(GC.GetAllocatedBytesForCurrentThread() - before) / _records;
+        }
+
         private OverloadResult RunNetconsoleOverload()
         {
             using var pipeline = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.DropWrite, _transports);
@@ -435,6 +456,19 @@ internal static class EndToEndHarness
             _receiver.Dispose();
             _lab.Dispose();
         }
+    }
+
+    private sealed class RenderOnlyLogger : ILogger
+    {
+        public int Length { get; private set; }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Length += formatter(state, exception).Length;
     }
 
     internal static string FormatMac(byte[] mac) => string.Join(':', mac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));

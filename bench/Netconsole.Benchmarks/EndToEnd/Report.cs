@@ -15,7 +15,8 @@ internal sealed class Report(
     OverloadResult netconsoleOverload,
     OverloadResult nlogOverload,
     PathResult capture,
-    string loadBefore)
+    string loadBefore,
+    double renderBytes)
 {
     private readonly StringBuilder _text = new();
 
@@ -80,7 +81,9 @@ internal sealed class Report(
             + $"(e) {Us(median[Paths.Stage].Measured.ProcessCpu.RunNanoseconds, median[Paths.Stage])} us.");
         Line($"- E2E allocations: {e2e.ThreadBytesPerRecord:F1} B/record on the logging thread, {e2e.BackgroundBytesPerRecord:F1} B/record on all other threads "
             + $"(the sender thread's goal is 0), {e2e.ProcessBytesPerRecord:F1} B/record process-wide; NLog: {median[Paths.NLog].ThreadBytesPerRecord:F1} / "
-            + $"{median[Paths.NLog].BackgroundBytesPerRecord:F1} / {median[Paths.NLog].ProcessBytesPerRecord:F1}.");
+            + $"{median[Paths.NLog].BackgroundBytesPerRecord:F1} / {median[Paths.NLog].ProcessBytesPerRecord:F1}. "
+            + $"Of the logging thread's bytes, {renderBytes:F1} B/record are Microsoft.Extensions.Logging rendering the message "
+            + "(measured through a logger that only calls the formatter).");
         Line($"- Loss at the receiver below the injection ceiling (E2E, all rounds): {Sum(Paths.EndToEnd, x => x.LostAtReceiver)} records.");
         Line();
 
