@@ -102,10 +102,11 @@ internal sealed class Report(
         Line("Where the time goes (median round, microseconds per record; CPU and run-queue wait from /proc/self/task/*/schedstat;");
         Line("\"app\" is the logging or sending thread, \"sender\" the provider's netconsole-logger thread, \"other\" every other thread:");
         Line("NLog's writer, the runtime; kernel work of a send, including the veth delivery to the peer socket, counts to the sending thread;");
-        Line("\"blocks\" are voluntary context switches per record: the thread went to sleep, on a futex or a full socket buffer):");
+        Line("\"blocks\" are voluntary context switches per record: the thread went to sleep, on a futex, a full socket buffer or,");
+        Line("for the receiver, an empty one: then every datagram wakes it, and the wake-up is paid by the sending thread's send):");
         Line();
-        Line("| path | wall | app CPU | app waiting for a core | app blocks | sender CPU | sender waiting | sender blocks | receiver CPU | other CPU | process CPU |");
-        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line("| path | wall | app CPU | app waiting for a core | app blocks | sender CPU | sender waiting | sender blocks | receiver CPU | receiver blocks | other CPU | process CPU |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string path in Paths.Order)
         {
             PathResult r = median[path];
@@ -114,7 +115,7 @@ internal sealed class Report(
             bool hasSender = Paths.HasSender(path);
             Line($"| {path} | {r.DrainSeconds * 1e6 / r.Records:F2} | {Us(m.AppCpu.RunNanoseconds, r)} | {Us(m.AppCpu.WaitNanoseconds, r)} | {PerRecord(m.AppCpu.VoluntarySwitches, r)} | "
                 + $"{(hasSender ? Us(m.LibraryCpu.RunNanoseconds, r) : "-")} | {(hasSender ? Us(m.LibraryCpu.WaitNanoseconds, r) : "-")} | {(hasSender ? PerRecord(m.LibraryCpu.VoluntarySwitches, r) : "-")} | "
-                + $"{Us(m.ReceiverCpu.RunNanoseconds, r)} | {Us(other, r)} | {Us(m.ProcessCpu.RunNanoseconds, r)} |");
+                + $"{Us(m.ReceiverCpu.RunNanoseconds, r)} | {PerRecord(m.ReceiverCpu.VoluntarySwitches, r)} | {Us(other, r)} | {Us(m.ProcessCpu.RunNanoseconds, r)} |");
         }
 
         Line();
