@@ -38,7 +38,7 @@ internal sealed class Report(
         Line();
         Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, (a), (b), (c), (d), (e);");
         Line($"{rounds} rounds after a warm-up round. The message: `LoggerMessage.Define<int, string>` of");
-        Line("`order {OrderId} shipped to warehouse {Warehouse}; customer notified by mail` (68-73 bytes of text), one application");
+        Line("`order {OrderId} shipped to warehouse {Warehouse}; customer notified by mail` (63-68 bytes of text), one application");
         Line("thread logging as fast as it can. Netconsole: extended target (`+6665@192.0.2.1/veth,6666@192.0.2.2/peer-mac`), Wait");
         Line("queue-full mode, default queue (10 000). (a)/(b)/(c) replay exactly the frames / UDP payloads the library produced for");
         Line($"those records (captured from a first logged run through a tap on the library's transport; {capture.PayloadBytes:F0}-byte payloads).");
