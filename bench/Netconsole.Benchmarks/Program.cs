@@ -1,9 +1,11 @@
 using BenchmarkDotNet.Running;
 using Netconsole.Benchmarks;
+using Netconsole.Benchmarks.EndToEnd;
 
 // Micro-benchmarks:  dotnet run -c Release --project bench/Netconsole.Benchmarks -- --filter '*'
 // Lab injection rate: bench/lab.sh lab-rate          (root; inside a private network namespace)
 // Recovery latency:   bench/lab.sh recovery-latency  (root; likewise)
+// End-to-end harness: bench/lab.sh e2e [RECORDS] [ROUNDS] (root; likewise; issue 7)
 if (args.Length > 0 && args[0] == "lab-rate")
 {
     return LabRate.Run(args[1..], Console.Out);
@@ -12,6 +14,11 @@ if (args.Length > 0 && args[0] == "lab-rate")
 if (args.Length > 0 && args[0] == "recovery-latency")
 {
     return RecoveryLatency.Run(args[1..], Console.Out);
+}
+
+if (args.Length > 0 && args[0] == "e2e")
+{
+    return EndToEndHarness.Run(args[1..], Console.Out);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(FormatAndFrameBenchmarks).Assembly).Run(args);

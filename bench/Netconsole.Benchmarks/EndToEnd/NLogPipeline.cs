@@ -1,0 +1,56 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using NLog;
+using NLog.Config;
+using NLog.Extensions.Logging;
+using NLog.Targets.Wrappers;
+
+namespace Netconsole.Benchmarks.EndToEnd;
+
+/// <summary>
+/// NLog as an application would set it up behind ILogger: NLog.Extensions.Logging's provider
+/// (default options) on its own LogFactory, one rule for every level to an AsyncTargetWrapper
+/// (default queue limit 10 000, batch 200) around a UDP target. Drops of the wrapper
+/// (Discard mode) are counted through its LogEventDropped event.
+/// </summary>
+internal sealed class NLogPipeline : IDisposable
+{
+    private readonly LogFactory _factory;
+    private readonly NLogLoggerProvider _provider;
+    private readonly ILoggerFactory _loggers;
+    private readonly Socket _socket;
+    private long _dropped;
+
+    public NLogPipeline(Socket connectedSocket, AsyncTargetWrapperOverflowAction overflow)
+    {
+        _socket = connectedSocket;
+        _factory = new LogFactory();
+        Udp = new NLogUdpTarget(connectedSocket) { Name = "udp" };
+        var async = new AsyncTargetWrapper("async", Udp) { OverflowAction = overflow };
+        async.LogEventDropped += (_, _) => Interlocked.Increment(ref _dropped);
+        var configuration = new LoggingConfiguration(_factory);
+        configuration.AddRuleForAllLevels(async);
+        _factory.Configuration = configuration;
+        _provider = new NLogLoggerProvider(new NLogProviderOptions(), _factory);
+        _loggers = LoggerFactory.Create(builder => builder.AddProvider(_provider));
+        Logger = _loggers.CreateLogger("Shop.Orders");
+    }
+
+    public Microsoft.Extensions.Logging.ILogger Logger { get; }
+
+    public NLogUdpTarget Udp { get; }
+
+    /// <summary>Events the async wrapper discarded because its queue was full.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Waits until the async wrapper has written everything logged so far.</summary>
+    public void Flush(TimeSpan limit) => _factory.Flush(limit);
+
+    public void Dispose()
+    {
+        _loggers.Dispose();
+        _provider.Dispose();
+        _factory.Dispose();
+        _socket.Dispose();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net.NetworkInformation;
+using Netconsole.Transport;
+
+namespace Netconsole.Benchmarks.EndToEnd;
+
+/// <summary>
+/// The library's own libpcap transport factory, plus a tap: while <see cref="Recording"/> is
+/// set, every frame a target sends is also copied into it. That gives the harness exactly
+/// the frames the library produced for a run of records, to replay through the very
+/// libpcap handle the target uses (<see cref="LastOpened"/>), a raw packet socket and a UDP socket.
+/// </summary>
+internal sealed class RecordingTransportFactory : IFrameTransportFactory
+{
+    private readonly SharpPcapTransportFactory _inner = new();
+    private List<byte[]>? _recording;
+
+    /// <summary>Where frames are copied to while set; null (the default) to stop copying.</summary>
+    public List<byte[]>? Recording
+    {
+        get => Volatile.Read(ref _recording);
+        set => Volatile.Write(ref _recording, value);
+    }
+
+    /// <summary>The libpcap transport most recently opened through this factory.</summary>
+    public SharpPcapTransport? LastOpened { get; private set; }
+
+    /// <inheritdoc/>
+    public IFrameTransport Open(string deviceName)
+    {
+        SharpPcapTransport transport = _inner.Open(deviceName);
+        LastOpened = transport;
+        return new Tap(transport, this);
+    }
+
+    private sealed class Tap(SharpPcapTransport inner, RecordingTransportFactory owner) : IFrameTransport
+    {
+        public string DeviceName => inner.DeviceName;
+
+        public PhysicalAddress DeviceMac => inner.DeviceMac;
+
+        public void Send(ReadOnlySpan<byte> frame)
+        {
+            if (owner.Recording is { } recording)
+            {
+                lock (recording)
+                {
+                    recording.Add(frame.ToArray());
+                }
+            }
+
+            inner.Send(frame);
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+}

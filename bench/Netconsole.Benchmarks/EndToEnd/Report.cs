@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Netconsole.Benchmarks.EndToEnd;
+
+/// <summary>The harness's markdown report, ready for bench/RESULTS.md.</summary>
+internal sealed class Report(
+    int records,
+    int rounds,
+    DateTimeOffset startedAt,
+    TimeSpan duration,
+    IReadOnlyList<PathResult> results,
+    OverloadResult netconsoleOverload,
+    OverloadResult nlogOverload,
+    PathResult capture,
+    string loadBefore,
+    double renderBytes)
+{
+    private readonly StringBuilder _text = new();
+
+    public string ToMarkdown()
+    {
+        Dictionary<string, PathResult> median = Paths.Order.ToDictionary(path => path, Median);
+        PathResult e2e = median[Paths.EndToEnd];
+        PathResult a = median[Paths.Injection];
+        PathResult b = median[Paths.PacketSocket];
+        PathResult c = median[Paths.Udp];
+
+        Line("## End-to-end harness (issue 7)");
+        Line();
+        Line($"Command: `bench/lab.sh e2e {records} {rounds}` (root; inside `unshare -n`; one process, one lab veth, one");
+        Line("receiver: a plain UDP socket thread in the peer namespace that checks the id and text of every record).");
+        Line($"Machine: {CpuModel()}, {Environment.ProcessorCount} cores, {OsName()} (kernel {Environment.OSVersion.Version}), {RuntimeInformation.FrameworkDescription}, "
+            + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; {startedAt:yyyy-MM-dd HH:mm} UTC, run took {duration.TotalSeconds:F0} s; "
+            + $"load average (1 min) {loadBefore} before, {LoadAverage()} after.");
+        Line();
+        Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, (a), (b), (c), (d), (e);");
+        Line($"{rounds} rounds after a warm-up round. The message: `LoggerMessage.Define<int, string>` of");
+        Line("`order {OrderId} shipped to warehouse {Warehouse}; customer notified by mail` (63-68 bytes of text), one application");
+        Line("thread logging as fast as it can. Netconsole: extended target (`+6665@192.0.2.1/veth,6666@192.0.2.2/peer-mac`), Wait");
+        Line("queue-full mode, default queue (10 000). (a)/(b)/(c) replay exactly the frames / UDP payloads the library produced for");
+        Line($"those records (captured from a first logged run through a tap on the library's transport; {capture.PayloadBytes:F0}-byte payloads).");
+        Line("(d) NLog 6.2.2 via NLog.Extensions.Logging 6.3.0 (default options), AsyncTargetWrapper (Block, queue 10 000, batch 200),");
+        Line("NetworkTarget's default layout, and a minimal UDP target of the harness: NLog 6 moved NetworkTarget to NLog.Targets.Network,");
+        Line("which this build cannot get; the stand-in allocates nothing and sends synchronously, so (d) is a lower bound of NLog's cost.");
+        Line("(e) is a stage, not a baseline: TargetManager.Send of the same records (format + frame + inject) on the same target,");
+        Line("without the logger and its queue.");
+        Line();
+        Line("records/s: records / time from the first record until the sender side drained (a send loop's end; the provider's or");
+        Line("NLog's Flush returning). Ratios are of those rates (median round of each path). Bytes/record: the application thread's");
+        Line("allocations (GC.GetAllocatedBytesForCurrentThread) during its loop, and the rest of the process (GC.GetTotalAllocatedBytes");
+        Line("minus the application thread) until drained: for E2E that is the netconsole-logger sender thread plus the runtime.");
+        Line($"{Environment.ProcessorCount} cores only: the receiver thread and the kernel's delivery to it compete for CPU with the senders,");
+        Line("the same for every path; the logger paths have one more busy thread (their sender) than the send loops.");
+        Line();
+        Line("| path | records/s | datagrams/s | vs (a) | vs (b) | vs (c) | lost at receiver | sender-side drops | B/record app thread | B/record other threads | payload B |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (string path in Paths.Order)
+        {
+            PathResult r = median[path];
+            Line($"| {path} | {r.RecordsPerSecond:N0} | {r.DatagramsPerSecond:N0} | {r.RecordsPerSecond / a.RecordsPerSecond:F2} | {r.RecordsPerSecond / b.RecordsPerSecond:F2} | {r.RecordsPerSecond / c.RecordsPerSecond:F2} | "
+                + $"{Sum(path, x => x.LostAtReceiver)} | {Sum(path, x => x.SenderDrops)} | {r.ThreadBytesPerRecord:F1} | {r.BackgroundBytesPerRecord:F1} | {r.PayloadBytes:F0} |");
+        }
+
+        Line();
+        Line($"Lost and drops are summed over the {rounds} rounds ({records * rounds:N0} records per path); the other columns are the median round.");
+        Line();
+        double injectionRatio = a.RecordsPerSecond / b.RecordsPerSecond;
+        Line($"- **(a)/(b) = {injectionRatio:F2}**: libpcap injection runs at {injectionRatio:P0} of the raw AF_PACKET send() loop; "
+            + (injectionRatio < 0.7
+                ? "below 0.7, so by the issue's rule a Linux packet-socket transport should be added."
+                : "at or above 0.7, so by the issue's rule no packet-socket transport is needed."));
+        Line($"  By CPU time of the sending thread (less sensitive to other load): (a) {Us(a.Measured.AppCpu.RunNanoseconds, a)} us, "
+            + $"(b) {Us(b.Measured.AppCpu.RunNanoseconds, b)} us per frame, so by CPU (a)/(b) = {CpuRatio(b, a):F2}.");
+        double endToEnd = e2e.RecordsPerSecond / a.RecordsPerSecond;
+        Line($"- **E2E/(a) = {endToEnd:F2}** (goal: at least 0.90): " + (endToEnd >= 0.9 ? "met." : "not met; see the CPU table."));
+        Line($"  CPU per record, whole process: E2E {Us(e2e.Measured.ProcessCpu.RunNanoseconds, e2e)} us (logging thread {Us(e2e.Measured.AppCpu.RunNanoseconds, e2e)}, "
+            + $"sender thread {Us(e2e.Measured.LibraryCpu.RunNanoseconds, e2e)}), (a) {Us(a.Measured.ProcessCpu.RunNanoseconds, a)} us, "
+            + $"(e) {Us(median[Paths.Stage].Measured.ProcessCpu.RunNanoseconds, median[Paths.Stage])} us.");
+        Line($"- E2E allocations: {e2e.ThreadBytesPerRecord:F1} B/record on the logging thread, {e2e.BackgroundBytesPerRecord:F1} B/record on all other threads "
+            + $"(the sender thread's goal is 0), {e2e.ProcessBytesPerRecord:F1} B/record process-wide; NLog: {median[Paths.NLog].ThreadBytesPerRecord:F1} / "
+            + $"{median[Paths.NLog].BackgroundBytesPerRecord:F1} / {median[Paths.NLog].ProcessBytesPerRecord:F1}. "
+            + $"Of the logging thread's bytes, {renderBytes:F1} B/record are Microsoft.Extensions.Logging rendering the message "
+            + "(measured through a logger that only calls the formatter).");
+        Line($"- Loss at the receiver below the injection ceiling (E2E, all rounds): {Sum(Paths.EndToEnd, x => x.LostAtReceiver)} records.");
+        Line();
+
+        Line("Every round (records/s until drained; \"until received\" is until the receiver saw the last datagram):");
+        Line();
+        Line("| round | path | records/s | until received | vs (a), same round | loop s | received | lost | sender drops | duplicates | malformed |");
+        Line("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (PathResult r in results)
+        {
+            PathResult roundA = results.First(x => x.Round == r.Round && x.Path == Paths.Injection);
+            Line($"| {r.Round} | {r.Path} | {r.RecordsPerSecond:N0} | {r.ReceivedPerSecond:N0} | {r.RecordsPerSecond / roundA.RecordsPerSecond:F2} | {r.LoopSeconds:F3} | "
+                + $"{r.Received:N0} | {r.LostAtReceiver} | {r.SenderDrops} | {r.Duplicates} | {r.Malformed} |");
+        }
+
+        Line();
+        Line("Where the time goes (median round, microseconds per record; CPU and run-queue wait from /proc/self/task/*/schedstat;");
+        Line("\"app\" is the logging or sending thread, \"sender\" the provider's netconsole-logger thread, \"other\" every other thread:");
+        Line("NLog's writer, the runtime; kernel work of a send, including the veth delivery to the peer socket, counts to the sending thread;");
+        Line("\"blocks\" are voluntary context switches per record: the thread went to sleep, on a futex, a full socket buffer or,");
+        Line("for the receiver, an empty one: then every datagram wakes it, and the wake-up is paid by the sending thread's send):");
+        Line();
+        Line("| path | wall | app CPU | app waiting for a core | app blocks | sender CPU | sender waiting | sender blocks | receiver CPU | receiver blocks | other CPU | process CPU |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (string path in Paths.Order)
+        {
+            PathResult r = median[path];
+            Measurement m = r.Measured;
+            long other = m.ProcessCpu.RunNanoseconds - m.AppCpu.RunNanoseconds - m.LibraryCpu.RunNanoseconds - m.ReceiverCpu.RunNanoseconds;
+            bool hasSender = Paths.HasSender(path);
+            Line($"| {path} | {r.DrainSeconds * 1e6 / r.Records:F2} | {Us(m.AppCpu.RunNanoseconds, r)} | {Us(m.AppCpu.WaitNanoseconds, r)} | {PerRecord(m.AppCpu.VoluntarySwitches, r)} | "
+                + $"{(hasSender ? Us(m.LibraryCpu.RunNanoseconds, r) : "-")} | {(hasSender ? Us(m.LibraryCpu.WaitNanoseconds, r) : "-")} | {(hasSender ? PerRecord(m.LibraryCpu.VoluntarySwitches, r) : "-")} | "
+                + $"{Us(m.ReceiverCpu.RunNanoseconds, r)} | {PerRecord(m.ReceiverCpu.VoluntarySwitches, r)} | {Us(other, r)} | {Us(m.ProcessCpu.RunNanoseconds, r)} |");
+        }
+
+        Line();
+        Line($"Overload ({records:N0} records logged as fast as possible into a fresh provider in DropWrite mode, and into NLog with");
+        Line("the async wrapper discarding on overflow; \"accepted\" = queued; for netconsole \"sent by sender\" counts the target's records,");
+        Line("drop notices included, and the notices' announced counts are compared with the provider's):");
+        Line();
+        Line("| path | logged | loop s | accepted | dropped at queue (counted) | accepted + dropped = logged | sent by sender | dropped by sender | received | drop notices (announcing) | lost at receiver | duplicates / malformed |");
+        Line("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+        foreach (OverloadResult o in new[] { netconsoleOverload, nlogOverload })
+        {
+            bool balanced = o.Accepted + o.DroppedAtQueue == o.Logged;
+            Line($"| {o.Path} | {o.Logged:N0} | {o.LoopSeconds:F3} | {o.Accepted:N0} | {o.DroppedAtQueue:N0} | {(balanced ? "yes" : "**no**")} | {o.SentBySender:N0} | {o.DroppedBySender:N0} | "
+                + $"{o.Received:N0} | {o.Notices:N0} ({o.AnnouncedDrops:N0}) | {o.LostAtReceiver} | {o.Duplicates} / {o.Malformed} |");
+        }
+
+        return _text.ToString();
+    }
+
+    private static double CpuRatio(PathResult x, PathResult y) =>
+        ((double)x.Measured.AppCpu.RunNanoseconds / x.Records) / ((double)y.Measured.AppCpu.RunNanoseconds / y.Records);
+
+    private static string PerRecord(long count, PathResult r) => ((double)count / r.Records).ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string Us(long nanoseconds, PathResult r) => (nanoseconds / 1000.0 / r.Records).ToString("F2", CultureInfo.InvariantCulture);
+
+    private PathResult Median(string path)
+    {
+        PathResult[] sorted = [.. results.Where(r => r.Path == path).OrderBy(r => r.RecordsPerSecond)];
+        return sorted[(sorted.Length - 1) / 2];
+    }
+
+    private long Sum(string path, Func<PathResult, long> value) => results.Where(r => r.Path == path).Sum(value);
+
+    private void Line(string text = "") => _text.Append(text.AsSpan()).Append('\n');
+
+    /// <summary>The 1-minute load average (other processes competing for the cores).</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line is null ? RuntimeInformation.ProcessArchitecture.ToString() : line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+    }
+
+    private static string OsName()
+    {
+        try
+        {
+            string? line = File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal));
+            return line is null ? RuntimeInformation.OSDescription : line["PRETTY_NAME=".Length..].Trim('"');
+        }
+        catch (IOException)
+        {
+            return RuntimeInformation.OSDescription;
+        }
+    }
+}
