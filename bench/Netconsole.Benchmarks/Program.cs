@@ -5,6 +5,7 @@ using Netconsole.Benchmarks.EndToEnd;
 // Micro-benchmarks:  dotnet run -c Release --project bench/Netconsole.Benchmarks -- --filter '*'
 // Lab injection rate: bench/lab.sh lab-rate          (root; inside a private network namespace)
 // Recovery latency:   bench/lab.sh recovery-latency  (root; likewise)
+// Next-hop resolution: bench/lab.sh resolution-latency [TRIES] (root; likewise; issue 6)
 // End-to-end harness: bench/lab.sh e2e [RECORDS] [ROUNDS] (root; likewise; issue 7)
 if (args.Length > 0 && args[0] == "lab-rate")
 {
@@ -14,6 +15,11 @@ if (args.Length > 0 && args[0] == "lab-rate")
 if (args.Length > 0 && args[0] == "recovery-latency")
 {
     return RecoveryLatency.Run(args[1..], Console.Out);
+}
+
+if (args.Length > 0 && args[0] == "resolution-latency")
+{
+    return ResolutionLatency.Run(args[1..], Console.Out);
 }
 
 if (args.Length > 0 && args[0] == "e2e")

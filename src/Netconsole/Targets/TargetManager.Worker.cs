@@ -338,13 +338,15 @@ public sealed partial class TargetManager
     {
         PhysicalAddress old = session.Destination;
         bool changed = answer.Mac is { } mac && !mac.Equals(old);
-        target.CountNextHopCheck(changed);
         if (changed)
         {
             target.Redirect(session, answer.Mac!);
             session.NextHopNote = $"{answer.Note}, was {NetconsoleTargetOptions.FormatMac(old)} until re-checked {why}";
             SetStatus(target, TargetState.Enabled, session.Reason, session);
         }
+
+        // Counted last: whoever sees the count sees the new template and reason.
+        target.CountNextHopCheck(changed);
     }
 
     // As the kernel, whose dev_name follows a rename: an enabled target keeps sending on its
