@@ -20,7 +20,7 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// <item>(a) the injection ceiling: the frames the library produced for those records, in a tight loop through the target's own libpcap handle;</item>
 /// <item>(b) the syscall ceiling: the same frames through a raw AF_PACKET socket, send(2) each;</item>
 /// <item>(c) an OS UDP socket sending the same UDP payloads;</item>
-/// <item>(d) NLog (NLog.Extensions.Logging, AsyncTargetWrapper in Block mode, a UDP target) logging the same messages;</item>
+/// <item>(d) NLog (NLog.Extensions.Logging, AsyncTargetWrapper in Block mode, NLog's NetworkTarget over udp4://) logging the same messages;</item>
 /// <item>(e) a stage: TargetManager.Send (format + frame + inject) of the same records, without the logger and its queue;</item>
 /// </list>
 /// each counted and checked by a UDP receiver in the peer namespace, then an overload run of
@@ -118,9 +118,7 @@ internal static class EndToEndHarness
             _packetSocket = PacketSocket.Open(_lab.DeviceName, _lab.DeviceIndex);
             _udp = _lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork, LocalPort);
             _udp.Connect(new IPEndPoint(_lab.PeerIPv4, RemotePort));
-            Socket nlogSocket = _lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork);
-            nlogSocket.Connect(new IPEndPoint(_lab.PeerIPv4, RemotePort));
-            _nlog = new NLogPipeline(nlogSocket, NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Block);
+            _nlog = new NLogPipeline(new IPEndPoint(_lab.PeerIPv4, RemotePort), NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Block);
 
             // Warm-up of every path (not reported).
             int warmup = Math.Max(1000, _records / 10);
@@ -244,8 +242,6 @@ internal static class EndToEndHarness
         {
             ReceivePhase phase = _receiver.Begin(count);
             long dropped0 = pipeline.Dropped;
-            long sent0 = pipeline.Udp.Sent;
-            long errors0 = pipeline.Udp.SendErrors;
             ILogger logger = pipeline.Logger;
             var measured = Measurement.Begin(_appThread, 0, _receiver.ThreadId);
             for (int i = 0; i < count; i++)
@@ -258,8 +254,8 @@ internal static class EndToEndHarness
             measured.EndDrain();
             CountingReceiver.WaitQuiet(phase, Quiet, Limit);
             measured.Finish();
-            long drops = (pipeline.Dropped - dropped0) + (pipeline.Udp.SendErrors - errors0);
-            return Result(path, round, count, pipeline.Udp.Sent - sent0, drops, measured, phase);
+            long drops = pipeline.Dropped - dropped0;
+            return Result(path, round, count, count - drops, drops, measured, phase); // handed to NetworkTarget
         }
 
         // (e): the library's send path below the logger: TargetManager.Send of the same records
@@ -356,9 +352,7 @@ internal static class EndToEndHarness
 
         private OverloadResult RunNLogOverload()
         {
-            Socket socket = _lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork);
-            socket.Connect(new IPEndPoint(_lab.PeerIPv4, RemotePort));
-            using var pipeline = new NLogPipeline(socket, NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Discard);
+            using var pipeline = new NLogPipeline(new IPEndPoint(_lab.PeerIPv4, RemotePort), NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Discard);
             ReceivePhase phase = _receiver.Begin(_records);
             ILogger logger = pipeline.Logger;
             long start = Stopwatch.GetTimestamp();
@@ -376,9 +370,10 @@ internal static class EndToEndHarness
                 loopSeconds,
                 _records - pipeline.Dropped,
                 pipeline.Dropped,
-                pipeline.Udp.Sent + pipeline.Udp.SendErrors,
-                pipeline.Udp.Sent,
-                pipeline.Udp.SendErrors,
+                _records - pipeline.Dropped, // handed to NetworkTarget
+                _records - pipeline.Dropped,
+                0, // NetworkTarget reports send errors only to NLog's internal log
+
                 phase.Received,
                 phase.Notices,
                 phase.AnnouncedDrops,

@@ -42,9 +42,9 @@ internal sealed class Report(
         Line("thread logging as fast as it can. Netconsole: extended target (`+6665@192.0.2.1/veth,6666@192.0.2.2/peer-mac`), Wait");
         Line("queue-full mode, default queue (10 000). (a)/(b)/(c) replay exactly the frames / UDP payloads the library produced for");
         Line($"those records (captured from a first logged run through a tap on the library's transport; {capture.PayloadBytes:F0}-byte payloads).");
-        Line("(d) NLog 6.2.2 via NLog.Extensions.Logging 6.3.0 (default options), AsyncTargetWrapper (Block, queue 10 000, batch 200),");
-        Line("NetworkTarget's default layout, and a minimal UDP target of the harness: NLog 6 moved NetworkTarget to NLog.Targets.Network,");
-        Line("which this build cannot get; the stand-in allocates nothing and sends synchronously, so (d) is a lower bound of NLog's cost.");
+        Line("(d) NLog 5.5.1 via NLog.Extensions.Logging 5.5.0 (default options), AsyncTargetWrapper (Block, queue 10 000, batch 200)");
+        Line("around NLog's own NetworkTarget (udp4://, default layout). NLog 5.5.1 because NLog 6 moved NetworkTarget into the");
+        Line("NLog.Targets.Network package, which the package source here does not serve.");
         Line("(e) is a stage, not a baseline: TargetManager.Send of the same records (format + frame + inject) on the same target,");
         Line("without the logger and its queue.");
         Line();
