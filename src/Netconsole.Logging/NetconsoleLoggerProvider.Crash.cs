@@ -55,16 +55,11 @@ public sealed partial class NetconsoleLoggerProvider
                     return;
                 }
 
-                long notice;
-                lock (_queueLock)
-                {
-                    notice = _pendingDrops;
-                    _pendingDrops = 0;
-                }
-
+                long notice = _queue.TakeDrops();
                 if (notice > 0)
                 {
                     SendNotice(notice);
+                    Interlocked.Add(ref _announced, notice);
                 }
 
                 _dictionary.Clear();

@@ -181,10 +181,7 @@ public sealed partial class NetconsoleLoggerProvider : ILoggerProvider, ISupport
             // Targets and manager options are structural: they need a restart.
             _options = options;
             UpdateCrashSubscription(options.CaptureUnhandledExceptions);
-            lock (_queueLock)
-            {
-                Monitor.PulseAll(_queueLock); // a larger queue or DropWrite frees waiting loggers
-            }
+            PulseRoom(); // a longer queue or DropWrite frees waiting logging threads
         }
         catch (Exception)
         {
