@@ -90,10 +90,9 @@ internal sealed class LogQueue
     private readonly object _resizeLock = new();
     private readonly long _start;
     private Segment _tailSegment; // producers' segment; replaced under _resizeLock
-    private Segment _headSegment; // consumer only
     private PaddedLong _head; // 64-bit position of the next entry to take; the consumer (and Abandon) moves it
+    private ConsumerSide _consumer; // the consumer's own, apart from what producers read
     private long _overflowDrops; // drops beyond what the tail word can count (a billion between two entries)
-    private LogEntry? _spare; // consumer only
 
     /// <summary>Creates an empty queue.</summary>
     /// <param name="start">The first position (tests start near the 32-bit wrap).</param>
@@ -101,7 +100,7 @@ internal sealed class LogQueue
     {
         _start = start;
         _head.Value = start;
-        _tailSegment = _headSegment = new Segment(InitialCapacity, (uint)start, (uint)start);
+        _tailSegment = _consumer.HeadSegment = new Segment(InitialCapacity, (uint)start, (uint)start);
     }
 
     /// <summary>Entries claimed and not yet taken (a snapshot).</summary>
@@ -245,7 +244,7 @@ internal sealed class LogQueue
     {
         entry = null;
         dropped = 0;
-        Segment segment = _headSegment;
+        Segment segment = _consumer.HeadSegment!;
         SpinWait spin = default;
         while (true)
         {
@@ -266,8 +265,8 @@ internal sealed class LogQueue
                 }
 
                 entry = slot.Entry!;
-                slot.Entry = _spare;
-                _spare = null;
+                slot.Entry = _consumer.Spare;
+                _consumer.Spare = null;
                 Volatile.Write(ref slot.Sequence, low + (uint)segment.Slots.Length);
                 dropped = entry.DroppedBefore;
                 return TakeResult.Taken;
@@ -283,7 +282,7 @@ internal sealed class LogQueue
 
             if ((word & FrozenBit) != 0)
             {
-                _headSegment = segment = NextOf(segment);
+                _consumer.HeadSegment = segment = NextOf(segment);
                 continue;
             }
 
@@ -313,7 +312,7 @@ internal sealed class LogQueue
     public void Recycle(LogEntry entry)
     {
         entry.Clear();
-        _spare = entry;
+        _consumer.Spare = entry;
     }
 
     /// <summary>
@@ -467,6 +466,16 @@ internal sealed class LogQueue
     {
         [FieldOffset(64)]
         public ulong Value;
+    }
+
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct ConsumerSide
+    {
+        [FieldOffset(64)]
+        public Segment? HeadSegment;
+
+        [FieldOffset(72)]
+        public LogEntry? Spare;
     }
 
     [StructLayout(LayoutKind.Explicit, Size = 192)]

@@ -59,7 +59,7 @@ public sealed partial class NetconsoleLoggerProvider
                 if (notice > 0)
                 {
                     SendNotice(notice);
-                    Interlocked.Add(ref _announced, notice);
+                    Interlocked.Add(ref _progress.Announced, notice);
                 }
 
                 _dictionary.Clear();
@@ -69,7 +69,7 @@ public sealed partial class NetconsoleLoggerProvider
                 }
 
                 SendText(syslogLevel, message ?? string.Empty, exception, timestamp, null, null);
-                Interlocked.Increment(ref _sent);
+                Interlocked.Increment(ref _progress.Sent);
             }
             finally
             {

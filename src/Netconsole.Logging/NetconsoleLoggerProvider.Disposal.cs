@@ -35,7 +35,7 @@ public sealed partial class NetconsoleLoggerProvider
             {
                 // A sender stuck in a send would hold up the manager's disposal: it disposes the
                 // manager itself once the send returns, and the caller goes on.
-                managerLeftToSender = Interlocked.Exchange(ref _senderState, SenderAborted) == SenderSending;
+                managerLeftToSender = Interlocked.Exchange(ref _progress.State, SenderAborted) == SenderSending;
                 Interlocked.Add(ref _droppedDisposed, _queue.Abandon());
                 WakeSender();
             }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
@@ -51,11 +52,9 @@ public sealed partial class NetconsoleLoggerProvider
     private volatile bool _accepting = true;
     private volatile bool _completing;
     private int _senderSleeping; // 1 while the sender sleeps without a time limit: a new entry must wake it
-    private int _senderState; // SenderIdle, SenderSending (a send in progress), SenderAborted (disposal gave up)
     private int _roomWaiters;
     private int _flushWaiters;
-    private long _completed; // the position after the last entry the sender finished with
-    private long _announced; // drops announced (or handed to the targets in a notice)
+    private SenderProgress _progress; // written by the sender per record: apart from what logging threads read
     private long _droppedQueueFull;
     private long _droppedDisposed;
 
@@ -64,8 +63,6 @@ public sealed partial class NetconsoleLoggerProvider
     private readonly List<KeyValuePair<string, string>> _dictionary = new();
     private readonly ValueTexts _texts = new();
     private byte[] _text = new byte[1024];
-    private ulong _sequence;
-    private long _sent;
     private long _failures;
     private long _reloadFailures;
 
@@ -94,9 +91,9 @@ public sealed partial class NetconsoleLoggerProvider
         {
             lock (_flushLock)
             {
-                while (Volatile.Read(ref _completed) < target || Volatile.Read(ref _announced) < drops)
+                while (Volatile.Read(ref _progress.Completed) < target || Volatile.Read(ref _progress.Announced) < drops)
                 {
-                    if (!_thread.IsAlive || Volatile.Read(ref _senderState) == SenderAborted)
+                    if (!_thread.IsAlive || Volatile.Read(ref _progress.State) == SenderAborted)
                     {
                         return false;
                     }
@@ -123,7 +120,7 @@ public sealed partial class NetconsoleLoggerProvider
     /// <returns>The statistics.</returns>
     public NetconsoleLoggerStatistics GetStatistics() => new(
         _queue.Enqueued,
-        Interlocked.Read(ref _sent),
+        Interlocked.Read(ref _progress.Sent),
         Interlocked.Read(ref _droppedQueueFull),
         Interlocked.Read(ref _droppedDisposed),
         Interlocked.Read(ref _failures),
@@ -262,7 +259,7 @@ public sealed partial class NetconsoleLoggerProvider
                     break;
                 }
 
-                Volatile.Write(ref _completed, position + 1);
+                Volatile.Write(ref _progress.Completed, position + 1);
                 _queue.Recycle(entry!);
                 continue;
             }
@@ -291,7 +288,7 @@ public sealed partial class NetconsoleLoggerProvider
                 PulseFlush();
             }
 
-            if (taken == TakeResult.Drained || Volatile.Read(ref _senderState) == SenderAborted)
+            if (taken == TakeResult.Drained || Volatile.Read(ref _progress.State) == SenderAborted)
             {
                 break;
             }
@@ -332,6 +329,31 @@ public sealed partial class NetconsoleLoggerProvider
         }
     }
 
+    /// <summary>The sender's per-record counters, alone on their cache lines so logging threads reading the provider's fields never miss on them.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct SenderProgress
+    {
+        /// <summary>SenderIdle, SenderSending (a send in progress) or SenderAborted (disposal gave up).</summary>
+        [FieldOffset(64)]
+        public int State;
+
+        /// <summary>The position after the last entry the sender finished with.</summary>
+        [FieldOffset(72)]
+        public long Completed;
+
+        /// <summary>Drops announced (handed to the targets in a notice).</summary>
+        [FieldOffset(80)]
+        public long Announced;
+
+        /// <summary>Records handed to the targets.</summary>
+        [FieldOffset(88)]
+        public long Sent;
+
+        /// <summary>The last sequence number used (guarded by the send lock).</summary>
+        [FieldOffset(96)]
+        public ulong Sequence;
+    }
+
     private enum SendOutcome
     {
         Sent,
@@ -342,7 +364,7 @@ public sealed partial class NetconsoleLoggerProvider
     // Sends a notice for `notice` drops (if any), then the entry (if any), unless disposal gave up.
     private SendOutcome Send(long notice, LogEntry? entry)
     {
-        if (Interlocked.CompareExchange(ref _senderState, SenderSending, SenderIdle) != SenderIdle)
+        if (Interlocked.CompareExchange(ref _progress.State, SenderSending, SenderIdle) != SenderIdle)
         {
             return SendOutcome.NotSent;
         }
@@ -354,10 +376,10 @@ public sealed partial class NetconsoleLoggerProvider
 
         if (notice > 0)
         {
-            Interlocked.Add(ref _announced, notice);
+            Interlocked.Add(ref _progress.Announced, notice);
         }
 
-        return Interlocked.CompareExchange(ref _senderState, SenderIdle, SenderSending) == SenderSending
+        return Interlocked.CompareExchange(ref _progress.State, SenderIdle, SenderSending) == SenderSending
             ? SendOutcome.Sent
             : SendOutcome.SentAfterDisposal;
     }
@@ -409,7 +431,7 @@ public sealed partial class NetconsoleLoggerProvider
         }
 
         SendText(entry.Level, entry.Message, entry.Exception, entry.TimestampMicroseconds, entry.Cpu, entry.ThreadName ?? _texts.Of(entry.ThreadId));
-        Interlocked.Increment(ref _sent);
+        Interlocked.Increment(ref _progress.Sent);
     }
 
     private void AddHeaderPairs(string category, EventId eventId)
@@ -446,7 +468,7 @@ public sealed partial class NetconsoleLoggerProvider
         var record = new NetconsoleRecord(level, _text.AsMemory(0, written))
         {
             Facility = _options.Facility,
-            Sequence = ++_sequence,
+            Sequence = ++_progress.Sequence,
             TimestampMicroseconds = timestamp,
             Dictionary = _dictionary.Count > 0 ? _dictionary : null,
             Cpu = cpu,
