@@ -3,11 +3,15 @@ using Microsoft.Extensions.Logging;
 namespace Netconsole.Logging;
 
 /// <summary>
-/// One logged record on its way from the application's thread to the sender thread. Reused: the
-/// queue's slots own entries and a logging thread keeps one to fill (see <see cref="LogQueue"/>).
+/// One logged record on its way from the application's thread to the sender thread. Reused: a
+/// logging thread fills its own, the queue's slots own one each, the sender thread has its own
+/// (see <see cref="LogQueue"/>): a record is copied from one to the next.
 /// </summary>
 internal sealed class LogEntry
 {
+    /// <summary>The level of an entry whose copy failed half-way (out of memory): not to be sent.</summary>
+    public const int Broken = -1;
+
     public int Level;
     public string Category = string.Empty;
     public EventId EventId;
@@ -26,7 +30,27 @@ internal sealed class LogEntry
     /// or an object whose text cannot change (<see cref="NetconsoleLogger.IsImmutable"/>), rendered
     /// by the sender thread (<see cref="ValueTexts"/>).
     /// </summary>
-    public readonly List<KeyValuePair<string, object?>> Pairs = new();
+    public readonly List<KeyValuePair<string, object?>> Pairs = new(4);
+
+    /// <summary>Makes this entry a copy of <paramref name="other"/> (its pairs copied, not shared).</summary>
+    public void CopyFrom(LogEntry other)
+    {
+        Level = other.Level;
+        Category = other.Category;
+        EventId = other.EventId;
+        Message = other.Message;
+        Exception = other.Exception;
+        TimestampMicroseconds = other.TimestampMicroseconds;
+        ThreadName = other.ThreadName;
+        ThreadId = other.ThreadId;
+        Cpu = other.Cpu;
+        DroppedBefore = other.DroppedBefore;
+        Pairs.Clear();
+        if (other.Pairs.Count > 0)
+        {
+            Pairs.AddRange(other.Pairs);
+        }
+    }
 
     public void Clear()
     {

@@ -5,7 +5,7 @@ namespace Netconsole.Logging;
 /// <summary>What <see cref="LogQueue.Offer"/> did with an entry.</summary>
 internal enum OfferResult
 {
-    /// <summary>Queued; the caller got the slot's previous (cleared) entry, or null, in exchange.</summary>
+    /// <summary>Queued: copied into the slot's own entry; the caller's entry is the caller's again.</summary>
     Enqueued,
 
     /// <summary>The queue was full: dropped and counted in the drops the next queued entry carries.</summary>
@@ -44,12 +44,14 @@ internal enum TakeResult
 /// <remarks>
 /// <para>
 /// Every entry gets a position (consecutive, counted from <see cref="_start"/>). A producer claims
-/// the next position with one compare-and-swap on the segment's tail word, swaps its filled entry
-/// with the one the slot holds (so slots own reusable entries and there is no pool), and
-/// publishes the slot through its sequence number. The consumer takes the entry at its head,
-/// leaves its own cleared spare in the slot and frees the slot at once, so an entry being sent
-/// does not take a place in the queue. Positions of one producer thread are claimed in program
-/// order, so its entries leave in the order it logged them.
+/// the next position with one compare-and-swap on the segment's tail word, copies its filled
+/// entry into the slot's own entry, and publishes the slot through its sequence number. The
+/// consumer copies the entry at its head into its own, clears the slot's and frees the slot at
+/// once, so an entry being sent does not take a place in the queue. Slots own their entries (no
+/// pool), allocated with the segment in slot order: in memory they follow one another as the
+/// positions do, so a long queue is walked sequentially by both sides (a swap of entries instead
+/// would scatter them, and a logging thread would get back a cold entry a lap old). Positions of
+/// one producer thread are claimed in program order, so its entries leave in the order it logged them.
 /// </para>
 /// <para>
 /// The limit (<see cref="NetconsoleLoggerOptions.MaxQueueLength"/>) is checked at each offer
@@ -101,6 +103,7 @@ internal sealed class LogQueue
         _start = start;
         _head.Value = start;
         _tailSegment = _consumer.HeadSegment = new Segment(InitialCapacity, (uint)start, (uint)start);
+        _consumer.Current = new LogEntry();
     }
 
     /// <summary>Entries claimed and not yet taken (a snapshot).</summary>
@@ -131,11 +134,11 @@ internal sealed class LogQueue
     /// is not, drops it (counted) or returns <see cref="OfferResult.Full"/>. Never blocks, never
     /// throws; takes a lock only while a segment is being replaced.
     /// </summary>
-    /// <param name="entry">The filled entry; on <see cref="OfferResult.Enqueued"/> replaced by the slot's cleared entry (null when the slot had none).</param>
+    /// <param name="entry">The filled entry (copied; it stays the caller's).</param>
     /// <param name="limit">The most entries waiting (clamped to 1..<see cref="MaxLimit"/>).</param>
     /// <param name="dropWhenFull">Whether a full queue drops the entry (else <see cref="OfferResult.Full"/>).</param>
     /// <returns>What happened.</returns>
-    public OfferResult Offer(ref LogEntry? entry, int limit, bool dropWhenFull)
+    public OfferResult Offer(LogEntry entry, int limit, bool dropWhenFull)
     {
         limit = Math.Clamp(limit, 1, MaxLimit);
         Segment segment = Volatile.Read(ref _tailSegment);
@@ -200,18 +203,30 @@ internal sealed class LogQueue
                 continue; // another producer took this position (or a drop was counted): look again
             }
 
-            // The position is ours: nothing between here and the publication can fail.
+            // The position is ours: it is published whatever happens (the consumer waits for it).
             long dropped = (long)(word >> DropShift);
             if (dropped == (long)MaxDropsInWord)
             {
                 dropped += Interlocked.Exchange(ref _overflowDrops, 0);
             }
 
-            LogEntry? previous = slot.Entry;
-            entry!.DroppedBefore = dropped;
-            slot.Entry = entry;
-            Volatile.Write(ref slot.Sequence, position + 1);
-            entry = previous;
+            LogEntry stored = slot.Entry;
+            try
+            {
+                stored.CopyFrom(entry);
+            }
+            catch
+            {
+                stored.Clear();
+                stored.Level = LogEntry.Broken; // out of memory growing its pairs: the consumer skips it
+                throw;
+            }
+            finally
+            {
+                stored.DroppedBefore = dropped;
+                Volatile.Write(ref slot.Sequence, position + 1);
+            }
+
             return OfferResult.Enqueued;
         }
     }
@@ -232,11 +247,11 @@ internal sealed class LogQueue
     }
 
     /// <summary>
-    /// Consumer only: takes the entry at the head (leaving the cleared spare in its slot), or
+    /// Consumer only: takes the entry at the head (copied into the consumer's own entry), or
     /// collects pending drops when the queue is empty. Waits only for a producer that has claimed
     /// the head position and is publishing it (a few instructions).
     /// </summary>
-    /// <param name="entry">The entry taken: give it back with <see cref="Recycle"/> once sent.</param>
+    /// <param name="entry">The entry taken (the consumer's own, valid until the next take): <see cref="Recycle"/> it once sent.</param>
     /// <param name="position">The entry's 64-bit position.</param>
     /// <param name="dropped">Records dropped just before the entry, or the pending drops for <see cref="TakeResult.Drops"/>.</param>
     /// <returns>What was found.</returns>
@@ -264,11 +279,12 @@ internal sealed class LogQueue
                     return TakeResult.Abandoned;
                 }
 
-                entry = slot.Entry!;
-                slot.Entry = _consumer.Spare;
-                _consumer.Spare = null;
+                LogEntry stored = slot.Entry;
+                entry = _consumer.Current!;
+                entry.CopyFrom(stored);
+                dropped = stored.DroppedBefore;
+                stored.Clear(); // the slot keeps no reference to the record's objects
                 Volatile.Write(ref slot.Sequence, low + (uint)segment.Slots.Length);
-                dropped = entry.DroppedBefore;
                 return TakeResult.Taken;
             }
 
@@ -307,13 +323,9 @@ internal sealed class LogQueue
         }
     }
 
-    /// <summary>Consumer only: gives back a taken entry once sent; it is cleared and goes into the next slot taken.</summary>
+    /// <summary>Consumer only: clears a taken entry once sent, so it holds no reference to the record's objects.</summary>
     /// <param name="entry">The entry.</param>
-    public void Recycle(LogEntry entry)
-    {
-        entry.Clear();
-        _consumer.Spare = entry;
-    }
+    public void Recycle(LogEntry entry) => entry.Clear();
 
     /// <summary>
     /// Collects the drops not yet carried by an entry (for a record sent outside the queue, which
@@ -456,7 +468,7 @@ internal sealed class LogQueue
 
     private struct Slot
     {
-        public LogEntry? Entry;
+        public LogEntry Entry;
         public uint Sequence;
     }
 
@@ -475,7 +487,7 @@ internal sealed class LogQueue
         public Segment? HeadSegment;
 
         [FieldOffset(72)]
-        public LogEntry? Spare;
+        public LogEntry? Current;
     }
 
     [StructLayout(LayoutKind.Explicit, Size = 192)]
@@ -498,6 +510,7 @@ internal sealed class LogQueue
             Mask = (uint)capacity - 1;
             for (uint i = 0; i < (uint)capacity; i++)
             {
+                Slots[i].Entry = new LogEntry(); // in slot order, one after another in memory
                 Slots[(start + i) & Mask].Sequence = start + i;
             }
 

@@ -13,8 +13,7 @@ namespace Netconsole.Logging;
 /// </summary>
 /// <remarks>
 /// The call allocates nothing of its own in steady state: the entry it fills is the thread's
-/// own (kept in a thread-static field and exchanged for a cleared one by the queue), and a
-/// structured value whose text cannot change later (<see cref="IsImmutable"/>) is kept by
+/// own (kept in a thread-static field; the queue copies it into a slot), and a structured value whose text cannot change later (<see cref="IsImmutable"/>) is kept by
 /// reference and rendered by the sender thread. Any other value may change after the call
 /// (a mutable object), so its text is made here.
 /// </remarks>
@@ -62,7 +61,7 @@ internal sealed class NetconsoleLogger : ILogger
 
         // The thread's entry; null while in use, so a record logged from inside a formatter or a
         // scope's ToString on this thread fills one of its own.
-        LogEntry? entry = t_entry ?? new LogEntry();
+        LogEntry entry = t_entry ?? new LogEntry();
         t_entry = null;
         try
         {
@@ -89,16 +88,16 @@ internal sealed class NetconsoleLogger : ILogger
                 }
             }
 
-            provider.Enqueue(ref entry);
+            provider.Enqueue(entry);
         }
         catch (Exception)
         {
             // The logging path never throws into the application.
             provider.CountFailure();
-            entry?.Clear();
         }
         finally
         {
+            entry.Clear(); // the thread keeps no reference to the record's objects
             t_entry = entry;
         }
     }

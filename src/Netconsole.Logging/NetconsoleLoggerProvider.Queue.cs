@@ -136,13 +136,13 @@ public sealed partial class NetconsoleLoggerProvider
     internal void CountDroppedDisposed() => Interlocked.Increment(ref _droppedDisposed);
 
     /// <summary>
-    /// Queues a filled entry, or waits for room, or drops it (counted), per the queue-full mode.
-    /// On return <paramref name="entry"/> is a cleared entry for the thread to keep, or null.
+    /// Queues (a copy of) a filled entry, or waits for room, or drops it (counted), per the
+    /// queue-full mode. The entry stays the caller's.
     /// </summary>
-    internal void Enqueue(ref LogEntry? entry)
+    internal void Enqueue(LogEntry entry)
     {
         NetconsoleLoggerOptions options = _options;
-        OfferResult result = _queue.Offer(ref entry, options.MaxQueueLength, options.QueueFullMode == NetconsoleQueueFullMode.DropWrite);
+        OfferResult result = _queue.Offer(entry, options.MaxQueueLength, options.QueueFullMode == NetconsoleQueueFullMode.DropWrite);
         if (result == OfferResult.Enqueued)
         {
             // Only a sender in deep sleep needs waking; a polling one finds the entry within 1 ms.
@@ -158,22 +158,21 @@ public sealed partial class NetconsoleLoggerProvider
 
         if (result == OfferResult.Full)
         {
-            result = WaitForRoom(ref entry);
+            result = WaitForRoom(entry);
         }
 
         if (result != OfferResult.Enqueued)
         {
             Interlocked.Increment(ref result == OfferResult.Dropped ? ref _droppedQueueFull : ref _droppedDisposed);
-            entry?.Clear();
         }
     }
 
     // Wait mode, queue full. The sender thread itself never waits for room it alone could make.
-    private OfferResult WaitForRoom(ref LogEntry? entry)
+    private OfferResult WaitForRoom(LogEntry entry)
     {
         if (Thread.CurrentThread == _thread)
         {
-            return _queue.Offer(ref entry, _options.MaxQueueLength, dropWhenFull: true);
+            return _queue.Offer(entry, _options.MaxQueueLength, dropWhenFull: true);
         }
 
         Interlocked.Increment(ref _roomWaiters);
@@ -182,7 +181,7 @@ public sealed partial class NetconsoleLoggerProvider
             while (true)
             {
                 NetconsoleLoggerOptions options = _options;
-                OfferResult result = _queue.Offer(ref entry, options.MaxQueueLength, options.QueueFullMode == NetconsoleQueueFullMode.DropWrite);
+                OfferResult result = _queue.Offer(entry, options.MaxQueueLength, options.QueueFullMode == NetconsoleQueueFullMode.DropWrite);
                 if (result != OfferResult.Full)
                 {
                     if (result == OfferResult.Enqueued && Interlocked.Exchange(ref _senderSleeping, 0) != 0)
@@ -247,7 +246,7 @@ public sealed partial class NetconsoleLoggerProvider
                     PulseRoom(); // the take's compare-and-swap was the fence this read needs
                 }
 
-                SendOutcome outcome = Send(dropped, entry);
+                SendOutcome outcome = Send(dropped, entry!.Level == LogEntry.Broken ? null : entry);
                 if (outcome != SendOutcome.Sent)
                 {
                     if (outcome == SendOutcome.NotSent)

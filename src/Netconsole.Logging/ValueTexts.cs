@@ -6,17 +6,18 @@ namespace Netconsole.Logging;
 /// <summary>
 /// The sender thread's texts of dictionary values, kept so that repeated values cost no
 /// allocation: a value's text is formatted into a stack buffer and looked up among the texts
-/// made recently (a small table indexed by the text's hash), and a structured scope's text is
+/// made recently (a table of two-text sets indexed by the text's hash, the least recently used
+/// of a set replaced, so two texts that share a set do not evict each other), and a structured scope's text is
 /// remembered per scope object. A value never seen recently costs its string. Not thread-safe:
 /// the sender thread's own (or whoever holds the provider's send lock).
 /// </summary>
 internal sealed class ValueTexts
 {
-    private const int TextSlots = 256;
+    private const int TextSets = 512;
     private const int ScopeSlots = 64;
     private const int MaxFormattedLength = 64;
 
-    private readonly string?[] _texts = new string?[TextSlots];
+    private readonly string?[] _texts = new string?[TextSets * 2]; // per set: most recent, then the other
     private readonly object?[] _scopes = new object?[ScopeSlots];
     private readonly string?[] _scopeTexts = new string?[ScopeSlots];
 
@@ -62,16 +63,22 @@ internal sealed class ValueTexts
 
     private string Intern(ReadOnlySpan<char> text)
     {
-        int index = string.GetHashCode(text) & (TextSlots - 1);
-        string? known = _texts[index];
-        if (known is not null && text.SequenceEqual(known))
+        int first = (string.GetHashCode(text) & (TextSets - 1)) * 2;
+        string? recent = _texts[first];
+        if (recent is not null && text.SequenceEqual(recent))
         {
-            return known;
+            return recent;
         }
 
-        string made = text.ToString();
-        _texts[index] = made;
-        return made;
+        string? other = _texts[first + 1];
+        if (other is null || !text.SequenceEqual(other))
+        {
+            other = text.ToString();
+        }
+
+        _texts[first + 1] = recent;
+        _texts[first] = other;
+        return other;
     }
 
     // A structured scope lives across many records: its text is made once per scope object.

@@ -54,16 +54,23 @@ public sealed class HotPathTests : IDisposable
             LogBatch(); // warm up: slots, buffers, value texts, JIT
         }
 
-        int first = transports.Sends;
-        for (int i = 0; i < 50; i++)
+        // A per-record allocation shows in every window; a one-off (a method being recompiled on
+        // the sender thread, say) in one only.
+        var windows = new List<long>();
+        for (int window = 0; window < 5 && !windows.Contains(0); window++)
         {
-            LogBatch();
+            int first = transports.Sends;
+            for (int i = 0; i < 50; i++)
+            {
+                LogBatch();
+            }
+
+            int last = transports.Sends - 1;
+            (last - first).Should().Be(50 * 8 - 1, "one datagram per record");
+            windows.Add(transports.AllocatedAt(last) - transports.AllocatedAt(first));
         }
 
-        int last = transports.Sends - 1;
-        (last - first).Should().Be(50 * 8 - 1, "one datagram per record");
-        long bytes = transports.AllocatedAt(last) - transports.AllocatedAt(first);
-        bytes.Should().Be(0, "the sender thread allocates nothing per record in steady state (measured {0} bytes over {1} records)", bytes, last - first);
+        windows.Should().Contain(0, "the sender thread allocates nothing per record in steady state (bytes per window of 400 records: {0})", string.Join(", ", windows));
     }
 
     [Fact]
@@ -165,6 +172,25 @@ public sealed class HotPathTests : IDisposable
         NetconsoleLogger.IsImmutable(new StringBuilder()).Should().BeFalse();
         NetconsoleLogger.IsImmutable(new Counter()).Should().BeFalse();
         NetconsoleLogger.IsImmutable(new[] { 1 }).Should().BeFalse();
+    }
+
+    [Fact]
+    public void The_sender_makes_a_repeated_values_text_once_even_when_two_texts_share_a_place_in_its_table()
+    {
+        // Two numbers whose texts land in the same set of the table (the hash is per process).
+        int SetOf(int n) => string.GetHashCode(n.ToString(CultureInfo.InvariantCulture).AsSpan()) & 511;
+        int a = 1000;
+        int b = Enumerable.Range(a + 1, 1_000_000).First(n => SetOf(n) == SetOf(a));
+        var texts = new ValueTexts();
+        string textA = texts.Of((object)a);
+        string textB = texts.Of((object)b);
+
+        for (int i = 0; i < 10; i++)
+        {
+            texts.Of((object)a).Should().BeSameAs(textA);
+            texts.Of((object)b).Should().BeSameAs(textB);
+            texts.Of(a).Should().BeSameAs(textA, "event and thread ids share the table");
+        }
     }
 
     [Fact]

@@ -17,11 +17,8 @@ public sealed class LogQueueTests
         return entry;
     }
 
-    private static OfferResult Offer(LogQueue queue, int producer, int number, int limit = 1000, bool dropWhenFull = true)
-    {
-        LogEntry? entry = Entry(producer, number);
-        return queue.Offer(ref entry, limit, dropWhenFull);
-    }
+    private static OfferResult Offer(LogQueue queue, int producer, int number, int limit = 1000, bool dropWhenFull = true) =>
+        queue.Offer(Entry(producer, number), limit, dropWhenFull);
 
     private static List<(int Producer, int Number, long DroppedBefore)> TakeAll(LogQueue queue, List<long>? noticeDrops = null)
     {
@@ -79,38 +76,45 @@ public sealed class LogQueueTests
     }
 
     [Fact]
-    public void A_full_queue_that_must_not_drop_leaves_the_entry_with_the_caller()
+    public void A_full_queue_that_must_not_drop_refuses_the_entry_without_counting_a_drop()
     {
         var queue = new LogQueue();
         Offer(queue, 0, 0, limit: 1).Should().Be(OfferResult.Enqueued);
-        LogEntry? entry = Entry(0, 1);
-        LogEntry mine = entry;
 
-        queue.Offer(ref entry, 1, dropWhenFull: false).Should().Be(OfferResult.Full);
+        queue.Offer(Entry(0, 1), 1, dropWhenFull: false).Should().Be(OfferResult.Full);
 
-        entry.Should().BeSameAs(mine);
         queue.IsFull(1).Should().BeTrue();
         queue.IsFull(2).Should().BeFalse();
         TakeAll(queue).Should().ContainSingle().Which.DroppedBefore.Should().Be(0, "a refused entry is not a drop");
     }
 
     [Fact]
-    public void Slots_own_their_entries_so_a_producer_gets_a_cleared_one_back_once_the_ring_has_turned()
+    public void A_record_is_copied_in_and_out_so_both_sides_reuse_their_own_entries()
     {
         var queue = new LogQueue();
-        var seen = new HashSet<LogEntry>(ReferenceEqualityComparer.Instance);
-        LogEntry? entry = null;
-        for (int i = 0; i < LogQueue.InitialCapacity * 20; i++)
-        {
-            entry ??= new LogEntry();
-            seen.Add(entry);
-            entry.Message = "m" + i;
-            queue.Offer(ref entry, 10, dropWhenFull: true).Should().Be(OfferResult.Enqueued);
-            entry?.Message.Should().BeEmpty("the consumer cleared it");
-            TakeAll(queue).Should().ContainSingle();
-        }
+        var mine = new LogEntry { Message = "first" };
+        mine.Pairs.Add(new("Key", 1));
 
-        seen.Count.Should().BeLessThanOrEqualTo(LogQueue.InitialCapacity + 2, "entries circulate; only the first lap makes new ones");
+        queue.Offer(mine, 10, dropWhenFull: true).Should().Be(OfferResult.Enqueued);
+        mine.Message = "changed";
+        mine.Pairs.Clear();
+
+        queue.TryTake(out LogEntry? taken, out _, out _).Should().Be(TakeResult.Taken);
+        taken!.Message.Should().Be("first");
+        taken.Pairs.Should().ContainSingle().Which.Should().Be(new KeyValuePair<string, object?>("Key", 1));
+        queue.Recycle(taken);
+        taken.Message.Should().BeEmpty();
+        taken.Pairs.Should().BeEmpty();
+
+        for (int i = 0; i < LogQueue.InitialCapacity * 3; i++)
+        {
+            mine.Message = "m" + i;
+            queue.Offer(mine, 10, dropWhenFull: true).Should().Be(OfferResult.Enqueued);
+            queue.TryTake(out LogEntry? again, out _, out _).Should().Be(TakeResult.Taken);
+            again.Should().BeSameAs(taken, "the consumer copies every record into its own entry");
+            again!.Message.Should().Be("m" + i);
+            queue.Recycle(again);
+        }
     }
 
     [Fact]
@@ -257,12 +261,11 @@ public sealed class LogQueueTests
         using var start = new Barrier(Producers + 1);
         var producers = Enumerable.Range(0, Producers).Select(p => new Thread(() =>
         {
-            LogEntry? entry = null;
+            var entry = new LogEntry();
             start.SignalAndWait();
             for (int i = 0; i < PerProducer; i++)
             {
-                entry = Entry(p, i, entry);
-                switch (queue.Offer(ref entry, limit, dropWhenFull: true))
+                switch (queue.Offer(Entry(p, i, entry), limit, dropWhenFull: true))
                 {
                     case OfferResult.Enqueued:
                         enqueued[p]++;
