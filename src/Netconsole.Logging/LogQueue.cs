@@ -93,6 +93,7 @@ internal sealed class LogQueue
     private readonly long _start;
     private Segment _tailSegment; // producers' segment; replaced under _resizeLock
     private PaddedLong _head; // 64-bit position of the next entry to take; the consumer (and Abandon) moves it
+    private PaddedLong _headSeen; // the head as producers last read it (never ahead of the real one)
     private ConsumerSide _consumer; // the consumer's own, apart from what producers read
     private long _overflowDrops; // drops beyond what the tail word can count (a billion between two entries)
 
@@ -101,7 +102,7 @@ internal sealed class LogQueue
     public LogQueue(long start = 0)
     {
         _start = start;
-        _head.Value = start;
+        _head.Value = _headSeen.Value = start;
         _tailSegment = _consumer.HeadSegment = new Segment(InitialCapacity, (uint)start, (uint)start);
         _consumer.Current = new LogEntry();
     }
@@ -158,7 +159,10 @@ internal sealed class LogQueue
             }
 
             uint position = (uint)word;
-            bool full = (int)(position - (uint)Volatile.Read(ref _head.Value)) >= limit;
+            // The head as last seen by a producer is enough while it shows room (the real one is
+            // only ever further on): the consumer's own cache line is read only near the limit.
+            bool full = (int)(position - (uint)Volatile.Read(ref _headSeen.Value)) >= limit
+                && (int)(position - RefreshHeadSeen()) >= limit;
             ref Slot slot = ref segment.Slots[position & segment.Mask];
             int lap = full ? 0 : (int)(Volatile.Read(ref slot.Sequence) - position);
             if (lap < 0)
@@ -283,7 +287,15 @@ internal sealed class LogQueue
                 entry = _consumer.Current!;
                 entry.CopyFrom(stored);
                 dropped = stored.DroppedBefore;
-                stored.Clear(); // the slot keeps no reference to the record's objects
+
+                // The slot's entry is overwritten by the next record in it. Only an exception (its
+                // stack, its data) is let go now: writing the rest would make the producer fetch
+                // lines this thread had changed instead of lines it merely read.
+                if (stored.Exception is not null)
+                {
+                    stored.Exception = null;
+                }
+
                 Volatile.Write(ref slot.Sequence, low + (uint)segment.Slots.Length);
                 return TakeResult.Taken;
             }
@@ -410,6 +422,15 @@ internal sealed class LogQueue
     private const long AbandonedBit = 1L << 62;
 
     private long Head => Volatile.Read(ref _head.Value) & ~AbandonedBit;
+
+    // Reads the real head for producers and remembers it (a racing older value may win the write:
+    // it is still a head the consumer has passed, so it errs only towards "full", then is read again).
+    private uint RefreshHeadSeen()
+    {
+        long head = Volatile.Read(ref _head.Value);
+        Volatile.Write(ref _headSeen.Value, head);
+        return (uint)head;
+    }
 
     private Segment NextOf(Segment segment)
     {
