@@ -4,8 +4,8 @@ namespace Netconsole.Logging;
 
 /// <summary>
 /// One logged record on its way from the application's thread to the sender thread. Reused: a
-/// logging thread fills its own, the queue's slots own one each, the sender thread has its own
-/// (see <see cref="LogQueue"/>): a record is copied from one to the next.
+/// logging thread fills its own, the queue copies it into a slot, the sender thread copies it
+/// out into its own (see <see cref="LogQueue"/>).
 /// </summary>
 internal sealed class LogEntry
 {
@@ -31,26 +31,6 @@ internal sealed class LogEntry
     /// by the sender thread (<see cref="ValueTexts"/>).
     /// </summary>
     public readonly List<KeyValuePair<string, object?>> Pairs = new(4);
-
-    /// <summary>Makes this entry a copy of <paramref name="other"/> (its pairs copied, not shared).</summary>
-    public void CopyFrom(LogEntry other)
-    {
-        Level = other.Level;
-        Category = other.Category;
-        EventId = other.EventId;
-        Message = other.Message;
-        Exception = other.Exception;
-        TimestampMicroseconds = other.TimestampMicroseconds;
-        ThreadName = other.ThreadName;
-        ThreadId = other.ThreadId;
-        Cpu = other.Cpu;
-        DroppedBefore = other.DroppedBefore;
-        Pairs.Clear();
-        if (other.Pairs.Count > 0)
-        {
-            Pairs.AddRange(other.Pairs);
-        }
-    }
 
     public void Clear()
     {

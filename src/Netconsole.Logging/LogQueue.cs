@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 
 namespace Netconsole.Logging;
 
@@ -45,13 +46,14 @@ internal enum TakeResult
 /// <para>
 /// Every entry gets a position (consecutive, counted from <see cref="_start"/>). A producer claims
 /// the next position with one compare-and-swap on the segment's tail word, copies its filled
-/// entry into the slot's own entry, and publishes the slot through its sequence number. The
-/// consumer copies the entry at its head into its own, clears the slot's and frees the slot at
-/// once, so an entry being sent does not take a place in the queue. Slots own their entries (no
-/// pool), allocated with the segment in slot order: in memory they follow one another as the
-/// positions do, so a long queue is walked sequentially by both sides (a swap of entries instead
-/// would scatter them, and a logging thread would get back a cold entry a lap old). Positions of
-/// one producer thread are claimed in program order, so its entries leave in the order it logged them.
+/// entry into the slot (the slot holds a record's fields inline, see <see cref="Slot"/>), and
+/// publishes the slot through its sequence number. The consumer copies the slot into its own
+/// entry and frees the slot at once, so an entry being sent does not take a place in the queue.
+/// There is no pool and no object per record: slots follow one another in memory as positions
+/// do, so a long queue is walked sequentially by both sides and no pointer is chased to a cold
+/// object (handing entry objects around instead made a logging thread wait on memory a lap old).
+/// Positions of one producer thread are claimed in program order, so its entries leave in the
+/// order it logged them.
 /// </para>
 /// <para>
 /// The limit (<see cref="NetconsoleLoggerOptions.MaxQueueLength"/>) is checked at each offer
@@ -78,6 +80,9 @@ internal sealed class LogQueue
 
     /// <summary>The largest segment; a longer queue chains segments of this size.</summary>
     internal const int MaxSegmentCapacity = 1 << 20;
+
+    /// <summary>Dictionary pairs a slot holds without an array of its own.</summary>
+    internal const int InlinePairs = 4;
 
     /// <summary>The largest limit honoured (positions compare by 32-bit wrapping difference).</summary>
     internal const int MaxLimit = 1 << 30;
@@ -214,20 +219,18 @@ internal sealed class LogQueue
                 dropped += Interlocked.Exchange(ref _overflowDrops, 0);
             }
 
-            LogEntry stored = slot.Entry;
             try
             {
-                stored.CopyFrom(entry);
+                slot.Store(entry, segment.Pairs, position & segment.Mask);
             }
             catch
             {
-                stored.Clear();
-                stored.Level = LogEntry.Broken; // out of memory growing its pairs: the consumer skips it
+                slot.Level = LogEntry.Broken; // out of memory for its pairs: the consumer skips it
                 throw;
             }
             finally
             {
-                stored.DroppedBefore = dropped;
+                slot.DroppedBefore = dropped;
                 Volatile.Write(ref slot.Sequence, position + 1);
             }
 
@@ -283,17 +286,16 @@ internal sealed class LogQueue
                     return TakeResult.Abandoned;
                 }
 
-                LogEntry stored = slot.Entry;
                 entry = _consumer.Current!;
-                entry.CopyFrom(stored);
-                dropped = stored.DroppedBefore;
+                slot.Load(entry, segment.Pairs, low & segment.Mask);
+                dropped = slot.DroppedBefore;
 
-                // The slot's entry is overwritten by the next record in it. Only an exception (its
-                // stack, its data) is let go now: writing the rest would make the producer fetch
-                // lines this thread had changed instead of lines it merely read.
-                if (stored.Exception is not null)
+                // The slot is overwritten by the next record in it. Only an exception (its stack,
+                // its data) is let go now: writing the rest would make the producer fetch lines
+                // this thread had changed instead of lines it merely read.
+                if (slot.Exception is not null)
                 {
-                    stored.Exception = null;
+                    slot.Exception = null;
                 }
 
                 Volatile.Write(ref slot.Sequence, low + (uint)segment.Slots.Length);
@@ -487,10 +489,73 @@ internal sealed class LogQueue
 
     private uint TailPosition() => (uint)(TailWord(out _) & PositionMask);
 
+    /// <summary>
+    /// One place in a segment: its sequence number and a record's fields, stored inline so that a
+    /// producer's write and the consumer's read touch consecutive memory and follow no pointer.
+    /// Up to <see cref="InlinePairs"/> dictionary pairs go into the segment's pair array at the
+    /// slot's index; a record with more uses the slot's own overflow array (kept for reuse).
+    /// </summary>
     private struct Slot
     {
-        public LogEntry Entry;
         public uint Sequence;
+        public int Level;
+        public int ThreadId;
+        public int Cpu;
+        public int PairCount;
+        public ulong TimestampMicroseconds;
+        public long DroppedBefore;
+        public EventId EventId;
+        public string Category;
+        public string Message;
+        public Exception? Exception;
+        public string? ThreadName;
+        public KeyValuePair<string, object?>[]? Overflow;
+
+        public void Store(LogEntry entry, KeyValuePair<string, object?>[] pairs, uint index)
+        {
+            Level = entry.Level;
+            ThreadId = entry.ThreadId;
+            Cpu = entry.Cpu;
+            TimestampMicroseconds = entry.TimestampMicroseconds;
+            EventId = entry.EventId;
+            Category = entry.Category;
+            Message = entry.Message;
+            Exception = entry.Exception;
+            ThreadName = entry.ThreadName;
+            ReadOnlySpan<KeyValuePair<string, object?>> source = CollectionsMarshal.AsSpan(entry.Pairs);
+            PairCount = source.Length;
+            if (source.Length <= InlinePairs)
+            {
+                source.CopyTo(pairs.AsSpan((int)index * InlinePairs, InlinePairs));
+            }
+            else
+            {
+                if (Overflow is null || Overflow.Length < source.Length)
+                {
+                    Overflow = new KeyValuePair<string, object?>[Math.Max(source.Length, InlinePairs * 4)];
+                }
+
+                source.CopyTo(Overflow);
+            }
+        }
+
+        public readonly void Load(LogEntry entry, KeyValuePair<string, object?>[] pairs, uint index)
+        {
+            entry.Level = Level;
+            entry.ThreadId = ThreadId;
+            entry.Cpu = Cpu;
+            entry.TimestampMicroseconds = TimestampMicroseconds;
+            entry.EventId = EventId;
+            entry.Category = Category;
+            entry.Message = Message;
+            entry.Exception = Exception;
+            entry.ThreadName = ThreadName;
+            entry.DroppedBefore = DroppedBefore;
+            entry.Pairs.Clear();
+            entry.Pairs.AddRange(PairCount <= InlinePairs
+                ? pairs.AsSpan((int)index * InlinePairs, PairCount)
+                : Overflow.AsSpan(0, PairCount));
+        }
     }
 
     // A word alone on its cache lines: producers hammer the tail, the consumer the head.
@@ -521,6 +586,7 @@ internal sealed class LogQueue
     private sealed class Segment
     {
         public readonly Slot[] Slots;
+        public readonly KeyValuePair<string, object?>[] Pairs; // InlinePairs per slot, at the slot's index
         public readonly uint Mask;
         public PaddedWord Tail;
         public Segment? Next;
@@ -528,10 +594,10 @@ internal sealed class LogQueue
         public Segment(int capacity, uint start, ulong word)
         {
             Slots = new Slot[capacity];
+            Pairs = new KeyValuePair<string, object?>[capacity * InlinePairs];
             Mask = (uint)capacity - 1;
             for (uint i = 0; i < (uint)capacity; i++)
             {
-                Slots[i].Entry = new LogEntry(); // in slot order, one after another in memory
                 Slots[(start + i) & Mask].Sequence = start + i;
             }
 

@@ -70,8 +70,8 @@ public sealed class NetconsoleLoggerOptions
     /// The most records waiting for the sender thread, at least 1 (values above 2^30 count as
     /// 2^30). The default is 10 000 records. Live: a new value applies to the next record logged.
     /// A larger one lets more records wait at once (the queue's storage grows as records arrive,
-    /// from 32 slots up, whatever the value it started with; after a burst, an idle sender gives
-    /// the memory back) and frees logging threads waiting for room; a smaller one keeps the records
+    /// from 32 slots up, whatever the value it started with, and shrinks back once the sender has
+    /// been idle for 5 seconds) and frees logging threads waiting for room; a smaller one keeps the records
     /// already queued and refuses new ones (per <see cref="QueueFullMode"/>) until fewer than the new
     /// value are waiting.
     /// </summary>

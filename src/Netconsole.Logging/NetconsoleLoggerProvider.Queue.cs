@@ -35,6 +35,9 @@ public sealed partial class NetconsoleLoggerProvider
     private const int IdlePollMilliseconds = 1;
     private const int MaxIdlePolls = 100;
 
+    // How long the sender stays idle before it shrinks a grown queue and forgets the scopes it saw.
+    private const int ReleaseAfterIdleMilliseconds = 5000;
+
     // A waiting logging thread or Flush looks again at least this often, whatever it was told.
     private const int WaitSliceMilliseconds = 10;
 
@@ -234,6 +237,7 @@ public sealed partial class NetconsoleLoggerProvider
     private void RunSender()
     {
         int idlePolls = MaxIdlePolls;
+        bool released = true; // nothing grown or remembered since the last release
         bool disposeManager = false;
         while (true)
         {
@@ -241,6 +245,7 @@ public sealed partial class NetconsoleLoggerProvider
             if (taken == TakeResult.Taken)
             {
                 idlePolls = 0;
+                released = false;
                 if (Volatile.Read(ref _roomWaiters) != 0)
                 {
                     PulseRoom(); // the take's compare-and-swap was the fence this read needs
@@ -299,12 +304,6 @@ public sealed partial class NetconsoleLoggerProvider
                 continue;
             }
 
-            _queue.TryShrink();
-            lock (_sendLock)
-            {
-                _texts.ForgetScopes();
-            }
-
             _wake.Reset();
             Interlocked.Exchange(ref _senderSleeping, 1);
             if (_queue.HasWork() || _completing)
@@ -313,8 +312,27 @@ public sealed partial class NetconsoleLoggerProvider
                 continue;
             }
 
-            _wake.Wait();
+            if (released)
+            {
+                _wake.Wait();
+                Volatile.Write(ref _senderSleeping, 0);
+                continue;
+            }
+
+            // Still idle after a while: give back what a burst grew and forget the scopes seen.
+            // Not at once, so bursts a few seconds apart do not grow the queue again each time.
+            bool woken = _wake.Wait(ReleaseAfterIdleMilliseconds);
             Volatile.Write(ref _senderSleeping, 0);
+            if (!woken)
+            {
+                _queue.TryShrink();
+                lock (_sendLock)
+                {
+                    _texts.ForgetScopes();
+                }
+
+                released = true;
+            }
         }
 
         if (Volatile.Read(ref _flushWaiters) != 0)
