@@ -118,6 +118,31 @@ public sealed class LogQueueTests
     }
 
     [Fact]
+    public void A_slot_carries_exactly_the_pairs_of_its_record_whether_few_or_many()
+    {
+        var queue = new LogQueue();
+        var mine = new LogEntry();
+        int[] counts = [6, 2, 0, LogQueue.InlinePairs, LogQueue.InlinePairs + 1, 40, 1];
+        foreach (int count in counts)
+        {
+            // Every slot of the ring gets this size of record, after a different size the lap before.
+            for (int i = 0; i < LogQueue.InitialCapacity; i++)
+            {
+                mine.Pairs.Clear();
+                for (int k = 0; k < count; k++)
+                {
+                    mine.Pairs.Add(new("K" + k.ToString(System.Globalization.CultureInfo.InvariantCulture), i * 100 + k));
+                }
+
+                queue.Offer(mine, 1000, dropWhenFull: true).Should().Be(OfferResult.Enqueued);
+                queue.TryTake(out LogEntry? taken, out _, out _).Should().Be(TakeResult.Taken);
+                taken!.Pairs.Select(p => p.Value).Should().Equal(Enumerable.Range(0, count).Select(k => (object?)(i * 100 + k)));
+                queue.Recycle(taken);
+            }
+        }
+    }
+
+    [Fact]
     public void Positions_wrap_around_32_bits_without_losing_order_or_counts()
     {
         var queue = new LogQueue(start: uint.MaxValue - 40L);
