@@ -1,22 +1,41 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Netconsole.Devices;
 using Netconsole.Logging;
 using Netconsole.Targets;
+using NLog.Config;
+using NLog.Extensions.Logging;
+using NLog.Layouts;
+using NLog.Targets;
+using NLog.Targets.Wrappers;
 
 namespace Netconsole.Benchmarks;
 
 /// <summary>
-/// Cost on the application's thread of one enabled ILogger call: Netconsole.Logging next to
-/// Microsoft.Extensions.Logging.Console (the baseline), same messages, both with a bounded queue
-/// in DropWrite mode so neither blocks the caller. Only the calling thread is measured; each
-/// provider's own sender thread formats and writes in the background.
+/// Cost on the application's thread of one enabled ILogger call, the same call through three
+/// providers: Microsoft.Extensions.Logging.Console (the baseline of each category),
+/// Netconsole.Logging, and NLog (through NLog.Extensions.Logging) writing UDP datagrams. Each
+/// has a bounded queue that drops rather than blocks when full, so no caller ever waits. Only
+/// the calling thread is measured; each provider's own thread formats and writes in the background.
 /// </summary>
 /// <remarks>
+/// <para>
 /// The netconsole target is bound to a device that does not exist (a manual watcher with no
 /// devices), so its sender thread counts the records as dropped instead of injecting them: the
 /// benchmark needs no root and no network, and the application thread does the same work either way.
+/// </para>
+/// <para>
+/// NLog is set up as a user sending logs over the network would: a UDP target wrapped in an
+/// <see cref="AsyncTargetWrapper"/> whose overflow action is Discard. NLog 6 moved its
+/// NetworkTarget into the NLog.Targets.Network package, which is not available here, so the
+/// UDP target is the small <see cref="LoopbackUdpTarget"/> below: a layout rendered per event,
+/// UTF-8 encoded and sent as one datagram, as NetworkTarget does for <c>udp://</c>. It sends to
+/// a loopback port where nothing listens (loopback only: never any other address).
+/// </para>
 /// </remarks>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkDotNet.Configs.BenchmarkLogicalGroupRule.ByCategory)]
@@ -24,15 +43,21 @@ namespace Netconsole.Benchmarks;
 [HideColumns("Error", "StdDev", "Median", "RatioSD")]
 public class LoggerCallBenchmarks
 {
+    /// <summary>The discard port on IPv4 loopback: nothing listens there, and it is never another host.</summary>
+    private static readonly IPEndPoint NowhereOnLoopback = new(IPAddress.Loopback, 9);
+
     private static readonly InvalidOperationException Failure = MakeException();
 
     private ILoggerFactory _netconsole = null!;
     private ILoggerFactory _console = null!;
+    private ILoggerFactory _nlog = null!;
+    private NLog.LogFactory _nlogFactory = null!;
     private ILogger _netconsoleLogger = null!;
     private ILogger _consoleLogger = null!;
+    private ILogger _nlogLogger = null!;
     private ManualDeviceWatcher _watcher = null!;
 
-    /// <summary>Creates both logger factories.</summary>
+    /// <summary>Creates the three logger factories.</summary>
     [GlobalSetup]
     public void Setup()
     {
@@ -45,16 +70,32 @@ public class LoggerCallBenchmarks
         }));
         _console = LoggerFactory.Create(b => b.AddConsole(o => o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite)
             .AddSimpleConsole(o => o.SingleLine = true));
+
+        var udp = new LoopbackUdpTarget(NowhereOnLoopback)
+        {
+            Name = "udp",
+            Layout = Layout.FromString("${level:uppercase=true} ${logger} ${message}${onexception:${newline}${exception:format=tostring}}"),
+        };
+        var async = new AsyncTargetWrapper("async", udp) { OverflowAction = AsyncTargetWrapperOverflowAction.Discard };
+        _nlogFactory = new NLog.LogFactory();
+        var configuration = new LoggingConfiguration(_nlogFactory);
+        configuration.AddRuleForAllLevels(async);
+        _nlogFactory.Configuration = configuration;
+        _nlog = LoggerFactory.Create(b => b.AddNLog(new NLogProviderOptions(), _ => _nlogFactory));
+
         _netconsoleLogger = _netconsole.CreateLogger("Shop.Orders");
         _consoleLogger = _console.CreateLogger("Shop.Orders");
+        _nlogLogger = _nlog.CreateLogger("Shop.Orders");
     }
 
-    /// <summary>Disposes both factories.</summary>
+    /// <summary>Disposes the factories.</summary>
     [GlobalCleanup]
     public void Cleanup()
     {
         _netconsole.Dispose();
         _console.Dispose();
+        _nlog.Dispose();
+        _nlogFactory.Dispose();
         _watcher.Dispose();
     }
 
@@ -68,6 +109,11 @@ public class LoggerCallBenchmarks
     [BenchmarkCategory("TwoArguments")]
     public void Netconsole_TwoArguments() => _netconsoleLogger.LogInformation("order {OrderId} shipped to {Warehouse}", 4711, "north");
 
+    /// <summary>NLog (UDP, asynchronous, discarding): a message with two arguments.</summary>
+    [Benchmark]
+    [BenchmarkCategory("TwoArguments")]
+    public void NLog_TwoArguments() => _nlogLogger.LogInformation("order {OrderId} shipped to {Warehouse}", 4711, "north");
+
     /// <summary>Console: a message with an exception (baseline of its category).</summary>
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("Exception")]
@@ -78,6 +124,11 @@ public class LoggerCallBenchmarks
     [BenchmarkCategory("Exception")]
     public void Netconsole_Exception() => _netconsoleLogger.LogError(Failure, "payment failed for order {OrderId}", 4711);
 
+    /// <summary>NLog (UDP, asynchronous, discarding): a message with an exception.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Exception")]
+    public void NLog_Exception() => _nlogLogger.LogError(Failure, "payment failed for order {OrderId}", 4711);
+
     private static InvalidOperationException MakeException()
     {
         try
@@ -87,6 +138,43 @@ public class LoggerCallBenchmarks
         catch (InvalidOperationException e)
         {
             return e;
+        }
+    }
+
+    /// <summary>Renders each event with its layout and sends it, UTF-8, as one UDP datagram to a fixed loopback endpoint.</summary>
+    [Target("LoopbackUdp")]
+    private sealed class LoopbackUdpTarget : TargetWithLayout
+    {
+        private readonly IPEndPoint _remote;
+        private Socket? _socket;
+
+        public LoopbackUdpTarget(IPEndPoint remote)
+        {
+            if (!IPAddress.IsLoopback(remote.Address))
+            {
+                throw new ArgumentException("The benchmark sends to loopback only.", nameof(remote));
+            }
+
+            _remote = remote;
+        }
+
+        protected override void InitializeTarget()
+        {
+            base.InitializeTarget();
+            _socket = new Socket(_remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        }
+
+        protected override void Write(NLog.LogEventInfo logEvent)
+        {
+            byte[] datagram = Encoding.UTF8.GetBytes(RenderLogEvent(Layout, logEvent));
+            _socket?.SendTo(datagram, _remote);
+        }
+
+        protected override void CloseTarget()
+        {
+            _socket?.Dispose();
+            _socket = null;
+            base.CloseTarget();
         }
     }
 }

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
 using Microsoft.Extensions.Logging;
 
 namespace Netconsole.Logging;
@@ -9,12 +11,25 @@ namespace Netconsole.Logging;
 /// what cannot be known later (time, thread, CPU, scopes, state values), then queues the entry.
 /// Never throws.
 /// </summary>
+/// <remarks>
+/// The call allocates nothing of its own in steady state: the entry it fills is the thread's
+/// own (kept in a thread-static field; the queue copies it into a slot), and a structured value whose text cannot change later (<see cref="IsImmutable"/>) is kept by
+/// reference and rendered by the sender thread. Any other value may change after the call
+/// (a mutable object), so its text is made here.
+/// </remarks>
 internal sealed class NetconsoleLogger : ILogger
 {
     internal const string OriginalFormatKey = "{OriginalFormat}";
     internal const string ScopeKey = "SCOPE";
+    internal const string NullText = "(null)";
 
     private static readonly double MicrosecondsPerTick = 1_000_000.0 / Stopwatch.Frequency;
+
+    // Whether a structured scope type's text is made from its pairs alone (Microsoft.Extensions.Logging's own).
+    private static readonly ConcurrentDictionary<Type, bool> ScopeTypesWithPureText = new();
+
+    [ThreadStatic]
+    private static LogEntry? t_entry;
 
     private readonly string _category;
     private readonly NetconsoleLoggerProvider _provider;
@@ -32,29 +47,37 @@ internal sealed class NetconsoleLogger : ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        if (logLevel == LogLevel.None || !_provider.IsAccepting)
+        if (logLevel == LogLevel.None)
         {
             return;
         }
 
-        LogEntry? entry = null;
+        NetconsoleLoggerProvider provider = _provider;
+        if (!provider.IsAccepting)
+        {
+            provider.CountDroppedDisposed();
+            return;
+        }
+
+        // The thread's entry; null while in use, so a record logged from inside a formatter or a
+        // scope's ToString on this thread fills one of its own.
+        LogEntry entry = t_entry ?? new LogEntry();
+        t_entry = null;
         try
         {
             string message = formatter(state, exception) ?? string.Empty;
-            entry = _provider.Rent();
             entry.Level = ToSyslogLevel(logLevel);
             entry.Category = _category;
             entry.EventId = eventId;
             entry.Message = message;
             entry.Exception = exception;
             entry.TimestampMicroseconds = NowMicroseconds();
-            Thread thread = Thread.CurrentThread;
-            entry.ThreadName = thread.Name;
+            entry.ThreadName = Thread.CurrentThread.Name;
             entry.ThreadId = Environment.CurrentManagedThreadId;
             entry.Cpu = Thread.GetCurrentProcessorId();
-            if (_provider.WantsDictionary)
+            if (provider.WantsDictionary)
             {
-                if (_provider.IncludeScopes && _provider.ScopeProvider is { } scopes)
+                if (provider.IncludeScopes && provider.ScopeProvider is { } scopes)
                 {
                     scopes.ForEachScope(static (scope, e) => AddScope(e, scope), entry);
                 }
@@ -65,16 +88,17 @@ internal sealed class NetconsoleLogger : ILogger
                 }
             }
 
-            _provider.Enqueue(entry);
+            provider.Enqueue(entry);
         }
         catch (Exception)
         {
             // The logging path never throws into the application.
-            _provider.CountFailure();
-            if (entry is not null)
-            {
-                _provider.Return(entry);
-            }
+            provider.CountFailure();
+        }
+        finally
+        {
+            entry.Clear(); // the thread keeps no reference to the record's objects
+            t_entry = entry;
         }
     }
 
@@ -92,43 +116,77 @@ internal sealed class NetconsoleLogger : ILogger
 
     internal static string ToText(object? value) => value switch
     {
-        null => "(null)",
+        null => NullText,
         string s => s,
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? string.Empty,
     };
 
+    /// <summary>
+    /// Whether a value's text is fixed once the value exists, so the sender thread may render it
+    /// later: strings, primitives, enums, decimal, Half, Int128/UInt128, BigInteger, dates, times,
+    /// time spans and GUIDs (all immutable, formatted culture-invariantly). Null too.
+    /// </summary>
+    internal static bool IsImmutable(object? value) => value is null or string or int or long or bool or double
+        or Guid or DateTime or DateTimeOffset or TimeSpan or decimal or float or short or byte or uint or ulong
+        or ushort or sbyte or char or nint or nuint or Half or Int128 or UInt128 or BigInteger or DateOnly or TimeOnly
+        or Enum;
+
+    // The value itself when the sender can render it later, else its text now.
+    private static object? Captured(object? value) => IsImmutable(value) ? value : ToText(value);
+
     private static void AddScope(LogEntry entry, object? scope)
     {
-        entry.Pairs.Add(new(ScopeKey, ToText(scope)));
+        List<KeyValuePair<string, object?>> into = entry.Pairs;
         if (scope is IReadOnlyList<KeyValuePair<string, object?>> list)
         {
-            AddPairs(entry.Pairs, list);
+            int at = into.Count;
+            into.Add(new(ScopeKey, null));
+            bool allImmutable = AddPairs(into, list);
+
+            // The text of Microsoft.Extensions.Logging's own structured scopes is their template
+            // filled with their values: with every value immutable it cannot change either.
+            into[at] = new(ScopeKey, allImmutable && HasPureText(scope.GetType()) ? scope : ToText(scope));
         }
-        else if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
+        else
         {
-            foreach (KeyValuePair<string, object?> pair in pairs)
+            into.Add(new(ScopeKey, Captured(scope)));
+            if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
             {
-                Add(entry.Pairs, pair);
+                foreach (KeyValuePair<string, object?> pair in pairs)
+                {
+                    Add(into, pair);
+                }
             }
         }
     }
 
-    private static void AddPairs(List<KeyValuePair<string, string>> into, IReadOnlyList<KeyValuePair<string, object?>> pairs)
+    private static bool HasPureText(Type type) =>
+        ScopeTypesWithPureText.GetOrAdd(type, static t => t.Assembly == typeof(ILogger).Assembly && t.IsValueType);
+
+    // Returns whether every value was kept by reference (none rendered here).
+    private static bool AddPairs(List<KeyValuePair<string, object?>> into, IReadOnlyList<KeyValuePair<string, object?>> pairs)
     {
+        bool allImmutable = true;
         for (int i = 0; i < pairs.Count; i++)
         {
-            Add(into, pairs[i]);
+            allImmutable &= Add(into, pairs[i]);
         }
+
+        return allImmutable;
     }
 
-    private static void Add(List<KeyValuePair<string, string>> into, KeyValuePair<string, object?> pair)
+    private static bool Add(List<KeyValuePair<string, object?>> into, KeyValuePair<string, object?> pair)
     {
+        bool immutable = IsImmutable(pair.Value);
+
         // The template is already rendered into the text; leaving it out keeps records small.
         if (!string.IsNullOrEmpty(pair.Key) && pair.Key != OriginalFormatKey)
         {
-            into.Add(new(pair.Key, ToText(pair.Value)));
+            into.Add(new(pair.Key, immutable ? pair.Value : ToText(pair.Value)));
         }
+
+        return immutable;
     }
 
     private sealed class NullScope : IDisposable

@@ -66,7 +66,15 @@ public sealed class NetconsoleLoggerOptions
             : throw new ArgumentOutOfRangeException(nameof(value), value, "The queue-full mode is Wait or DropWrite.");
     }
 
-    /// <summary>The most records waiting for the sender thread, at least 1. The default is 10 000 records. Live.</summary>
+    /// <summary>
+    /// The most records waiting for the sender thread, at least 1 (values above 2^30 count as
+    /// 2^30). The default is 10 000 records. Live: a new value applies to the next record logged.
+    /// A larger one lets more records wait at once (the queue's storage grows as records arrive,
+    /// from 32 slots up, whatever the value it started with, and shrinks back once the sender has
+    /// been idle for 5 seconds) and frees logging threads waiting for room; a smaller one keeps the records
+    /// already queued and refuses new ones (per <see cref="QueueFullMode"/>) until fewer than the new
+    /// value are waiting.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxQueueLength
     {

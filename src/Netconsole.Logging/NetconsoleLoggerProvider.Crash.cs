@@ -55,16 +55,11 @@ public sealed partial class NetconsoleLoggerProvider
                     return;
                 }
 
-                long notice;
-                lock (_queueLock)
-                {
-                    notice = _pendingDrops;
-                    _pendingDrops = 0;
-                }
-
+                long notice = _queue.TakeDrops();
                 if (notice > 0)
                 {
                     SendNotice(notice);
+                    Interlocked.Add(ref _progress.Announced, notice);
                 }
 
                 _dictionary.Clear();
@@ -74,7 +69,7 @@ public sealed partial class NetconsoleLoggerProvider
                 }
 
                 SendText(syslogLevel, message ?? string.Empty, exception, timestamp, null, null);
-                Interlocked.Increment(ref _sent);
+                Interlocked.Increment(ref _progress.Sent);
             }
             finally
             {

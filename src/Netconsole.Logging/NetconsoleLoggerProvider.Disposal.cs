@@ -4,7 +4,6 @@ namespace Netconsole.Logging;
 public sealed partial class NetconsoleLoggerProvider
 {
     private int _disposed;
-    private bool _senderDisposesManager; // guarded by _queueLock
 
     /// <summary>
     /// Stops accepting records, lets the sender thread drain the queue for at most
@@ -26,26 +25,19 @@ public sealed partial class NetconsoleLoggerProvider
         {
             _onChange?.Dispose();
             UpdateCrashSubscription(false);
-            lock (_queueLock)
-            {
-                _accepting = false;
-                _completing = true;
-                Monitor.PulseAll(_queueLock);
-            }
+            _accepting = false;
+            _completing = true;
+            _queue.Close(); // from here on every offer is refused (and counted): the queue only drains
+            PulseRoom();
+            WakeSender();
 
             if (Thread.CurrentThread != _thread && !_thread.Join(_options.DisposeTimeout))
             {
-                lock (_queueLock)
-                {
-                    _abort = true;
-
-                    // A sender stuck in a send would hold up the manager's disposal: it disposes
-                    // the manager itself once the send returns, and the caller goes on.
-                    managerLeftToSender = _senderDisposesManager = _inFlight;
-                    _droppedDisposed += _queue.Count;
-                    _queue.Clear();
-                    Monitor.PulseAll(_queueLock);
-                }
+                // A sender stuck in a send would hold up the manager's disposal: it disposes the
+                // manager itself once the send returns, and the caller goes on.
+                managerLeftToSender = Interlocked.Exchange(ref _progress.State, SenderAborted) == SenderSending;
+                Interlocked.Add(ref _droppedDisposed, _queue.Abandon());
+                WakeSender();
             }
 
             _meter.Dispose();

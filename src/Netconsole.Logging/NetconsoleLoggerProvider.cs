@@ -34,8 +34,19 @@ namespace Netconsole.Logging;
 /// <para>
 /// The queue holds at most <see cref="NetconsoleLoggerOptions.MaxQueueLength"/> records; see
 /// <see cref="NetconsoleQueueFullMode"/>. Dropped records are announced by a warning-level
-/// record <c>netconsole: N records dropped (queue full)</c>, in order. Nothing on the logging
-/// path ever throws into the application. Metrics: meter <c>Netconsole</c>.
+/// record <c>netconsole: N records dropped (queue full)</c>, in order: the notice goes out
+/// exactly where the drops happened among the queued records. Nothing on the logging path ever
+/// throws into the application. Metrics: meter <c>Netconsole</c>.
+/// </para>
+/// <para>
+/// Cost on the logging thread: the message is formatted there (once); the record is handed to
+/// the sender thread without a lock (in <see cref="NetconsoleQueueFullMode.DropWrite"/> mode, or
+/// while there is room) and, in steady state, without an allocation: the provider reuses its
+/// records. Dictionary values whose text cannot change (strings, numbers, enums, dates, times,
+/// GUIDs, and Microsoft.Extensions.Logging's structured scopes made of them) are kept by
+/// reference and rendered by the sender thread; other values are rendered when logged, since
+/// they may change afterwards. The sender thread allocates nothing per record in steady state,
+/// except an exception's text, the text of a dictionary value not seen recently, and drop notices.
 /// </para>
 /// </remarks>
 [ProviderAlias("Netconsole")]
@@ -181,10 +192,7 @@ public sealed partial class NetconsoleLoggerProvider : ILoggerProvider, ISupport
             // Targets and manager options are structural: they need a restart.
             _options = options;
             UpdateCrashSubscription(options.CaptureUnhandledExceptions);
-            lock (_queueLock)
-            {
-                Monitor.PulseAll(_queueLock); // a larger queue or DropWrite frees waiting loggers
-            }
+            PulseRoom(); // a longer queue or DropWrite frees waiting logging threads
         }
         catch (Exception)
         {

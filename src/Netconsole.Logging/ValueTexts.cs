@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Netconsole.Logging;
+
+/// <summary>
+/// The sender thread's texts of dictionary values, kept so that repeated values cost no
+/// allocation: a value's text is formatted into a stack buffer and looked up among the texts
+/// made recently (a table of two-text sets indexed by the text's hash, the least recently used
+/// of a set replaced, so two texts that share a set do not evict each other), and a structured scope's text is
+/// remembered per scope object. A value never seen recently costs its string. Not thread-safe:
+/// the sender thread's own (or whoever holds the provider's send lock).
+/// </summary>
+internal sealed class ValueTexts
+{
+    private const int TextSets = 512;
+    private const int ScopeSlots = 64;
+    private const int MaxFormattedLength = 64;
+
+    private readonly string?[] _texts = new string?[TextSets * 2]; // per set: most recent, then the other
+    private readonly object?[] _scopes = new object?[ScopeSlots];
+    private readonly string?[] _scopeTexts = new string?[ScopeSlots];
+
+    /// <summary>
+    /// The text of a captured value, exactly as <see cref="NetconsoleLogger.ToText"/> renders it
+    /// on the logging thread: null is <c>(null)</c>, formattable values use the invariant culture.
+    /// </summary>
+    /// <param name="value">A string, an immutable value, or a structured scope kept by reference.</param>
+    /// <returns>The text.</returns>
+    public string Of(object? value) => value switch
+    {
+        null => NetconsoleLogger.NullText,
+        string s => s,
+        bool b => b ? bool.TrueString : bool.FalseString,
+        ISpanFormattable f => Formatted(f),
+        _ => ScopeText(value),
+    };
+
+    /// <summary>The decimal text of a number (event ids, thread ids).</summary>
+    /// <param name="value">The number.</param>
+    /// <returns>The text.</returns>
+    public string Of(int value)
+    {
+        Span<char> buffer = stackalloc char[11];
+        value.TryFormat(buffer, out int length, default, CultureInfo.InvariantCulture);
+        return Intern(buffer[..length]);
+    }
+
+    /// <summary>Forgets the scope objects remembered, so the sender holds no reference to them while idle.</summary>
+    public void ForgetScopes()
+    {
+        Array.Clear(_scopes);
+        Array.Clear(_scopeTexts);
+    }
+
+    private string Formatted(ISpanFormattable value)
+    {
+        Span<char> buffer = stackalloc char[MaxFormattedLength];
+        return value.TryFormat(buffer, out int length, default, CultureInfo.InvariantCulture)
+            ? Intern(buffer[..length])
+            : value.ToString(null, CultureInfo.InvariantCulture);
+    }
+
+    private string Intern(ReadOnlySpan<char> text)
+    {
+        int first = (string.GetHashCode(text) & (TextSets - 1)) * 2;
+        string? recent = _texts[first];
+        if (recent is not null && text.SequenceEqual(recent))
+        {
+            return recent;
+        }
+
+        string? other = _texts[first + 1];
+        if (other is null || !text.SequenceEqual(other))
+        {
+            other = text.ToString();
+        }
+
+        _texts[first + 1] = recent;
+        _texts[first] = other;
+        return other;
+    }
+
+    // A structured scope lives across many records: its text is made once per scope object.
+    private string ScopeText(object scope)
+    {
+        int index = RuntimeHelpers.GetHashCode(scope) & (ScopeSlots - 1);
+        if (ReferenceEquals(_scopes[index], scope))
+        {
+            return _scopeTexts[index]!;
+        }
+
+        string text = scope.ToString() ?? string.Empty;
+        _scopes[index] = scope;
+        _scopeTexts[index] = text;
+        return text;
+    }
+}
