@@ -64,6 +64,7 @@ public sealed partial class NetconsoleLoggerProvider
     // Sending state, guarded by _sendLock: the sender thread and SendNow never send at the same time.
     private readonly object _sendLock = new();
     private readonly List<KeyValuePair<string, string>> _dictionary = new();
+    private readonly List<KeyValuePair<string, object?>> _values = new();
     private readonly ValueTexts _texts = new();
     private byte[] _text = new byte[1024];
     private long _failures;
@@ -426,6 +427,7 @@ public sealed partial class NetconsoleLoggerProvider
     {
         string text = string.Create(CultureInfo.InvariantCulture, $"netconsole: {dropped} records dropped (queue full)");
         _dictionary.Clear();
+        _values.Clear();
         if (WantsDictionary)
         {
             _dictionary.Add(new("CATEGORY", ProviderCategory));
@@ -437,13 +439,17 @@ public sealed partial class NetconsoleLoggerProvider
     private void SendEntry(LogEntry entry)
     {
         _dictionary.Clear();
+        _values.Clear();
         if (WantsDictionary)
         {
             AddHeaderPairs(entry.Category, entry.EventId);
             List<KeyValuePair<string, object?>> pairs = entry.Pairs;
             for (int i = 0; i < pairs.Count; i++)
             {
-                _dictionary.Add(new(pairs[i].Key, _texts.Of(pairs[i].Value)));
+                // Immutable formattable values (kept by reference by the logging call) are written
+                // into the datagram by the formatter, without a string; the rest become text here.
+                object? value = pairs[i].Value;
+                _values.Add(new(pairs[i].Key, value is string or ISpanFormattable ? value : _texts.Of(value)));
             }
         }
 
@@ -488,6 +494,7 @@ public sealed partial class NetconsoleLoggerProvider
             Sequence = ++_progress.Sequence,
             TimestampMicroseconds = timestamp,
             Dictionary = _dictionary.Count > 0 ? _dictionary : null,
+            Values = _values.Count > 0 ? _values : null,
             Cpu = cpu,
             TaskName = taskName,
         };

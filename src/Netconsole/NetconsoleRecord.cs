@@ -90,6 +90,16 @@ public readonly struct NetconsoleRecord
     public IReadOnlyList<KeyValuePair<string, string>>? Dictionary { get; init; }
 
     /// <summary>
+    /// More dictionary pairs, sent after those of <see cref="Dictionary"/>, whose values become text
+    /// only when the record is formatted: a string as it is; an <see cref="IUtf8SpanFormattable"/>
+    /// or <see cref="ISpanFormattable"/> value (numbers, dates, Guid, enums ...) with the invariant
+    /// culture, written straight into the datagram without a string; anything else through
+    /// <see cref="object.ToString"/>. A null or empty value is omitted, as in <see cref="Dictionary"/>.
+    /// Only for values that cannot change until the record is sent. The default is <see langword="null"/> (none).
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, object?>>? Values { get; init; }
+
+    /// <summary>
     /// The CPU number sent in the <c>cpu=</c> sysdata line, or <see langword="null"/> to take the
     /// processor the formatting thread runs on. The default is <see langword="null"/>.
     /// </summary>

@@ -58,6 +58,11 @@ public sealed class RecordFormatter
     private int[] _lineEnds = new int[16];
     private byte[] _part = new byte[MaxRecordData + 1024];
     private byte[] _utf8 = new byte[256];
+    private byte[] _keyUtf8 = new byte[64];
+    private char[] _chars = new char[128];
+
+    // A formattable value that needs more than this many bytes is turned into text through ToString.
+    private const int MaxFormattedValue = 1 << 20;
     private byte[] _out = new byte[4096];
     private int[] _ends = new int[16];
     private int _count;
@@ -233,44 +238,124 @@ public sealed class RecordFormatter
         for (int i = 0; dictionary is not null && i < dictionary.Count; i++)
         {
             KeyValuePair<string, string> pair = dictionary[i];
-            if (string.IsNullOrEmpty(pair.Value))
+            if (!string.IsNullOrEmpty(pair.Value))
             {
-                continue; // as the kernel: an empty value is no line at all
+                WriteLine(pair.Key, ToUtf8(pair.Value), maxLine, ref w, ref lines);
             }
+        }
 
-            int lineStart = w;
-            ReadOnlySpan<byte> key = ToUtf8(pair.Key ?? string.Empty);
-            EnsureContent(w + Escaping.EscapedLength(key, escapeEquals: true) + 2);
-            _content[w++] = (byte)' ';
-            w += Escaping.Escape(key, _content.AsSpan(w), escapeEquals: true);
-            _content[w++] = (byte)'=';
-            ReadOnlySpan<byte> value = ToUtf8(pair.Value);
-            EnsureContent(w + Escaping.EscapedLength(value) + 1);
-            w += Escaping.Escape(value, _content.AsSpan(w));
-            if (w + 1 - lineStart > maxLine)
+        IReadOnlyList<KeyValuePair<string, object?>>? values = record.Values;
+        for (int i = 0; values is not null && i < values.Count; i++)
+        {
+            KeyValuePair<string, object?> pair = values[i];
+            ReadOnlySpan<byte> value = ValueToUtf8(pair.Value);
+            if (!value.IsEmpty)
             {
-                TruncatedDictionaryLines++;
-                int keyEnd = _content.AsSpan(lineStart, w - lineStart).IndexOf((byte)'=') + lineStart + 1;
-                if (keyEnd + 1 > lineStart + maxLine - 1)
-                {
-                    w = lineStart; // not even the key fits
-                    continue;
-                }
-
-                w = SafeCut(_content, keyEnd, lineStart + maxLine - 1);
+                WriteLine(pair.Key, value, maxLine, ref w, ref lines);
             }
-
-            _content[w++] = (byte)'\n';
-            if (lines == _lineEnds.Length)
-            {
-                Array.Resize(ref _lineEnds, lines * 2);
-            }
-
-            _lineEnds[lines++] = w;
         }
 
         contentLength = w;
         return lines;
+    }
+
+    // One " KEY=value\n" line into _content (an empty value is no line at all, as the kernel's).
+    // The value may live in _utf8: the key is converted into _keyUtf8 so it does not overwrite it.
+    private void WriteLine(string? keyText, ReadOnlySpan<byte> value, int maxLine, ref int w, ref int lines)
+    {
+        int lineStart = w;
+        string k = keyText ?? string.Empty;
+        int keyMax = Encoding.UTF8.GetMaxByteCount(k.Length);
+        if (_keyUtf8.Length < keyMax)
+        {
+            Array.Resize(ref _keyUtf8, Math.Max(keyMax, _keyUtf8.Length * 2));
+        }
+
+        ReadOnlySpan<byte> key = _keyUtf8.AsSpan(0, Encoding.UTF8.GetBytes(k, _keyUtf8));
+        EnsureContent(w + Escaping.EscapedLength(key, escapeEquals: true) + 2);
+        _content[w++] = (byte)' ';
+        w += Escaping.Escape(key, _content.AsSpan(w), escapeEquals: true);
+        _content[w++] = (byte)'=';
+        EnsureContent(w + Escaping.EscapedLength(value) + 1);
+        w += Escaping.Escape(value, _content.AsSpan(w));
+        if (w + 1 - lineStart > maxLine)
+        {
+            TruncatedDictionaryLines++;
+            int keyEnd = _content.AsSpan(lineStart, w - lineStart).IndexOf((byte)'=') + lineStart + 1;
+            if (keyEnd + 1 > lineStart + maxLine - 1)
+            {
+                w = lineStart; // not even the key fits
+                return;
+            }
+
+            w = SafeCut(_content, keyEnd, lineStart + maxLine - 1);
+        }
+
+        _content[w++] = (byte)'\n';
+        if (lines == _lineEnds.Length)
+        {
+            Array.Resize(ref _lineEnds, lines * 2);
+        }
+
+        _lineEnds[lines++] = w;
+    }
+
+    // A value's text as UTF-8 in _utf8: formattable values are written without a string.
+    private ReadOnlySpan<byte> ValueToUtf8(object? value)
+    {
+        switch (value)
+        {
+            case null:
+                return default;
+            case string s:
+                return ToUtf8(s);
+            case IUtf8SpanFormattable utf8:
+                while (true)
+                {
+                    if (utf8.TryFormat(_utf8, out int written, default, CultureInfo.InvariantCulture))
+                    {
+                        return _utf8.AsSpan(0, written);
+                    }
+
+                    if (_utf8.Length >= MaxFormattedValue)
+                    {
+                        return ToUtf8(value.ToString() ?? string.Empty);
+                    }
+
+                    Array.Resize(ref _utf8, _utf8.Length * 2);
+                }
+
+            case ISpanFormattable chars:
+                while (true)
+                {
+                    if (chars.TryFormat(_chars, out int written, default, CultureInfo.InvariantCulture))
+                    {
+                        return ToUtf8(_chars.AsSpan(0, written));
+                    }
+
+                    if (_chars.Length >= MaxFormattedValue)
+                    {
+                        return ToUtf8(chars.ToString(null, CultureInfo.InvariantCulture));
+                    }
+
+                    Array.Resize(ref _chars, _chars.Length * 2);
+                }
+
+            default:
+                return ToUtf8(value.ToString() ?? string.Empty);
+        }
+    }
+
+    private ReadOnlySpan<byte> ToUtf8(ReadOnlySpan<char> s)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(s.Length);
+        if (_utf8.Length < max)
+        {
+            Array.Resize(ref _utf8, Math.Max(max, _utf8.Length * 2));
+        }
+
+        int length = Encoding.UTF8.GetBytes(s, _utf8);
+        return _utf8.AsSpan(0, length);
     }
 
     private ReadOnlySpan<byte> ToUtf8(string s)

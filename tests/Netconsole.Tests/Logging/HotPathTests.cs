@@ -39,11 +39,15 @@ public sealed class HotPathTests : IDisposable
         using ILoggerFactory factory = LoggerFactory.Create(b => b.AddProvider(provider));
         ILogger logger = factory.CreateLogger("Shop.Orders");
         var eventId = new EventId(1007, "Shipped");
+        int orderId = 100_000;
+        var shippedAt = new DateTime(2026, 11, 26, 6, 0, 0, DateTimeKind.Utc);
         void LogBatch()
         {
             for (int i = 0; i < 8; i++)
             {
-                logger.LogInformation(eventId, "order {OrderId} shipped to {Warehouse} from {Region}", 4711, "north", Warehouse.North);
+                // Every record has values never seen before: their text is written into the datagram, not made into strings.
+                orderId++;
+                logger.LogInformation(eventId, "order {OrderId} shipped to {Warehouse} from {Region} at {ShippedAt} for {Price}", orderId, "north", Warehouse.North, shippedAt.AddSeconds(orderId), orderId * 0.25);
             }
 
             provider.Flush(Timeout).Should().BeTrue();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using Netconsole.Targets;
@@ -109,6 +110,75 @@ public class RecordFormatterTests
         var record = Record("msg") with { Dictionary = [new("K", "v")] };
         Datagrams(new RecordFormatter(options), record).Should().Equal(
             "14,42,1234,-;msg\n K=v\n zone=eu-1\n app=billing\n");
+    }
+
+    [Fact]
+    public void Values_follow_the_dictionary_formatted_with_the_invariant_culture_and_null_or_empty_ones_are_omitted()
+    {
+        CultureInfo saved = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE"); // decimal comma: must not reach the wire
+        try
+        {
+            var record = Record("msg") with
+            {
+                Dictionary = [new("K", "v")],
+                Values =
+                [
+                    new("ORDER", 4711),
+                    new("PRICE", 12.5),
+                    new("AT", new DateTime(2026, 11, 26, 6, 30, 0, DateTimeKind.Utc)),
+                    new("ID", new Guid("01234567-89ab-cdef-0123-456789abcdef")),
+                    new("LEVEL", LogLevelLike.Warning),
+                    new("NOTHING", null),
+                    new("EMPTY", ""),
+                    new("TEXT", "a\tb"),
+                    new("OTHER", new Uri("http://example.com/x")),
+                ],
+            };
+
+            Datagrams(new RecordFormatter(Options()), record).Should().Equal(
+                "14,42,1234,-;msg\n K=v\n ORDER=4711\n PRICE=12.5\n AT=11/26/2026 06:30:00\n ID=01234567-89ab-cdef-0123-456789abcdef\n"
+                + " LEVEL=Warning\n TEXT=a\\x09b\n OTHER=http://example.com/x\n");
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Fact]
+    public void A_formattable_value_longer_than_the_scratch_buffer_is_written_whole()
+    {
+        var big = new BigFormattable(5000);
+        var record = Record("t") with { Values = [new("BIG", big)] };
+
+        string datagram = string.Concat(Datagrams(new RecordFormatter(Options()), record).Select(d => d[(d.IndexOf(';') + 1)..]));
+
+        datagram.Should().Contain(" BIG=" + new string('z', 5000));
+    }
+
+    private enum LogLevelLike
+    {
+        Information,
+        Warning,
+    }
+
+    private sealed class BigFormattable(int length) : ISpanFormattable
+    {
+        public string ToString(string? format, IFormatProvider? formatProvider) => new('z', length);
+
+        public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
+        {
+            if (destination.Length < length)
+            {
+                charsWritten = 0;
+                return false;
+            }
+
+            destination[..length].Fill('z');
+            charsWritten = length;
+            return true;
+        }
     }
 
     [Fact]
@@ -362,16 +432,20 @@ public class RecordFormatterTests
         var formatter = new RecordFormatter(options);
         var text = Encoding.UTF8.GetBytes(new string('x', size - 10) + "é\n\\\t!");
         var dictionary = new List<KeyValuePair<string, string>> { new("CATEGORY", "App.Billing"), new("EVENT", "42") };
-        var record = new NetconsoleRecord(6, text) { Dictionary = dictionary, TaskName = "main", Cpu = 1 };
+        object[] orders = [.. Enumerable.Range(0, 1010).Select(i => (object)(100_000 + i))]; // boxed before measuring
+        var values = new List<KeyValuePair<string, object?>> { new("ORDER", null), new("PRICE", 19.99), new("AT", DateTime.UnixEpoch) };
+        var record = new NetconsoleRecord(6, text) { Dictionary = dictionary, Values = values, TaskName = "main", Cpu = 1 };
         long sink = 0;
         for (int i = 0; i < 10; i++)
         {
+            values[0] = new("ORDER", orders[i]);
             sink += formatter.Format(record with { Sequence = (ulong)i }).TotalBytes;
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
+            values[0] = new("ORDER", orders[10 + i]); // a value never formatted before, written without a string
             sink += formatter.Format(record with { Sequence = (ulong)i }).TotalBytes;
         }
 
