@@ -199,8 +199,10 @@ public sealed partial class NetconsoleLoggerProvider
                 lock (_roomLock)
                 {
                     // The sender takes an entry, then (after a full fence) pulses when it sees a
-                    // waiter: looking again under the lock cannot miss that pulse.
-                    if (_queue.IsFull(options.MaxQueueLength) && _accepting && ReferenceEquals(options, _options))
+                    // waiter and the queue at or below the low-water mark: looking again under the
+                    // lock cannot miss that pulse. Waiting for half the queue to drain (not for one
+                    // free slot) makes one wake-up per many records instead of one per record.
+                    if (_queue.Count > LowWater(options.MaxQueueLength) && _accepting && ReferenceEquals(options, _options))
                     {
                         Monitor.Wait(_roomLock, WaitSliceMilliseconds);
                     }
@@ -212,6 +214,9 @@ public sealed partial class NetconsoleLoggerProvider
             Interlocked.Decrement(ref _roomWaiters);
         }
     }
+
+    /// <summary>A Wait-mode logging thread that found the queue full sleeps until it holds at most this many records: half the limit.</summary>
+    internal static int LowWater(int maxQueueLength) => Math.Max(0, maxQueueLength) / 2;
 
     private void PulseRoom()
     {
@@ -247,7 +252,7 @@ public sealed partial class NetconsoleLoggerProvider
             {
                 idlePolls = 0;
                 released = false;
-                if (Volatile.Read(ref _roomWaiters) != 0)
+                if (Volatile.Read(ref _roomWaiters) != 0 && _queue.Count <= LowWater(_options.MaxQueueLength))
                 {
                     PulseRoom(); // the take's compare-and-swap was the fence this read needs
                 }

@@ -43,7 +43,8 @@ internal sealed class Report(
         Line("queue-full mode, default queue (10 000). (a)/(b)/(c) replay exactly the frames / UDP payloads the library produced for");
         Line($"those records (captured from a first logged run through a tap on the library's transport; {capture.PayloadBytes:F0}-byte payloads).");
         Line("(d) NLog 5.5.1 via NLog.Extensions.Logging 5.5.0 (default options), AsyncTargetWrapper (Block, queue 10 000, batch 200)");
-        Line("around NLog's own NetworkTarget (udp4://, default layout). NLog 5.5.1 because NLog 6 moved NetworkTarget into the");
+        Line("around NLog's own NetworkTarget (udp4://, default layout, OnQueueOverflow=Block: its default, Discard, lost ~70% silently).");
+        Line("NLog 5.5.1 because NLog 6 moved NetworkTarget into the");
         Line("NLog.Targets.Network package, which the package source here does not serve.");
         Line("(e) is a stage, not a baseline: TargetManager.Send of the same records (format + frame + inject) on the same target,");
         Line("without the logger and its queue.");
