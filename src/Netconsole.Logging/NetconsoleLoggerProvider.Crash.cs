@@ -62,7 +62,7 @@ public sealed partial class NetconsoleLoggerProvider
                     Interlocked.Add(ref _progress.Announced, notice);
                 }
 
-                _dictionary.Clear();
+                ClearPairs();
                 if (WantsDictionary)
                 {
                     AddHeaderPairs(category ?? ProviderCategory, default);

@@ -431,8 +431,7 @@ public sealed partial class NetconsoleLoggerProvider
     private void SendNotice(long dropped)
     {
         string text = string.Create(CultureInfo.InvariantCulture, $"netconsole: {dropped} records dropped (queue full)");
-        _dictionary.Clear();
-        _values.Clear();
+        ClearPairs();
         if (WantsDictionary)
         {
             _dictionary.Add(new("CATEGORY", ProviderCategory));
@@ -443,8 +442,7 @@ public sealed partial class NetconsoleLoggerProvider
 
     private void SendEntry(LogEntry entry)
     {
-        _dictionary.Clear();
-        _values.Clear();
+        ClearPairs();
         if (WantsDictionary)
         {
             AddHeaderPairs(entry.Category, entry.EventId);
@@ -474,6 +472,13 @@ public sealed partial class NetconsoleLoggerProvider
         {
             _dictionary.Add(new("EVENT_NAME", eventId.Name));
         }
+    }
+
+    // Caller holds _sendLock: every record starts without pairs (SendText sends both lists).
+    private void ClearPairs()
+    {
+        _dictionary.Clear();
+        _values.Clear();
     }
 
     // Caller holds _sendLock; _dictionary is ready. The text is message, then "\n" and the exception.

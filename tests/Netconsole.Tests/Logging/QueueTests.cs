@@ -190,16 +190,18 @@ public sealed class QueueTests : IDisposable
         using NetconsoleLoggerProvider provider = Provider();
         ILogger logger = provider.CreateLogger("c");
         logger.LogInformation("a");
-        logger.LogInformation("b");
+        logger.LogInformation("b for order {OrderId}", 4711);
 
         provider.Flush(Timeout).Should().BeTrue();
         provider.SendNow(LogLevel.Error, "c", RecordTests.Thrown(new InvalidOperationException("now")), "Crash.Handler");
 
         List<ReceivedRecord> records = _harness.Records();
-        records.Select(r => r.TextString.Split('\n')[0]).Should().Equal("a", "b", "c");
+        records.Select(r => r.TextString.Split('\n')[0]).Should().Equal("a", "b for order 4711", "c");
         records.Select(r => r.Sequence).Should().Equal(1UL, 2UL, 3UL);
         records[2].Level.Should().Be(3);
         records[2].FindValue("CATEGORY").Should().Be("Crash.Handler");
+        records[2].FindValue("OrderId").Should().BeNull("nothing of the record sent before carries over");
+        records[1].FindValue("OrderId").Should().Be("4711");
         records[2].TextString.Should().Contain("now");
     }
 
