@@ -5,7 +5,9 @@ public enum NetconsoleQueueFullMode
 {
     /// <summary>
     /// The logging thread waits until the sender thread makes room (or the provider is disposed).
-    /// Nothing is lost, but a slow or blocked device slows the application down.
+    /// Nothing is lost, but a slow or blocked device slows the application down. A thread that
+    /// found the queue full sleeps until half of it has drained (the low-water mark), so a logging
+    /// storm costs one wake-up per many records rather than one per record.
     /// </summary>
     Wait = 0,
 
