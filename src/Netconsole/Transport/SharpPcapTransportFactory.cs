@@ -22,6 +22,8 @@ namespace Netconsole.Transport;
 /// </remarks>
 public sealed class SharpPcapTransportFactory : IFrameTransportFactory
 {
+    private const int DataLinkEthernet = 1; // DLT_EN10MB
+
     // Matches frames of at most 1 byte: none. The kernel runs it before queueing anything.
     internal const string CaptureNothingFilter = "less 1";
 
@@ -91,10 +93,13 @@ public sealed class SharpPcapTransportFactory : IFrameTransportFactory
         try
         {
             device.Open(configuration);
-            if (device.LinkType != PacketDotNet.LinkLayers.Ethernet)
+            // libpcap's data link type, DLT_EN10MB (1) for Ethernet; compared as a number so the
+            // library needs nothing of PacketDotNet (frames are built by FrameBuilder).
+            int linkType = (int)device.LinkType;
+            if (linkType != DataLinkEthernet)
             {
                 throw PcapErrors.Create(
-                    FrameTransportError.NotEthernet, deviceName, PcapOperation.Open, $"link type {device.LinkType}");
+                    FrameTransportError.NotEthernet, deviceName, PcapOperation.Open, $"link type {linkType} ({device.LinkType})");
             }
 
             device.Filter = filter;
