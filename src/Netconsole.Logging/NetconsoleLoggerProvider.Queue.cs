@@ -449,10 +449,7 @@ public sealed partial class NetconsoleLoggerProvider
             List<KeyValuePair<string, object?>> pairs = entry.Pairs;
             for (int i = 0; i < pairs.Count; i++)
             {
-                // Immutable formattable values (kept by reference by the logging call) are written
-                // into the datagram by the formatter, without a string; the rest become text here.
-                object? value = pairs[i].Value;
-                _values.Add(new(pairs[i].Key, value is string or ISpanFormattable ? value : _texts.Of(value)));
+                _values.Add(new(pairs[i].Key, _texts.ForRecord(pairs[i].Value)));
             }
         }
 

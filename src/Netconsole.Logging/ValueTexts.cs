@@ -4,35 +4,37 @@ using System.Runtime.CompilerServices;
 namespace Netconsole.Logging;
 
 /// <summary>
-/// The sender thread's texts of dictionary values, kept so that repeated values cost no
-/// allocation: a value's text is formatted into a stack buffer and looked up among the texts
-/// made recently (a table of two-text sets indexed by the text's hash, the least recently used
-/// of a set replaced, so two texts that share a set do not evict each other), and a structured scope's text is
-/// remembered per scope object. A value never seen recently costs its string. Not thread-safe:
+/// The sender thread's texts, kept so that repeated ones cost no allocation: event and thread
+/// ids are formatted into a stack buffer and looked up among the texts made recently (a table
+/// of two-text sets indexed by the text's hash, the least recently used of a set replaced, so
+/// two texts that share a set do not evict each other), and a structured scope's text is
+/// remembered per scope object. Formattable values need no text here: the record formatter
+/// writes them into the datagram. Not thread-safe:
 /// the sender thread's own (or whoever holds the provider's send lock).
 /// </summary>
 internal sealed class ValueTexts
 {
     private const int TextSets = 512;
     private const int ScopeSlots = 64;
-    private const int MaxFormattedLength = 64;
 
     private readonly string?[] _texts = new string?[TextSets * 2]; // per set: most recent, then the other
     private readonly object?[] _scopes = new object?[ScopeSlots];
     private readonly string?[] _scopeTexts = new string?[ScopeSlots];
 
     /// <summary>
-    /// The text of a captured value, exactly as <see cref="NetconsoleLogger.ToText"/> renders it
-    /// on the logging thread: null is <c>(null)</c>, formattable values use the invariant culture.
+    /// What a captured value becomes in the record's <see cref="NetconsoleRecord.Values"/>: a string
+    /// or a formattable value (numbers, dates, Guid, enums ...) as it is, for the formatter to write
+    /// into the datagram with the invariant culture, without a string; anything else (null, bool,
+    /// a structured scope) its text, exactly as <see cref="NetconsoleLogger.ToText"/> renders it on
+    /// the logging thread.
     /// </summary>
     /// <param name="value">A string, an immutable value, or a structured scope kept by reference.</param>
-    /// <returns>The text.</returns>
-    public string Of(object? value) => value switch
+    /// <returns>The value, or its text.</returns>
+    public object? ForRecord(object? value) => value switch
     {
+        string or ISpanFormattable => value,
         null => NetconsoleLogger.NullText,
-        string s => s,
         bool b => b ? bool.TrueString : bool.FalseString,
-        ISpanFormattable f => Formatted(f),
         _ => ScopeText(value),
     };
 
@@ -51,14 +53,6 @@ internal sealed class ValueTexts
     {
         Array.Clear(_scopes);
         Array.Clear(_scopeTexts);
-    }
-
-    private string Formatted(ISpanFormattable value)
-    {
-        Span<char> buffer = stackalloc char[MaxFormattedLength];
-        return value.TryFormat(buffer, out int length, default, CultureInfo.InvariantCulture)
-            ? Intern(buffer[..length])
-            : value.ToString(null, CultureInfo.InvariantCulture);
     }
 
     private string Intern(ReadOnlySpan<char> text)
