@@ -110,18 +110,18 @@ internal sealed class TargetSession
         string? why = null;
         if (failed)
         {
-            if (now - Volatile.Read(ref _lastErrorCheck) >= recheck.ErrorSpacingTicks)
+            if (now - Volatile.Read(ref _lastErrorCheck) >= recheck.Policy.ErrorSpacingTicks)
             {
                 why = "after a transmit error";
                 Volatile.Write(ref _lastErrorCheck, now);
             }
         }
-        else if (recheck.IntervalTicks > 0 && now - Volatile.Read(ref _lastCheck) >= recheck.IntervalTicks)
+        else if (recheck.Policy.IntervalTicks > 0 && now - Volatile.Read(ref _lastCheck) >= recheck.Policy.IntervalTicks)
         {
-            why = lastSend != 0 && now - lastSend >= recheck.IntervalTicks ? "after a silence" : "as it was due";
+            why = lastSend != 0 && now - lastSend >= recheck.Policy.IntervalTicks ? "after a silence" : "as it was due";
         }
 
-        return why is not null && Interlocked.Exchange(ref _recheckQueued, 1) == 0 ? why : null;
+        return why is not null && TryMarkRecheckQueued() ? why : null;
     }
 
     /// <summary>Marks a re-check queued for a reason other than a send (the link came up); false when one is queued already.</summary>
@@ -151,9 +151,8 @@ internal sealed record NextHopPolicy(NextHopResolver? Resolver, long IntervalTic
 /// <summary>How a session re-checks its resolved next hop: the query, the resolver and when.</summary>
 /// <param name="Query">What the MAC was resolved from.</param>
 /// <param name="Resolver">The resolver (the default asks the neighbour table and the next hop).</param>
-/// <param name="IntervalTicks">Re-check when the last check is older than this (timestamp ticks); 0 never.</param>
-/// <param name="ErrorSpacingTicks">At most one re-check caused by transmit errors per this many ticks.</param>
-internal sealed record NextHopRecheck(NextHopQuery Query, NextHopResolver Resolver, long IntervalTicks, long ErrorSpacingTicks);
+/// <param name="Policy">When to re-check (the manager's settings).</param>
+internal sealed record NextHopRecheck(NextHopQuery Query, NextHopResolver Resolver, NextHopPolicy Policy);
 
 /// <summary>A target could not be set up; the message says why.</summary>
 internal sealed class TargetSetupException : Exception
@@ -299,7 +298,7 @@ internal static class TargetSetup
                 NextHopAnswer answer = resolver(query, recheck: false);
                 destination = answer.Mac ?? NextHop.Broadcast;
                 note = answer.Note;
-                recheck = new NextHopRecheck(query, resolver, policy.IntervalTicks, policy.ErrorSpacingTicks);
+                recheck = new NextHopRecheck(query, resolver, policy);
             }
 
             var spec = new FrameSpec(source, local, options.LocalPort, remote, options.RemotePort);
