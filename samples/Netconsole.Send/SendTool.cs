@@ -197,7 +197,7 @@ internal static class SendTool
         new(request.Level, text)
         {
             Sequence = sequence,
-            TimestampMicroseconds = request.TimestampMicroseconds ?? MonotonicMicroseconds(),
+            TimestampMicroseconds = request.TimestampMicroseconds ?? NetconsoleRecord.GetTimestampMicroseconds(),
         };
 
     // No device: the tool formats the records and builds the frames itself, destination MAC
@@ -360,9 +360,6 @@ internal static class SendTool
 
         return Encoding.UTF8.GetBytes(request.Message);
     }
-
-    private static ulong MonotonicMicroseconds() =>
-        (ulong)(Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency * 1_000_000);
 
     private sealed class SendRequest
     {

@@ -23,8 +23,6 @@ internal sealed class NetconsoleLogger : ILogger
     internal const string ScopeKey = "SCOPE";
     internal const string NullText = "(null)";
 
-    private static readonly double MicrosecondsPerTick = 1_000_000.0 / Stopwatch.Frequency;
-
     // Whether a structured scope type's text is made from its pairs alone (Microsoft.Extensions.Logging's own).
     private static readonly ConcurrentDictionary<Type, bool> ScopeTypesWithPureText = new();
 
@@ -71,7 +69,7 @@ internal sealed class NetconsoleLogger : ILogger
             entry.EventId = eventId;
             entry.Message = message;
             entry.Exception = exception;
-            entry.TimestampMicroseconds = NowMicroseconds();
+            entry.TimestampMicroseconds = NetconsoleRecord.GetTimestampMicroseconds();
             entry.ThreadName = Thread.CurrentThread.Name;
             entry.ThreadId = Environment.CurrentManagedThreadId;
             entry.Cpu = Thread.GetCurrentProcessorId();
@@ -111,8 +109,6 @@ internal sealed class NetconsoleLogger : ILogger
         LogLevel.Information => 6,
         _ => 7,
     };
-
-    internal static ulong NowMicroseconds() => (ulong)(Stopwatch.GetTimestamp() * MicrosecondsPerTick);
 
     internal static string ToText(object? value) => value switch
     {

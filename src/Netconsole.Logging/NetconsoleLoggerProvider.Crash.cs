@@ -42,7 +42,7 @@ public sealed partial class NetconsoleLoggerProvider
                 return;
             }
 
-            ulong timestamp = NetconsoleLogger.NowMicroseconds();
+            ulong timestamp = NetconsoleRecord.GetTimestampMicroseconds();
             bool locked = false;
             try
             {

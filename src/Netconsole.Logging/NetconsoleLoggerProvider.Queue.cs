@@ -437,7 +437,7 @@ public sealed partial class NetconsoleLoggerProvider
             _dictionary.Add(new("CATEGORY", ProviderCategory));
         }
 
-        SendText(4, text, null, NetconsoleLogger.NowMicroseconds(), null, null);
+        SendText(4, text, null, NetconsoleRecord.GetTimestampMicroseconds(), null, null);
     }
 
     private void SendEntry(LogEntry entry)
