@@ -53,7 +53,7 @@ public class FormatAndFrameBenchmarks
             options.Sysdata = SysdataFields.MessageId;
         }
 
-        _formatter = new RecordFormatter(options);
+        _formatter = new RecordFormatter(options.ToRecordFormat());
         _frames = new FrameBuilder(SourceMac, DestinationMac, _source, options.LocalPort, _destination, options.RemotePort);
         var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("order 4711 shipped to warehouse 3; ", TextBytes / 35 + 1))[..TextBytes]);
         _record = new NetconsoleRecord(6, text) { Sequence = 1, TimestampMicroseconds = 1000, Dictionary = [new("CATEGORY", "Shop.Orders")] };

@@ -87,7 +87,7 @@ internal static class LabRate
 
     private static void Inject(NetworkLab lab, NetconsoleTargetOptions options, byte[] text, int count)
     {
-        var formatter = new RecordFormatter(options);
+        var formatter = new RecordFormatter(options.ToRecordFormat());
         using IFrameTransport transport = new SharpPcapTransportFactory().Open(lab.DeviceName);
         var frames = new FrameBuilder(transport.DeviceMac, options.RemoteMac!, options.LocalAddress!, 6665, options.RemoteAddress!, 6666);
         var frame = new byte[frames.MaxFrameLength];
@@ -103,7 +103,7 @@ internal static class LabRate
 
     private static void SendUdp(NetworkLab lab, NetconsoleTargetOptions options, byte[] text, int count)
     {
-        var formatter = new RecordFormatter(options);
+        var formatter = new RecordFormatter(options.ToRecordFormat());
         using Socket socket = lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork, 6665);
         var destination = new IPEndPoint(options.RemoteAddress!, 6667);
         for (int i = 0; i < count; i++)

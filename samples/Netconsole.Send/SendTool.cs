@@ -206,7 +206,7 @@ internal static class SendTool
     {
         using IDatagramSink sink = PcapSink.Create(request.WritePcap!, CreateFrameBuilder(options, request.SourceMac),
             FrameLog.Route(options.LocalAddress!, options.LocalPort, options.RemoteAddress!, options.RemotePort), request.Stdin ? null : stdout);
-        var formatter = new RecordFormatter(options);
+        var formatter = new RecordFormatter(options.ToRecordFormat());
         ulong sequence = request.Sequence;
         long records = 0;
         foreach (byte[] text in texts)

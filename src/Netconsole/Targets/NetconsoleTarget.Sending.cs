@@ -8,7 +8,7 @@ public sealed partial class NetconsoleTarget
     // The formatter is not thread-safe and the frame buffer is shared: both belong to whoever
     // holds _sendLock. Nothing slow ever runs under it (no device open, no configuration lock).
     private readonly Lock _sendLock = new();
-    private readonly byte[] _frame = new byte[FrameBuilder.MaxPayload + 64];
+    private readonly byte[] _frame = new byte[RecordFormatter.MaxDatagramPayload + 64];
     private readonly long[] _dropped = new long[Enum.GetValues<TargetDropReason>().Length];
     private RecordFormatter _formatter;
     private ulong _sequenceSkew;

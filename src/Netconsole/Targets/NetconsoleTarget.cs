@@ -22,7 +22,7 @@ public sealed partial class NetconsoleTarget
         _manager = manager;
         Name = name;
         _options = options;
-        _formatter = new RecordFormatter(options);
+        _formatter = new RecordFormatter(options.ToRecordFormat());
         _status = new TargetStatus(TargetState.Disabled, "added, not enabled yet", now, null);
     }
 

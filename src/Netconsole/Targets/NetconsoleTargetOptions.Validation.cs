@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
+using Netconsole.Wire;
 
 namespace Netconsole.Targets;
 
@@ -10,9 +11,6 @@ public sealed partial class NetconsoleTargetOptions
 {
     /// <summary>The longest device name, 15 bytes: the kernel's IFNAMSIZ (16) includes the terminating NUL.</summary>
     internal const int MaxDeviceNameBytes = 15;
-
-    /// <summary>The longest release string, 64 characters.</summary>
-    internal const int MaxReleaseLength = 64;
 
     private const string ExtendedExample = "+@/eth0,@192.0.2.2/";
 
@@ -38,11 +36,7 @@ public sealed partial class NetconsoleTargetOptions
                 "6665@192.0.2.1/eth0,6666@192.0.2.2/");
         }
 
-        if (PrependRelease && !Extended)
-        {
-            throw NetconsoleConfigurationException.ForOptions(ToString(), "release requires extended format (set Extended with PrependRelease)", "+r@/eth0,@192.0.2.2/");
-        }
-
+        ValidateFormat();
         if (DeviceName is not null && DeviceMac is not null)
         {
             throw NetconsoleConfigurationException.ForOptions(
@@ -62,34 +56,13 @@ public sealed partial class NetconsoleTargetOptions
         }
     }
 
-    /// <summary>
-    /// Whether <paramref name="release"/> can be sent as a release: 1-64 characters, all printable
-    /// ASCII (0x21-0x7e), at least one <c>.</c>, and no <c>,</c> or <c>;</c>.
-    /// </summary>
-    /// <remarks>
-    /// netconsd takes a record's field 0 for a release only when it has a <c>.</c> before the first
-    /// <c>,</c>; a <c>,</c> or <c>;</c> inside would shift the header fields, and whitespace or
-    /// control characters have no place in a header.
-    /// </remarks>
-    internal static bool IsUsableRelease(string release)
+    // The one rule a record format needs checked (RecordFormatter ignores sysdata and userdata in the basic format).
+    private void ValidateFormat()
     {
-        if (release.Length is 0 or > MaxReleaseLength)
+        if (PrependRelease && !Extended)
         {
-            return false;
+            throw NetconsoleConfigurationException.ForOptions(ToString(), "release requires extended format (set Extended with PrependRelease)", "+r@/eth0,@192.0.2.2/");
         }
-
-        bool dot = false;
-        foreach (char c in release)
-        {
-            if (c is < (char)0x21 or > (char)0x7e or ',' or ';')
-            {
-                return false;
-            }
-
-            dot |= c == '.';
-        }
-
-        return dot;
     }
 
     /// <summary>Why <paramref name="name"/> (not empty) is not a usable device name, or <see langword="null"/> when it is.</summary>

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Reflection;
 
+using Netconsole.Wire;
+
 namespace Netconsole.Targets;
 
 /// <summary>
@@ -152,7 +154,7 @@ public sealed partial class NetconsoleTargetOptions
 
     /// <summary>
     /// The release string used by <see cref="PrependRelease"/> and the <c>release</c> sysdata line,
-    /// or <see langword="null"/> for <see cref="DefaultRelease"/>. The default is <see langword="null"/>.
+    /// or <see langword="null"/> for <see cref="RecordFormat.DefaultRelease"/>. The default is <see langword="null"/>.
     /// A release is 1-64 printable ASCII characters (0x21-0x7e), contains a <c>.</c> (netconsd takes
     /// a record's first field for a release only when it has one) and no <c>,</c> or <c>;</c>.
     /// </summary>
@@ -160,7 +162,7 @@ public sealed partial class NetconsoleTargetOptions
     public string? Release
     {
         get => _release;
-        set => _release = value is null || IsUsableRelease(value)
+        set => _release = value is null || RecordFormat.IsUsableRelease(value)
             ? value
             : throw NetconsoleConfigurationException.ForValue(
                 value,
@@ -200,14 +202,27 @@ public sealed partial class NetconsoleTargetOptions
                 nameof(Facility));
     }
 
-    /// <summary>The release string in effect: <see cref="Release"/>, or <see cref="DefaultRelease"/> when it is <see langword="null"/>.</summary>
-    public string EffectiveRelease => Release ?? DefaultRelease;
-
     /// <summary>
-    /// The entry assembly's informational version (for example <c>1.4.0+3f2a9c1</c>), or
-    /// <c>0.0.0</c> when there is none or it could not be used as a release string.
+    /// The format part of these options, as they are now, for a <see cref="RecordFormatter"/>:
+    /// <see cref="Extended"/>, <see cref="PrependRelease"/>, <see cref="Release"/> (or
+    /// <see cref="RecordFormat.DefaultRelease"/>), <see cref="Facility"/>, a copy of
+    /// <see cref="Userdata"/> and <see cref="Sysdata"/>.
     /// </summary>
-    public static string DefaultRelease { get; } = ComputeDefaultRelease();
+    /// <returns>The record format.</returns>
+    /// <exception cref="NetconsoleConfigurationException">The options ask for the release prefix without the extended format.</exception>
+    public RecordFormat ToRecordFormat()
+    {
+        ValidateFormat();
+        return new RecordFormat
+        {
+            Extended = Extended,
+            PrependRelease = PrependRelease,
+            Release = Release ?? RecordFormat.DefaultRelease,
+            Facility = Facility,
+            Userdata = [.. Userdata],
+            Sysdata = Sysdata,
+        };
+    }
 
     /// <summary>
     /// Creates an independent copy: every property, including <see cref="Name"/> and the
@@ -235,12 +250,6 @@ public sealed partial class NetconsoleTargetOptions
         };
         copy.Userdata.CopyFrom(Userdata);
         return copy;
-    }
-
-    private static string ComputeDefaultRelease()
-    {
-        string? version = Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
-        return version is not null && IsUsableRelease(version) ? version : "0.0.0";
     }
 
     // PhysicalAddress keeps the array it was built from and IPAddress has a settable ScopeId:

@@ -260,7 +260,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
             }
 
             copy.Validate();
-            target.SetOptions(copy, new RecordFormatter(copy));
+            target.SetOptions(copy, new RecordFormatter(copy.ToRecordFormat()));
         }
     }
 

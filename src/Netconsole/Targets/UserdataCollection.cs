@@ -3,6 +3,8 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
+using Netconsole.Wire;
+
 namespace Netconsole.Targets;
 
 /// <summary>
@@ -46,7 +48,7 @@ public sealed class UserdataCollection : IReadOnlyList<KeyValuePair<string, stri
     /// (ncfrag total below 8192). Capping userdata at 6144 bytes leaves about 2 KiB for the
     /// escaped text and the sysdata lines, so a record with userdata still reaches the receiver.
     /// </remarks>
-    public const int MaxTotalBytes = 6144;
+    public const int MaxTotalBytes = RecordFormat.MaxUserdataBytes;
 
     private const string KeyExample = "region";
     private const string ValueExample = "eu-west-1";
@@ -116,7 +118,7 @@ public sealed class UserdataCollection : IReadOnlyList<KeyValuePair<string, stri
             return false;
         }
 
-        FormattedLength -= LineLength(_items[index].Key, _items[index].Value);
+        FormattedLength -= RecordFormat.LineLength(_items[index]);
         _items.RemoveAt(index);
         Version++;
         return true;
@@ -192,7 +194,7 @@ public sealed class UserdataCollection : IReadOnlyList<KeyValuePair<string, stri
                 nameof(key));
         }
 
-        int oldLine = index >= 0 ? LineLength(_items[index].Key, _items[index].Value) : 0;
+        int oldLine = index >= 0 ? RecordFormat.LineLength(_items[index]) : 0;
         int newLine = value.Length == 0 ? 0 : keyBytes + valueBytes + 3;
         int total = FormattedLength - oldLine + newLine;
         if (total > MaxTotalBytes)
@@ -233,9 +235,6 @@ public sealed class UserdataCollection : IReadOnlyList<KeyValuePair<string, stri
 
         return -1;
     }
-
-    private static int LineLength(string key, string value) =>
-        value.Length == 0 ? 0 : Encoding.UTF8.GetByteCount(key) + Encoding.UTF8.GetByteCount(value) + 3;
 
     private static int ValidateKey(string key)
     {

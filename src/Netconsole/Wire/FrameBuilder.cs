@@ -26,19 +26,13 @@ namespace Netconsole.Wire;
 /// "no checksum" and IPv6 receivers drop such datagrams.
 /// </para>
 /// <para>
-/// A datagram is never fragmented: the payload is limited to <see cref="MaxPayload"/> bytes.
-/// <see cref="Build"/> and <see cref="BuildInPlace"/> are safe to call concurrently (each
-/// frame takes its own IPv4 identification); the frame spans must not be shared.
+/// A datagram is never fragmented: the payload is limited to
+/// <see cref="RecordFormatter.MaxDatagramPayload"/> bytes. <see cref="Build"/> is safe to call
+/// concurrently (each frame takes its own IPv4 identification); the frame spans must not be shared.
 /// </para>
 /// </remarks>
 public sealed class FrameBuilder
 {
-    /// <summary>
-    /// The largest datagram payload, in bytes: 1000, the kernel's MAX_PRINT_CHUNK, because
-    /// netconsd reads each datagram into a 1024-byte buffer without detecting truncation.
-    /// </summary>
-    public const int MaxPayload = 1000;
-
     private const int EthernetHeaderLength = 14;
     private const int Ipv4HeaderLength = 20;
     private const int Ipv6HeaderLength = 40;
@@ -190,10 +184,10 @@ public sealed class FrameBuilder
     public int HeaderLength { get; }
 
     /// <summary>
-    /// The length of a frame carrying a full <see cref="MaxPayload"/>-byte datagram, in bytes:
+    /// The length of a frame carrying a full <see cref="RecordFormatter.MaxDatagramPayload"/>-byte datagram, in bytes:
     /// 1042 for IPv4, 1062 for IPv6. A frame buffer of this size fits every frame.
     /// </summary>
-    public int MaxFrameLength => HeaderLength + MaxPayload;
+    public int MaxFrameLength => HeaderLength + RecordFormatter.MaxDatagramPayload;
 
     /// <summary>
     /// The IPv4 identification the next frame will carry (0-65535). It advances by one per
@@ -204,18 +198,18 @@ public sealed class FrameBuilder
     /// <summary>
     /// Writes the frame carrying <paramref name="payload"/> into <paramref name="frame"/>.
     /// </summary>
-    /// <param name="payload">The datagram payload, at most <see cref="MaxPayload"/> bytes.</param>
+    /// <param name="payload">The datagram payload, at most <see cref="RecordFormatter.MaxDatagramPayload"/> bytes.</param>
     /// <param name="frame">
     /// Where the frame is written, at least <see cref="HeaderLength"/> + payload length bytes
     /// (<see cref="MaxFrameLength"/> always suffices).
     /// </param>
     /// <returns>The length of the frame, in bytes.</returns>
     /// <exception cref="ArgumentException">
-    /// The payload is over <see cref="MaxPayload"/> bytes, or <paramref name="frame"/> is too small.
+    /// The payload is over <see cref="RecordFormatter.MaxDatagramPayload"/> bytes, or <paramref name="frame"/> is too small.
     /// </exception>
     public int Build(ReadOnlySpan<byte> payload, Span<byte> frame)
     {
-        if (payload.Length > MaxPayload)
+        if (payload.Length > RecordFormatter.MaxDatagramPayload)
         {
             ThrowPayloadTooLong(payload.Length, nameof(payload));
         }
@@ -235,15 +229,15 @@ public sealed class FrameBuilder
     /// straight into the frame buffer without a copy.
     /// </summary>
     /// <param name="frame">The frame buffer, with the payload at offset <see cref="HeaderLength"/>.</param>
-    /// <param name="payloadLength">The payload length, 0 to <see cref="MaxPayload"/> bytes.</param>
+    /// <param name="payloadLength">The payload length, 0 to <see cref="RecordFormatter.MaxDatagramPayload"/> bytes.</param>
     /// <returns>The length of the frame, in bytes (<see cref="HeaderLength"/> + <paramref name="payloadLength"/>).</returns>
     /// <exception cref="ArgumentException">
-    /// <paramref name="payloadLength"/> is negative or over <see cref="MaxPayload"/>, or
+    /// <paramref name="payloadLength"/> is negative or over <see cref="RecordFormatter.MaxDatagramPayload"/>, or
     /// <paramref name="frame"/> is shorter than the frame.
     /// </exception>
-    public int BuildInPlace(Span<byte> frame, int payloadLength)
+    internal int BuildInPlace(Span<byte> frame, int payloadLength)
     {
-        if ((uint)payloadLength > MaxPayload)
+        if ((uint)payloadLength > RecordFormatter.MaxDatagramPayload)
         {
             ThrowPayloadTooLong(payloadLength, nameof(payloadLength));
         }
@@ -304,7 +298,7 @@ public sealed class FrameBuilder
         throw new ArgumentException(
             length < 0
                 ? $"The payload length {length} is negative."
-                : $"The payload is {length} bytes; a netconsole datagram carries at most {MaxPayload} "
+                : $"The payload is {length} bytes; a netconsole datagram carries at most {RecordFormatter.MaxDatagramPayload} "
                   + "(netconsd reads each datagram into a 1024-byte buffer and does not detect truncation; "
                   + "frames are never IP-fragmented). Split the record into fragments first.",
             parameterName);

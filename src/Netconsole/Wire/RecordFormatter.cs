@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Netconsole.Targets;
 
 namespace Netconsole.Wire;
 
@@ -27,7 +26,10 @@ namespace Netconsole.Wire;
 /// </remarks>
 public sealed class RecordFormatter
 {
-    /// <summary>The largest datagram payload, 1000 bytes (the kernel's MAX_PRINT_CHUNK; netconsd reads into 1024-byte buffers).</summary>
+    /// <summary>
+    /// The largest datagram payload, 1000 bytes: the kernel's MAX_PRINT_CHUNK, because netconsd reads
+    /// each datagram into a 1024-byte buffer without detecting truncation.
+    /// </summary>
     public const int MaxDatagramPayload = 1000;
 
     /// <summary>The largest record data (body, dictionary, userdata, sysdata) sent as one record, 8191 bytes (netconsd's reassembly limit).</summary>
@@ -68,27 +70,27 @@ public sealed class RecordFormatter
     private int _count;
     private int _outLength;
 
-    /// <summary>Creates a formatter for the format settings of <paramref name="options"/> (extended, release, userdata, sysdata, facility), taken as they are now.</summary>
-    /// <param name="options">The target's options.</param>
-    /// <exception cref="NetconsoleConfigurationException">The options ask for release without extended format.</exception>
-    public RecordFormatter(NetconsoleTargetOptions options)
+    /// <summary>Creates a formatter that writes records in <paramref name="format"/>.</summary>
+    /// <param name="format">The format (a target's: <c>NetconsoleTargetOptions.ToRecordFormat()</c>).</param>
+    /// <exception cref="ArgumentException">The format asks for the release prefix without the extended format.</exception>
+    public RecordFormatter(RecordFormat format)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.PrependRelease && !options.Extended)
+        ArgumentNullException.ThrowIfNull(format);
+        if (format.PrependRelease && !format.Extended)
         {
-            options.Validate();
+            throw new ArgumentException("The release prefix (PrependRelease) needs the extended format (Extended).", nameof(format));
         }
 
-        _extended = options.Extended;
-        _facility = options.Facility;
-        _sysdata = options.Sysdata;
-        string release = options.EffectiveRelease;
-        _releasePrefix = _extended && options.PrependRelease ? Encoding.UTF8.GetBytes(release + ",") : [];
+        _extended = format.Extended;
+        _facility = format.Facility;
+        _sysdata = format.Sysdata;
+        string release = format.Release;
+        _releasePrefix = _extended && format.PrependRelease ? Encoding.UTF8.GetBytes(release + ",") : [];
         _releaseLine = Encoding.UTF8.GetBytes(" release=" + release + "\n");
 
         // Userdata goes out as configured, like the kernel's (its values cannot hold control characters).
         var userdata = new StringBuilder();
-        foreach (KeyValuePair<string, string> pair in options.Userdata)
+        foreach (KeyValuePair<string, string> pair in format.Userdata)
         {
             if (pair.Value.Length > 0)
             {

@@ -169,7 +169,7 @@ public sealed class HotPathTests : IDisposable
         ];
         CultureInfo culture = CultureInfo.CurrentCulture;
         var texts = new ValueTexts();
-        var formatter = new RecordFormatter(NetconsoleTargetOptions.Parse("+@/x,@192.0.2.2/"));
+        var formatter = new RecordFormatter(NetconsoleTargetOptions.Parse("+@/x,@192.0.2.2/").ToRecordFormat());
         try
         {
             CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE");

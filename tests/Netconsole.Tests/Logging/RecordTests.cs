@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Netconsole.Logging;
 using Netconsole.Receiving;
 using Netconsole.Targets;
+using Netconsole.Wire;
 
 namespace Netconsole.Tests.Logging;
 

@@ -390,7 +390,7 @@ internal sealed class TestSender : IDisposable
         _socket = new Socket(receiver.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.Bind(bindTo ?? new IPEndPoint(loopback, 0));
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
-        _formatter = new RecordFormatter(options ?? new NetconsoleTargetOptions { RemoteAddress = IPAddress.Loopback, Extended = true });
+        _formatter = new RecordFormatter((options ?? new NetconsoleTargetOptions { RemoteAddress = IPAddress.Loopback, Extended = true }).ToRecordFormat());
     }
 
     public IPEndPoint LocalEndPoint { get; }

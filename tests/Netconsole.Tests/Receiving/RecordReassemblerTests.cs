@@ -26,7 +26,7 @@ public class RecordReassemblerTests
     private static List<byte[]> Format(NetconsoleTargetOptions options, in NetconsoleRecord record)
     {
         var list = new List<byte[]>();
-        foreach (ReadOnlySpan<byte> d in new RecordFormatter(options).Format(record))
+        foreach (ReadOnlySpan<byte> d in new RecordFormatter(options.ToRecordFormat()).Format(record))
         {
             list.Add(d.ToArray());
         }

@@ -100,7 +100,7 @@ public class RoundTripTests
     {
         Gen.Select(SetupGen, MessageGen(3000), FirstSequence, Gen.Int).Sample((setup, message, seq, shuffleSeed) =>
         {
-            var datagrams = Format(setup, message, seq, new RecordFormatter(setup.ToOptions()), out int parts);
+            var datagrams = Format(setup, message, seq, new RecordFormatter(setup.ToOptions().ToRecordFormat()), out int parts);
             Shuffle(datagrams, new Random(shuffleSeed));
             var received = Reassemble(setup.Sender, datagrams, out var stats);
 
@@ -117,7 +117,7 @@ public class RoundTripTests
     {
         Gen.Select(SetupGen, MessageGen(64 * 1024), FirstSequence).Sample((setup, message, seq) =>
         {
-            var datagrams = Format(setup, message, seq, new RecordFormatter(setup.ToOptions()), out int parts);
+            var datagrams = Format(setup, message, seq, new RecordFormatter(setup.ToOptions().ToRecordFormat()), out int parts);
             var received = Reassemble(setup.Sender, datagrams, out var stats);
 
             received.Should().ContainSingle();
@@ -134,7 +134,7 @@ public class RoundTripTests
         var setup = new Setup(true, "6.4.0", SysdataFields.All, [new("host", "web-1")], V6);
         var message = new Message(3, 1, 99, text, [new("K.SUBSYSTEM", "net")], 2, "main");
 
-        var datagrams = Format(setup, message, 1000, new RecordFormatter(setup.ToOptions()), out int parts);
+        var datagrams = Format(setup, message, 1000, new RecordFormatter(setup.ToOptions().ToRecordFormat()), out int parts);
         var received = Reassemble(setup.Sender, datagrams, out _);
 
         parts.Should().BeGreaterThan(1);
@@ -188,7 +188,7 @@ public class RoundTripTests
 
     private static (List<byte[]> Datagrams, List<(ulong Seq, int Parts, uint MessageId)> Records) Stream(Setup setup, Message[] messages, ulong firstSeq)
     {
-        var formatter = new RecordFormatter(setup.ToOptions());
+        var formatter = new RecordFormatter(setup.ToOptions().ToRecordFormat());
         var datagrams = new List<byte[]>();
         var records = new List<(ulong, int, uint)>();
         ulong seq = firstSeq;

@@ -1,6 +1,7 @@
-using System.Net;
 using System.Net.NetworkInformation;
+using System.Net;
 using Netconsole.Targets;
+using Netconsole.Wire;
 
 namespace Netconsole.Tests.Targets;
 
@@ -124,8 +125,8 @@ public class TargetOptionsValidationTests
     [InlineData("6.8.0-45-generic")]
     public void Usable_release_is_accepted(string release)
     {
-        NetconsoleTargetOptions.IsUsableRelease(release).Should().BeTrue();
-        new NetconsoleTargetOptions { Release = release }.EffectiveRelease.Should().Be(release);
+        RecordFormat.IsUsableRelease(release).Should().BeTrue();
+        new NetconsoleTargetOptions { Release = release }.ToRecordFormat().Release.Should().Be(release);
     }
 
     [Theory]
@@ -138,7 +139,7 @@ public class TargetOptionsValidationTests
     [InlineData("6.4.0\n")]
     public void Release_without_a_dot_or_with_a_comma_semicolon_or_non_printable_character_is_rejected(string release)
     {
-        NetconsoleTargetOptions.IsUsableRelease(release).Should().BeFalse();
+        RecordFormat.IsUsableRelease(release).Should().BeFalse();
         Rejects(() => new NetconsoleTargetOptions().Release = release);
     }
 
@@ -147,15 +148,15 @@ public class TargetOptionsValidationTests
     {
         string release = "1." + new string('0', 62);
 
-        NetconsoleTargetOptions.IsUsableRelease(release).Should().BeTrue();
-        NetconsoleTargetOptions.IsUsableRelease(release + "0").Should().BeFalse();
+        RecordFormat.IsUsableRelease(release).Should().BeTrue();
+        RecordFormat.IsUsableRelease(release + "0").Should().BeFalse();
     }
 
     [Fact]
     public void Default_release_is_usable()
     {
-        NetconsoleTargetOptions.IsUsableRelease(NetconsoleTargetOptions.DefaultRelease).Should().BeTrue();
-        new NetconsoleTargetOptions().EffectiveRelease.Should().Be(NetconsoleTargetOptions.DefaultRelease);
+        RecordFormat.IsUsableRelease(RecordFormat.DefaultRelease).Should().BeTrue();
+        new NetconsoleTargetOptions().ToRecordFormat().Release.Should().Be(RecordFormat.DefaultRelease);
     }
 
     [Fact]

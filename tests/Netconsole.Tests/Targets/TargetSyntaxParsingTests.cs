@@ -1,6 +1,7 @@
-using System.Net;
 using System.Net.NetworkInformation;
+using System.Net;
 using Netconsole.Targets;
+using Netconsole.Wire;
 
 namespace Netconsole.Tests.Targets;
 

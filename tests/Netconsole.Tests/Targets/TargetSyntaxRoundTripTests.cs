@@ -1,7 +1,8 @@
-using System.Net;
 using System.Net.NetworkInformation;
+using System.Net;
 using CsCheck;
 using Netconsole.Targets;
+using Netconsole.Wire;
 
 namespace Netconsole.Tests.Targets;
 

@@ -367,7 +367,7 @@ public class FrameBuilderTests
 
         builder.HeaderLength.Should().Be(headerLength);
         builder.MaxFrameLength.Should().Be(maxFrameLength);
-        FrameBuilder.MaxPayload.Should().Be(1000);
+        RecordFormatter.MaxDatagramPayload.Should().Be(1000);
     }
 
     [Fact]
@@ -438,7 +438,7 @@ public class FrameBuilderTests
             from destinationPort in Gen.Int[1, 65535]
             from macs in Gen.Byte.Array[12]
             from identification in Gen.UShort
-            from payload in Gen.Byte.Array[0, FrameBuilder.MaxPayload]
+            from payload in Gen.Byte.Array[0, RecordFormatter.MaxDatagramPayload]
             select (source, destination, sourcePort, destinationPort, macs, identification, payload);
 
         gen.Sample(sample =>

@@ -31,7 +31,7 @@ public class RecordFormatterTests
     [Fact]
     public void Basic_format_sends_the_text_and_a_newline_without_header()
     {
-        Datagrams(new RecordFormatter(Options(extended: false)), Record("hello world"))
+        Datagrams(new RecordFormatter(Options(extended: false).ToRecordFormat()), Record("hello world"))
             .Should().Equal("hello world\n");
     }
 
@@ -39,7 +39,7 @@ public class RecordFormatterTests
     public void Basic_format_cuts_long_text_into_consecutive_1000_byte_datagrams()
     {
         string text = new string('a', 999) + new string('b', 1000) + "c";
-        var datagrams = Datagrams(new RecordFormatter(Options(extended: false)), Record(text));
+        var datagrams = Datagrams(new RecordFormatter(Options(extended: false).ToRecordFormat()), Record(text));
         datagrams.Select(d => d.Length).Should().Equal(1000, 1000, 1);
         string.Concat(datagrams).Should().Be(text + "\n");
     }
@@ -47,7 +47,7 @@ public class RecordFormatterTests
     [Fact]
     public void Basic_format_sends_text_bytes_unescaped()
     {
-        Datagrams(new RecordFormatter(Options(extended: false)), Record("a\tb\\c"))
+        Datagrams(new RecordFormatter(Options(extended: false).ToRecordFormat()), Record("a\tb\\c"))
             .Should().Equal("a\tb\\c\n");
     }
 
@@ -55,7 +55,7 @@ public class RecordFormatterTests
     public void Extended_header_is_prio_seq_timestamp_flag_with_prio_from_facility_and_level()
     {
         // facility 1 (user) << 3 | level 6 (info) = 14
-        Datagrams(new RecordFormatter(Options()), Record("hello", level: 6, seq: 42, ts: 1234))
+        Datagrams(new RecordFormatter(Options().ToRecordFormat()), Record("hello", level: 6, seq: 42, ts: 1234))
             .Should().Equal("14,42,1234,-;hello\n");
     }
 
@@ -63,7 +63,7 @@ public class RecordFormatterTests
     public void Record_facility_overrides_the_targets_facility()
     {
         var record = Record("x", level: 3) with { Facility = 0 };
-        Datagrams(new RecordFormatter(Options()), record).Should().Equal("3,42,1234,-;x\n");
+        Datagrams(new RecordFormatter(Options().ToRecordFormat()), record).Should().Equal("3,42,1234,-;x\n");
     }
 
     [Theory]
@@ -73,13 +73,13 @@ public class RecordFormatterTests
     public void Continuation_flag_is_written_as_the_kernel_does(RecordContinuation continuation, string flag)
     {
         var record = Record("x") with { Continuation = continuation };
-        Datagrams(new RecordFormatter(Options()), record).Should().Equal($"14,42,1234,{flag};x\n");
+        Datagrams(new RecordFormatter(Options().ToRecordFormat()), record).Should().Equal($"14,42,1234,{flag};x\n");
     }
 
     [Fact]
     public void Body_escapes_control_bytes_high_bytes_and_backslash_so_a_multiline_text_is_one_record()
     {
-        Datagrams(new RecordFormatter(Options()), Record("line1\nline2\\é\u007f"))
+        Datagrams(new RecordFormatter(Options().ToRecordFormat()), Record("line1\nline2\\é\u007f"))
             .Should().Equal(@"14,42,1234,-;line1\x0aline2\x5c\xc3\xa9\x7f" + "\n");
     }
 
@@ -96,7 +96,7 @@ public class RecordFormatterTests
                 new("A=B", "c"),
             ],
         };
-        Datagrams(new RecordFormatter(Options()), record).Should().Equal(
+        Datagrams(new RecordFormatter(Options().ToRecordFormat()), record).Should().Equal(
             "14,42,1234,-;msg\n SUBSYSTEM=net\n DEVICE=+net:eth0\\x0a\n A\\x3dB=c\n");
     }
 
@@ -108,7 +108,7 @@ public class RecordFormatterTests
         options.Userdata["rack"] = "";
         options.Userdata["app"] = "billing";
         var record = Record("msg") with { Dictionary = [new("K", "v")] };
-        Datagrams(new RecordFormatter(options), record).Should().Equal(
+        Datagrams(new RecordFormatter(options.ToRecordFormat()), record).Should().Equal(
             "14,42,1234,-;msg\n K=v\n zone=eu-1\n app=billing\n");
     }
 
@@ -136,7 +136,7 @@ public class RecordFormatterTests
                 ],
             };
 
-            Datagrams(new RecordFormatter(Options()), record).Should().Equal(
+            Datagrams(new RecordFormatter(Options().ToRecordFormat()), record).Should().Equal(
                 "14,42,1234,-;msg\n K=v\n ORDER=4711\n PRICE=12.5\n AT=11/26/2026 06:30:00\n ID=01234567-89ab-cdef-0123-456789abcdef\n"
                 + " LEVEL=Warning\n TEXT=a\\x09b\n OTHER=http://example.com/x\n");
         }
@@ -152,7 +152,7 @@ public class RecordFormatterTests
         var big = new BigFormattable(5000);
         var record = Record("t") with { Values = [new("BIG", big)] };
 
-        string datagram = string.Concat(Datagrams(new RecordFormatter(Options()), record).Select(d => d[(d.IndexOf(';') + 1)..]));
+        string datagram = string.Concat(Datagrams(new RecordFormatter(Options().ToRecordFormat()), record).Select(d => d[(d.IndexOf(';') + 1)..]));
 
         datagram.Should().Contain(" BIG=" + new string('z', 5000));
     }
@@ -189,7 +189,7 @@ public class RecordFormatterTests
         options.Release = "6.4.0";
         options.Sysdata = SysdataFields.All;
         var record = Record("msg") with { Cpu = 3, TaskName = "worker" };
-        Datagrams(new RecordFormatter(options), record).Should().Equal(
+        Datagrams(new RecordFormatter(options.ToRecordFormat()), record).Should().Equal(
             "14,42,1234,-;msg\n k=v\n cpu=3\n taskname=worker\n release=6.4.0\n msgid=1\n");
     }
 
@@ -198,8 +198,8 @@ public class RecordFormatterTests
     {
         var options = Options();
         options.Sysdata = SysdataFields.MessageId;
-        var a = new RecordFormatter(options);
-        var b = new RecordFormatter(options);
+        var a = new RecordFormatter(options.ToRecordFormat());
+        var b = new RecordFormatter(options.ToRecordFormat());
         Datagrams(a, Record("1")).Single().Should().EndWith(" msgid=1\n");
         Datagrams(a, Record("2")).Single().Should().EndWith(" msgid=2\n");
         Datagrams(b, Record("1")).Single().Should().EndWith(" msgid=1\n");
@@ -211,7 +211,7 @@ public class RecordFormatterTests
     {
         var options = Options();
         options.Sysdata = SysdataFields.MessageId;
-        var formatter = new RecordFormatter(options) { LastMessageIdForTests = uint.MaxValue - 1 };
+        var formatter = new RecordFormatter(options.ToRecordFormat()) { LastMessageIdForTests = uint.MaxValue - 1 };
         Datagrams(formatter, Record("a")).Single().Should().EndWith(" msgid=4294967295\n");
         Datagrams(formatter, Record("b")).Single().Should().EndWith(" msgid=0\n");
     }
@@ -222,9 +222,9 @@ public class RecordFormatterTests
         var options = Options();
         options.Sysdata = SysdataFields.TaskName;
         var record = Record("m") with { TaskName = "a\tb" };
-        Datagrams(new RecordFormatter(options), record).Single().Should().EndWith(" taskname=a\\x09b\n");
+        Datagrams(new RecordFormatter(options.ToRecordFormat()), record).Single().Should().EndWith(" taskname=a\\x09b\n");
         record = Record("m") with { TaskName = new string('t', 100) };
-        Datagrams(new RecordFormatter(options), record).Single().Should().EndWith($" taskname={new string('t', 64)}\n");
+        Datagrams(new RecordFormatter(options.ToRecordFormat()), record).Single().Should().EndWith($" taskname={new string('t', 64)}\n");
     }
 
     [Fact]
@@ -239,7 +239,7 @@ public class RecordFormatterTests
             Sequence = 444,
             TimestampMicroseconds = 501151268,
         };
-        Datagrams(new RecordFormatter(options), record).Should().Equal(
+        Datagrams(new RecordFormatter(options.ToRecordFormat()), record).Should().Equal(
             "6.4.0,6,444,501151268,-;netconsole: network logging started\n");
     }
 
@@ -266,7 +266,7 @@ public class RecordFormatterTests
         userdataLine.Length.Should().Be(177);
         string data = body + userdataLine;
 
-        var datagrams = Datagrams(new RecordFormatter(options), record);
+        var datagrams = Datagrams(new RecordFormatter(options.ToRecordFormat()), record);
 
         datagrams.Should().Equal(
             "13,468,514729715,-,ncfrag=0/1135;" + data[..967],
@@ -284,7 +284,7 @@ public class RecordFormatterTests
         string first = "6.13.0-04048-g4f561a87745a,13,468,514729715,-,ncfrag=0/1135;";
         int firstChunk = 1000 - first.Length;
 
-        var datagrams = Datagrams(new RecordFormatter(options), record);
+        var datagrams = Datagrams(new RecordFormatter(options.ToRecordFormat()), record);
 
         datagrams.Should().Equal(
             first + data[..firstChunk],
@@ -295,7 +295,7 @@ public class RecordFormatterTests
     public void A_record_of_exactly_1000_bytes_is_one_datagram_and_one_more_byte_fragments()
     {
         string header = "14,42,1234,-;";
-        var formatter = new RecordFormatter(Options());
+        var formatter = new RecordFormatter(Options().ToRecordFormat());
         Datagrams(formatter, Record(new string('x', 1000 - header.Length - 1))).Should().ContainSingle()
             .Which.Length.Should().Be(1000);
         var two = Datagrams(formatter, Record(new string('x', 1000 - header.Length)));
@@ -307,7 +307,7 @@ public class RecordFormatterTests
     public void Fragments_are_exactly_1000_bytes_except_the_last_and_carry_every_data_byte_in_order()
     {
         string text = string.Concat(Enumerable.Range(0, 700).Select(i => $"{i};"));
-        var datagrams = Datagrams(new RecordFormatter(Options()), Record(text));
+        var datagrams = Datagrams(new RecordFormatter(Options().ToRecordFormat()), Record(text));
         datagrams.Take(datagrams.Count - 1).Should().OnlyContain(d => d.Length == 1000);
         datagrams[^1].Length.Should().BeLessThanOrEqualTo(1000);
         string reassembled = string.Concat(datagrams.Select(d => d[(d.IndexOf(';', StringComparison.Ordinal) + 1)..]));
@@ -331,7 +331,7 @@ public class RecordFormatterTests
         }
 
         var record = new NetconsoleRecord(6, text) { Sequence = 100, TimestampMicroseconds = 5 };
-        var formatter = new RecordFormatter(Options());
+        var formatter = new RecordFormatter(Options().ToRecordFormat());
         FormattedRecord formatted = formatter.Format(record);
         int used = formatted.SequenceNumbersUsed;
         var datagrams = Datagrams(formatter, record);
@@ -360,7 +360,7 @@ public class RecordFormatterTests
     public void A_record_that_already_continues_a_group_keeps_plus_on_every_part()
     {
         var record = Record(new string('z', 9000)) with { Continuation = RecordContinuation.Continuation };
-        var datagrams = Datagrams(new RecordFormatter(Options()), record);
+        var datagrams = Datagrams(new RecordFormatter(Options().ToRecordFormat()), record);
         datagrams.Should().OnlyContain(d => d.Split(',')[3].StartsWith('+'));
     }
 
@@ -370,7 +370,7 @@ public class RecordFormatterTests
         var options = Options();
         options.Userdata["host"] = "web-1";
         options.Sysdata = SysdataFields.MessageId;
-        var datagrams = Datagrams(new RecordFormatter(options), Record(new string('q', 9000)));
+        var datagrams = Datagrams(new RecordFormatter(options.ToRecordFormat()), Record(new string('q', 9000)));
         var partData = datagrams.GroupBy(d => d.Split(',')[1])
             .Select(g => string.Concat(g.Select(d => d[(d.IndexOf(';', StringComparison.Ordinal) + 1)..])))
             .ToList();
@@ -384,7 +384,7 @@ public class RecordFormatterTests
     {
         var dictionary = Enumerable.Range(0, 400).Select(i => new KeyValuePair<string, string>($"KEY{i}", new string('v', 40))).ToList();
         var record = Record("short text") with { Dictionary = dictionary };
-        var datagrams = Datagrams(new RecordFormatter(Options()), record);
+        var datagrams = Datagrams(new RecordFormatter(Options().ToRecordFormat()), record);
         var partData = datagrams.GroupBy(d => d.Split(',')[1])
             .Select(g => string.Concat(g.Select(d => d[(d.IndexOf(';', StringComparison.Ordinal) + 1)..])))
             .ToList();
@@ -399,7 +399,7 @@ public class RecordFormatterTests
     public void A_dictionary_line_too_long_for_any_record_is_cut_between_escapes_and_counted()
     {
         var record = Record("t") with { Dictionary = [new("BIG", new string('\n', 3000))] };
-        var formatter = new RecordFormatter(Options());
+        var formatter = new RecordFormatter(Options().ToRecordFormat());
         var datagrams = Datagrams(formatter, record);
         formatter.TruncatedDictionaryLines.Should().Be(1);
         string data = string.Concat(datagrams.Select(d => d[(d.IndexOf(';', StringComparison.Ordinal) + 1)..]));
@@ -409,8 +409,8 @@ public class RecordFormatterTests
     [Fact]
     public void Empty_text_is_a_valid_record()
     {
-        Datagrams(new RecordFormatter(Options()), Record("")).Should().Equal("14,42,1234,-;\n");
-        Datagrams(new RecordFormatter(Options(extended: false)), Record("")).Should().Equal("\n");
+        Datagrams(new RecordFormatter(Options().ToRecordFormat()), Record("")).Should().Equal("14,42,1234,-;\n");
+        Datagrams(new RecordFormatter(Options(extended: false).ToRecordFormat()), Record("")).Should().Equal("\n");
     }
 
     [Theory]
@@ -429,7 +429,7 @@ public class RecordFormatterTests
             options.Release = "1.2.3";
         }
 
-        var formatter = new RecordFormatter(options);
+        var formatter = new RecordFormatter(options.ToRecordFormat());
         var text = Encoding.UTF8.GetBytes(new string('x', size - 10) + "é\n\\\t!");
         var dictionary = new List<KeyValuePair<string, string>> { new("CATEGORY", "App.Billing"), new("EVENT", "42") };
         object[] orders = [.. Enumerable.Range(0, 1010).Select(i => (object)(100_000 + i))]; // boxed before measuring

@@ -185,7 +185,7 @@ public sealed class SendingTests : ManagerTestBase
         options.Extended = true;
         EnabledOnVeth0(options);
         var big = new NetconsoleRecord(6, Encoding.UTF8.GetBytes(new string('a', 20_000))) { Sequence = 10 };
-        int used = new RecordFormatter(options).Format(big).SequenceNumbersUsed;
+        int used = new RecordFormatter(options.ToRecordFormat()).Format(big).SequenceNumbersUsed;
         used.Should().BeGreaterThan(1);
 
         Manager.Send(big);

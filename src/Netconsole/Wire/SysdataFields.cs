@@ -1,7 +1,7 @@
-namespace Netconsole.Targets;
+namespace Netconsole.Wire;
 
 /// <summary>
-/// The sysdata lines a target appends to every extended record, in the kernel's fixed order
+/// The sysdata lines appended to every extended record, in the kernel's fixed order
 /// <c>cpu</c>, <c>taskname</c>, <c>release</c>, <c>msgid</c>.
 /// </summary>
 [Flags]
@@ -16,10 +16,10 @@ public enum SysdataFields
     /// <summary><c> taskname=NAME</c>: the producing thread's name.</summary>
     TaskName = 2,
 
-    /// <summary><c> release=RELEASE</c>: the target's release string.</summary>
+    /// <summary><c> release=RELEASE</c>: the release string (<see cref="RecordFormat.Release"/>).</summary>
     Release = 4,
 
-    /// <summary><c> msgid=N</c>: a per-target u32 counter, 1 for the first record, wrapping.</summary>
+    /// <summary><c> msgid=N</c>: a u32 counter per formatter (per target), 1 for the first record, wrapping.</summary>
     MessageId = 8,
 
     /// <summary>All four lines.</summary>

@@ -1,0 +1,152 @@
+using System.Reflection;
+using System.Text;
+
+namespace Netconsole.Wire;
+
+/// <summary>
+/// How a <see cref="RecordFormatter"/> writes records: basic or extended, the release prefix,
+/// the facility of records that carry none, userdata and sysdata lines. Addresses and devices are
+/// not part of it. <c>NetconsoleTargetOptions.ToRecordFormat()</c> gives a target's; build one
+/// directly to format records without a target (a pcap file, a sender of your own).
+/// </summary>
+/// <remarks>
+/// Immutable once built: <see cref="Userdata"/> is copied when set. Every setter checks its value
+/// and throws <see cref="ArgumentException"/> (or <see cref="ArgumentOutOfRangeException"/>)
+/// saying what is wrong.
+/// </remarks>
+public sealed class RecordFormat
+{
+    /// <summary>The longest release string, in characters (ASCII).</summary>
+    internal const int MaxReleaseLength = 64;
+
+    /// <summary>
+    /// The most bytes all userdata lines together may take, 6144: a record keeps room for its
+    /// header, text and sysdata within netconsd's 8191-byte reassembly limit.
+    /// </summary>
+    internal const int MaxUserdataBytes = 6144;
+
+    private readonly string? _release;
+    private readonly int _facility = 1;
+    private readonly SysdataFields _sysdata;
+    private readonly KeyValuePair<string, string>[] _userdata = [];
+
+    /// <summary>
+    /// The entry assembly's informational version (for example <c>1.4.0+3f2a9c1</c>), or
+    /// <c>0.0.0</c> when there is none or it could not be used as a release string.
+    /// </summary>
+    public static string DefaultRelease { get; } = ComputeDefaultRelease();
+
+    /// <summary>Write the extended format (<c>+</c> in the kernel syntax). The default is <see langword="false"/> (basic).</summary>
+    public bool Extended { get; init; }
+
+    /// <summary>Prepend the release to every extended record (<c>r</c> in the kernel syntax). Needs <see cref="Extended"/>. The default is <see langword="false"/>.</summary>
+    public bool PrependRelease { get; init; }
+
+    /// <summary>
+    /// The release written by <see cref="PrependRelease"/> and the <c>release</c> sysdata line.
+    /// The default is <see cref="DefaultRelease"/>. A release is 1-64 printable ASCII characters
+    /// (0x21-0x7e), contains a <c>.</c> (netconsd takes a record's first field for a release only
+    /// when it has one) and no <c>,</c> or <c>;</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The string is not a usable release.</exception>
+    public string Release
+    {
+        get => _release ?? DefaultRelease;
+        init => _release = IsUsableRelease(value ?? throw new ArgumentNullException(nameof(value)))
+            ? value
+            : throw new ArgumentException(
+                $"\"{value}\" is not a usable release: 1-{MaxReleaseLength} printable ASCII characters without ',' or ';', with a '.' (netconsd takes the first field for a release only when it has a '.'). Example: \"6.4.0\".",
+                nameof(value));
+    }
+
+    /// <summary>The syslog facility of records that carry none, 0 (kern) to 23 (local7). The default is 1 (user).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The facility is outside 0-23.</exception>
+    public int Facility
+    {
+        get => _facility;
+        init => _facility = value is >= 0 and <= 23
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "A facility is 0 (kern) to 23 (local7).");
+    }
+
+    /// <summary>
+    /// Userdata: <c> key=value</c> lines appended to every extended record, in this order (an
+    /// entry with an empty value is left out). Sent as they are, like the kernel's: keys hold no
+    /// <c>=</c> or whitespace and values no control characters (<c>UserdataCollection</c> checks
+    /// each entry). The default is none.
+    /// </summary>
+    /// <exception cref="ArgumentException">A key is empty, or the lines total more than 6144 bytes.</exception>
+    public IReadOnlyList<KeyValuePair<string, string>> Userdata
+    {
+        get => _userdata;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            KeyValuePair<string, string>[] copy = [.. value];
+            int total = 0;
+            foreach (KeyValuePair<string, string> pair in copy)
+            {
+                if (string.IsNullOrEmpty(pair.Key) || pair.Value is null)
+                {
+                    throw new ArgumentException("A userdata entry needs a key and a value (empty to leave it out).", nameof(value));
+                }
+
+                total += LineLength(pair);
+            }
+
+            _userdata = total <= MaxUserdataBytes
+                ? copy
+                : throw new ArgumentException($"The userdata lines total {total} bytes; at most {MaxUserdataBytes} are allowed, so a record keeps room for its text within netconsd's 8191-byte reassembly limit.", nameof(value));
+        }
+    }
+
+    /// <summary>Sysdata lines appended to every extended record. The default is <see cref="SysdataFields.None"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value has flags outside <see cref="SysdataFields.All"/>.</exception>
+    public SysdataFields Sysdata
+    {
+        get => _sysdata;
+        init => _sysdata = (value & ~SysdataFields.All) == 0
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "Sysdata is a combination of Cpu, TaskName, Release and MessageId.");
+    }
+
+    /// <summary>The bytes of one userdata entry on the wire: <c>" key=value\n"</c>, or 0 for an empty value (left out).</summary>
+    internal static int LineLength(KeyValuePair<string, string> pair) =>
+        pair.Value.Length == 0 ? 0 : 3 + Encoding.UTF8.GetByteCount(pair.Key) + Encoding.UTF8.GetByteCount(pair.Value);
+
+    /// <summary>
+    /// Whether <paramref name="release"/> can be sent as a release: 1-64 characters, all printable
+    /// ASCII (0x21-0x7e), at least one <c>.</c>, and no <c>,</c> or <c>;</c>.
+    /// </summary>
+    /// <remarks>
+    /// netconsd takes a record's field 0 for a release only when it has a <c>.</c> before the first
+    /// <c>,</c>; a <c>,</c> or <c>;</c> inside would shift the header fields, and whitespace or
+    /// control characters have no place in a header.
+    /// </remarks>
+    internal static bool IsUsableRelease(string release)
+    {
+        if (release.Length is 0 or > MaxReleaseLength)
+        {
+            return false;
+        }
+
+        bool dot = false;
+        foreach (char c in release)
+        {
+            if (c is < (char)0x21 or > (char)0x7e or ',' or ';')
+            {
+                return false;
+            }
+
+            dot |= c == '.';
+        }
+
+        return dot;
+    }
+
+    private static string ComputeDefaultRelease()
+    {
+        string? version = Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        return version is not null && IsUsableRelease(version) ? version : "0.0.0";
+    }
+}
