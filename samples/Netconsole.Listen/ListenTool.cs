@@ -337,11 +337,11 @@ internal static class ListenTool
             }
 
             NetconsoleReceiverStatistics total = receiver.GetStatistics();
-            if (total.UnreadRecordsDropped > _unreadDropped)
+            if (total.RecordsDroppedUnread > _unreadDropped)
             {
-                long n = total.UnreadRecordsDropped - _unreadDropped;
+                long n = total.RecordsDroppedUnread - _unreadDropped;
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Name}: {n} {Plural(n, "record")} dropped unread (output too slow)"));
-                _unreadDropped = total.UnreadRecordsDropped;
+                _unreadDropped = total.RecordsDroppedUnread;
             }
 
             if (total.SocketErrors > _socketErrors)
@@ -356,11 +356,11 @@ internal static class ListenTool
         {
             NetconsoleReceiverStatistics total = receiver.GetStatistics();
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Name}: {Counted(total.RecordsReceived, "record")} from {Counted(total.DatagramsReceived, "datagram")}, {Counted(total.Reassembler.Senders, "sender")}; {total.UnreadRecordsDropped} dropped unread, {Counted(total.SocketErrors, "socket error")}"));
+                $"{Name}: {Counted(total.RecordsReceived, "record")} from {Counted(total.DatagramsReceived, "datagram")}, {Counted(total.Reassembler.SendersTracked, "sender")}; {total.RecordsDroppedUnread} dropped unread, {Counted(total.SocketErrors, "socket error")}"));
             foreach (SenderStatistics s in receiver.GetAllSenderStatistics().OrderBy(s => s.Sender.ToString(), StringComparer.Ordinal))
             {
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {RecordPrinter.FormatSender(s.Sender)}: {Counted(s.Records, "record")}, {Counted(s.Datagrams, "datagram")}, {Counted(s.Fragments, "fragment")}, {s.LostRecords} lost, {s.OutOfOrderRecords} out of order, {Counted(s.Duplicates, "duplicate")}, {s.Malformed} malformed, {s.IncompleteRecords} incomplete, {Counted(s.Restarts, "restart")}"));
+                    $"  {RecordPrinter.FormatSender(s.Sender)}: {Counted(s.RecordsReceived, "record")}, {Counted(s.DatagramsReceived, "datagram")}, {Counted(s.FragmentsReceived, "fragment")}, {s.RecordsLost} lost, {s.RecordsOutOfOrder} out of order, {Counted(s.DuplicatesIgnored, "duplicate")}, {s.DatagramsMalformed} malformed, {s.RecordsIncomplete} incomplete, {Counted(s.Restarts, "restart")}"));
             }
         }
 
@@ -375,18 +375,18 @@ internal static class ListenTool
             _seen.TryGetValue(key, out SenderStatistics? before);
             _seen[key] = now;
             string sender = RecordPrinter.FormatSender(key);
-            Report(sender, now.Malformed - (before?.Malformed ?? 0), "malformed datagram", "malformed datagrams");
-            Report(sender, now.Duplicates - (before?.Duplicates ?? 0), "duplicate ignored", "duplicates ignored");
-            long incomplete = now.IncompleteRecords - (before?.IncompleteRecords ?? 0);
+            Report(sender, now.DatagramsMalformed - (before?.DatagramsMalformed ?? 0), "malformed datagram", "malformed datagrams");
+            Report(sender, now.DuplicatesIgnored - (before?.DuplicatesIgnored ?? 0), "duplicate ignored", "duplicates ignored");
+            long incomplete = now.RecordsIncomplete - (before?.RecordsIncomplete ?? 0);
             if (incomplete > 0)
             {
-                long missing = now.MissingBytes - (before?.MissingBytes ?? 0);
+                long missing = now.BytesMissing - (before?.BytesMissing ?? 0);
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{sender}: {incomplete} {Plural(incomplete, "record")} incomplete, given up ({missing} bytes missing)"));
             }
 
-            Report(sender, now.DroppedRecords - (before?.DroppedRecords ?? 0), "incomplete record dropped (limit)", "incomplete records dropped (limit)");
-            Report(sender, now.OversizedGroups - (before?.OversizedGroups ?? 0), "continued group cut (too large)", "continued groups cut (too large)");
+            Report(sender, now.RecordsDropped - (before?.RecordsDropped ?? 0), "incomplete record dropped (limit)", "incomplete records dropped (limit)");
+            Report(sender, now.GroupsClosedEarly - (before?.GroupsClosedEarly ?? 0), "continued group cut (too large)", "continued groups cut (too large)");
         }
 
         private void Report(string sender, long n, string one, string many)

@@ -6,7 +6,7 @@ namespace Netconsole.Receiving;
 /// <summary>
 /// Reads one netconsole datagram payload: the extended format
 /// <c>[release,]prio,seq,ts_usec,flag[,ncfrag=OFF/TOTAL][,other];data</c>, or the basic
-/// format's plain (legacy) text. Never throws for any input.
+/// format's plain (basic-format) text. Never throws for any input.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -17,8 +17,8 @@ namespace Netconsole.Receiving;
 /// <para>
 /// A payload is extended when its header's first field after the optional release is a decimal
 /// priority followed by a comma; anything else (no <c>;</c>, a header of 1024 bytes or more, a
-/// text that merely contains a <c>;</c>) is legacy text. Once a datagram has started like that,
-/// every later error makes it <see cref="DatagramKind.Malformed"/> rather than legacy text, so a
+/// text that merely contains a <c>;</c>) is basic-format text. Once a datagram has started like that,
+/// every later error makes it <see cref="DatagramKind.Malformed"/> rather than basic-format text, so a
 /// damaged record is counted instead of being shown as garbage.
 /// </para>
 /// <para>
@@ -28,14 +28,13 @@ namespace Netconsole.Receiving;
 /// should not lose it.
 /// </para>
 /// </remarks>
-public static class DatagramParser
+internal static class DatagramParser
 {
     /// <summary>The header before <c>;</c> must be shorter than this, 1024 bytes (netconsd's receive buffer).</summary>
     public const int MaxHeaderLength = 1024;
 
     /// <summary>The largest <c>ncfrag</c> total accepted, 8191 bytes (netconsd's reassembly limit).</summary>
-    public const int MaxRecordData = RecordFormatter.MaxRecordData;
-
+    
     /// <summary>Parses one datagram payload.</summary>
     /// <param name="datagram">The UDP payload.</param>
     /// <returns>What it is, and its fields.</returns>
@@ -44,7 +43,7 @@ public static class DatagramParser
         int semicolon = datagram[..Math.Min(datagram.Length, MaxHeaderLength)].IndexOf((byte)';');
         if (semicolon < 0)
         {
-            return Legacy(datagram);
+            return Basic(datagram);
         }
 
         ReadOnlySpan<byte> header = datagram[..semicolon];
@@ -59,7 +58,7 @@ public static class DatagramParser
             // The kernel's "r" option: "6.4.0,6,444,..." (a release always has a dot, a priority never).
             if (!more)
             {
-                return Legacy(datagram);
+                return Basic(datagram);
             }
 
             release = first;
@@ -71,7 +70,7 @@ public static class DatagramParser
         if (!isDigits || !more)
         {
             // Only digits followed by a comma commit the payload to the extended format.
-            return Legacy(datagram);
+            return Basic(datagram);
         }
 
         if (!prioFits || prio > int.MaxValue)
@@ -137,7 +136,7 @@ public static class DatagramParser
 
         if (isFragment)
         {
-            if (total > MaxRecordData)
+            if (total > RecordFormatter.MaxRecordData)
             {
                 return Malformed(MalformedReason.FragmentTooLarge);
             }
@@ -217,7 +216,7 @@ public static class DatagramParser
         return length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
     }
 
-    private static ParsedDatagram Legacy(ReadOnlySpan<byte> datagram)
+    private static ParsedDatagram Basic(ReadOnlySpan<byte> datagram)
     {
         // The basic format ends every record with '\n'; the text is what precedes it.
         if (!datagram.IsEmpty && datagram[^1] == (byte)'\n')
@@ -225,7 +224,7 @@ public static class DatagramParser
             datagram = datagram[..^1];
         }
 
-        return new ParsedDatagram(DatagramKind.Legacy, MalformedReason.None, datagram);
+        return new ParsedDatagram(DatagramKind.Basic, MalformedReason.None, datagram);
     }
 
     private static ParsedDatagram Malformed(MalformedReason reason) => new(DatagramKind.Malformed, reason, default);

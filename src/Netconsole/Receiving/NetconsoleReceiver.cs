@@ -514,35 +514,3 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         }
     }
 }
-
-/// <summary>Counters of a <see cref="NetconsoleReceiver"/>: a snapshot, not live.</summary>
-public sealed class NetconsoleReceiverStatistics
-{
-    internal NetconsoleReceiverStatistics(long datagrams, long records, long unreadDropped, long socketErrors, int queued, ReassemblerStatistics reassembler)
-    {
-        DatagramsReceived = datagrams;
-        RecordsReceived = records;
-        UnreadRecordsDropped = unreadDropped;
-        SocketErrors = socketErrors;
-        QueuedRecords = queued;
-        Reassembler = reassembler;
-    }
-
-    /// <summary>Datagrams received from the socket.</summary>
-    public long DatagramsReceived { get; }
-
-    /// <summary>Records reassembled and queued for reading (read, waiting, or dropped unread).</summary>
-    public long RecordsReceived { get; }
-
-    /// <summary>Records dropped unread because the queue was full: the reader was too slow (see <see cref="NetconsoleReceiverOptions.Capacity"/>).</summary>
-    public long UnreadRecordsDropped { get; }
-
-    /// <summary>Errors the socket reported while receiving (the loop carried on).</summary>
-    public long SocketErrors { get; }
-
-    /// <summary>Records waiting to be read now.</summary>
-    public int QueuedRecords { get; }
-
-    /// <summary>The reassembler's counters of all senders together: malformed, lost, duplicate, incomplete records and more.</summary>
-    public ReassemblerStatistics Reassembler { get; }
-}

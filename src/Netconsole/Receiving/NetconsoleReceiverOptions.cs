@@ -34,7 +34,7 @@ public sealed class NetconsoleReceiverOptions
     /// <summary>
     /// How many records wait for a reader at most. When a record arrives and the queue is full,
     /// the oldest unread record is dropped and counted
-    /// (<see cref="NetconsoleReceiverStatistics.UnreadRecordsDropped"/>): the receive loop never
+    /// (<see cref="NetconsoleReceiverStatistics.RecordsDroppedUnread"/>): the receive loop never
     /// waits for a slow reader, so the socket keeps being drained. The default is
     /// <see cref="DefaultCapacity"/> (10,000 records). At least 1.
     /// </summary>

@@ -3,13 +3,13 @@ using System.Text;
 namespace Netconsole.Receiving;
 
 /// <summary>What a netconsole datagram turned out to be.</summary>
-public enum DatagramKind
+internal enum DatagramKind
 {
     /// <summary>
-    /// Not extended format: the basic format's plain text (netconsd calls it legacy text).
+    /// Not extended format: the basic format's plain text (netconsd calls it legacy text; this library says basic, as the kernel's documentation does).
     /// The datagram is a record of its own; there is nothing to reassemble.
     /// </summary>
-    Legacy = 0,
+    Basic = 0,
 
     /// <summary>An extended-format record, or one fragment of one (<c>ncfrag</c>).</summary>
     Extended = 1,
@@ -19,7 +19,7 @@ public enum DatagramKind
 }
 
 /// <summary>Why a datagram that starts like an extended header was rejected.</summary>
-public enum MalformedReason
+internal enum MalformedReason
 {
     /// <summary>The datagram is not malformed.</summary>
     None = 0,
@@ -50,7 +50,7 @@ public enum MalformedReason
 /// One datagram as <see cref="DatagramParser.Parse"/> read it: a view of the datagram's bytes
 /// (valid as long as they are), allocating nothing.
 /// </summary>
-public readonly ref struct ParsedDatagram
+internal readonly ref struct ParsedDatagram
 {
     internal ParsedDatagram(DatagramKind kind, MalformedReason reason, ReadOnlySpan<byte> data)
     {
@@ -84,7 +84,7 @@ public readonly ref struct ParsedDatagram
         Data = data;
     }
 
-    /// <summary>Extended record or fragment, legacy text, or malformed.</summary>
+    /// <summary>Extended record or fragment, basic-format text, or malformed.</summary>
     public DatagramKind Kind { get; }
 
     /// <summary>Why the datagram is <see cref="DatagramKind.Malformed"/>; <see cref="MalformedReason.None"/> otherwise.</summary>
@@ -125,7 +125,7 @@ public readonly ref struct ParsedDatagram
 
     /// <summary>
     /// Extended: the bytes after the header's <c>;</c> (the whole escaped record data, or this
-    /// fragment's piece of it). Legacy: the text, without one trailing newline. Malformed: empty.
+    /// fragment's piece of it). Basic: the text, without one trailing newline. Malformed: empty.
     /// </summary>
     public ReadOnlySpan<byte> Data { get; }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 
 namespace Netconsole.Receiving;
@@ -7,59 +8,65 @@ public abstract class ReceiveStatistics
 {
     private protected ReceiveStatistics(Counters counters)
     {
-        Datagrams = counters.Datagrams;
-        Records = counters.Records;
-        Fragments = counters.Fragments;
-        Malformed = counters.Malformed;
-        Duplicates = counters.Duplicates;
-        LostRecords = counters.LostRecords;
-        OutOfOrderRecords = counters.OutOfOrderRecords;
-        IncompleteRecords = counters.IncompleteRecords;
-        MissingBytes = counters.MissingBytes;
-        DroppedRecords = counters.DroppedRecords;
+        DatagramsReceived = counters.Datagrams;
+        RecordsReceived = counters.Records;
+        FragmentsReceived = counters.Fragments;
+        DatagramsMalformed = counters.Malformed;
+        DuplicatesIgnored = counters.Duplicates;
+        RecordsLost = counters.LostRecords;
+        RecordsOutOfOrder = counters.OutOfOrderRecords;
+        RecordsIncomplete = counters.IncompleteRecords;
+        BytesMissing = counters.MissingBytes;
+        RecordsDropped = counters.DroppedRecords;
         Restarts = counters.Restarts;
-        OversizedGroups = counters.OversizedGroups;
+        GroupsClosedEarly = counters.OversizedGroups;
     }
 
     /// <summary>Datagrams added.</summary>
-    public long Datagrams { get; }
+    public long DatagramsReceived { get; }
 
-    /// <summary>Records delivered (a continued group counts once; legacy text included).</summary>
-    public long Records { get; }
+    /// <summary>Records delivered (a continued group counts once; basic-format text included).</summary>
+    public long RecordsReceived { get; }
 
     /// <summary>Datagrams that were <c>ncfrag</c> fragments.</summary>
-    public long Fragments { get; }
+    public long FragmentsReceived { get; }
 
     /// <summary>Malformed datagrams: a broken extended header, or a fragment that contradicts what was received for its record.</summary>
-    public long Malformed { get; }
+    public long DatagramsMalformed { get; }
 
     /// <summary>Duplicate datagrams and records, ignored.</summary>
-    public long Duplicates { get; }
+    public long DuplicatesIgnored { get; }
 
     /// <summary>
     /// Sequence numbers skipped and not (yet) seen: 1, 2, 5 makes 2. A late arrival within the
     /// reordering window takes its number back off. A record given up as incomplete counts here
     /// too once a later sequence number has arrived.
     /// </summary>
-    public long LostRecords { get; }
+    public long RecordsLost { get; }
 
     /// <summary>Records that arrived after a higher sequence number (within the reordering window) and were delivered.</summary>
-    public long OutOfOrderRecords { get; }
+    public long RecordsOutOfOrder { get; }
 
     /// <summary>Records given up because fragments were still missing at the timeout (or at <see cref="RecordReassembler.Flush"/>).</summary>
-    public long IncompleteRecords { get; }
+    public long RecordsIncomplete { get; }
 
-    /// <summary>The data bytes the <see cref="IncompleteRecords"/> were missing.</summary>
-    public long MissingBytes { get; }
+    /// <summary>The data bytes the <see cref="RecordsIncomplete"/> were missing.</summary>
+    public long BytesMissing { get; }
 
     /// <summary>Incomplete records dropped by a limit (in-flight records per sender, sender eviction).</summary>
-    public long DroppedRecords { get; }
+    public long RecordsDropped { get; }
 
     /// <summary>Times a sender's sequence numbers started over (it restarted), resetting the gap tracking.</summary>
     public long Restarts { get; }
 
     /// <summary>Continued groups closed early because the next part would exceed <see cref="RecordReassemblerOptions.MaxGroupBytes"/>.</summary>
-    public long OversizedGroups { get; }
+    public long GroupsClosedEarly { get; }
+
+    /// <summary>The counters on one line, for a log or a console.</summary>
+    /// <returns>For example <c>records 12, datagrams 20 (fragments 10, malformed 0, duplicates 0), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0</c>.</returns>
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"records {RecordsReceived}, datagrams {DatagramsReceived} (fragments {FragmentsReceived}, malformed {DatagramsMalformed}, duplicates {DuplicatesIgnored}), lost {RecordsLost}, out of order {RecordsOutOfOrder}, incomplete {RecordsIncomplete} ({BytesMissing} bytes missing), dropped {RecordsDropped}, restarts {Restarts}, groups closed early {GroupsClosedEarly}");
 }
 
 /// <summary>One sender's counters and current state.</summary>
@@ -69,18 +76,23 @@ public sealed class SenderStatistics : ReceiveStatistics
         : base(counters)
     {
         Sender = sender;
-        InFlightRecords = inFlightRecords;
-        HeldGroupParts = heldGroupParts;
+        RecordsInFlight = inFlightRecords;
+        GroupPartsHeld = heldGroupParts;
     }
 
     /// <summary>The sender.</summary>
     public IPEndPoint Sender { get; }
 
     /// <summary>Records waiting for fragments now.</summary>
-    public int InFlightRecords { get; }
+    public int RecordsInFlight { get; }
 
     /// <summary>Parts of the continued group held now (0 when none is open).</summary>
-    public int HeldGroupParts { get; }
+    public int GroupPartsHeld { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{Sender}: {base.ToString()}; now {RecordsInFlight} records in flight, {GroupPartsHeld} group parts held");
 }
 
 /// <summary>The counters of all senders together (including evicted ones) and the reassembler's current state.</summary>
@@ -89,27 +101,32 @@ public sealed class ReassemblerStatistics : ReceiveStatistics
     internal ReassemblerStatistics(Counters counters, int senders, long evictedSenders, int inFlightRecords, int heldGroups, long bufferedBytes)
         : base(counters)
     {
-        Senders = senders;
-        EvictedSenders = evictedSenders;
-        InFlightRecords = inFlightRecords;
-        HeldGroups = heldGroups;
-        BufferedBytes = bufferedBytes;
+        SendersTracked = senders;
+        SendersEvicted = evictedSenders;
+        RecordsInFlight = inFlightRecords;
+        GroupsHeld = heldGroups;
+        BytesBuffered = bufferedBytes;
     }
 
     /// <summary>Senders tracked now.</summary>
-    public int Senders { get; }
+    public int SendersTracked { get; }
 
     /// <summary>Senders evicted so far (by <see cref="RecordReassemblerOptions.MaxSenders"/> or <see cref="RecordReassemblerOptions.MaxBufferedBytes"/>).</summary>
-    public long EvictedSenders { get; }
+    public long SendersEvicted { get; }
 
     /// <summary>Records waiting for fragments now, all senders together.</summary>
-    public int InFlightRecords { get; }
+    public int RecordsInFlight { get; }
 
     /// <summary>Continued groups held now.</summary>
-    public int HeldGroups { get; }
+    public int GroupsHeld { get; }
 
     /// <summary>Bytes held now for fragments and continued groups.</summary>
-    public long BufferedBytes { get; }
+    public long BytesBuffered { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{base.ToString()}; now {SendersTracked} senders ({SendersEvicted} evicted so far), {RecordsInFlight} records in flight, {GroupsHeld} groups held, {BytesBuffered} bytes buffered");
 }
 
 /// <summary>The mutable counters behind the snapshots.</summary>

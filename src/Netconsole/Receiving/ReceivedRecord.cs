@@ -10,8 +10,8 @@ namespace Netconsole.Receiving;
 /// </summary>
 public sealed class ReceivedRecord
 {
-    /// <summary>The level given to legacy (basic format) records, which carry none: 4 (warning), the kernel's default message level.</summary>
-    public const int LegacyLevel = 4;
+    /// <summary>The level given to basic-format records, which carry none: 4 (warning), the kernel's default message level.</summary>
+    public const int BasicLevel = 4;
 
     private string? _textString;
 
@@ -47,22 +47,22 @@ public sealed class ReceivedRecord
     /// <summary>The sender, as given to <see cref="RecordReassembler.Add"/>.</summary>
     public IPEndPoint Sender { get; }
 
-    /// <summary>True for the extended format; false for legacy (basic format) text, which has no header, sequence number or dictionary.</summary>
+    /// <summary>True for the extended format; false for basic-format text, which has no header, sequence number or dictionary.</summary>
     public bool IsExtended { get; }
 
     /// <summary>The release prefix of the extended header (the kernel's <c>r</c> option), or <see langword="null"/>.</summary>
     public string? Release { get; }
 
-    /// <summary>The syslog level, 0 (emerg) to 7 (debug); <see cref="LegacyLevel"/> for legacy text.</summary>
+    /// <summary>The syslog level, 0 (emerg) to 7 (debug); <see cref="BasicLevel"/> for basic-format text.</summary>
     public int Level { get; }
 
-    /// <summary>The syslog facility (priority &gt;&gt; 3); 0 for legacy text.</summary>
+    /// <summary>The syslog facility (priority &gt;&gt; 3); 0 for basic-format text.</summary>
     public int Facility { get; }
 
-    /// <summary>The sequence number (of the first part, for a continued group); 0 for legacy text.</summary>
+    /// <summary>The sequence number (of the first part, for a continued group); 0 for basic-format text.</summary>
     public ulong Sequence { get; }
 
-    /// <summary>The timestamp in microseconds (of the first part, for a continued group); 0 for legacy text.</summary>
+    /// <summary>The timestamp in microseconds (of the first part, for a continued group); 0 for basic-format text.</summary>
     public ulong TimestampMicroseconds { get; }
 
     /// <summary>
@@ -81,7 +81,7 @@ public sealed class ReceivedRecord
     /// <summary>
     /// The dictionary lines in order, unescaped: the record's own dictionary, then userdata, then
     /// sysdata (a receiver cannot tell them apart). A continued group's parts each carry their
-    /// own userdata and sysdata; their lines follow in part order. Empty for legacy text.
+    /// own userdata and sysdata; their lines follow in part order. Empty for basic-format text.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Dictionary { get; }
 
@@ -134,7 +134,7 @@ public sealed class ReceivedRecord
     /// <returns>The summary.</returns>
     public override string ToString() => IsExtended
         ? string.Create(CultureInfo.InvariantCulture, $"{Sender} <{Facility}.{Level}> #{Sequence} {FlagOf(Continuation)} {TextString}")
-        : string.Create(CultureInfo.InvariantCulture, $"{Sender} legacy {TextString}");
+        : string.Create(CultureInfo.InvariantCulture, $"{Sender} basic {TextString}");
 
     private static char FlagOf(RecordContinuation continuation) => continuation switch
     {

@@ -12,7 +12,7 @@ public enum ReassemblyResult
     /// <summary>A copy of a fragment or record already received: ignored and counted.</summary>
     Duplicate = 1,
 
-    /// <summary>Broken: ignored and counted (see <see cref="DatagramParser"/> and <see cref="ReceiveStatistics.Malformed"/>).</summary>
+    /// <summary>Broken (a bad extended header, or a fragment that contradicts its record): ignored and counted in <see cref="ReceiveStatistics.DatagramsMalformed"/>.</summary>
     Malformed = 2,
 }
 
@@ -48,7 +48,7 @@ public enum ReassemblyResult
 /// A <c>c</c> record opens a continued group; <c>+</c> records with the next sequence numbers
 /// join it (texts concatenated, dictionaries appended in order, the group keeps the first
 /// part's sequence number, timestamp and level). The group is delivered when a record from the
-/// same sender arrives that is not its next <c>+</c> (legacy text included), when the timeout
+/// same sender arrives that is not its next <c>+</c> (basic-format text included), when the timeout
 /// passes after its last part, or on <see cref="Flush"/>. A <c>+</c> record without its group
 /// is delivered on its own with <see cref="RecordContinuation.Continuation"/>.
 /// </para>
@@ -125,9 +125,9 @@ public sealed class RecordReassembler
         ReassemblyResult result;
         switch (parsed.Kind)
         {
-            case DatagramKind.Legacy:
+            case DatagramKind.Basic:
                 CloseGroup(state, output);
-                Deliver(state, new ReceivedRecord(state.Sender, false, null, ReceivedRecord.LegacyLevel, 0, 0, RecordContinuation.None, parsed.Data.ToArray(), [], 1, 1, timestamp), output);
+                Deliver(state, new ReceivedRecord(state.Sender, false, null, ReceivedRecord.BasicLevel, 0, 0, RecordContinuation.None, parsed.Data.ToArray(), [], 1, 1, timestamp), output);
                 result = ReassemblyResult.Accepted;
                 break;
 

@@ -1,3 +1,5 @@
+using Netconsole.Wire;
+
 namespace Netconsole.Receiving;
 
 /// <summary>
@@ -72,7 +74,7 @@ public sealed class RecordReassemblerOptions
     public int MaxGroupBytes
     {
         get => _maxGroupBytes;
-        set => _maxGroupBytes = value >= DatagramParser.MaxRecordData ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A group must hold at least one record (8191 bytes).");
+        set => _maxGroupBytes = value >= RecordFormatter.MaxRecordData ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A group must hold at least one record (8191 bytes).");
     }
 
     /// <summary>
@@ -84,6 +86,6 @@ public sealed class RecordReassemblerOptions
     public long MaxBufferedBytes
     {
         get => _maxBufferedBytes;
-        set => _maxBufferedBytes = value >= DatagramParser.MaxRecordData ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The buffer limit must hold at least one record (8191 bytes).");
+        set => _maxBufferedBytes = value >= RecordFormatter.MaxRecordData ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The buffer limit must hold at least one record (8191 bytes).");
     }
 }

@@ -258,7 +258,7 @@ public sealed class KernelSelftestTests : IDisposable
         }
 
         texts.Should().Equal("line 1", "line 2", "line 5");
-        receiver.GetStatistics().Reassembler.LostRecords.Should().Be(2, "seq 102 and 103 were dropped by the sender and are missing at the receiver");
+        receiver.GetStatistics().Reassembler.RecordsLost.Should().Be(2, "seq 102 and 103 were dropped by the sender and are missing at the receiver");
     }
 
     [SkippableFact]

@@ -97,7 +97,7 @@ public class DatagramParserTests
     public void Payload_without_an_extended_header_is_legacy_text_without_one_trailing_newline(string payload, string text)
     {
         var parsed = DatagramParser.Parse(Bytes(payload));
-        parsed.Kind.Should().Be(DatagramKind.Legacy);
+        parsed.Kind.Should().Be(DatagramKind.Basic);
         Latin1(parsed.Data).Should().Be(text);
     }
 
@@ -107,7 +107,7 @@ public class DatagramParserTests
         string longRelease = "1." + new string('0', 1024 - "1.,6,1,2,-".Length);
         string payload = longRelease + ",6,1,2,-;x";
         payload.IndexOf(';', StringComparison.Ordinal).Should().Be(1024);
-        DatagramParser.Parse(Bytes(payload)).Kind.Should().Be(DatagramKind.Legacy);
+        DatagramParser.Parse(Bytes(payload)).Kind.Should().Be(DatagramKind.Basic);
 
         string justUnder = longRelease[1..] + ",6,1,2,-;x";
         justUnder.IndexOf(';', StringComparison.Ordinal).Should().Be(1023);
@@ -115,33 +115,33 @@ public class DatagramParserTests
     }
 
     [Theory]
-    [InlineData("6,;x", MalformedReason.MissingField)]
-    [InlineData("6,,1,-;x", MalformedReason.BadSequence)]
-    [InlineData("6,444;x", MalformedReason.MissingField)]
-    [InlineData("6,444,501151268;x", MalformedReason.MissingField)]
-    [InlineData("6,abc,1,-;x", MalformedReason.BadSequence)]
-    [InlineData("6,-1,1,-;x", MalformedReason.BadSequence)]
-    [InlineData("6,18446744073709551616,1,-;x", MalformedReason.BadSequence)]
-    [InlineData("6,1, 2,-;x", MalformedReason.BadTimestamp)]
-    [InlineData("6,1,2x,-;x", MalformedReason.BadTimestamp)]
-    [InlineData("99999999999,1,2,-;x", MalformedReason.BadPriority)]
-    [InlineData("6.4.0,6,abc,2,-;x", MalformedReason.BadSequence)]
-    [InlineData("6,1,2,-,ncfrag=;x", MalformedReason.BadFragment)]
-    [InlineData("6,1,2,-,ncfrag=1;x", MalformedReason.BadFragment)]
-    [InlineData("6,1,2,-,ncfrag=a/10;x", MalformedReason.BadFragment)]
-    [InlineData("6,1,2,-,ncfrag=0/0;x", MalformedReason.BadFragment)]
-    [InlineData("6,1,2,-,ncfrag=0/10;", MalformedReason.BadFragment)]
-    [InlineData("6,1,2,-,ncfrag=0/10,ncfrag=0/10;x", MalformedReason.BadFragment)]
-    [InlineData("6,1,2,-,ncfrag=0/8192;x", MalformedReason.FragmentTooLarge)]
-    [InlineData("6,1,2,-,ncfrag=0/99999999999999999999;x", MalformedReason.BadFragment)]
-    [InlineData("6,1,2,-,ncfrag=10/10;x", MalformedReason.FragmentOutOfRange)]
-    [InlineData("6,1,2,-,ncfrag=11/10;x", MalformedReason.FragmentOutOfRange)]
-    [InlineData("6,1,2,-,ncfrag=8/10;xyz", MalformedReason.FragmentOutOfRange)]
-    public void Payload_that_starts_like_an_extended_header_but_breaks_it_is_malformed(string payload, MalformedReason reason)
+    [InlineData("6,;x", nameof(MalformedReason.MissingField))]
+    [InlineData("6,,1,-;x", nameof(MalformedReason.BadSequence))]
+    [InlineData("6,444;x", nameof(MalformedReason.MissingField))]
+    [InlineData("6,444,501151268;x", nameof(MalformedReason.MissingField))]
+    [InlineData("6,abc,1,-;x", nameof(MalformedReason.BadSequence))]
+    [InlineData("6,-1,1,-;x", nameof(MalformedReason.BadSequence))]
+    [InlineData("6,18446744073709551616,1,-;x", nameof(MalformedReason.BadSequence))]
+    [InlineData("6,1, 2,-;x", nameof(MalformedReason.BadTimestamp))]
+    [InlineData("6,1,2x,-;x", nameof(MalformedReason.BadTimestamp))]
+    [InlineData("99999999999,1,2,-;x", nameof(MalformedReason.BadPriority))]
+    [InlineData("6.4.0,6,abc,2,-;x", nameof(MalformedReason.BadSequence))]
+    [InlineData("6,1,2,-,ncfrag=;x", nameof(MalformedReason.BadFragment))]
+    [InlineData("6,1,2,-,ncfrag=1;x", nameof(MalformedReason.BadFragment))]
+    [InlineData("6,1,2,-,ncfrag=a/10;x", nameof(MalformedReason.BadFragment))]
+    [InlineData("6,1,2,-,ncfrag=0/0;x", nameof(MalformedReason.BadFragment))]
+    [InlineData("6,1,2,-,ncfrag=0/10;", nameof(MalformedReason.BadFragment))]
+    [InlineData("6,1,2,-,ncfrag=0/10,ncfrag=0/10;x", nameof(MalformedReason.BadFragment))]
+    [InlineData("6,1,2,-,ncfrag=0/8192;x", nameof(MalformedReason.FragmentTooLarge))]
+    [InlineData("6,1,2,-,ncfrag=0/99999999999999999999;x", nameof(MalformedReason.BadFragment))]
+    [InlineData("6,1,2,-,ncfrag=10/10;x", nameof(MalformedReason.FragmentOutOfRange))]
+    [InlineData("6,1,2,-,ncfrag=11/10;x", nameof(MalformedReason.FragmentOutOfRange))]
+    [InlineData("6,1,2,-,ncfrag=8/10;xyz", nameof(MalformedReason.FragmentOutOfRange))]
+    public void Payload_that_starts_like_an_extended_header_but_breaks_it_is_malformed(string payload, string reason)
     {
         var parsed = DatagramParser.Parse(Bytes(payload));
         parsed.Kind.Should().Be(DatagramKind.Malformed);
-        parsed.MalformedReason.Should().Be(reason);
+        parsed.MalformedReason.Should().Be(Enum.Parse<MalformedReason>(reason));
         parsed.Data.IsEmpty.Should().BeTrue();
     }
 
@@ -195,7 +195,7 @@ public class DatagramParserTests
         Gen.Byte.Array[0, 1200].Sample(bytes =>
         {
             var parsed = DatagramParser.Parse(bytes);
-            parsed.Kind.Should().BeOneOf(DatagramKind.Legacy, DatagramKind.Extended, DatagramKind.Malformed);
+            parsed.Kind.Should().BeOneOf(DatagramKind.Basic, DatagramKind.Extended, DatagramKind.Malformed);
             (parsed.Kind == DatagramKind.Malformed).Should().Be(parsed.MalformedReason != MalformedReason.None);
         }, iter: 2000);
     }

@@ -100,9 +100,9 @@ public class NetconsoleReceiverTests
 
         record.Sender.Address.AddressFamily.Should().Be(AddressFamily.InterNetwork);
         record.Sender.Should().Be(sender.LocalEndPoint);
-        receiver.GetSenderStatistics(sender.LocalEndPoint)!.Records.Should().Be(1);
+        receiver.GetSenderStatistics(sender.LocalEndPoint)!.RecordsReceived.Should().Be(1);
         var mapped = new IPEndPoint(sender.LocalEndPoint.Address.MapToIPv6(), sender.LocalEndPoint.Port);
-        receiver.GetSenderStatistics(mapped)!.Records.Should().Be(1, "a mapped address names the same sender");
+        receiver.GetSenderStatistics(mapped)!.RecordsReceived.Should().Be(1, "a mapped address names the same sender");
     }
 
     [SkippableFact]
@@ -132,7 +132,7 @@ public class NetconsoleReceiverTests
         (await TestWait.ReadAsync(receiver)).Sender.Should().Be(first.LocalEndPoint);
         (await TestWait.ReadAsync(receiver)).Sender.Should().Be(second.LocalEndPoint);
         receiver.GetAllSenderStatistics().Should().HaveCount(2);
-        receiver.GetStatistics().Reassembler.LostRecords.Should().Be(0);
+        receiver.GetStatistics().Reassembler.RecordsLost.Should().Be(0);
     }
 
     [Fact]
@@ -147,8 +147,8 @@ public class NetconsoleReceiverTests
         (await TestWait.ReadAsync(receiver)).Sender.Should().Be(new IPEndPoint(IPAddress.Loopback, 0));
         (await TestWait.ReadAsync(receiver)).Sender.Should().Be(new IPEndPoint(IPAddress.Loopback, 0));
         SenderStatistics stats = receiver.GetSenderStatistics(first.LocalEndPoint)!;
-        stats.Records.Should().Be(2);
-        stats.LostRecords.Should().Be(3, "one sequence stream: 1 then 5");
+        stats.RecordsReceived.Should().Be(2);
+        stats.RecordsLost.Should().Be(3, "one sequence stream: 1 then 5");
         receiver.GetAllSenderStatistics().Should().ContainSingle();
     }
 
@@ -168,8 +168,8 @@ public class NetconsoleReceiverTests
         }
 
         SenderStatistics stats = receiver.GetSenderStatistics(sender.LocalEndPoint)!;
-        stats.Records.Should().Be(3);
-        stats.LostRecords.Should().Be(2);
+        stats.RecordsReceived.Should().Be(3);
+        stats.RecordsLost.Should().Be(2);
     }
 
     [Fact]
@@ -186,7 +186,7 @@ public class NetconsoleReceiverTests
         record.TextString.Should().Be("still listening");
         NetconsoleReceiverStatistics stats = receiver.GetStatistics();
         stats.DatagramsReceived.Should().Be(3);
-        stats.Reassembler.Malformed.Should().Be(2);
+        stats.Reassembler.DatagramsMalformed.Should().Be(2);
         stats.RecordsReceived.Should().Be(1);
         stats.SocketErrors.Should().Be(0);
     }
@@ -233,8 +233,8 @@ public class NetconsoleReceiverTests
 
         read.Should().Equal(3, 4, 5);
         NetconsoleReceiverStatistics stats = receiver.GetStatistics();
-        stats.UnreadRecordsDropped.Should().Be(2);
-        stats.QueuedRecords.Should().Be(0);
+        stats.RecordsDroppedUnread.Should().Be(2);
+        stats.RecordsQueued.Should().Be(0);
     }
 
     [Fact]
@@ -245,7 +245,7 @@ public class NetconsoleReceiverTests
         using var sender = new TestSender(receiver.LocalEndPoint);
         string text = TestSender.Text(20 * 1024);
         int datagrams = sender.Send(TestSender.Record(1, text), out int parts);
-        await TestWait.UntilAsync(() => receiver.GetStatistics() is { Reassembler.HeldGroups: 1 } s && s.DatagramsReceived == datagrams);
+        await TestWait.UntilAsync(() => receiver.GetStatistics() is { Reassembler.GroupsHeld: 1 } s && s.DatagramsReceived == datagrams);
         receiver.TryRead(out _).Should().BeFalse("the group waits for a next part for an hour");
 
         await receiver.DisposeAsync();
@@ -263,12 +263,12 @@ public class NetconsoleReceiverTests
         var receiver = NetconsoleReceiver.Listen(Loopback4, options);
         using var sender = new TestSender(receiver.LocalEndPoint);
         sender.SendRaw("5,1,1000,-,ncfrag=0/20;first half");
-        await TestWait.UntilAsync(() => receiver.GetStatistics().Reassembler.InFlightRecords == 1);
+        await TestWait.UntilAsync(() => receiver.GetStatistics().Reassembler.RecordsInFlight == 1);
 
         receiver.Dispose();
 
         (await TestWait.ReadAllAsync(receiver)).Should().BeEmpty();
-        receiver.GetStatistics().Reassembler.IncompleteRecords.Should().Be(1);
+        receiver.GetStatistics().Reassembler.RecordsIncomplete.Should().Be(1);
     }
 
     [Fact]
@@ -497,5 +497,5 @@ internal static class TestWait
     }
 
     private static string Describe(NetconsoleReceiverStatistics s) =>
-        $"{s.DatagramsReceived} datagrams, {s.RecordsReceived} records, {s.Reassembler.Malformed} malformed, {s.Reassembler.InFlightRecords} in flight, {s.Reassembler.HeldGroups} groups held";
+        $"{s.DatagramsReceived} datagrams, {s.RecordsReceived} records, {s.Reassembler.DatagramsMalformed} malformed, {s.Reassembler.RecordsInFlight} in flight, {s.Reassembler.GroupsHeld} groups held";
 }

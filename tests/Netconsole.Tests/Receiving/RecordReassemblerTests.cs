@@ -93,7 +93,7 @@ public class RecordReassemblerTests
         var record = _output.Should().ContainSingle().Subject;
         record.IsExtended.Should().BeFalse();
         record.TextString.Should().Be("plain basic format text");
-        record.Level.Should().Be(ReceivedRecord.LegacyLevel);
+        record.Level.Should().Be(ReceivedRecord.BasicLevel);
         record.Sequence.Should().Be(0);
         record.Dictionary.Should().BeEmpty();
     }
@@ -123,7 +123,7 @@ public class RecordReassemblerTests
         received.TimestampMicroseconds.Should().Be(514729715);
         received.Level.Should().Be(5);
         received.FragmentCount.Should().Be(2);
-        reassembler.GetStatistics().InFlightRecords.Should().Be(0);
+        reassembler.GetStatistics().RecordsInFlight.Should().Be(0);
     }
 
     [Fact]
@@ -138,8 +138,8 @@ public class RecordReassemblerTests
 
         _output.Should().ContainSingle().Which.TextString.Should().Be("abcdefghijk");
         _output[0].FragmentCount.Should().Be(3);
-        reassembler.GetStatistics().Duplicates.Should().Be(1);
-        reassembler.GetStatistics().Fragments.Should().Be(4);
+        reassembler.GetStatistics().DuplicatesIgnored.Should().Be(1);
+        reassembler.GetStatistics().FragmentsReceived.Should().Be(4);
     }
 
     [Fact]
@@ -160,7 +160,7 @@ public class RecordReassemblerTests
         Add(reassembler, "6,7,8,-,ncfrag=4/6;e\n").Should().Be(ReassemblyResult.Accepted);
 
         _output.Should().ContainSingle().Which.TextString.Should().Be("abcde");
-        reassembler.GetStatistics().Malformed.Should().Be(1);
+        reassembler.GetStatistics().DatagramsMalformed.Should().Be(1);
     }
 
     [Theory]
@@ -174,7 +174,7 @@ public class RecordReassemblerTests
         var reassembler = new RecordReassembler();
         Add(reassembler, "6,7,8,-,ncfrag=0/6;abcd");
         Add(reassembler, datagram).Should().Be(ReassemblyResult.Malformed);
-        reassembler.GetSenderStatistics(Sender)!.InFlightRecords.Should().Be(1);
+        reassembler.GetSenderStatistics(Sender)!.RecordsInFlight.Should().Be(1);
     }
 
     [Fact]
@@ -187,11 +187,11 @@ public class RecordReassemblerTests
         Add(reassembler, "6,1;x", sender: OtherSender).Should().Be(ReassemblyResult.Malformed);
 
         _output.Should().BeEmpty();
-        reassembler.GetSenderStatistics(Sender)!.Malformed.Should().Be(3);
-        reassembler.GetSenderStatistics(OtherSender)!.Malformed.Should().Be(1);
-        reassembler.GetStatistics().Malformed.Should().Be(4);
-        reassembler.GetStatistics().Datagrams.Should().Be(4);
-        reassembler.GetAllSenderStatistics().Select(x => (x.Sender, x.Malformed)).Should().Equal((OtherSender, 1L), (Sender, 3L));
+        reassembler.GetSenderStatistics(Sender)!.DatagramsMalformed.Should().Be(3);
+        reassembler.GetSenderStatistics(OtherSender)!.DatagramsMalformed.Should().Be(1);
+        reassembler.GetStatistics().DatagramsMalformed.Should().Be(4);
+        reassembler.GetStatistics().DatagramsReceived.Should().Be(4);
+        reassembler.GetAllSenderStatistics().Select(x => (x.Sender, x.DatagramsMalformed)).Should().Equal((OtherSender, 1L), (Sender, 3L));
     }
 
     [Fact]
@@ -201,14 +201,14 @@ public class RecordReassemblerTests
         Add(reassembler, "6,7,8,-,ncfrag=0/100;abcd", atMs: 1000);
 
         reassembler.Expire(Ms(1200), _output);
-        reassembler.GetStatistics().InFlightRecords.Should().Be(1, "200 ms have not yet passed");
+        reassembler.GetStatistics().RecordsInFlight.Should().Be(1, "200 ms have not yet passed");
 
         reassembler.Expire(Ms(1201), _output);
         var stats = reassembler.GetStatistics();
-        stats.InFlightRecords.Should().Be(0);
-        stats.IncompleteRecords.Should().Be(1);
-        stats.MissingBytes.Should().Be(96);
-        stats.BufferedBytes.Should().Be(0);
+        stats.RecordsInFlight.Should().Be(0);
+        stats.RecordsIncomplete.Should().Be(1);
+        stats.BytesMissing.Should().Be(96);
+        stats.BytesBuffered.Should().Be(0);
         _output.Should().BeEmpty();
     }
 
@@ -219,7 +219,7 @@ public class RecordReassemblerTests
         Add(reassembler, "6,7,8,-,ncfrag=0/12;abcd", atMs: 0);
         Add(reassembler, "6,7,8,-,ncfrag=4/12;efgh", atMs: 900);
         reassembler.Expire(Ms(1001), _output);
-        reassembler.GetStatistics().IncompleteRecords.Should().Be(1);
+        reassembler.GetStatistics().RecordsIncomplete.Should().Be(1);
     }
 
     [Fact]
@@ -231,8 +231,8 @@ public class RecordReassemblerTests
 
         _output.Should().BeEmpty();
         var stats = reassembler.GetStatistics();
-        stats.IncompleteRecords.Should().Be(1);
-        stats.InFlightRecords.Should().Be(1);
+        stats.RecordsIncomplete.Should().Be(1);
+        stats.RecordsInFlight.Should().Be(1);
     }
 
     [Fact]
@@ -244,7 +244,7 @@ public class RecordReassemblerTests
         Add(reassembler, "6,5,0,-;c\n");
 
         _output.Should().HaveCount(3);
-        reassembler.GetSenderStatistics(Sender)!.LostRecords.Should().Be(2);
+        reassembler.GetSenderStatistics(Sender)!.RecordsLost.Should().Be(2);
     }
 
     [Fact]
@@ -257,8 +257,8 @@ public class RecordReassemblerTests
 
         _output.Select(r => r.TextString).Should().Equal("a", "b", "late");
         var stats = reassembler.GetSenderStatistics(Sender)!;
-        stats.LostRecords.Should().Be(1);
-        stats.OutOfOrderRecords.Should().Be(1);
+        stats.RecordsLost.Should().Be(1);
+        stats.RecordsOutOfOrder.Should().Be(1);
         stats.Restarts.Should().Be(0);
     }
 
@@ -271,7 +271,7 @@ public class RecordReassemblerTests
         Add(reassembler, "6,10,77,-;a\n").Should().Be(ReassemblyResult.Duplicate);
 
         _output.Should().HaveCount(2);
-        reassembler.GetStatistics().Duplicates.Should().Be(1);
+        reassembler.GetStatistics().DuplicatesIgnored.Should().Be(1);
     }
 
     [Fact]
@@ -281,7 +281,7 @@ public class RecordReassemblerTests
         Add(reassembler, "6,7,8,-,ncfrag=0/4;ab");
         Add(reassembler, "6,7,8,-,ncfrag=2/4;c\n");
         Add(reassembler, "6,7,8,-,ncfrag=0/4;ab").Should().Be(ReassemblyResult.Duplicate);
-        reassembler.GetStatistics().InFlightRecords.Should().Be(0);
+        reassembler.GetStatistics().RecordsInFlight.Should().Be(0);
     }
 
     [Fact]
@@ -295,7 +295,7 @@ public class RecordReassemblerTests
         _output.Should().HaveCount(3);
         var stats = reassembler.GetSenderStatistics(Sender)!;
         stats.Restarts.Should().Be(1);
-        stats.LostRecords.Should().Be(0);
+        stats.RecordsLost.Should().Be(0);
     }
 
     [Fact]
@@ -318,7 +318,7 @@ public class RecordReassemblerTests
         Add(reassembler, "6,11,5,+;wide \n B=2\n");
         Add(reassembler, "6,12,5,+;world\n C=3\n");
         _output.Should().BeEmpty();
-        reassembler.GetSenderStatistics(Sender)!.HeldGroupParts.Should().Be(3);
+        reassembler.GetSenderStatistics(Sender)!.GroupPartsHeld.Should().Be(3);
 
         Add(reassembler, "6,13,9,-;next\n");
 
@@ -331,7 +331,7 @@ public class RecordReassemblerTests
         group.PartCount.Should().Be(3);
         group.Continuation.Should().Be(RecordContinuation.First);
         _output[1].TextString.Should().Be("next");
-        reassembler.GetStatistics().Records.Should().Be(2);
+        reassembler.GetStatistics().RecordsReceived.Should().Be(2);
     }
 
     [Fact]
@@ -345,7 +345,7 @@ public class RecordReassemblerTests
         _output.Should().BeEmpty();
         reassembler.Expire(Ms(351), _output);
         _output.Should().ContainSingle().Which.TextString.Should().Be("ab");
-        reassembler.GetStatistics().HeldGroups.Should().Be(0);
+        reassembler.GetStatistics().GroupsHeld.Should().Be(0);
     }
 
     [Fact]
@@ -360,10 +360,10 @@ public class RecordReassemblerTests
 
         _output.Should().ContainSingle().Which.TextString.Should().Be("ab");
         var stats = reassembler.GetStatistics();
-        stats.HeldGroups.Should().Be(0);
-        stats.InFlightRecords.Should().Be(0);
-        stats.IncompleteRecords.Should().Be(1);
-        stats.BufferedBytes.Should().Be(0);
+        stats.GroupsHeld.Should().Be(0);
+        stats.RecordsInFlight.Should().Be(0);
+        stats.RecordsIncomplete.Should().Be(1);
+        stats.BytesBuffered.Should().Be(0);
     }
 
     [Fact]
@@ -412,7 +412,7 @@ public class RecordReassemblerTests
         Add(reassembler, "6,12,5,+;c\n");
 
         _output.Select(r => (r.TextString, r.Continuation)).Should().Equal(("a", RecordContinuation.First), ("c", RecordContinuation.Continuation));
-        reassembler.GetStatistics().LostRecords.Should().Be(1);
+        reassembler.GetStatistics().RecordsLost.Should().Be(1);
     }
 
     [Fact]
@@ -442,7 +442,7 @@ public class RecordReassemblerTests
 
         _output.Select(r => r.PartCount).Should().Equal(2, 1);
         _output[1].Continuation.Should().Be(RecordContinuation.Continuation);
-        reassembler.GetStatistics().OversizedGroups.Should().Be(1);
+        reassembler.GetStatistics().GroupsClosedEarly.Should().Be(1);
     }
 
     [Fact]
@@ -456,7 +456,7 @@ public class RecordReassemblerTests
         reassembler.Add(kernel, Bytes("6,11,5,+;b\n"), 0, _output);
         reassembler.Flush(_output);
         _output.Select(r => r.TextString).Should().Equal("app", "ab");
-        reassembler.GetStatistics().Senders.Should().Be(2);
+        reassembler.GetStatistics().SendersTracked.Should().Be(2);
 
         _output.Clear();
         var byAddress = new RecordReassembler();
@@ -475,13 +475,13 @@ public class RecordReassemblerTests
         for (int seq = 0; seq < 5000; seq++)
         {
             reassembler.Add(Sender, Bytes($"6,{seq},1,-,ncfrag=0/8191;x"), 0, _output);
-            reassembler.GetSenderStatistics(Sender)!.InFlightRecords.Should().BeLessThanOrEqualTo(RecordReassemblerOptions.DefaultMaxInFlightRecordsPerSender);
+            reassembler.GetSenderStatistics(Sender)!.RecordsInFlight.Should().BeLessThanOrEqualTo(RecordReassemblerOptions.DefaultMaxInFlightRecordsPerSender);
         }
 
         var stats = reassembler.GetStatistics();
-        stats.InFlightRecords.Should().Be(64);
-        stats.DroppedRecords.Should().Be(5000 - 64);
-        stats.BufferedBytes.Should().Be(64 * 8191);
+        stats.RecordsInFlight.Should().Be(64);
+        stats.RecordsDropped.Should().Be(5000 - 64);
+        stats.BytesBuffered.Should().Be(64 * 8191);
         _output.Should().BeEmpty();
     }
 
@@ -493,15 +493,15 @@ public class RecordReassemblerTests
         {
             var sender = new IPEndPoint(IPAddress.Parse("2001:db8::1"), 1 + i);
             reassembler.Add(sender, Bytes("6,1,1,-,ncfrag=0/10;x"), 0, _output);
-            reassembler.GetStatistics().Senders.Should().BeLessThanOrEqualTo(100);
+            reassembler.GetStatistics().SendersTracked.Should().BeLessThanOrEqualTo(100);
         }
 
         var stats = reassembler.GetStatistics();
-        stats.Senders.Should().Be(100);
-        stats.EvictedSenders.Should().Be(900);
-        stats.DroppedRecords.Should().Be(900);
-        stats.Datagrams.Should().Be(1000, "evicted senders' counters stay in the totals");
-        stats.InFlightRecords.Should().Be(100);
+        stats.SendersTracked.Should().Be(100);
+        stats.SendersEvicted.Should().Be(900);
+        stats.RecordsDropped.Should().Be(900);
+        stats.DatagramsReceived.Should().Be(1000, "evicted senders' counters stay in the totals");
+        stats.RecordsInFlight.Should().Be(100);
     }
 
     [Fact]
@@ -524,10 +524,10 @@ public class RecordReassemblerTests
             var sender = new IPEndPoint(IPAddress.Parse("192.0.2.7"), 1 + i);
             reassembler.Add(sender, Bytes("6,1,1,-,ncfrag=0/8191;x"), 0, _output);
             reassembler.Add(sender, Bytes("6,2,1,-,ncfrag=0/8191;x"), 0, _output);
-            reassembler.GetStatistics().BufferedBytes.Should().BeLessThanOrEqualTo(10 * 8191);
+            reassembler.GetStatistics().BytesBuffered.Should().BeLessThanOrEqualTo(10 * 8191);
         }
 
-        reassembler.GetStatistics().Senders.Should().Be(5);
+        reassembler.GetStatistics().SendersTracked.Should().Be(5);
     }
 
     [Fact]
@@ -549,18 +549,18 @@ public class RecordReassemblerTests
                 now += Ms(advanceMs);
                 reassembler.Add(new IPEndPoint(IPAddress.Loopback, sender), bytes, now, output);
                 var stats = reassembler.GetStatistics();
-                stats.Senders.Should().BeLessThanOrEqualTo(4);
-                stats.InFlightRecords.Should().BeLessThanOrEqualTo(4 * 3);
-                stats.BufferedBytes.Should().BeGreaterThanOrEqualTo(0);
+                stats.SendersTracked.Should().BeLessThanOrEqualTo(4);
+                stats.RecordsInFlight.Should().BeLessThanOrEqualTo(4 * 3);
+                stats.BytesBuffered.Should().BeGreaterThanOrEqualTo(0);
             }
 
             reassembler.Expire(now + Ms(1000), output);
             reassembler.Flush(output);
             var final = reassembler.GetStatistics();
-            final.Datagrams.Should().Be(steps.Length);
-            final.BufferedBytes.Should().Be(0);
-            final.InFlightRecords.Should().Be(0);
-            final.Records.Should().Be(output.Count);
+            final.DatagramsReceived.Should().Be(steps.Length);
+            final.BytesBuffered.Should().Be(0);
+            final.RecordsInFlight.Should().Be(0);
+            final.RecordsReceived.Should().Be(output.Count);
         }, iter: 300);
     }
 
@@ -578,5 +578,21 @@ public class RecordReassemblerTests
         ((Action)(() => options.MaxInFlightRecordsPerSender = 0)).Should().Throw<ArgumentOutOfRangeException>();
         ((Action)(() => options.MaxGroupBytes = 8190)).Should().Throw<ArgumentOutOfRangeException>();
         ((Action)(() => options.MaxBufferedBytes = 100)).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
+    public void Statistics_print_as_one_readable_line()
+    {
+        var reassembler = new RecordReassembler();
+        var output = new List<ReceivedRecord>();
+        reassembler.Add(Sender, Bytes("6,1,0,-;a\n"), 0, output);
+        reassembler.Add(Sender, Bytes("6,3,0,-;b\n"), 0, output);
+        reassembler.Add(Sender, Bytes("6,3,0,-;b\n"), 0, output);
+        reassembler.Add(Sender, Bytes("6,x,0,-;broken\n"), 0, output);
+
+        reassembler.GetStatistics().ToString().Should().Be(
+            "records 2, datagrams 4 (fragments 0, malformed 1, duplicates 1), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0; "
+            + "now 1 senders (0 evicted so far), 0 records in flight, 0 groups held, 0 bytes buffered");
+        reassembler.GetSenderStatistics(Sender)!.ToString().Should().StartWith("192.0.2.1:6665: records 2, datagrams 4 ").And.EndWith("; now 0 records in flight, 0 group parts held");
     }
 }

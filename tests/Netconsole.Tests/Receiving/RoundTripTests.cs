@@ -106,9 +106,9 @@ public class RoundTripTests
 
             received.Should().ContainSingle();
             AssertSame(received[0], setup, message, seq, parts, firstMessageId: 1);
-            stats.Malformed.Should().Be(0);
-            stats.LostRecords.Should().Be(0);
-            stats.Duplicates.Should().Be(0);
+            stats.DatagramsMalformed.Should().Be(0);
+            stats.RecordsLost.Should().Be(0);
+            stats.DuplicatesIgnored.Should().Be(0);
         }, iter: 200);
     }
 
@@ -122,8 +122,8 @@ public class RoundTripTests
 
             received.Should().ContainSingle();
             AssertSame(received[0], setup, message, seq, parts, firstMessageId: 1);
-            stats.Records.Should().Be(1);
-            stats.OversizedGroups.Should().Be(0);
+            stats.RecordsReceived.Should().Be(1);
+            stats.GroupsClosedEarly.Should().Be(0);
         }, iter: 25);
     }
 
@@ -172,7 +172,7 @@ public class RoundTripTests
             reassembler.Flush(output);
             Check(output.Where(r => r.Sender.Equals(V4)).ToList(), setupA, a.Item2, streamA);
             Check(output.Where(r => r.Sender.Equals(V6)).ToList(), setupB, b.Item2, streamB);
-            reassembler.GetStatistics().LostRecords.Should().Be(0);
+            reassembler.GetStatistics().RecordsLost.Should().Be(0);
         }, iter: 40);
 
         static void Check(List<ReceivedRecord> received, Setup setup, Message[] messages, (List<byte[]> Datagrams, List<(ulong Seq, int Parts, uint MessageId)> Records) stream)

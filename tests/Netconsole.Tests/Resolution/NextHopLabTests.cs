@@ -187,7 +187,7 @@ public sealed class NextHopLabTests : IDisposable
         }
 
         texts.Should().NotContain("to the old mac", "record 2 went to the old MAC, which no one has any more");
-        receiver.GetStatistics().Reassembler.LostRecords.Should().Be(3 - texts.Count, "what did not arrive is a gap at the receiver");
+        receiver.GetStatistics().Reassembler.RecordsLost.Should().Be(3 - texts.Count, "what did not arrive is a gap at the receiver");
         TargetStatistics statistics = target.GetStatistics();
         statistics.RecordsSent.Should().Be(4, "the sender cannot know frames went nowhere");
         statistics.NextHopChanges.Should().Be(1);

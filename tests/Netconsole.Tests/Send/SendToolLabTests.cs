@@ -118,7 +118,7 @@ public sealed class SendToolLabTests : IDisposable
         ReceivedRecord after = await Next(receiver);
         after.TextString.Should().Be("after re-creation");
         after.Sequence.Should().Be(12, "the dropped record's number is a gap");
-        receiver.GetStatistics().Reassembler.LostRecords.Should().Be(1);
+        receiver.GetStatistics().Reassembler.RecordsLost.Should().Be(1);
     }
 
     [SkippableFact]
