@@ -95,7 +95,7 @@ internal static class LoggerScene
         output.WriteLine("   " + Records.Statistics(host.Target));
         problems.ForEach(p => output.WriteLine("   PROBLEM: " + p));
         output.WriteLine();
-        return new SceneResult(Name, Logged, records.Count, host.Target.GetStatistics().Dropped, problems.Count == 0, problems.FirstOrDefault());
+        return new SceneResult(Name, Logged, records.Count, host.Target.GetStatistics().RecordsDropped, problems.Count == 0, problems.FirstOrDefault());
     }
 
     internal static void Check(bool condition, string problem, List<string> problems)

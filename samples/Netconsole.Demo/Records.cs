@@ -71,12 +71,12 @@ internal static class Records
     {
         TargetStatistics s = target.GetStatistics();
         return string.Create(CultureInfo.InvariantCulture,
-            $"{target.Name} on {target.Device}: {s.State}, {s.RecordsSent} records in {s.DatagramsSent} datagrams sent, {s.Dropped} dropped{DropReasons(s)}, {s.Resumes} resumes");
+            $"{target.Name} on {target.DeviceName}: {s.State}, {s.RecordsSent} records in {s.DatagramsSent} datagrams sent, {s.RecordsDropped} dropped{DropReasons(s)}, {s.Resumes} resumes");
     }
 
     public static string DropReasons(TargetStatistics statistics)
     {
-        var reasons = statistics.DroppedByReason.Where(p => p.Value > 0).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value}")).ToList();
+        var reasons = statistics.RecordsDroppedByReason.Where(p => p.Value > 0).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value}")).ToList();
         return reasons.Count == 0 ? string.Empty : " (" + string.Join(", ", reasons) + ")";
     }
 

@@ -40,7 +40,7 @@ internal static class RecoveryScene
             return new SceneResult(Name, 0, 0, 0, Passed: false, $"target {netconsole}");
         }
 
-        output.WriteLine($"   {netconsole.Name} is {netconsole.State} on {netconsole.Device}");
+        output.WriteLine($"   {netconsole.Name} is {netconsole.State} on {netconsole.DeviceName}");
         ILogger logger = host.Factory.CreateLogger("Demo.Recovery");
         var received = new List<ReceivedRecord>();
 
@@ -50,11 +50,11 @@ internal static class RecoveryScene
         output.WriteLine($"   deleting {lab.DeviceName} ...");
         lab.DeleteDevice();
         LoggerScene.Check(LoggingHost.WaitFor(netconsole, TargetState.Deactivated, StateTimeout), $"not Deactivated after the delete: {netconsole}", problems);
-        long droppedBefore = netconsole.GetStatistics().Dropped;
+        long droppedBefore = netconsole.GetStatistics().RecordsDropped;
         Log(logger, host, "while gone", 4);
         TargetStatistics gone = netconsole.GetStatistics();
-        output.WriteLine($"   logged 3 records while {lab.DeviceName} is gone: counted as dropped {gone.Dropped - droppedBefore}{Records.DropReasons(gone)}");
-        LoggerScene.Check(gone.Dropped - droppedBefore == 3, "the records logged while the device was gone were not all counted as dropped", problems);
+        output.WriteLine($"   logged 3 records while {lab.DeviceName} is gone: counted as dropped {gone.RecordsDropped - droppedBefore}{Records.DropReasons(gone)}");
+        LoggerScene.Check(gone.RecordsDropped - droppedBefore == 3, "the records logged while the device was gone were not all counted as dropped", problems);
 
         output.WriteLine($"   re-creating {lab.DeviceName} ...");
         lab.RecreateDevice();
@@ -62,7 +62,7 @@ internal static class RecoveryScene
         LoggerScene.Check(resumed, $"did not resume: {netconsole}", problems);
         if (resumed)
         {
-            output.WriteLine($"   {netconsole.Name} is {netconsole.State} on {netconsole.Device} (the re-created interface has index {lab.DeviceIndex})");
+            output.WriteLine($"   {netconsole.Name} is {netconsole.State} on {netconsole.DeviceName} (the re-created interface has index {lab.DeviceIndex})");
         }
 
         Log(logger, host, "after", 7);
@@ -74,7 +74,7 @@ internal static class RecoveryScene
         output.WriteLine("   " + Records.Statistics(netconsole));
         problems.ForEach(p => output.WriteLine("   PROBLEM: " + p));
         output.WriteLine();
-        return new SceneResult(Name, 9, received.Count, netconsole.GetStatistics().Dropped, problems.Count == 0, problems.FirstOrDefault());
+        return new SceneResult(Name, 9, received.Count, netconsole.GetStatistics().RecordsDropped, problems.Count == 0, problems.FirstOrDefault());
     }
 
     private static IEnumerable<string> Texts(string when, int first) =>

@@ -19,7 +19,7 @@ namespace Netconsole.Send;
 /// being a few milliseconds behind: the tool enables the target itself (as an operator would)
 /// and, while that fails, waits for the manager, at most the resume wait. During a real outage
 /// (no device, no route) records are dropped at once, never held up; and a wait that ran out
-/// is not repeated until the target's reason changes.
+/// is not repeated until the cause of the target's state changes.
 /// </remarks>
 internal sealed class LiveTarget : IDisposable
 {
@@ -35,8 +35,8 @@ internal sealed class LiveTarget : IDisposable
     private readonly SemaphoreSlim _changed = new(0);
     private string _device;
     private string? _problem;
-    private string? _reasonAtProblem;
-    private string? _gaveUpOn;
+    private TargetStateCause? _causeAtProblem;
+    private TargetStateCause? _gaveUpOn;
 
     private LiveTarget(TargetManager manager, NetconsoleTarget target, NetconsoleTargetOptions options, TextWriter state, TimeSpan resumeWait)
     {
@@ -45,7 +45,7 @@ internal sealed class LiveTarget : IDisposable
         _options = options;
         _state = state;
         _resumeWait = resumeWait;
-        _device = target.Device ?? "?";
+        _device = target.DeviceName ?? "?";
         target.StateChanged += (_, _) => _changed.Release();
     }
 
@@ -53,7 +53,7 @@ internal sealed class LiveTarget : IDisposable
     public long FramesSent => _target.GetStatistics().DatagramsSent;
 
     /// <summary>Records dropped (device down or gone, target not set up), counted, never silently lost.</summary>
-    public long Dropped => _target.GetStatistics().Dropped;
+    public long Dropped => _target.GetStatistics().RecordsDropped;
 
     /// <summary>
     /// Adds the target to a new manager and enables it; says on <paramref name="state"/> where it sends.
@@ -97,32 +97,28 @@ internal sealed class LiveTarget : IDisposable
             TryBringBack();
         }
 
-        TargetStatistics before = _target.GetStatistics();
-        _manager.Send(record);
-        TargetStatistics after = _target.GetStatistics();
-        if (after.RecordsSent > before.RecordsSent)
+        long resumes = _target.GetStatistics().Resumes;
+        if (_target.TrySend(record, out TargetDropReason reason))
         {
-            _device = _target.Device ?? _device;
+            _device = _target.DeviceName ?? _device;
             if (_problem is not null)
             {
-                // The new reason says where the target was set up again; a device that was only down says nothing new.
-                string now = _target.StateReason;
-                string how = now == _reasonAtProblem ? "" : now + "; ";
+                // A target set up again says where; a device that was only down says nothing new.
+                string how = _target.StateCause == _causeAtProblem ? "" : _target.StateReason + "; ";
                 _state.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"netconsole-send: {_device}: sending again ({how}{after.Dropped} record(s) dropped so far)"));
+                    $"netconsole-send: {_device}: sending again ({how}{Dropped} record(s) dropped so far)"));
                 _problem = null;
-                _reasonAtProblem = null;
+                _causeAtProblem = null;
             }
 
             return true;
         }
 
-        TargetDropReason reason = Enum.GetValues<TargetDropReason>().FirstOrDefault(r => after.DroppedByReason[r] > before.DroppedByReason[r]);
         if (reason == TargetDropReason.DeviceGone)
         {
             // The manager deactivates the target on its own thread: wait for it, so the next
             // record sees the state the device is really in.
-            WaitUntil(() => _target.State != TargetState.Enabled || _target.GetStatistics().Resumes > before.Resumes, _resumeWait);
+            WaitUntil(() => _target.State != TargetState.Enabled || _target.GetStatistics().Resumes > resumes, _resumeWait);
         }
 
         Report(reason);
@@ -185,7 +181,7 @@ internal sealed class LiveTarget : IDisposable
 
     private void TryBringBack()
     {
-        if (!DeviceIsBack() || _target.StateReason == _gaveUpOn)
+        if (!DeviceIsBack() || _target.StateCause == _gaveUpOn)
         {
             return;
         }
@@ -195,7 +191,7 @@ internal sealed class LiveTarget : IDisposable
         bool back = WaitUntil(() => _target.State == TargetState.Enabled || _manager.Enable(_target.Name).IsEnabled, _resumeWait);
         if (!back)
         {
-            _gaveUpOn = _target.StateReason;
+            _gaveUpOn = _target.StateCause;
         }
     }
 
@@ -239,7 +235,7 @@ internal sealed class LiveTarget : IDisposable
         string detail = reason == TargetDropReason.DeviceDown ? "" : $" ({_target.StateReason})";
         string until = reason == TargetDropReason.DeviceDown ? "it is up" : "it is back";
         _state.WriteLine($"netconsole-send: {_device}: {problem}{detail}; dropping records until {until}");
-        _reasonAtProblem ??= _target.StateReason;
+        _causeAtProblem ??= _target.StateCause;
         _problem = problem;
     }
 }

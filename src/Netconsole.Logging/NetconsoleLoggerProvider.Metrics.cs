@@ -50,7 +50,7 @@ public sealed partial class NetconsoleLoggerProvider
         };
         foreach (NetconsoleTarget target in Manager.Targets)
         {
-            foreach (KeyValuePair<TargetDropReason, long> drop in target.GetStatistics().DroppedByReason)
+            foreach (KeyValuePair<TargetDropReason, long> drop in target.GetStatistics().RecordsDroppedByReason)
             {
                 measurements.Add(new(drop.Value, new("reason", drop.Key.ToString()), new("target", target.Name)));
             }

@@ -182,7 +182,7 @@ internal static class EndToEndHarness
             measured.Finish();
             NetconsoleLoggerStatistics provider1 = pipeline.Provider.GetStatistics();
             TargetStatistics target1 = pipeline.Target.GetStatistics();
-            long drops = (provider1.Dropped - provider0.Dropped) + (target1.Dropped - target0.Dropped);
+            long drops = (provider1.Dropped - provider0.Dropped) + (target1.RecordsDropped - target0.RecordsDropped);
             return Result(path, round, count, target1.DatagramsSent - target0.DatagramsSent, drops, measured, phase);
         }
 
@@ -293,7 +293,7 @@ internal static class EndToEndHarness
             CountingReceiver.WaitQuiet(phase, Quiet, Limit);
             measured.Finish();
             TargetStatistics target1 = pipeline.Target.GetStatistics();
-            return Result(Paths.Stage, round, count, target1.DatagramsSent - target0.DatagramsSent, target1.Dropped - target0.Dropped, measured, phase);
+            return Result(Paths.Stage, round, count, target1.DatagramsSent - target0.DatagramsSent, target1.RecordsDropped - target0.RecordsDropped, measured, phase);
         }
 
         // The part of the logging thread's allocations that is Microsoft.Extensions.Logging's own:
@@ -340,7 +340,7 @@ internal static class EndToEndHarness
                 provider.Dropped,
                 provider.Sent,
                 target.RecordsSent,
-                target.Dropped,
+                target.RecordsDropped,
                 phase.Received,
                 phase.Notices,
                 phase.AnnouncedDrops,

@@ -3,9 +3,10 @@ namespace Netconsole.Targets;
 /// <summary>The outcome of <see cref="TargetManager.Enable"/>: the target's state afterwards and why.</summary>
 public sealed class EnableResult
 {
-    internal EnableResult(TargetState state, string reason)
+    internal EnableResult(TargetState state, TargetStateCause cause, string reason)
     {
         State = state;
+        Cause = cause;
         Reason = reason;
     }
 
@@ -18,6 +19,9 @@ public sealed class EnableResult
 
     /// <summary>True when the target is enabled.</summary>
     public bool IsEnabled => State == TargetState.Enabled;
+
+    /// <summary>Why, for code: <see cref="TargetStateCause.Enabled"/>, or what made the setup fail (<see cref="TargetStateCause.NoSuchDevice"/>, <see cref="TargetStateCause.PermissionDenied"/> ...).</summary>
+    public TargetStateCause Cause { get; }
 
     /// <summary>Why, in words (for example <c>enabled on device veth0</c> or <c>setup failed: no device named veth0</c>).</summary>
     public string Reason { get; }

@@ -20,15 +20,20 @@ public sealed partial class NetconsoleTarget
     private long _nextHopChanges;
 
     /// <summary>
-    /// Offers one record: sends it when the target is enabled, or counts it as dropped. Counts
-    /// every offer exactly once, in RecordsSent or in one drop reason. Never throws.
+    /// Sends a record to this target only (<see cref="TargetManager.Send"/> offers it to every
+    /// target): formats it and injects its frames when the target is enabled, else drops it.
+    /// Counted exactly once, in <see cref="TargetStatistics.RecordsSent"/> or under its drop
+    /// reason. Never throws; safe to call from several threads.
     /// </summary>
-    internal void Offer(in NetconsoleRecord record)
+    /// <param name="record">The record (see <see cref="TargetManager.Send"/> for its sequence numbers).</param>
+    /// <param name="dropReason">When the record was dropped: why. Otherwise <see cref="TargetDropReason.Disabled"/>, meaning nothing.</param>
+    /// <returns>True when every datagram of the record went out; false when it was dropped.</returns>
+    public bool TrySend(in NetconsoleRecord record, out TargetDropReason dropReason)
     {
         TargetDropReason? drop;
         try
         {
-            drop = TrySend(record);
+            drop = SendCore(record);
         }
         catch (Exception)
         {
@@ -38,11 +43,13 @@ public sealed partial class NetconsoleTarget
         if (drop is { } reason)
         {
             Interlocked.Increment(ref _dropped[(int)reason]);
+            dropReason = reason;
+            return false;
         }
-        else
-        {
-            Interlocked.Increment(ref _recordsSent);
-        }
+
+        Interlocked.Increment(ref _recordsSent);
+        dropReason = default;
+        return true;
     }
 
     /// <summary>
@@ -60,7 +67,7 @@ public sealed partial class NetconsoleTarget
         status.State == TargetState.Deactivated ? TargetDropReason.Deactivated : TargetDropReason.Disabled;
 
     // Null when every datagram of the record went out; otherwise why it was dropped.
-    private TargetDropReason? TrySend(in NetconsoleRecord record)
+    private TargetDropReason? SendCore(in NetconsoleRecord record)
     {
         // Disabled and deactivated targets drop without touching the lock.
         if (Status.Session is null)

@@ -23,7 +23,7 @@ public sealed partial class NetconsoleTarget
         Name = name;
         _options = options;
         _formatter = new RecordFormatter(options.ToRecordFormat());
-        _status = new TargetStatus(TargetState.Disabled, "added, not enabled yet", now, null);
+        _status = new TargetStatus(TargetState.Disabled, TargetStateCause.NotEnabled, "added, not enabled yet", now, null);
     }
 
     /// <summary>Raised when the target changes state; see <see cref="TargetManager.StateChanged"/> for the thread it runs on.</summary>
@@ -45,12 +45,15 @@ public sealed partial class NetconsoleTarget
     /// </summary>
     public string StateReason => Status.Reason;
 
+    /// <summary>Why the target is in its state, for code (<see cref="StateReason"/> says it in words, with the details).</summary>
+    public TargetStateCause StateCause => Status.Cause;
+
     /// <summary>
     /// The name of the device the target is bound to: the device it sends on while enabled;
     /// otherwise the configured <see cref="NetconsoleTargetOptions.DeviceName"/>, or
     /// <see langword="null"/> for a target bound by MAC (it forgets the name of a device that went away).
     /// </summary>
-    public string? Device => Status.Session?.DeviceName ?? Volatile.Read(ref _options).DeviceName;
+    public string? DeviceName => Status.Session?.DeviceName ?? Volatile.Read(ref _options).DeviceName;
 
     /// <summary>
     /// The destination MAC of the target's frames while it is enabled: the configured
@@ -140,18 +143,21 @@ public sealed partial class NetconsoleTarget
     internal int RaiseStateChanged(TargetStateChangedEventArgs e) => TargetManager.InvokeEach(StateChanged, this, e);
 }
 
-/// <summary>A target's state with its reason, when it changed, and (while enabled) its session.</summary>
+/// <summary>A target's state with its cause and reason, when it changed, and (while enabled) its session.</summary>
 internal sealed class TargetStatus
 {
-    public TargetStatus(TargetState state, string reason, DateTimeOffset since, TargetSession? session)
+    public TargetStatus(TargetState state, TargetStateCause cause, string reason, DateTimeOffset since, TargetSession? session)
     {
         State = state;
+        Cause = cause;
         Reason = reason;
         Since = since;
         Session = session;
     }
 
     public TargetState State { get; }
+
+    public TargetStateCause Cause { get; }
 
     public string Reason { get; }
 

@@ -22,6 +22,7 @@ public sealed partial class TargetManager
     private bool _busy;
     private bool _retryArmed; // some target waits for a route or an address: try again every SetupRetryInterval
     private int _workerFailures;
+    private int _setupRetryPasses;
     private int _handlerFailures;
 
     // State changes queued under the configuration lock (so in order) and raised outside it by
@@ -37,6 +38,9 @@ public sealed partial class TargetManager
 
     /// <summary>Work items that threw (and were ignored: the worker goes on); tests expect 0.</summary>
     internal int WorkerFailures => Volatile.Read(ref _workerFailures);
+
+    /// <summary>How many times the worker went over the targets waiting for a route or an address (tests wait for one instead of sleeping).</summary>
+    internal int SetupRetryPasses => Volatile.Read(ref _setupRetryPasses);
 
     /// <summary>StateChanged handlers that threw (and were ignored).</summary>
     internal int HandlerFailures => Volatile.Read(ref _handlerFailures);
@@ -84,9 +88,7 @@ public sealed partial class TargetManager
 
     /// <summary>Called by a send that found its transport dead: the worker deactivates the target.</summary>
     internal void QueueTransportLost(NetconsoleTarget target, TargetSession session, FrameTransportException error) =>
-        Enqueue(new WorkItem(null, target, session, error));
-
-    private static readonly WorkItem RetrySetup = new(null, null, null, null);
+        Enqueue(new TransportLost(target, session, error));
 
     // Configuration lock held: a target now waits for a route or an address.
     private void ArmSetupRetry()
@@ -99,14 +101,14 @@ public sealed partial class TargetManager
     }
 
     // Configuration lock held: tries again to set up the targets waiting for a route or an address.
-    private void RetryWaitingSetups()
+    private void RetrySetups()
     {
         bool waiting = false;
         foreach (NetconsoleTarget target in _targets)
         {
             if (target.RetryLater && target.Status.State == TargetState.Deactivated)
             {
-                if (TrySetUp(target, name => "resumed on device " + name, why => "setup failed: " + why))
+                if (TrySetUp(target, TargetStateCause.Resumed, name => "resumed on device " + name, why => "setup failed: " + why))
                 {
                     target.CountResume();
                 }
@@ -119,11 +121,13 @@ public sealed partial class TargetManager
         {
             _retryArmed = waiting;
         }
+
+        Interlocked.Increment(ref _setupRetryPasses);
     }
 
     /// <summary>Called by a send (or a device coming up) when a session's resolved next hop is due a re-check.</summary>
     internal void QueueNextHopRecheck(NetconsoleTarget target, TargetSession session, string why) =>
-        Enqueue(new WorkItem(null, target, session, null, why));
+        Enqueue(new NextHopRecheckDue(target, session, why));
 
     // The watcher's thread: only queue.
     private void OnDeviceChanged(object? sender, DeviceEvent e)
@@ -133,7 +137,7 @@ public sealed partial class TargetManager
             return;
         }
 
-        Enqueue(new WorkItem(e, null, null, null));
+        Enqueue(new DeviceChanged(e));
     }
 
     private void Enqueue(WorkItem item)
@@ -181,7 +185,7 @@ public sealed partial class TargetManager
                     }
                     else if (!Monitor.Wait(_workLock, SetupRetryInterval) && _retryArmed && !_paused && _work.Count == 0)
                     {
-                        _work.Enqueue(RetrySetup);
+                        _work.Enqueue(RetryWaitingSetups.Instance);
                     }
                 }
 
@@ -198,14 +202,7 @@ public sealed partial class TargetManager
 
             try
             {
-                if (item.Recheck is { } why)
-                {
-                    Recheck(item.Target!, item.Session!, why);
-                }
-                else
-                {
-                    Process(item);
-                }
+                Process(item);
             }
             catch (Exception)
             {
@@ -223,6 +220,13 @@ public sealed partial class TargetManager
 
     private void Process(WorkItem item)
     {
+        if (item is NextHopRecheckDue recheck)
+        {
+            // Takes the configuration lock itself, and not while it asks the network.
+            Recheck(recheck.Target, recheck.Session, recheck.Why);
+            return;
+        }
+
         lock (_configLock)
         {
             if (IsDisposed)
@@ -230,21 +234,21 @@ public sealed partial class TargetManager
                 return;
             }
 
-            if (ReferenceEquals(item, RetrySetup))
+            switch (item)
             {
-                RetryWaitingSetups();
-            }
-            else if (item.Event is { } e)
-            {
-                foreach (NetconsoleTarget target in _targets)
-                {
-                    Apply(target, e);
-                }
-            }
-            else if (item.Target is { } target && item.Session is { } session
-                && target.Status.Session == session && Find(target.Name) == target)
-            {
-                SetStatus(target, TargetState.Deactivated, $"device {session.DeviceName} gone: {item.Error?.Message}", null);
+                case RetryWaitingSetups:
+                    RetrySetups();
+                    break;
+                case DeviceChanged changed:
+                    foreach (NetconsoleTarget target in _targets)
+                    {
+                        Apply(target, changed.Event);
+                    }
+
+                    break;
+                case TransportLost lost when lost.Target.Status.Session == lost.Session && Find(lost.Target.Name) == lost.Target:
+                    SetStatus(lost.Target, TargetState.Deactivated, TargetStateCause.TransportLost, $"device {lost.Session.DeviceName} gone: {lost.Error.Message}", null);
+                    break;
             }
         }
     }
@@ -258,7 +262,7 @@ public sealed partial class TargetManager
         {
             if (e.Kind == DeviceEventKind.Unregistered)
             {
-                SetStatus(target, TargetState.Deactivated, $"device {session.DeviceName} unregistered", null);
+                SetStatus(target, TargetState.Deactivated, TargetStateCause.DeviceUnregistered, $"device {session.DeviceName} unregistered", null);
             }
             else if (e.Kind == DeviceEventKind.Renamed)
             {
@@ -290,7 +294,7 @@ public sealed partial class TargetManager
         }
 
         bool named = target.CurrentOptions.DeviceName is not null || target.CurrentOptions.DeviceMac is not null;
-        if (TrySetUp(target, name => "resumed on device " + name, why => named ? $"resume on device {current.Name} failed: {why}" : "resume failed: " + why))
+        if (TrySetUp(target, TargetStateCause.Resumed, name => "resumed on device " + name, why => named ? $"resume on device {current.Name} failed: {why}" : "resume failed: " + why))
         {
             target.CountResume();
         }
@@ -342,7 +346,7 @@ public sealed partial class TargetManager
         {
             target.Redirect(session, answer.Mac!);
             session.NextHopNote = $"{answer.Note}, was {NetconsoleTargetOptions.FormatMac(old)} until re-checked {why}";
-            SetStatus(target, TargetState.Enabled, session.Reason, session);
+            SetStatus(target, TargetState.Enabled, target.Status.Cause, session.Reason, session);
         }
 
         // Counted last: whoever sees the count sees the new template and reason.
@@ -432,6 +436,21 @@ public sealed partial class TargetManager
         return failures;
     }
 
-    /// <summary>A device event to apply, or a target whose transport died under a send.</summary>
-    private sealed record WorkItem(DeviceEvent? Event, NetconsoleTarget? Target, TargetSession? Session, FrameTransportException? Error, string? Recheck = null);
+    /// <summary>What the worker does next: one of the records below.</summary>
+    private abstract record WorkItem;
+
+    /// <summary>A device changed: resume the deactivated targets bound to it, follow renames, deactivate those on a device that left.</summary>
+    private sealed record DeviceChanged(DeviceEvent Event) : WorkItem;
+
+    /// <summary>A send found the session's transport dead for good: deactivate the target, if the session is still its own.</summary>
+    private sealed record TransportLost(NetconsoleTarget Target, TargetSession Session, FrameTransportException Error) : WorkItem;
+
+    /// <summary>A session's resolved next-hop MAC is due a re-check, and why (for the reason text).</summary>
+    private sealed record NextHopRecheckDue(NetconsoleTarget Target, TargetSession Session, string Why) : WorkItem;
+
+    /// <summary>Some target waits for a route or an address, which no device event announces: try its setup again.</summary>
+    private sealed record RetryWaitingSetups : WorkItem
+    {
+        public static readonly RetryWaitingSetups Instance = new();
+    }
 }

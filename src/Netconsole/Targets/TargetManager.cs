@@ -159,7 +159,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
                 return false;
             }
 
-            SetStatus(target, TargetState.Disabled, "removed", null);
+            SetStatus(target, TargetState.Disabled, TargetStateCause.Removed, "removed", null);
             Volatile.Write(ref _targets, Array.FindAll(_targets, t => t != target));
         }
 
@@ -192,11 +192,11 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
             if (target.Status.State != TargetState.Enabled)
             {
                 // As the kernel: a deactivated target is set up afresh, like a disabled one.
-                TrySetUp(target, device => "enabled on device " + device, why => "setup failed: " + why);
+                TrySetUp(target, TargetStateCause.Enabled, device => "enabled on device " + device, why => "setup failed: " + why);
             }
 
             TargetStatus status = target.Status;
-            result = new EnableResult(status.State, status.Reason);
+            result = new EnableResult(status.State, status.Cause, status.Reason);
         }
 
         RaisePending();
@@ -219,7 +219,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
             NetconsoleTarget target = Get(name);
             if (target.Status.State != TargetState.Disabled)
             {
-                SetStatus(target, TargetState.Disabled, "disabled by the operator", null);
+                SetStatus(target, TargetState.Disabled, TargetStateCause.DisabledByOperator, "disabled by the operator", null);
             }
         }
 
@@ -291,21 +291,13 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         {
             try
             {
-                target.Offer(record);
+                target.TrySend(record, out _);
             }
             catch (Exception)
             {
-                // Offer counts its own failures and never throws; the application must never see one.
+                // TrySend counts its own failures and never throws; the application must never see one.
             }
         }
-    }
-
-    /// <summary>
-    /// Does nothing: <see cref="Send"/> is synchronous and nothing is buffered, so every record
-    /// sent before this call has already been handed to the transports.
-    /// </summary>
-    public void Flush()
-    {
     }
 
     /// <summary>
@@ -326,7 +318,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         {
             foreach (NetconsoleTarget target in _targets)
             {
-                SetStatus(target, TargetState.Disabled, "the manager was disposed", null, raise: false);
+                SetStatus(target, TargetState.Disabled, TargetStateCause.ManagerDisposed, "the manager was disposed", null, raise: false);
             }
 
             Volatile.Write(ref _targets, []);
@@ -365,7 +357,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
 
     // Configuration lock held. Sets the target up on its device: Enabled on success, Deactivated
     // with the reason on failure (the transport, if it was opened, is closed again).
-    private bool TrySetUp(NetconsoleTarget target, Func<string, string> success, Func<string, string> failure)
+    private bool TrySetUp(NetconsoleTarget target, TargetStateCause success, Func<string, string> successReason, Func<string, string> failure)
     {
         TargetSession session;
         try
@@ -375,7 +367,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         }
         catch (Exception e)
         {
-            SetStatus(target, TargetState.Deactivated, failure(e.Message), null);
+            SetStatus(target, TargetState.Deactivated, TargetSetupException.CauseOf(e), failure(e.Message), null);
             if (e is TargetSetupException { RetryLater: true })
             {
                 target.RetryLater = true;
@@ -385,20 +377,20 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
             return false;
         }
 
-        session.SetupReason = success(session.DeviceName);
+        session.SetupReason = successReason(session.DeviceName);
         session.Checked(Timestamp());
-        SetStatus(target, TargetState.Enabled, session.Reason, session);
+        SetStatus(target, TargetState.Enabled, success, session.Reason, session);
         return true;
     }
 
     // Configuration lock held. Publishes the new status first, then closes the old session once
     // no send uses it, then queues the event (when the state changed).
-    private void SetStatus(NetconsoleTarget target, TargetState state, string reason, TargetSession? session, bool raise = true)
+    private void SetStatus(NetconsoleTarget target, TargetState state, TargetStateCause cause, string reason, TargetSession? session, bool raise = true)
     {
         target.RetryLater = false;
         TargetStatus old = target.Status;
         DateTimeOffset since = old.State == state ? old.Since : _timeProvider.GetUtcNow();
-        target.Publish(new TargetStatus(state, reason, since, session));
+        target.Publish(new TargetStatus(state, cause, reason, since, session));
         if (old.Session is { } previous && !ReferenceEquals(previous, session))
         {
             target.WaitForSendsInFlight();
@@ -415,7 +407,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
 
         if (raise && old.State != state)
         {
-            _notices.Enqueue(new TargetStateChangedEventArgs(target, old.State, state, reason));
+            _notices.Enqueue(new TargetStateChangedEventArgs(target, old.State, state, cause, reason));
         }
     }
 }

@@ -69,30 +69,30 @@ internal static class TargetSetup
         {
             // No device named: the interface of the route to the remote, said in the reason
             // (never a silent default like the kernel's eth0).
-            IPAddress target = options.RemoteAddress ?? throw new TargetSetupException("no remote address");
+            IPAddress target = options.RemoteAddress ?? throw new TargetSetupException(TargetStateCause.NoRoute, "no remote address");
             RouteInfo route = routeLookup(target)
-                ?? throw new TargetSetupException($"no device named and no route to {target}: add a route or name the device in the target") { RetryLater = true };
+                ?? throw new TargetSetupException(TargetStateCause.NoRoute, $"no device named and no route to {target}: add a route or name the device in the target") { RetryLater = true };
             device = devices.FirstOrDefault(d => d.Index == route.InterfaceIndex)
-                ?? throw new TargetSetupException($"the route to {target} uses interface #{route.InterfaceIndex}, which is not (yet) known") { RetryLater = true };
+                ?? throw new TargetSetupException(TargetStateCause.NoRoute, $"the route to {target} uses interface #{route.InterfaceIndex}, which is not (yet) known") { RetryLater = true };
             routeNote = $"device {device.Name} chosen by the route to {target}";
         }
         else
         {
             device = FindDevice(options, devices)
-                ?? throw new TargetSetupException("no device " + DescribeBinding(options));
+                ?? throw new TargetSetupException(TargetStateCause.NoSuchDevice, "no device " + DescribeBinding(options));
         }
         if (!device.IsUp)
         {
-            throw new TargetSetupException($"device {device.Name} is down");
+            throw new TargetSetupException(TargetStateCause.DeviceDown, $"device {device.Name} is down");
         }
 
         // As the kernel: an unset local address is the device's first of the remote's family
         // (for IPv6, the first whose link-local-ness matches the remote's).
-        IPAddress remote = options.RemoteAddress ?? throw new TargetSetupException("no remote address");
+        IPAddress remote = options.RemoteAddress ?? throw new TargetSetupException(TargetStateCause.NoRoute, "no remote address");
         IPAddress local = options.LocalAddress
             ?? device.FirstAddress(remote.AddressFamily, remote.IsIPv6LinkLocal)
             ?? FreshAddress(device, remote)
-            ?? throw new TargetSetupException(string.Create(
+            ?? throw new TargetSetupException(TargetStateCause.NoLocalAddress, string.Create(
                 CultureInfo.InvariantCulture,
                 $"device {device.Name} has no {(remote.AddressFamily == AddressFamily.InterNetworkV6 ? (remote.IsIPv6LinkLocal ? "link-local IPv6" : "IPv6") : "IPv4")} address to send from: set the local address")) { RetryLater = true };
 

@@ -3,18 +3,12 @@ namespace Netconsole.Targets;
 /// <summary>A target changed state: what it was, what it is, and why.</summary>
 public sealed class TargetStateChangedEventArgs : EventArgs
 {
-    /// <summary>Creates the event data.</summary>
-    /// <param name="target">The target.</param>
-    /// <param name="oldState">The state before the change.</param>
-    /// <param name="newState">The state after the change.</param>
-    /// <param name="reason">Why, in words (for example <c>device veth0 unregistered</c>).</param>
-    public TargetStateChangedEventArgs(NetconsoleTarget target, TargetState oldState, TargetState newState, string reason)
+    internal TargetStateChangedEventArgs(NetconsoleTarget target, TargetState oldState, TargetState newState, TargetStateCause cause, string reason)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        ArgumentNullException.ThrowIfNull(reason);
         Target = target;
         OldState = oldState;
         NewState = newState;
+        Cause = cause;
         Reason = reason;
     }
 
@@ -26,6 +20,9 @@ public sealed class TargetStateChangedEventArgs : EventArgs
 
     /// <summary>The state after the change.</summary>
     public TargetState NewState { get; }
+
+    /// <summary>Why, for code (the target's <see cref="NetconsoleTarget.StateCause"/> after the change).</summary>
+    public TargetStateCause Cause { get; }
 
     /// <summary>Why, in words (for example <c>device veth0 unregistered</c> or <c>resumed on device veth0</c>).</summary>
     public string Reason { get; }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Netconsole.Targets;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace Netconsole.Targets;
 /// <remarks>
 /// Every record offered to a target (every <see cref="TargetManager.Send"/> while the target
 /// belongs to the manager) is counted exactly once: in <see cref="RecordsSent"/> or in
-/// <see cref="Dropped"/>. Counters taken while sends are in flight may be a record apart from
+/// <see cref="RecordsDropped"/>. Counters taken while sends are in flight may be a record apart from
 /// each other; taken when no send is in flight they add up exactly.
 /// </remarks>
 public sealed class TargetStatistics
@@ -27,7 +29,7 @@ public sealed class TargetStatistics
         State = state;
         RecordsSent = recordsSent;
         DatagramsSent = datagramsSent;
-        DroppedByReason = droppedByReason;
+        RecordsDroppedByReason = droppedByReason;
         TransmitErrors = transmitErrors;
         Resumes = resumes;
         LastStateChange = lastStateChange;
@@ -37,7 +39,7 @@ public sealed class TargetStatistics
             dropped += count;
         }
 
-        Dropped = dropped;
+        RecordsDropped = dropped;
     }
 
     /// <summary>The target's state when the snapshot was taken.</summary>
@@ -49,11 +51,11 @@ public sealed class TargetStatistics
     /// <summary>Datagrams (frames) handed to the transport successfully, including those of records that were dropped part way.</summary>
     public long DatagramsSent { get; }
 
-    /// <summary>Records not sent, or not sent whole: the sum of <see cref="DroppedByReason"/>.</summary>
-    public long Dropped { get; }
+    /// <summary>Records not sent, or not sent whole: the sum of <see cref="RecordsDroppedByReason"/>.</summary>
+    public long RecordsDropped { get; }
 
     /// <summary>Dropped records by reason; every <see cref="TargetDropReason"/> is present, with 0 when none were dropped for it.</summary>
-    public IReadOnlyDictionary<TargetDropReason, long> DroppedByReason { get; }
+    public IReadOnlyDictionary<TargetDropReason, long> RecordsDroppedByReason { get; }
 
     /// <summary>Frames the transport refused (any <see cref="Transport.FrameTransportException"/>), as the kernel's <c>transmit_errors</c>.</summary>
     public long TransmitErrors { get; }
@@ -72,4 +74,14 @@ public sealed class TargetStatistics
 
     /// <summary>Re-checks that found another MAC and swapped the frame template (see <see cref="NetconsoleTarget.DestinationMac"/>).</summary>
     public long NextHopChanges { get; }
+
+    /// <summary>The counters on one line, for a log or a console; drop reasons with a count of 0 are left out.</summary>
+    /// <returns>For example <c>Enabled, sent 120 records (130 datagrams), dropped 3 (DeviceDown 3), transmit errors 3, resumes 1, next-hop checks 2 (1 changed)</c>.</returns>
+    public override string ToString()
+    {
+        string reasons = string.Join(", ", RecordsDroppedByReason.Where(r => r.Value > 0).OrderBy(r => r.Key).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} {r.Value}")));
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{State}, sent {RecordsSent} records ({DatagramsSent} datagrams), dropped {RecordsDropped}{(reasons.Length > 0 ? $" ({reasons})" : "")}, transmit errors {TransmitErrors}, resumes {Resumes}, next-hop checks {NextHopChecks} ({NextHopChanges} changed)");
+    }
 }

@@ -6,6 +6,7 @@ using Netconsole.Devices;
 using Netconsole.Lab;
 using Netconsole.Receiving;
 using Netconsole.Targets;
+using Netconsole.Tests.Receiving;
 using Netconsole.Tests.Support;
 using Xunit.Abstractions;
 
@@ -109,7 +110,7 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
         WaitFor(target, TargetState.Deactivated);
         target.StateReason.Should().Contain("unregistered");
         Send(manager, 2, "while gone");
-        target.GetStatistics().Dropped.Should().Be(1);
+        target.GetStatistics().RecordsDropped.Should().Be(1);
 
         lab.RecreateDevice();
         WaitFor(target, TargetState.Enabled);
@@ -128,20 +129,26 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
     {
         NetworkLab lab = Lab();
         await using NetconsoleReceiver receiver = Receiver(lab);
-        await using TargetManager manager = Manager(Watcher(watcher));
+        IDeviceWatcher devices = Watcher(watcher);
+        await using TargetManager manager = Manager(devices);
         PhysicalAddress mac = lab.DeviceMac;
         NetconsoleTarget target = manager.Add(ByMac(lab));
         manager.Enable(target.Name).State.Should().Be(TargetState.Enabled);
 
         lab.DeleteDevice();
         WaitFor(target, TargetState.Deactivated);
-        lab.RecreateDevice(newName: lab.NewDeviceName(), mac: NetworkLab.RandomMac());
-        Thread.Sleep(500); // another MAC: nothing may resume it
-        target.State.Should().Be(TargetState.Deactivated);
+        PhysicalAddress other = NetworkLab.RandomMac();
+        using (var applied = new AppliedDeviceEvents(devices))
+        {
+            lab.RecreateDevice(newName: lab.NewDeviceName(), mac: other);
+            applied.WaitUntilApplied(manager, lab.DeviceName, other, Wait);
+        }
+
+        target.State.Should().Be(TargetState.Deactivated, "a device with another MAC does not resume a target bound by MAC");
 
         lab.SetDeviceMac(mac);
         WaitFor(target, TargetState.Enabled);
-        target.Device.Should().Be(lab.DeviceName);
+        target.DeviceName.Should().Be(lab.DeviceName);
         Send(manager, 1, "on the renamed device");
         (await Next(receiver)).Should().Be("on the renamed device");
     }
@@ -173,18 +180,23 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
     public async Task A_device_with_the_old_name_but_another_mac_never_resumes_a_mac_bound_target(string watcher)
     {
         NetworkLab lab = Lab();
-        await using TargetManager manager = Manager(Watcher(watcher));
+        IDeviceWatcher devices = Watcher(watcher);
+        await using TargetManager manager = Manager(devices);
         NetconsoleTarget target = manager.Add(ByMac(lab));
         manager.Enable(target.Name);
 
         lab.DeleteDevice();
         WaitFor(target, TargetState.Deactivated);
-        lab.RecreateDevice(mac: NetworkLab.RandomMac());
-        lab.SetDeviceDown();
-        lab.SetDeviceUp();
-        Thread.Sleep(700);
+        PhysicalAddress other = NetworkLab.RandomMac();
+        using (var applied = new AppliedDeviceEvents(devices))
+        {
+            lab.RecreateDevice(mac: other);
+            lab.SetDeviceDown();
+            lab.SetDeviceUp();
+            applied.WaitUntilApplied(manager, lab.DeviceName, other, Wait);
+        }
+
         target.State.Should().Be(TargetState.Deactivated);
-        await Task.CompletedTask;
     }
 
     [SkippableTheory]
@@ -215,15 +227,19 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
     public async Task Disabling_while_the_device_is_away_wins_over_its_return(string watcher)
     {
         NetworkLab lab = Lab();
-        await using TargetManager manager = Manager(Watcher(watcher));
+        IDeviceWatcher devices = Watcher(watcher);
+        await using TargetManager manager = Manager(devices);
         NetconsoleTarget target = manager.Add(ByName(lab));
         manager.Enable(target.Name);
         lab.DeleteDevice();
         WaitFor(target, TargetState.Deactivated);
 
         manager.Disable(target.Name);
-        lab.RecreateDevice();
-        Thread.Sleep(700);
+        using (var applied = new AppliedDeviceEvents(devices))
+        {
+            lab.RecreateDevice();
+            applied.WaitUntilApplied(manager, lab.DeviceName, lab.DeviceMac, Wait);
+        }
 
         target.State.Should().Be(TargetState.Disabled);
         target.GetStatistics().Resumes.Should().Be(0);
@@ -294,12 +310,12 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
         }
 
         TargetStatistics stats = main.GetStatistics();
-        output.WriteLine($"main: offered {offered}, sent {stats.RecordsSent}, dropped {stats.Dropped} ({string.Join(", ", stats.DroppedByReason.Select(p => $"{p.Key}={p.Value}"))})");
+        output.WriteLine($"main: offered {offered}, sent {stats.RecordsSent}, dropped {stats.RecordsDropped} ({string.Join(", ", stats.RecordsDroppedByReason.Select(p => $"{p.Key}={p.Value}"))})");
         // Every record is offered to every target, disabled ones included (a counted drop).
-        (stats.RecordsSent + stats.Dropped).Should().Be(offered, "every record offered to the target is sent or counted as dropped");
-        stats.DroppedByReason[TargetDropReason.Disabled].Should().BePositive("the target was disabled for 30 of the 150 iterations");
+        (stats.RecordsSent + stats.RecordsDropped).Should().Be(offered, "every record offered to the target is sent or counted as dropped");
+        stats.RecordsDroppedByReason[TargetDropReason.Disabled].Should().BePositive("the target was disabled for 30 of the 150 iterations");
 
-        await Task.Delay(500);
+        await TestWait.UntilAsync(() => receiver.GetStatistics().RecordsReceived >= stats.RecordsSent);
         long received = receiver.GetStatistics().RecordsReceived;
         received.Should().Be(stats.RecordsSent, "every record the target sent arrived");
 

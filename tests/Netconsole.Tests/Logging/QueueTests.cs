@@ -265,7 +265,7 @@ public sealed class QueueTests : IDisposable
         provider.CreateLogger("c").LogInformation("found");
         provider.Flush(Timeout).Should().BeTrue();
         harness.Texts().Should().Equal("found");
-        target.GetStatistics().DroppedByReason[TargetDropReason.Deactivated].Should().Be(1);
+        target.GetStatistics().RecordsDroppedByReason[TargetDropReason.Deactivated].Should().Be(1);
     }
 
     [Fact]

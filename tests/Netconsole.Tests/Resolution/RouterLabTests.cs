@@ -71,7 +71,7 @@ public sealed class RouterLabTests : IDisposable
         result.State.Should().Be(TargetState.Enabled, result.Reason);
         result.Reason.Should().Contain($"device {lab.DeviceName} chosen by the route to {remote}")
             .And.Contain($"next hop {router} is {NetconsoleTargetOptions.FormatMac(lab.RouterMac)} ({(ipv6 ? "neighbour solicitation" : "ARP")})");
-        target.Device.Should().Be(lab.DeviceName);
+        target.DeviceName.Should().Be(lab.DeviceName);
 
         manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes("behind the router")) { Sequence = 1 });
 
@@ -110,7 +110,7 @@ public sealed class RouterLabTests : IDisposable
 
         lab.RecreateDevice();
         var deadline = Stopwatch.StartNew();
-        while (target.State != TargetState.Enabled || target.Device != lab.DeviceName)
+        while (target.State != TargetState.Enabled || target.DeviceName != lab.DeviceName)
         {
             deadline.Elapsed.Should().BeLessThan(Patience, $"the target resumes; it is {target.State}: {target.StateReason}");
             await Task.Delay(50);

@@ -16,7 +16,7 @@ public sealed class MacBindingTests : ManagerTestBase
 
         Manager.Enable("t").IsEnabled.Should().BeTrue();
 
-        target.Device.Should().Be("veth1");
+        target.DeviceName.Should().Be("veth1");
         Factory.Last.DeviceName.Should().Be("veth1");
     }
 
@@ -32,7 +32,7 @@ public sealed class MacBindingTests : ManagerTestBase
 
         target.State.Should().Be(TargetState.Deactivated);
         target.StateReason.Should().Be("device veth0 unregistered");
-        target.Device.Should().BeNull();
+        target.DeviceName.Should().BeNull();
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class MacBindingTests : ManagerTestBase
 
         target.State.Should().Be(TargetState.Enabled);
         target.StateReason.Should().Be("resumed on device usb0");
-        target.Device.Should().Be("usb0");
+        target.DeviceName.Should().Be("usb0");
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class MacBindingTests : ManagerTestBase
         Settle();
 
         target.State.Should().Be(TargetState.Enabled);
-        target.Device.Should().Be("veth0");
+        target.DeviceName.Should().Be("veth0");
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class MacBindingTests : ManagerTestBase
         Settle();
 
         target.State.Should().Be(TargetState.Enabled);
-        target.Device.Should().Be("lan0");
+        target.DeviceName.Should().Be("lan0");
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class MacBindingTests : ManagerTestBase
         Settle();
 
         target.State.Should().Be(TargetState.Enabled);
-        target.Device.Should().Be("veth0");
+        target.DeviceName.Should().Be("veth0");
     }
 
     [Fact]

@@ -40,7 +40,6 @@ public sealed class ManagerDisposalTests : ManagerTestBase
         Manager.Dispose();
 
         Manager.Send(NetconsoleRecord.FromString(6, "late"));
-        Manager.Flush();
         FluentActions.Invoking(() => Manager.Add(ByName("veth0"))).Should().Throw<ObjectDisposedException>();
         FluentActions.Invoking(() => Manager.Enable("t")).Should().Throw<ObjectDisposedException>();
     }

@@ -94,9 +94,9 @@ public sealed class ManagerRaceTests(ITestOutputHelper output) : ManagerTestBase
         {
             TargetStatistics statistics = target.GetStatistics();
             output.WriteLine($"{target.Name}: sent {statistics.RecordsSent}, resumes {statistics.Resumes}, dropped "
-                + string.Join(", ", statistics.DroppedByReason.Select(p => $"{p.Key} {p.Value}")));
-            (statistics.RecordsSent + statistics.Dropped).Should().Be(Senders * RecordsPerSender, $"every record offered to {target.Name} is sent or dropped, once");
-            statistics.DroppedByReason[TargetDropReason.InternalError].Should().Be(0);
+                + string.Join(", ", statistics.RecordsDroppedByReason.Select(p => $"{p.Key} {p.Value}")));
+            (statistics.RecordsSent + statistics.RecordsDropped).Should().Be(Senders * RecordsPerSender, $"every record offered to {target.Name} is sent or dropped, once");
+            statistics.RecordsDroppedByReason[TargetDropReason.InternalError].Should().Be(0);
         }
 
         toggled.GetStatistics().RecordsSent.Should().BeGreaterThan(0);

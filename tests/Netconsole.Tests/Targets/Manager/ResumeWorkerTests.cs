@@ -177,7 +177,7 @@ public sealed class ResumeWorkerTests : ManagerTestBase
         Settle();
 
         target.State.Should().Be(TargetState.Enabled);
-        target.Device.Should().Be("veth1");
+        target.DeviceName.Should().Be("veth1");
     }
 
     [Fact]

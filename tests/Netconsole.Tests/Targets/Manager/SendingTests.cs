@@ -38,7 +38,7 @@ public sealed class SendingTests : ManagerTestBase
         TargetStatistics statistics = target.GetStatistics();
         statistics.RecordsSent.Should().Be(1);
         statistics.DatagramsSent.Should().Be(1);
-        statistics.Dropped.Should().Be(0);
+        statistics.RecordsDropped.Should().Be(0);
     }
 
     [Fact]
@@ -82,8 +82,8 @@ public sealed class SendingTests : ManagerTestBase
         SendRecords(2);
 
         TargetStatistics statistics = target.GetStatistics();
-        statistics.Dropped.Should().Be(2);
-        statistics.DroppedByReason[TargetDropReason.Disabled].Should().Be(2);
+        statistics.RecordsDropped.Should().Be(2);
+        statistics.RecordsDroppedByReason[TargetDropReason.Disabled].Should().Be(2);
     }
 
     [Fact]
@@ -96,8 +96,8 @@ public sealed class SendingTests : ManagerTestBase
         SendRecords(3);
 
         TargetStatistics statistics = target.GetStatistics();
-        statistics.Dropped.Should().Be(3);
-        statistics.DroppedByReason[TargetDropReason.Deactivated].Should().Be(3);
+        statistics.RecordsDropped.Should().Be(3);
+        statistics.RecordsDroppedByReason[TargetDropReason.Deactivated].Should().Be(3);
         statistics.RecordsSent.Should().Be(0);
     }
 
@@ -112,7 +112,7 @@ public sealed class SendingTests : ManagerTestBase
 
         TargetStatistics statistics = target.GetStatistics();
         statistics.State.Should().Be(TargetState.Enabled);
-        statistics.DroppedByReason[TargetDropReason.DeviceDown].Should().Be(2);
+        statistics.RecordsDroppedByReason[TargetDropReason.DeviceDown].Should().Be(2);
         statistics.TransmitErrors.Should().Be(2);
 
         Factory.Last.Fail = null;
@@ -133,8 +133,8 @@ public sealed class SendingTests : ManagerTestBase
         target.StateReason.Should().Be("device veth0 gone: fake DeviceGone");
         Factory.Last.IsDisposed.Should().BeTrue();
         TargetStatistics statistics = target.GetStatistics();
-        (statistics.DroppedByReason[TargetDropReason.DeviceGone] + statistics.DroppedByReason[TargetDropReason.Deactivated]).Should().Be(2);
-        statistics.DroppedByReason[TargetDropReason.DeviceGone].Should().BeGreaterThanOrEqualTo(1);
+        (statistics.RecordsDroppedByReason[TargetDropReason.DeviceGone] + statistics.RecordsDroppedByReason[TargetDropReason.Deactivated]).Should().Be(2);
+        statistics.RecordsDroppedByReason[TargetDropReason.DeviceGone].Should().BeGreaterThanOrEqualTo(1);
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public sealed class SendingTests : ManagerTestBase
         Settle();
 
         target.State.Should().Be(TargetState.Enabled);
-        target.GetStatistics().DroppedByReason[TargetDropReason.TransmitError].Should().Be(1);
+        target.GetStatistics().RecordsDroppedByReason[TargetDropReason.TransmitError].Should().Be(1);
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class SendingTests : ManagerTestBase
 
         FluentActions.Invoking(() => SendRecords(1)).Should().NotThrow();
 
-        target.GetStatistics().DroppedByReason[TargetDropReason.InternalError].Should().Be(1);
+        target.GetStatistics().RecordsDroppedByReason[TargetDropReason.InternalError].Should().Be(1);
     }
 
     [Fact]
@@ -196,14 +196,53 @@ public sealed class SendingTests : ManagerTestBase
     }
 
     [Fact]
-    public void Flush_returns_at_once_because_send_is_synchronous()
+    public void TrySend_sends_to_that_target_only_and_says_it_went_out()
     {
-        EnabledOnVeth0();
-        SendRecords(1);
+        NetconsoleTarget target = EnabledOnVeth0();
+        NetconsoleTarget other = Manager.Add(ByName("veth0", name: "other"));
 
-        Manager.Flush();
+        target.TrySend(NetconsoleRecord.FromString(6, "only here"), out _).Should().BeTrue();
 
-        Factory.Last.Frames.Should().HaveCount(1);
+        Payload(Factory.Last.Frames.Should().ContainSingle().Subject).Should().Be("only here\n");
+        target.GetStatistics().RecordsSent.Should().Be(1);
+        (other.GetStatistics().RecordsSent + other.GetStatistics().RecordsDropped).Should().Be(0, "the record was not offered to the other target");
+    }
+
+    [Theory]
+    [InlineData(null, TargetDropReason.Disabled)]
+    [InlineData(FrameTransportError.DeviceDown, TargetDropReason.DeviceDown)]
+    [InlineData(FrameTransportError.FrameTooLong, TargetDropReason.TransmitError)]
+    public void TrySend_says_why_a_record_was_dropped_and_counts_it_under_that_reason(FrameTransportError? error, TargetDropReason expected)
+    {
+        NetconsoleTarget target;
+        if (error is { } failure)
+        {
+            target = EnabledOnVeth0();
+            Factory.Last.Fail = failure;
+        }
+        else
+        {
+            target = Manager.Add(ByName("veth0"));
+        }
+
+        target.TrySend(NetconsoleRecord.FromString(6, "lost"), out TargetDropReason reason).Should().BeFalse();
+
+        reason.Should().Be(expected);
+        TargetStatistics statistics = target.GetStatistics();
+        statistics.RecordsDroppedByReason[expected].Should().Be(1);
+        statistics.RecordsDropped.Should().Be(1);
+    }
+
+    [Fact]
+    public void Statistics_print_as_one_readable_line_without_the_reasons_that_did_not_happen()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        SendRecords(2);
+        Factory.Last.Fail = FrameTransportError.DeviceDown;
+        SendRecords(1, firstSequence: 3);
+
+        target.GetStatistics().ToString().Should().Be(
+            "Enabled, sent 2 records (2 datagrams), dropped 1 (DeviceDown 1), transmit errors 1, resumes 0, next-hop checks 0 (0 changed)");
     }
 
     [Theory]

@@ -31,7 +31,7 @@ public sealed class TargetLifecycleTests : ManagerTestBase
         result.IsEnabled.Should().BeTrue();
         result.Reason.Should().Be("enabled on device veth0");
         target.State.Should().Be(TargetState.Enabled);
-        target.Device.Should().Be("veth0");
+        target.DeviceName.Should().Be("veth0");
         Factory.Last.DeviceName.Should().Be("veth0");
         EventsSoFar().Should().ContainSingle().Which.Should().BeEquivalentTo(
             new { Target = target, OldState = TargetState.Disabled, NewState = TargetState.Enabled, Reason = "enabled on device veth0" });
@@ -124,10 +124,13 @@ public sealed class TargetLifecycleTests : ManagerTestBase
         NetworkDevice device = Watcher.Register("veth7", MacA, [System.Net.IPAddress.Parse("192.0.2.1")]);
         NetconsoleTarget target = Manager.Add(new NetconsoleTargetOptions { Name = "t", RemoteAddress = Remote });
         Manager.Enable("t").State.Should().Be(TargetState.Deactivated);
+        int passes = Manager.SetupRetryPasses;
         Manager.Disable("t");
         Routes = remote => new Netconsole.Resolution.RouteInfo(device.Index, null, null);
 
-        Thread.Sleep(TargetManager.SetupRetryInterval * 2.5);
+        // The retry pass armed before the Disable runs once more and must leave the target alone.
+        SpinWait.SpinUntil(() => Manager.SetupRetryPasses > passes, Timeout).Should().BeTrue("the worker's retry pass comes within {0}", TargetManager.SetupRetryInterval);
+        Settle();
 
         target.State.Should().Be(TargetState.Disabled, "an operator's disable wins");
         Factory.Opens.Should().Be(0);
@@ -170,7 +173,7 @@ public sealed class TargetLifecycleTests : ManagerTestBase
         target.State.Should().Be(TargetState.Deactivated);
         target.StateReason.Should().Be("device veth0 unregistered");
         Factory.Last.IsDisposed.Should().BeTrue();
-        target.Device.Should().Be("veth0", "a target bound by name keeps waiting for its name");
+        target.DeviceName.Should().Be("veth0", "a target bound by name keeps waiting for its name");
     }
 
     [Fact]
@@ -233,7 +236,7 @@ public sealed class TargetLifecycleTests : ManagerTestBase
         Settle();
 
         target.State.Should().Be(TargetState.Enabled);
-        target.Device.Should().Be("lan0");
+        target.DeviceName.Should().Be("lan0");
         target.Options.DeviceName.Should().Be("lan0");
         Factory.Opens.Should().Be(1);
     }
