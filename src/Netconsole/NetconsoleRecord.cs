@@ -3,21 +3,6 @@ using System.Diagnostics;
 namespace Netconsole;
 
 /// <summary>
-/// Where a record stands in a continued group (the extended format's <c>flag</c> field).
-/// </summary>
-public enum RecordContinuation
-{
-    /// <summary>A standalone record (<c>-</c> on the wire).</summary>
-    None = 0,
-
-    /// <summary>The first record of a continued group (<c>c</c> on the wire).</summary>
-    First = 1,
-
-    /// <summary>A record continuing the group started by the previous one (<c>+</c> on the wire).</summary>
-    Continuation = 2,
-}
-
-/// <summary>
 /// One log record as netconsole carries it: level, facility, sequence number, timestamp,
 /// continuation flag, text and dictionary.
 /// </summary>
