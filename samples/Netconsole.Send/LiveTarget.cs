@@ -75,7 +75,7 @@ internal sealed class LiveTarget : IDisposable
             EnableResult result = manager.Enable(target.Name);
             if (!result.IsEnabled)
             {
-                throw Diagnose(options, result.Reason);
+                throw Diagnose(options, result);
             }
 
             state.WriteLine($"netconsole-send: {result.Reason}");
@@ -133,27 +133,13 @@ internal sealed class LiveTarget : IDisposable
 
     // Why the target could not be set up at the start: bad input (exit 2) when the device it
     // names does not exist or, naming none, there is no route to its remote; otherwise exit 1.
-    private static Exception Diagnose(NetconsoleTargetOptions options, string reason)
+    private static Exception Diagnose(NetconsoleTargetOptions options, EnableResult result) => result.Cause switch
     {
-        if (options.DeviceName is { } name && NetworkDevice.FindByName(name) is null)
-        {
-            return new UsageException($"{reason}; devices here: {DeviceList()}.");
-        }
-
-        if (options.DeviceMac is { } mac && NetworkDevice.FindByMac(mac) is null)
-        {
-            return new UsageException($"{reason}; devices here: {DeviceList()}.");
-        }
-
-        if (options.DeviceName is null && options.DeviceMac is null && !HasRoute(options.RemoteAddress!))
-        {
-            return new UsageException(
-                $"{reason}: the target names no device and there is no route to {options.RemoteAddress} here; add a route, or put the "
-                + $"interface in the target, for example \"+@/eth1,@{options.RemoteAddress}/\" (devices here: {DeviceList()}).");
-        }
-
-        return new SendFailureException(reason);
-    }
+        TargetStateCause.NoSuchDevice => new UsageException($"{result.Reason}; devices here: {DeviceList()}."),
+        TargetStateCause.NoRoute => new UsageException(
+            $"{result.Reason}, for example \"+@/eth1,@{options.RemoteAddress}/\" (devices here: {DeviceList()})."),
+        _ => new SendFailureException(result.Reason),
+    };
 
     private static string DeviceList() => string.Join(", ", NetworkDevice.GetAll().Select(d => d.Name));
 
