@@ -43,10 +43,23 @@ public sealed partial class CrashDemoTests(ITestOutputHelper output)
             }
         }
 
-        await Task.Delay(200);
-        while (receiver.TryRead(out ReceivedRecord? extra))
+        // Nothing more may come from the child. It is gone, and what it injected on lo was queued to
+        // the receiver's socket before its send returned: a datagram sent now queues behind all of
+        // it, so once that one is read, every record the child sent has been read.
+        using (var sentinel = new System.Net.Sockets.UdpClient(System.Net.Sockets.AddressFamily.InterNetworkV6))
         {
-            records.Add(extra);
+            sentinel.Send("sentinel\n"u8.ToArray(), new IPEndPoint(IPAddress.IPv6Loopback, 6666));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (true)
+            {
+                ReceivedRecord next = await receiver.ReadAsync(deadline.Token);
+                if (next.TextString == "sentinel")
+                {
+                    break;
+                }
+
+                records.Add(next);
+            }
         }
 
         records.ForEach(r => output.WriteLine(r.ToString()));
