@@ -53,3 +53,24 @@ ensure_command() {
   say "Missing: $1. Install it as root: 'apt-get install $2' (Debian/Ubuntu)."
   return 1
 }
+
+has_native_aot_toolchain() {
+  # Native AOT links with the platform's C compiler: clang, and zlib's development files
+  # (Microsoft's documented prerequisites). Linking a tiny program with -lz proves both.
+  command -v clang >/dev/null 2>&1 || return 1
+  local dir
+  dir=$(mktemp -d) || return 1
+  printf 'int main(void) { return 0; }\n' > "$dir/probe.c"
+  clang "$dir/probe.c" -lz -o "$dir/probe" >/dev/null 2>&1
+  local status=$?
+  rm -rf "$dir"
+  return $status
+}
+
+ensure_native_aot() {
+  # The tests publish samples/Netconsole.AotDemo with Native AOT (PublishAot).
+  has_native_aot_toolchain && return 0
+  apt_install clang zlib1g-dev && has_native_aot_toolchain && return 0
+  say "Missing: clang and zlib for Native AOT. Install them as root: 'apt-get install clang zlib1g-dev' (Debian/Ubuntu), 'dnf install clang zlib-devel' (Fedora/RHEL)."
+  return 1
+}

@@ -95,37 +95,12 @@ public sealed partial class CrashDemoTests(ITestOutputHelper output)
 
     private static async Task<(int ExitCode, string Stderr)> RunChild(string dll)
     {
-        var start = new ProcessStartInfo(DotnetHost()) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(ChildProcess.DotnetHost());
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add(Target);
         start.ArgumentList.Add(Count.ToString(CultureInfo.InvariantCulture));
-        using Process child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
-        Task<string> stdout = child.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = child.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await child.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            child.Kill(entireProcessTree: true);
-            throw new TimeoutException("the crash demo did not exit within 30 s");
-        }
-
-        return (child.ExitCode, await stderr + await stdout);
-    }
-
-    // The dotnet host running the tests (dotnet test runs testhost.dll with it), or the SDK's, or the PATH's.
-    private static string DotnetHost()
-    {
-        string? path = Environment.ProcessPath;
-        if (path is not null && Path.GetFileNameWithoutExtension(path) == "dotnet")
-        {
-            return path;
-        }
-
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } sdkHost ? sdkHost : "dotnet";
+        ChildProcess.Result child = await ChildProcess.RunAsync(start, TimeSpan.FromSeconds(30));
+        return (child.ExitCode, child.Stderr + child.Stdout);
     }
 
     [GeneratedRegex(@"crashing at (\d+)")]

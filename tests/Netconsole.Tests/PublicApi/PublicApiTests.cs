@@ -1,4 +1,5 @@
 using System.Reflection;
+using Netconsole.Tests.Support;
 using PublicApiGenerator;
 
 namespace Netconsole.Tests.PublicApi;
@@ -49,17 +50,5 @@ public class PublicApiTests
             ExcludeAttributes = ["System.Runtime.Versioning.TargetFrameworkAttribute", "System.Reflection.AssemblyMetadataAttribute", "System.Runtime.CompilerServices.InternalsVisibleToAttribute"],
         }).ReplaceLineEndings("\n");
 
-    // Not CallerFilePath: CI builds map source paths (ContinuousIntegrationBuild).
-    private static string SourceDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Netconsole.sln")))
-            {
-                return Path.Combine(dir.FullName, "tests", "Netconsole.Tests", "PublicApi");
-            }
-        }
-
-        throw new InvalidOperationException($"Netconsole.sln not found above {AppContext.BaseDirectory}");
-    }
+    private static string SourceDirectory() => Path.Combine(Repository.Root(), "tests", "Netconsole.Tests", "PublicApi");
 }

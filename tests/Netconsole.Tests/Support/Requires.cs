@@ -35,6 +35,16 @@ internal static class Requires
             "needs the private network namespace ./test.sh creates (unshare -n)");
     }
 
+    /// <summary>
+    /// A Native AOT publish for linux-x64 can run: an x64 Linux machine with clang, the platform
+    /// linker ILC drives (Debian/Ubuntu: clang zlib1g-dev; ./test.sh installs them).
+    /// </summary>
+    public static void NativeAotToolchain()
+    {
+        That(OperatingSystem.IsLinux() && RuntimeInformation.OSArchitecture == Architecture.X64, "needs x64 Linux (it publishes for linux-x64)");
+        That(ChildProcess.FindOnPath("clang") is not null, "needs clang for Native AOT (apt-get install clang zlib1g-dev)");
+    }
+
     public static void That(bool condition, string reason)
     {
         if (condition)

@@ -12,7 +12,7 @@ internal static class Tcpdump
     /// </summary>
     public static string Read(string path, ITestOutputHelper output)
     {
-        string? tcpdump = FindOnPath("tcpdump");
+        string? tcpdump = ChildProcess.FindOnPath("tcpdump");
         Requires.That(tcpdump is not null, "needs tcpdump to check frames independently (apt-get install tcpdump)");
 
         var start = new ProcessStartInfo(tcpdump!)
@@ -33,11 +33,4 @@ internal static class Tcpdump
         output.WriteLine(stdout);
         return stdout;
     }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/sbin", "/usr/bin"])
-            .Select(directory => Path.Combine(directory, name))
-            .FirstOrDefault(File.Exists);
 }
