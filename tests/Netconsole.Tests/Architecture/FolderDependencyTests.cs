@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Netconsole.Tests.Support;
 
 namespace Netconsole.Tests.Architecture;
 
@@ -70,7 +71,7 @@ public partial class FolderDependencyTests
     [Fact]
     public void The_logging_package_uses_the_core_only_through_its_public_folders()
     {
-        string logging = Path.Combine(RepositoryRoot(), "src", "Netconsole.Logging");
+        string logging = Path.Combine(Repository.Root(), "src", "Netconsole.Logging");
         var used = Directory.EnumerateFiles(logging, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .SelectMany(f => Referenced(File.ReadAllText(f)))
@@ -82,7 +83,7 @@ public partial class FolderDependencyTests
 
     private static Dictionary<string, HashSet<string>> Dependencies()
     {
-        string core = Path.Combine(RepositoryRoot(), "src", "Netconsole");
+        string core = Path.Combine(Repository.Root(), "src", "Netconsole");
         var result = new Dictionary<string, HashSet<string>>();
         foreach (string file in Directory.EnumerateFiles(core, "*.cs", SearchOption.AllDirectories))
         {
@@ -119,19 +120,6 @@ public partial class FolderDependencyTests
         {
             yield return "(root)";
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Netconsole.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"Netconsole.sln not found above {AppContext.BaseDirectory}");
     }
 
     [GeneratedRegex(@"//[^\n]*")]
