@@ -21,6 +21,11 @@ internal static class ResolutionLatency
 {
     public static int Run(string[] args, TextWriter output)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("The network lab and the rtnetlink watcher exist only on Linux.");
+        }
+
         int tries = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
         using NetworkLab lab = NetworkLab.Create();
         using var watcher = new RtnetlinkDeviceWatcher();

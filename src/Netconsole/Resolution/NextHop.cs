@@ -82,7 +82,7 @@ internal static class NextHop
     {
         try
         {
-            if (RouteTable.Lookup(query.Remote, query.DeviceIndex)?.Gateway is { } gateway)
+            if (OperatingSystem.IsLinux() && RouteTable.Lookup(query.Remote, query.DeviceIndex)?.Gateway is { } gateway)
             {
                 return gateway;
             }
@@ -97,6 +97,11 @@ internal static class NextHop
 
     private static PhysicalAddress? FromTable(NextHopQuery query, IPAddress hop, ushort states)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null; // no neighbour table to read: ask the next hop itself
+        }
+
         try
         {
             return NeighbourTable.Lookup(query.DeviceIndex, hop, states);

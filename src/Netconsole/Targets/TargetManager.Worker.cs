@@ -126,9 +126,9 @@ public sealed partial class TargetManager
         Enqueue(new WorkItem(null, target, session, null, why));
 
     // The watcher's thread: only queue.
-    private void OnDeviceChanged(object? sender, DeviceEvent e)
+    private void OnDeviceChanged(object? sender, DeviceChangedEventArgs e)
     {
-        if (e is null || e.Kind == DeviceEventKind.Down || IsDisposed)
+        if (e is null || e.Kind == DeviceChangeKind.Down || IsDisposed)
         {
             return;
         }
@@ -250,21 +250,21 @@ public sealed partial class TargetManager
     }
 
     // Configuration lock held.
-    private void Apply(NetconsoleTarget target, DeviceEvent e)
+    private void Apply(NetconsoleTarget target, DeviceChangedEventArgs e)
     {
         TargetStatus status = target.Status;
         NetworkDevice device = e.Device;
         if (status.Session is { } session && session.DeviceIndex == device.Index)
         {
-            if (e.Kind == DeviceEventKind.Unregistered)
+            if (e.Kind == DeviceChangeKind.Unregistered)
             {
                 SetStatus(target, TargetState.Deactivated, $"device {session.DeviceName} unregistered", null);
             }
-            else if (e.Kind == DeviceEventKind.Renamed)
+            else if (e.Kind == DeviceChangeKind.Renamed)
             {
                 FollowRename(target, session, device.Name);
             }
-            else if (e.Kind == DeviceEventKind.Up && session.Recheck is not null && session.TryMarkRecheckQueued())
+            else if (e.Kind == DeviceChangeKind.Up && session.Recheck is not null && session.TryMarkRecheckQueued())
             {
                 // The link was down: the neighbour may have changed meanwhile.
                 QueueNextHopRecheck(target, session, "after the link came up");
@@ -276,7 +276,7 @@ public sealed partial class TargetManager
         // Registered, renamed, new MAC, up: a deactivated target bound to this device resumes.
         // Only the state and the binding are looked at now; the operator's Disable, a Remove or a
         // Reconfigure made meanwhile (all under the configuration lock) are seen here.
-        if (e.Kind == DeviceEventKind.Unregistered || status.State != TargetState.Deactivated
+        if (e.Kind == DeviceChangeKind.Unregistered || status.State != TargetState.Deactivated
             || !TargetSetup.Matches(target.CurrentOptions, device))
         {
             return;
@@ -433,5 +433,5 @@ public sealed partial class TargetManager
     }
 
     /// <summary>A device event to apply, or a target whose transport died under a send.</summary>
-    private sealed record WorkItem(DeviceEvent? Event, NetconsoleTarget? Target, TargetSession? Session, FrameTransportException? Error, string? Recheck = null);
+    private sealed record WorkItem(DeviceChangedEventArgs? Event, NetconsoleTarget? Target, TargetSession? Session, FrameTransportException? Error, string? Recheck = null);
 }

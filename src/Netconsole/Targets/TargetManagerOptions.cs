@@ -60,6 +60,6 @@ public sealed class TargetManagerOptions
     /// <summary>Resolves next-hop MACs (tests replace it; null: the default, on libpcap transports only).</summary>
     internal Netconsole.Resolution.NextHopResolver? NextHopResolver { get; set; }
 
-    /// <summary>Finds the route to a remote for targets that name no device (tests replace it; the default asks rtnetlink).</summary>
-    internal Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> RouteLookup { get; set; } = remote => Netconsole.Resolution.RouteTable.Lookup(remote);
+    /// <summary>Finds the route to a remote for targets that name no device (tests replace it; the default asks rtnetlink, and finds none where there is none).</summary>
+    internal Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> RouteLookup { get; set; } = remote => OperatingSystem.IsLinux() ? Netconsole.Resolution.RouteTable.Lookup(remote) : null;
 }

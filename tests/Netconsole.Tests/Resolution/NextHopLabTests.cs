@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using System.Text;
 using Netconsole.Devices;
 using Netconsole.Lab;
@@ -18,6 +19,7 @@ namespace Netconsole.Tests.Resolution;
 /// with a warning only when nothing answers. Real frames, captured in the lab's peer namespace.
 /// </summary>
 [Collection(LabCollection.Name)]
+[SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class NextHopLabTests : IDisposable
 {
     private static readonly PhysicalAddress BroadcastMac = PhysicalAddress.Parse("FF-FF-FF-FF-FF-FF");

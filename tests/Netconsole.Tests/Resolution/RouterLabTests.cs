@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using System.Text;
 using Netconsole.Devices;
 using Netconsole.Lab;
@@ -19,6 +20,7 @@ namespace Netconsole.Tests.Resolution;
 /// actively, and its records arrive at the receiver through real forwarding.
 /// </summary>
 [Collection(LabCollection.Name)]
+[SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class RouterLabTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
