@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using Netconsole.Targets;
+using Netconsole.Devices;
 using Netconsole.Transport;
 
 namespace Netconsole.Resolution;
@@ -36,12 +36,12 @@ internal static class NextHop
         IPAddress hop = HopOf(query);
         if (FromTable(query, hop, NeighbourTable.UsableStates) is { } known)
         {
-            return new(known, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(known)} (neighbour table)");
+            return new(known, $"next hop {hop} is {MacAddressText.Format(known)} (neighbour table)");
         }
 
         if (Ask(query, hop) is { } answered)
         {
-            return new(answered, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(answered)} ({Protocol(hop)})");
+            return new(answered, $"next hop {hop} is {MacAddressText.Format(answered)} ({Protocol(hop)})");
         }
 
         return new(Broadcast, $"warning: next hop {hop} did not answer {Protocol(hop)} ({Attempts} x {RequestTimeout.TotalMilliseconds:0} ms): "
@@ -59,17 +59,17 @@ internal static class NextHop
         IPAddress hop = HopOf(query);
         if (FromTable(query, hop, NeighbourTable.ConfirmedStates) is { } confirmed)
         {
-            return new(confirmed, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(confirmed)} (neighbour table, re-checked)");
+            return new(confirmed, $"next hop {hop} is {MacAddressText.Format(confirmed)} (neighbour table, re-checked)");
         }
 
         if (Ask(query, hop) is { } answered)
         {
-            return new(answered, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(answered)} ({Protocol(hop)}, re-checked)");
+            return new(answered, $"next hop {hop} is {MacAddressText.Format(answered)} ({Protocol(hop)}, re-checked)");
         }
 
         if (FromTable(query, hop, NeighbourTable.UsableStates) is { } stale)
         {
-            return new(stale, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(stale)} (neighbour table, unconfirmed: {Protocol(hop)} unanswered)");
+            return new(stale, $"next hop {hop} is {MacAddressText.Format(stale)} (neighbour table, unconfirmed: {Protocol(hop)} unanswered)");
         }
 
         return new(null, $"next hop {hop} did not answer {Protocol(hop)} when re-checked");

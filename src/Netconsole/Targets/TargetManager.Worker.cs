@@ -341,7 +341,7 @@ public sealed partial class TargetManager
         if (changed)
         {
             target.Redirect(session, answer.Mac!);
-            session.NextHopNote = $"{answer.Note}, was {NetconsoleTargetOptions.FormatMac(old)} until re-checked {why}";
+            session.NextHopNote = $"{answer.Note}, was {MacAddressText.Format(old)} until re-checked {why}";
             SetStatus(target, TargetState.Enabled, session.Reason, session);
         }
 

@@ -55,7 +55,7 @@ internal static class TargetSetup
     /// <summary>Describes the device the target waits for, for reasons: <c>named veth0</c> or <c>with MAC 12:34:...</c>.</summary>
     public static string DescribeBinding(NetconsoleTargetOptions options) =>
         options.DeviceMac is { } mac
-            ? "with MAC " + NetconsoleTargetOptions.FormatMac(mac)
+            ? "with MAC " + MacAddressText.Format(mac)
             : "named " + options.DeviceName;
 
     /// <summary>Sets the target up on the device it is bound to.</summary>

@@ -72,7 +72,7 @@ public sealed class RouterLabTests : IDisposable
 
         result.State.Should().Be(TargetState.Enabled, result.Reason);
         result.Reason.Should().Contain($"device {lab.DeviceName} chosen by the route to {remote}")
-            .And.Contain($"next hop {router} is {NetconsoleTargetOptions.FormatMac(lab.RouterMac)} ({(ipv6 ? "neighbour solicitation" : "ARP")})");
+            .And.Contain($"next hop {router} is {MacAddressText.Format(lab.RouterMac)} ({(ipv6 ? "neighbour solicitation" : "ARP")})");
         target.Device.Should().Be(lab.DeviceName);
 
         manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes("behind the router")) { Sequence = 1 });
