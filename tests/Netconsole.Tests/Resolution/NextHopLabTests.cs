@@ -7,6 +7,7 @@ using System.Text;
 using Netconsole.Devices;
 using Netconsole.Lab;
 using Netconsole.Receiving;
+using Netconsole.Resolution;
 using Netconsole.Targets;
 using Netconsole.Tests.Integration;
 using Netconsole.Tests.Support;
@@ -78,7 +79,14 @@ public sealed class NextHopLabTests : IDisposable
             socket.SendTo("x"u8, new IPEndPoint(lab.PeerIPv4, 9)); // the kernel resolves the peer by ARP
         }
 
-        Thread.Sleep(200);
+        // The kernel's ARP exchange takes a moment: wait for its entry rather than a fixed time.
+        var clock = Stopwatch.StartNew();
+        while (NeighbourTable.Lookup(lab.DeviceIndex, lab.PeerIPv4) is null)
+        {
+            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "the kernel resolves the peer");
+            Thread.Sleep(10);
+        }
+
         using var manager = new TargetManager(new TargetManagerOptions { Watcher = _watcher });
         NetconsoleTarget target = manager.Add(NetconsoleTargetOptions.Parse($"+@/{lab.DeviceName},@{lab.PeerIPv4}/"));
 
