@@ -17,6 +17,11 @@ internal static class RecoveryLatency
 {
     public static int Run(string[] args, TextWriter output)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("The network lab and the rtnetlink watcher exist only on Linux.");
+        }
+
         int tries = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
         output.WriteLine($"recovery latency, {tries} tries per watcher, {Environment.ProcessorCount} cores");
         output.WriteLine("| watcher | median from re-creation start | worst | median after RecreateDevice returned | worst |");

@@ -21,6 +21,11 @@ internal static class ResolutionLatency
 {
     public static int Run(string[] args, TextWriter output)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("The network lab and the rtnetlink watcher exist only on Linux.");
+        }
+
         int tries = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
         using NetworkLab lab = NetworkLab.Create();
         using var watcher = new RtnetlinkDeviceWatcher();
@@ -31,7 +36,7 @@ internal static class ResolutionLatency
         {
             IPAddress peer = ipv6 ? lab.PeerIPv6 : lab.PeerIPv4;
             string family = ipv6 ? "IPv6" : "IPv4";
-            string mac = NetconsoleTargetOptions.FormatMac(lab.PeerMac);
+            string mac = MacAddressText.Format(lab.PeerMac);
             List<double> givenTimes = Enables(lab, watcher, tries, $"+@/{lab.DeviceName},@{peer}/{mac}", before: null, expect: null);
             double given = Median(givenTimes);
             Row(output, "remote MAC given (nothing resolved)", family, givenTimes, given);
@@ -82,7 +87,7 @@ internal static class ResolutionLatency
         for (int i = 0; i < tries; i++)
         {
             PhysicalAddress next = NetworkLab.RandomMac();
-            Ip("-n", lab.PeerNamespace, "link", "set", lab.PeerName, "address", NetconsoleTargetOptions.FormatMac(next));
+            Ip("-n", lab.PeerNamespace, "link", "set", lab.PeerName, "address", MacAddressText.Format(next));
             Flush(lab);
             Thread.Sleep(5);
             long changes = target.GetStatistics().NextHopChanges;
@@ -105,7 +110,7 @@ internal static class ResolutionLatency
             }
         }
 
-        Ip("-n", lab.PeerNamespace, "link", "set", lab.PeerName, "address", NetconsoleTargetOptions.FormatMac(lab.PeerMac));
+        Ip("-n", lab.PeerNamespace, "link", "set", lab.PeerName, "address", MacAddressText.Format(lab.PeerMac));
         return times;
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Text.Json;
@@ -63,9 +62,8 @@ internal static class LabInterfaces
     public static string[] InNamespace(string? networkNamespace, params string[] arguments) =>
         networkNamespace is null ? arguments : ["-n", networkNamespace, .. arguments];
 
-    /// <summary>The MAC as ip writes and reads it: lowercase hex pairs joined by colons.</summary>
-    public static string FormatMac(PhysicalAddress mac) =>
-        string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+    /// <summary>The MAC as ip writes and reads it: lowercase hex pairs joined by colons (the library's own formatting).</summary>
+    public static string FormatMac(PhysicalAddress mac) => MacAddressText.Format(mac);
 
     private static NetworkDevice ToDevice(JsonElement link)
     {

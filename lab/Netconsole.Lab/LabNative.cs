@@ -19,6 +19,4 @@ internal static partial class LabNative
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(SafeFileHandle fd, int operation);
-
-    public static string ErrorText(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
 }

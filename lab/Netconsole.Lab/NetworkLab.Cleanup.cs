@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Win32.SafeHandles;
+using Netconsole.Interop;
 
 namespace Netconsole.Lab;
 
@@ -193,7 +194,7 @@ public sealed partial class NetworkLab
             handle.Dispose();
             if (errno != LabNative.WouldBlock)
             {
-                throw new NetworkLabException($"flock({OwnershipPath(id)}) failed: {LabNative.ErrorText(errno)}.");
+                throw new NetworkLabException($"flock({OwnershipPath(id)}) failed: {Errno.Text(errno)}.");
             }
 
             return (Ownership.Held, null);

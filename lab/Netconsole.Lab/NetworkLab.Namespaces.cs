@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Netconsole.Interop;
 
 namespace Netconsole.Lab;
 
@@ -13,8 +14,7 @@ namespace Netconsole.Lab;
 // switch into unrelated work.
 public sealed partial class NetworkLab
 {
-    private const int SolSocket = 1;
-    private const int SoBindToDevice = 25;
+    private const int SoBindToDevice = 25; // SO_BINDTODEVICE
 
     /// <summary>
     /// Runs <paramref name="function"/> on a new, dedicated thread that has entered the peer
@@ -112,7 +112,7 @@ public sealed partial class NetworkLab
             var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
             try
             {
-                socket.SetRawSocketOption(SolSocket, SoBindToDevice, Encoding.ASCII.GetBytes(DeviceName + "\0"));
+                socket.SetRawSocketOption(SocketConstants.LevelSocket, SoBindToDevice, Encoding.ASCII.GetBytes(DeviceName + "\0"));
                 socket.Bind(new IPEndPoint(address, port));
             }
             catch
@@ -238,7 +238,7 @@ public sealed partial class NetworkLab
                 {
                     int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
                     failure = ExceptionDispatchInfo.Capture(
-                        new NetworkLabException($"setns({namespacePath}, CLONE_NEWNET) failed: {LabNative.ErrorText(errno)}."));
+                        new NetworkLabException($"setns({namespacePath}, CLONE_NEWNET) failed: {Errno.Text(errno)}."));
                     return;
                 }
             }

@@ -38,6 +38,12 @@ internal sealed class RecordingTransportFactory : IFrameTransportFactory
 
         public PhysicalAddress DeviceMac => inner.DeviceMac;
 
+        public bool IsLoopback => inner.IsLoopback;
+
+        public void EnsureCanReach(System.Net.IPAddress remoteAddress) => inner.EnsureCanReach(remoteAddress);
+
+        public IFrameCapture? OpenCapture() => inner.OpenCapture();
+
         public void Send(ReadOnlySpan<byte> frame)
         {
             if (owner.Recording is { } recording)

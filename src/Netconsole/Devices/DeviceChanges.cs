@@ -6,8 +6,8 @@ namespace Netconsole.Devices;
 /// </summary>
 /// <remarks>
 /// Up/Down rule: a device is usable when it is both administratively up (IFF_UP) and
-/// operationally up (IFF_RUNNING). <see cref="DeviceEventKind.Up"/> is raised when it becomes
-/// usable, <see cref="DeviceEventKind.Down"/> when it stops being usable (set down, or lost its
+/// operationally up (IFF_RUNNING). <see cref="DeviceChangeKind.Up"/> is raised when it becomes
+/// usable, <see cref="DeviceChangeKind.Down"/> when it stops being usable (set down, or lost its
 /// carrier); changes of one flag that do not change usability (set up while still without
 /// carrier) update the snapshot without an event. Several changes at once are reported in the
 /// order Renamed, MacChanged, Up/Down, each event carrying the device as it is after all of them.
@@ -26,23 +26,23 @@ internal static class DeviceChanges
         || before.IsRunning != after.IsRunning;
 
     /// <summary>Adds the events that take <paramref name="before"/> to <paramref name="after"/> (same index).</summary>
-    public static void Compare(NetworkDevice before, NetworkDevice after, List<DeviceEvent> events)
+    public static void Compare(NetworkDevice before, NetworkDevice after, List<DeviceChangedEventArgs> events)
     {
         if (!string.Equals(before.Name, after.Name, StringComparison.Ordinal))
         {
-            events.Add(new DeviceEvent(DeviceEventKind.Renamed, after, oldName: before.Name));
+            events.Add(new DeviceChangedEventArgs(DeviceChangeKind.Renamed, after, oldName: before.Name));
         }
 
         if (!before.Mac.Equals(after.Mac))
         {
-            events.Add(new DeviceEvent(DeviceEventKind.MacChanged, after, oldMac: before.Mac));
+            events.Add(new DeviceChangedEventArgs(DeviceChangeKind.MacChanged, after, oldMac: before.Mac));
         }
 
         bool wasUsable = IsUsable(before);
         bool isUsable = IsUsable(after);
         if (wasUsable != isUsable)
         {
-            events.Add(new DeviceEvent(isUsable ? DeviceEventKind.Up : DeviceEventKind.Down, after));
+            events.Add(new DeviceChangedEventArgs(isUsable ? DeviceChangeKind.Up : DeviceChangeKind.Down, after));
         }
     }
 
@@ -51,11 +51,11 @@ internal static class DeviceChanges
     /// (so a device re-created under the same name or MAC goes away before it comes back), then
     /// the changes of devices in both, then Registered; each group in index order.
     /// </summary>
-    public static void Compare(IReadOnlyDictionary<int, NetworkDevice> before, IReadOnlyDictionary<int, NetworkDevice> after, List<DeviceEvent> events)
+    public static void Compare(IReadOnlyDictionary<int, NetworkDevice> before, IReadOnlyDictionary<int, NetworkDevice> after, List<DeviceChangedEventArgs> events)
     {
         foreach (NetworkDevice gone in before.Values.Where(d => !after.ContainsKey(d.Index)).OrderBy(d => d.Index))
         {
-            events.Add(new DeviceEvent(DeviceEventKind.Unregistered, gone));
+            events.Add(new DeviceChangedEventArgs(DeviceChangeKind.Unregistered, gone));
         }
 
         foreach (NetworkDevice now in after.Values.OrderBy(d => d.Index))
@@ -68,7 +68,7 @@ internal static class DeviceChanges
 
         foreach (NetworkDevice added in after.Values.Where(d => !before.ContainsKey(d.Index)).OrderBy(d => d.Index))
         {
-            events.Add(new DeviceEvent(DeviceEventKind.Registered, added));
+            events.Add(new DeviceChangedEventArgs(DeviceChangeKind.Registered, added));
         }
     }
 
@@ -77,16 +77,16 @@ internal static class DeviceChanges
     /// stops the watcher's thread nor starves the others. Each handler call that throws is
     /// counted in <paramref name="errors"/> at once (before the next handler or event runs).
     /// </summary>
-    internal static void Raise(object sender, Func<EventHandler<DeviceEvent>?> handlers, List<DeviceEvent> events, string source, ref long errors)
+    internal static void Raise(object sender, Func<EventHandler<DeviceChangedEventArgs>?> handlers, List<DeviceChangedEventArgs> events, string source, ref long errors)
     {
-        foreach (DeviceEvent e in events)
+        foreach (DeviceChangedEventArgs e in events)
         {
             if (handlers() is not { } current)
             {
                 break;
             }
 
-            foreach (EventHandler<DeviceEvent> handler in current.GetInvocationList().Cast<EventHandler<DeviceEvent>>())
+            foreach (EventHandler<DeviceChangedEventArgs> handler in current.GetInvocationList().Cast<EventHandler<DeviceChangedEventArgs>>())
             {
                 try
                 {

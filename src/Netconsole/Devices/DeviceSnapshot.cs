@@ -25,9 +25,9 @@ internal sealed class DeviceSnapshot
     }
 
     /// <summary>Replaces the view with a full scan; returns the events that lead from the old view to it.</summary>
-    public List<DeviceEvent> Replace(Dictionary<int, NetworkDevice> now)
+    public List<DeviceChangedEventArgs> Replace(Dictionary<int, NetworkDevice> now)
     {
-        var events = new List<DeviceEvent>();
+        var events = new List<DeviceChangedEventArgs>();
         lock (_lock)
         {
             DeviceChanges.Compare(_devices, now, events);

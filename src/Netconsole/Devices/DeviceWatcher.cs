@@ -1,7 +1,9 @@
+using Netconsole.Netlink;
+
 namespace Netconsole.Devices;
 
 /// <summary>Picks the best device watcher for the platform.</summary>
-public static class DeviceWatcher
+internal static class DeviceWatcher
 {
     /// <summary>
     /// Creates the platform's device watcher, not started: an <see cref="RtnetlinkDeviceWatcher"/>
@@ -11,5 +13,5 @@ public static class DeviceWatcher
     /// </summary>
     /// <returns>A watcher; call <see cref="IDeviceWatcher.Start"/>, and dispose it when done.</returns>
     public static IDeviceWatcher CreateDefault() =>
-        RtnetlinkDeviceWatcher.CanOpenSocket() ? new RtnetlinkDeviceWatcher() : new PollingDeviceWatcher();
+        OperatingSystem.IsLinux() && NetlinkSocket.CanOpen() ? new RtnetlinkDeviceWatcher() : new PollingDeviceWatcher();
 }

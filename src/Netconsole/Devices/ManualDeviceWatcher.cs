@@ -4,17 +4,17 @@ using System.Net.NetworkInformation;
 namespace Netconsole.Devices;
 
 /// <summary>
-/// A device watcher driven by its owner: tests and embedders that learn about devices some
-/// other way report them here. Events are raised synchronously on the calling thread.
+/// A device watcher driven by its owner, for tests and benchmarks: devices are registered and
+/// changed by calls, and events are raised synchronously on the calling thread.
 /// </summary>
-public sealed class ManualDeviceWatcher : IDeviceWatcher
+internal sealed class ManualDeviceWatcher : IDeviceWatcher
 {
     private readonly object _lock = new();
     private readonly Dictionary<int, NetworkDevice> _devices = new();
     private int _nextIndex = 100;
 
     /// <inheritdoc/>
-    public event EventHandler<DeviceEvent>? DeviceChanged;
+    public event EventHandler<DeviceChangedEventArgs>? DeviceChanged;
 
     /// <summary>True after <see cref="Start"/>.</summary>
     public bool Started { get; private set; }
@@ -31,7 +31,7 @@ public sealed class ManualDeviceWatcher : IDeviceWatcher
         }
     }
 
-    /// <summary>Adds a device and reports it as <see cref="DeviceEventKind.Registered"/>.</summary>
+    /// <summary>Adds a device and reports it as <see cref="DeviceChangeKind.Registered"/>.</summary>
     /// <param name="name">The device name.</param>
     /// <param name="mac">Its MAC.</param>
     /// <param name="addresses">Its addresses.</param>
@@ -46,43 +46,43 @@ public sealed class ManualDeviceWatcher : IDeviceWatcher
             _devices.Add(device.Index, device);
         }
 
-        Raise(new DeviceEvent(DeviceEventKind.Registered, device));
+        Raise(new DeviceChangedEventArgs(DeviceChangeKind.Registered, device));
         return device;
     }
 
-    /// <summary>Removes the device named <paramref name="name"/> and reports it as <see cref="DeviceEventKind.Unregistered"/>.</summary>
+    /// <summary>Removes the device named <paramref name="name"/> and reports it as <see cref="DeviceChangeKind.Unregistered"/>.</summary>
     /// <param name="name">The device name.</param>
     public void Unregister(string name)
     {
         NetworkDevice device = Change(name, d => null);
-        Raise(new DeviceEvent(DeviceEventKind.Unregistered, device));
+        Raise(new DeviceChangedEventArgs(DeviceChangeKind.Unregistered, device));
     }
 
-    /// <summary>Renames a device and reports <see cref="DeviceEventKind.Renamed"/>.</summary>
+    /// <summary>Renames a device and reports <see cref="DeviceChangeKind.Renamed"/>.</summary>
     /// <param name="name">The current name.</param>
     /// <param name="newName">The new name.</param>
     public void Rename(string name, string newName)
     {
         NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, newName, d.Mac, d.IsUp, d.IsRunning, d.Addresses));
-        Raise(new DeviceEvent(DeviceEventKind.Renamed, Find(device.Index), oldName: name));
+        Raise(new DeviceChangedEventArgs(DeviceChangeKind.Renamed, Find(device.Index), oldName: name));
     }
 
-    /// <summary>Changes a device's MAC and reports <see cref="DeviceEventKind.MacChanged"/>.</summary>
+    /// <summary>Changes a device's MAC and reports <see cref="DeviceChangeKind.MacChanged"/>.</summary>
     /// <param name="name">The device name.</param>
     /// <param name="mac">The new MAC.</param>
     public void SetMac(string name, PhysicalAddress mac)
     {
         NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, d.Name, mac, d.IsUp, d.IsRunning, d.Addresses));
-        Raise(new DeviceEvent(DeviceEventKind.MacChanged, Find(device.Index), oldMac: device.Mac));
+        Raise(new DeviceChangedEventArgs(DeviceChangeKind.MacChanged, Find(device.Index), oldMac: device.Mac));
     }
 
-    /// <summary>Sets a device up or down and reports <see cref="DeviceEventKind.Up"/> or <see cref="DeviceEventKind.Down"/>.</summary>
+    /// <summary>Sets a device up or down and reports <see cref="DeviceChangeKind.Up"/> or <see cref="DeviceChangeKind.Down"/>.</summary>
     /// <param name="name">The device name.</param>
     /// <param name="up">Up (and running) or down.</param>
     public void SetUp(string name, bool up)
     {
         NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, d.Name, d.Mac, up, up, d.Addresses));
-        Raise(new DeviceEvent(up ? DeviceEventKind.Up : DeviceEventKind.Down, Find(device.Index)));
+        Raise(new DeviceChangedEventArgs(up ? DeviceChangeKind.Up : DeviceChangeKind.Down, Find(device.Index)));
     }
 
     /// <inheritdoc/>
@@ -119,5 +119,5 @@ public sealed class ManualDeviceWatcher : IDeviceWatcher
         }
     }
 
-    private void Raise(DeviceEvent e) => DeviceChanged?.Invoke(this, e);
+    private void Raise(DeviceChangedEventArgs e) => DeviceChanged?.Invoke(this, e);
 }

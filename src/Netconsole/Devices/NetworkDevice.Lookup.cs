@@ -1,27 +1,13 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Text;
+using Netconsole.Interop;
 
 namespace Netconsole.Devices;
 
 // Looking devices up, and the kernel's choice of a local address.
 public sealed partial class NetworkDevice
 {
-    // Linux interface flags (include/uapi/linux/if.h).
-    private const int IffUp = 0x1;
-    private const int IffLoopback = 0x8;
-    private const int IffRunning = 0x40;
-
-    // Linux ioctl requests (include/uapi/linux/sockios.h) and the size of struct ifreq.
-    private const uint SiocGetInterfaceFlags = 0x8913;
-    private const uint SiocGetInterfaceMtu = 0x8921;
-    private const uint SiocGetInterfaceIndex = 0x8933;
-    private const int InterfaceRequestLength = 40;
-    private const int InterfaceNameLength = 16;
-
     /// <summary>
     /// Lists the network devices as they are now, in interface index order.
     /// </summary>
@@ -138,7 +124,7 @@ public sealed partial class NetworkDevice
         if (OperatingSystem.IsLinux())
         {
             using Socket socket = RequestSocket();
-            return LinuxInterfaceRequest(socket, name, SiocGetInterfaceMtu);
+            return InterfaceRequests.GetMtu(socket, name);
         }
 
         foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
@@ -215,19 +201,19 @@ public sealed partial class NetworkDevice
         bool isUp;
         bool isRunning;
         bool isLoopback;
-        if (linuxSocket is not null)
+        if (OperatingSystem.IsLinux() && linuxSocket is not null)
         {
-            int? flags = LinuxInterfaceRequest(linuxSocket, name, SiocGetInterfaceFlags);
-            int? linuxIndex = LinuxInterfaceRequest(linuxSocket, name, SiocGetInterfaceIndex);
+            InterfaceFlags? flags = InterfaceRequests.GetFlags(linuxSocket, name);
+            int? linuxIndex = InterfaceRequests.GetIndex(linuxSocket, name);
             if (flags is null || linuxIndex is null)
             {
                 return null;
             }
 
             index = linuxIndex.Value;
-            isUp = (flags.Value & IffUp) != 0;
-            isRunning = (flags.Value & IffRunning) != 0;
-            isLoopback = (flags.Value & IffLoopback) != 0;
+            isUp = (flags.Value & InterfaceFlags.Up) != 0;
+            isRunning = (flags.Value & InterfaceFlags.Running) != 0;
+            isLoopback = (flags.Value & InterfaceFlags.Loopback) != 0;
         }
         else
         {
@@ -269,35 +255,4 @@ public sealed partial class NetworkDevice
     // Any socket will do for the interface ioctls; a UDP one is always available.
     private static Socket RequestSocket() =>
         new(Socket.OSSupportsIPv4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
-
-    // SIOCGIFFLAGS / SIOCGIFMTU / SIOCGIFINDEX: the kernel answers for the socket's network
-    // namespace, which is the caller's. Null when there is no such device.
-    private static int? LinuxInterfaceRequest(Socket socket, string name, uint request)
-    {
-        byte[] nameBytes = Encoding.UTF8.GetBytes(name);
-        if (nameBytes.Length == 0 || nameBytes.Length >= InterfaceNameLength)
-        {
-            return null;
-        }
-
-        // struct ifreq: the name (NUL-terminated, 16 bytes), then a union whose first member
-        // is a short (flags) or an int (mtu, index), in host byte order.
-        byte[] interfaceRequest = new byte[InterfaceRequestLength];
-        nameBytes.CopyTo(interfaceRequest, 0);
-        if (ioctl((int)socket.Handle, request, interfaceRequest) != 0)
-        {
-            return null;
-        }
-
-        ReadOnlySpan<byte> value = interfaceRequest.AsSpan(InterfaceNameLength);
-        return request == SiocGetInterfaceFlags
-            ? (ushort)(BitConverter.IsLittleEndian ? BinaryPrimitives.ReadInt16LittleEndian(value) : BinaryPrimitives.ReadInt16BigEndian(value))
-            : BitConverter.IsLittleEndian ? BinaryPrimitives.ReadInt32LittleEndian(value) : BinaryPrimitives.ReadInt32BigEndian(value);
-    }
-
-    [DllImport("libc", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-#pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code, which this package does not allow.
-    private static extern int ioctl(int fd, nuint request, [In, Out] byte[] interfaceRequest);
-#pragma warning restore SYSLIB1054
 }

@@ -18,7 +18,7 @@ namespace Netconsole.Devices;
 /// <see cref="NetworkChange.NetworkAddressChanged"/> and
 /// <see cref="NetworkChange.NetworkAvailabilityChanged"/> only make the next scan come sooner.
 /// </remarks>
-public sealed class PollingDeviceWatcher : IDeviceWatcher
+internal sealed class PollingDeviceWatcher : IDeviceWatcher
 {
     /// <summary>The name of the watcher's thread.</summary>
     public const string ThreadName = "netconsole-device-poll";
@@ -58,7 +58,7 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
     }
 
     /// <inheritdoc/>
-    public event EventHandler<DeviceEvent>? DeviceChanged;
+    public event EventHandler<DeviceChangedEventArgs>? DeviceChanged;
 
     /// <summary>The time between two scans. The default is 1 second.</summary>
     public TimeSpan Interval { get; }
@@ -165,7 +165,7 @@ public sealed class PollingDeviceWatcher : IDeviceWatcher
         }
     }
 
-    private void Raise(List<DeviceEvent> events) =>
+    private void Raise(List<DeviceChangedEventArgs> events) =>
         DeviceChanges.Raise(this, () => DeviceChanged, events, ThreadName, ref _handlerErrors);
 
     // Devices without an index (0: the system would not say) cannot be followed across scans.

@@ -2,13 +2,15 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
+using Netconsole.Netlink;
 
 namespace Netconsole.Devices;
 
 /// <summary>
 /// Watches the network devices of the process's network namespace through rtnetlink (Linux):
 /// the kernel reports every link change (RTM_NEWLINK / RTM_DELLINK on RTMGRP_LINK) as it
-/// happens, and this watcher turns them into <see cref="DeviceEvent"/>s on one background
+/// happens, and this watcher turns them into <see cref="DeviceChangedEventArgs"/>s on one background
 /// thread named <c>netconsole-netlink</c>.
 /// </summary>
 /// <remarks>
@@ -24,8 +26,8 @@ namespace Netconsole.Devices;
 /// <para>
 /// Device state: <see cref="NetworkDevice.IsUp"/> is IFF_UP, <see cref="NetworkDevice.IsRunning"/>
 /// is IFF_RUNNING (operstate UP or UNKNOWN, as SIOCGIFFLAGS reports it), the MAC is IFLA_ADDRESS
-/// when it has 6 bytes (empty otherwise). <see cref="DeviceEventKind.Up"/> is raised when a
-/// device becomes both up and running, <see cref="DeviceEventKind.Down"/> when it stops being
+/// when it has 6 bytes (empty otherwise). <see cref="DeviceChangeKind.Up"/> is raised when a
+/// device becomes both up and running, <see cref="DeviceChangeKind.Down"/> when it stops being
 /// either; several changes in one notification are raised in the order Renamed, MacChanged,
 /// Up/Down. Addresses are not watched: they are looked up (<see cref="NetworkDevice.GetAll"/>)
 /// when the snapshot is taken and whenever an event is raised, so they may be stale in between.
@@ -38,16 +40,16 @@ namespace Netconsole.Devices;
 /// (<see cref="HandlerErrors"/>) and never stop the thread or the other handlers.
 /// </para>
 /// </remarks>
-public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
+[SupportedOSPlatform("linux")]
+internal sealed class RtnetlinkDeviceWatcher : IDeviceWatcher
 {
     /// <summary>The name of the watcher's thread.</summary>
     public const string ThreadName = "netconsole-netlink";
 
     private const int ReceiveBufferBytes = 1 << 20;
-    private const int DatagramBytes = 64 * 1024; // a dump chunk is at most 32 KiB
     private const int PollMilliseconds = 200;
-    private const int DumpTimeoutMilliseconds = 5000;
     private const int DumpAttempts = 3;
+    private static readonly TimeSpan DumpTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Lock _lifecycle = new();
     private readonly DeviceSnapshot _snapshot = new();
@@ -58,7 +60,6 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     /// <summary>The watcher's thread, for tests (null before Start).</summary>
     internal Thread? WatcherThread => _thread;
     private bool _disposed;
-    private uint _sequence;
     private long _overflows;
     private long _malformedMessages;
     private long _handlerErrors;
@@ -79,7 +80,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     }
 
     /// <inheritdoc/>
-    public event EventHandler<DeviceEvent>? DeviceChanged;
+    public event EventHandler<DeviceChangedEventArgs>? DeviceChanged;
 
     /// <summary>How many times the kernel dropped notifications (ENOBUFS) and the watcher re-dumped the links to catch up.</summary>
     public long Overflows => Interlocked.Read(ref _overflows);
@@ -97,7 +98,6 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     /// Subscribes to link notifications, takes the initial snapshot (an RTM_GETLINK dump) and
     /// starts the watcher's thread; returns once the snapshot is taken. Calling it again does nothing.
     /// </summary>
-    /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="IOException">The netlink socket could not be opened or the dump failed.</exception>
     /// <exception cref="ObjectDisposedException">The watcher was disposed.</exception>
     public void Start()
@@ -110,23 +110,12 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
                 return;
             }
 
-            if (!OperatingSystem.IsLinux())
-            {
-                throw new PlatformNotSupportedException("rtnetlink exists only on Linux; use PollingDeviceWatcher (DeviceWatcher.CreateDefault picks it).");
-            }
-
-            Socket events = OpenSocket(GroupLink);
+            Socket events = NetlinkSocket.Open(NetlinkSocket.GroupLink, _receiveBufferBytes);
             try
             {
-                SetReceiveBuffer(events, _receiveBufferBytes);
                 events.ReceiveTimeout = PollMilliseconds;
                 Dictionary<int, NetworkDevice> initial = Dump();
                 _snapshot.Reset(initial);
-            }
-            catch (Exception e) when (e is SocketException)
-            {
-                events.Dispose();
-                throw new IOException($"The rtnetlink link dump failed: {e.Message}", e);
             }
             catch
             {
@@ -175,8 +164,8 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
 
     private void Receive(Socket socket)
     {
-        byte[] buffer = new byte[DatagramBytes];
-        var messages = new List<NetlinkMessage>();
+        byte[] buffer = new byte[NetlinkSocket.DatagramBytes];
+        var messages = new List<LinkMessage>();
         bool resync = false;
         while (!_stop.IsSet)
         {
@@ -206,12 +195,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
                 }
 
                 messages.Clear();
-                int malformed = NetlinkMessages.Parse(buffer.AsSpan(0, received), messages);
-                if (malformed > 0)
-                {
-                    Interlocked.Add(ref _malformedMessages, malformed);
-                }
-
+                CountMalformed(LinkMessages.Parse(buffer.AsSpan(0, received), messages));
                 Apply(messages);
             }
             catch (ObjectDisposedException) when (_stop.IsSet)
@@ -230,11 +214,11 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     }
 
     // Notifications in the order the kernel queued them; events raised after the snapshot is updated.
-    private void Apply(List<NetlinkMessage> messages)
+    private void Apply(List<LinkMessage> messages)
     {
-        var events = new List<DeviceEvent>();
+        var events = new List<DeviceChangedEventArgs>();
         Dictionary<int, IReadOnlyList<IPAddress>>? addresses = null;
-        foreach (NetlinkMessage message in messages)
+        foreach (LinkMessage message in messages)
         {
             if (message.Link is not { } link)
             {
@@ -244,12 +228,12 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
             _snapshot.Update(devices =>
             {
                 devices.TryGetValue(link.Index, out NetworkDevice? known);
-                if (message.Kind == NetlinkMessageKind.LinkDeleted)
+                if (message.Kind == LinkMessageKind.LinkDeleted)
                 {
                     if (known is not null)
                     {
                         devices.Remove(link.Index);
-                        events.Add(new DeviceEvent(DeviceEventKind.Unregistered, known));
+                        events.Add(new DeviceChangedEventArgs(DeviceChangeKind.Unregistered, known));
                     }
 
                     return;
@@ -266,7 +250,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
                 devices[link.Index] = device;
                 if (known is null)
                 {
-                    events.Add(new DeviceEvent(DeviceEventKind.Registered, device));
+                    events.Add(new DeviceChangedEventArgs(DeviceChangeKind.Registered, device));
                 }
                 else
                 {
@@ -284,7 +268,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
         Raise(_snapshot.Replace(Dump()));
     }
 
-    private void Raise(List<DeviceEvent> events) =>
+    private void Raise(List<DeviceChangedEventArgs> events) =>
         DeviceChanges.Raise(this, () => DeviceChanged, events, ThreadName, ref _handlerErrors);
 
     // RTM_GETLINK dump on its own socket (not subscribed to any group), so replies never mix
@@ -292,7 +276,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     // meanwhile) is taken again, up to a few times.
     private Dictionary<int, NetworkDevice> Dump()
     {
-        Dictionary<int, NetlinkLink> links = [];
+        Dictionary<int, LinkInfo> links = [];
         for (int attempt = 0; attempt < DumpAttempts; attempt++)
         {
             links.Clear();
@@ -304,7 +288,7 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
 
         Dictionary<int, IReadOnlyList<IPAddress>> addresses = LookUpAddresses();
         Dictionary<int, NetworkDevice> devices = [];
-        foreach (NetlinkLink link in links.Values)
+        foreach (LinkInfo link in links.Values)
         {
             devices[link.Index] = ToDevice(link, addresses.GetValueOrDefault(link.Index, []));
         }
@@ -313,50 +297,51 @@ public sealed partial class RtnetlinkDeviceWatcher : IDeviceWatcher
     }
 
     // True when the dump was interrupted and should be taken again.
-    private bool TryDump(Dictionary<int, NetlinkLink> links)
+    private bool TryDump(Dictionary<int, LinkInfo> links)
     {
-        using Socket socket = OpenSocket(0);
-        socket.ReceiveTimeout = DumpTimeoutMilliseconds;
-        uint sequence = Interlocked.Increment(ref _sequence);
-        socket.Send(NetlinkMessages.GetLinkDumpRequest(sequence));
-        byte[] buffer = new byte[DatagramBytes];
-        var messages = new List<NetlinkMessage>();
+        uint sequence = NetlinkExchange.NextSequence();
+        var messages = new List<LinkMessage>();
         bool interrupted = false;
-        while (true)
+        NetlinkExchange.Run(LinkMessages.GetLinkDumpRequest(sequence), datagram =>
         {
-            int received = socket.Receive(buffer);
             messages.Clear();
-            int malformed = NetlinkMessages.Parse(buffer.AsSpan(0, received), messages);
-            if (malformed > 0)
-            {
-                Interlocked.Add(ref _malformedMessages, malformed);
-            }
-
-            foreach (NetlinkMessage message in messages)
+            CountMalformed(LinkMessages.Parse(datagram, messages));
+            foreach (LinkMessage message in messages)
             {
                 if (message.Sequence != sequence)
                 {
                     continue;
                 }
 
-                interrupted |= (message.Flags & NetlinkMessages.FlagDumpInterrupted) != 0;
+                interrupted |= (message.Flags & NetlinkProtocol.FlagDumpInterrupted) != 0;
                 switch (message.Kind)
                 {
-                    case NetlinkMessageKind.Link:
+                    case LinkMessageKind.Link:
                         links[message.Link!.Index] = message.Link;
                         break;
-                    case NetlinkMessageKind.Done:
-                        return interrupted;
-                    case NetlinkMessageKind.Error when message.Error != 0:
-                        throw new IOException($"The kernel refused the RTM_GETLINK dump: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(-message.Error)} (errno {-message.Error}).");
+                    case LinkMessageKind.Done:
+                        return true;
+                    case LinkMessageKind.Error when message.Error != 0:
+                        throw NetlinkExchange.Refused("RTM_GETLINK dump", -message.Error);
                     default:
                         break;
                 }
             }
+
+            return false;
+        }, DumpTimeout, "link dump");
+        return interrupted;
+    }
+
+    private void CountMalformed(int malformed)
+    {
+        if (malformed > 0)
+        {
+            Interlocked.Add(ref _malformedMessages, malformed);
         }
     }
 
-    private static NetworkDevice ToDevice(NetlinkLink link, IReadOnlyList<IPAddress> addresses) =>
+    private static NetworkDevice ToDevice(LinkInfo link, IReadOnlyList<IPAddress> addresses) =>
         new(link.Index, link.Name, link.Mac, link.IsUp, link.IsRunning, addresses);
 
     // Addresses are not in link messages: ask for them (once per batch of notifications).

@@ -1,8 +1,9 @@
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Net;
+using System.Diagnostics;
 using System.Net.Sockets;
+using System.Net;
 using System.Threading.Channels;
+using Netconsole.Interop;
 
 namespace Netconsole.Receiving;
 
@@ -47,9 +48,6 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     private const int MaxCachedAddresses = 4096;
 
     // Linux SOL_SOCKET / SO_RCVBUFFORCE: a receive buffer beyond net.core.rmem_max with CAP_NET_ADMIN.
-    private const int SolSocket = 1;
-    private const int SoRcvbufForce = 33;
-
     private static readonly TimeSpan MaxExpireInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan ErrorBackoff = TimeSpan.FromMilliseconds(10);
 
@@ -117,7 +115,11 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
                 SingleReader = false,
             },
             _ => Interlocked.Increment(ref _unreadDropped));
-        SetReceiveBuffer(socket, options.ReceiveBufferSize);
+        if (options.ReceiveBufferSize != 0)
+        {
+            // Best effort: the system's default buffer still works, with less room for bursts.
+            SocketOptions.TrySetReceiveBuffer(socket, options.ReceiveBufferSize);
+        }
 
         TimeSpan half = options.Reassembler.Timeout / 2;
         TimeSpan interval = half < MaxExpireInterval ? (half < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : half) : MaxExpireInterval;
@@ -482,35 +484,5 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         IPAddress address = endpoint.Address.IsIPv4MappedToIPv6 ? endpoint.Address.MapToIPv4() : endpoint.Address;
         int port = _senderKey == SenderKey.Address ? 0 : endpoint.Port;
         return ReferenceEquals(address, endpoint.Address) && port == endpoint.Port ? endpoint : new IPEndPoint(address, port);
-    }
-
-    private static void SetReceiveBuffer(Socket socket, int size)
-    {
-        if (size == 0)
-        {
-            return;
-        }
-
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                socket.SetRawSocketOption(SolSocket, SoRcvbufForce, BitConverter.GetBytes(size));
-                return;
-            }
-            catch (SocketException)
-            {
-                // No CAP_NET_ADMIN: the plain option, capped by net.core.rmem_max.
-            }
-        }
-
-        try
-        {
-            socket.ReceiveBufferSize = size;
-        }
-        catch (SocketException)
-        {
-            // Best effort: the system's default buffer still works, with less room for bursts.
-        }
     }
 }

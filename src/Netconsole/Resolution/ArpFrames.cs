@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Net;
+using Netconsole.Wire;
 
 namespace Netconsole.Resolution;
 
@@ -12,16 +13,12 @@ namespace Netconsole.Resolution;
 internal static class ArpFrames
 {
     /// <summary>The length of a request frame: a 14-byte Ethernet header and a 28-byte ARP packet, unpadded.</summary>
-    public const int RequestLength = EthernetHeaderLength + ArpLength;
+    public const int RequestLength = Ethernet.HeaderLength + ArpLength;
 
-    /// <summary>The EtherType of ARP.</summary>
-    public const ushort EtherTypeArp = 0x0806;
-
-    private const int EthernetHeaderLength = 14;
     private const int ArpLength = 28;
     private const ushort HardwareTypeEthernet = 1;
-    private const ushort ProtocolTypeIpv4 = 0x0800;
-    private const byte HardwareLength = 6;
+    private const ushort ProtocolTypeIpv4 = Ethernet.EtherTypeIPv4; // ARP names the protocol by its EtherType
+    private const byte HardwareLength = Ethernet.AddressLength;
     private const byte ProtocolLength = 4;
     private const ushort OperationRequest = 1;
     private const ushort OperationReply = 2;
@@ -43,11 +40,11 @@ internal static class ArpFrames
 
         byte[] frame = new byte[RequestLength];
         Span<byte> span = frame;
-        span[..6].Fill(0xff);
+        Ethernet.BroadcastBytes.CopyTo(span);
         mac.CopyTo(span[6..]);
-        BinaryPrimitives.WriteUInt16BigEndian(span[12..], EtherTypeArp);
+        BinaryPrimitives.WriteUInt16BigEndian(span[12..], Ethernet.EtherTypeArp);
 
-        Span<byte> arp = span[EthernetHeaderLength..];
+        Span<byte> arp = span[Ethernet.HeaderLength..];
         BinaryPrimitives.WriteUInt16BigEndian(arp, HardwareTypeEthernet);
         BinaryPrimitives.WriteUInt16BigEndian(arp[2..], ProtocolTypeIpv4);
         arp[4] = HardwareLength;
@@ -71,13 +68,13 @@ internal static class ArpFrames
     {
         ArgumentNullException.ThrowIfNull(target);
         if (frame.Length < RequestLength
-            || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != EtherTypeArp
+            || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != Ethernet.EtherTypeArp
             || target.AddressFamily != AddressFamily.InterNetwork)
         {
             return null;
         }
 
-        ReadOnlySpan<byte> arp = frame[EthernetHeaderLength..];
+        ReadOnlySpan<byte> arp = frame[Ethernet.HeaderLength..];
         if (BinaryPrimitives.ReadUInt16BigEndian(arp) != HardwareTypeEthernet
             || BinaryPrimitives.ReadUInt16BigEndian(arp[2..]) != ProtocolTypeIpv4
             || arp[4] != HardwareLength
@@ -106,9 +103,9 @@ internal static class ArpFrames
     {
         ArgumentNullException.ThrowIfNull(mac, parameterName);
         byte[] bytes = mac.GetAddressBytes();
-        if (bytes.Length != 6)
+        if (bytes.Length != Ethernet.AddressLength)
         {
-            throw new ArgumentException($"An Ethernet MAC is 6 bytes; this one is {bytes.Length}.", parameterName);
+            throw new ArgumentException($"An Ethernet MAC is {Ethernet.AddressLength} bytes; this one is {bytes.Length}.", parameterName);
         }
 
         return bytes;

@@ -13,7 +13,7 @@ namespace Netconsole.Resolution;
 internal static class NdpFrames
 {
     /// <summary>The length of a solicitation frame: Ethernet 14 + IPv6 40 + ICMPv6 24 + source link-layer address option 8.</summary>
-    public const int SolicitationLength = EthernetHeaderLength + Ipv6HeaderLength + IcmpLength;
+    public const int SolicitationLength = Ethernet.HeaderLength + Ipv6HeaderLength + IcmpLength;
 
     /// <summary>The ICMPv6 type of a Neighbor Solicitation.</summary>
     public const byte TypeNeighborSolicitation = 135;
@@ -24,12 +24,10 @@ internal static class NdpFrames
     /// <summary>The hop limit of every Neighbor Discovery message; a receiver drops any other (RFC 4861, 7.1).</summary>
     public const byte HopLimit = 255;
 
-    private const int EthernetHeaderLength = 14;
     private const int Ipv6HeaderLength = 40;
     private const int NeighborMessageLength = 24; // type, code, checksum, 4 bytes, target address
     private const int LinkLayerOptionLength = 8;
     private const int IcmpLength = NeighborMessageLength + LinkLayerOptionLength;
-    private const ushort EtherTypeIpv6 = 0x86dd;
     private const byte NextHeaderIcmpv6 = 58;
     private const byte OptionSourceLinkLayerAddress = 1;
     private const byte OptionTargetLinkLayerAddress = 2;
@@ -62,10 +60,10 @@ internal static class NdpFrames
         span[2] = 0xff;
         targetBytes[13..].CopyTo(span[3..]);
         mac.CopyTo(span[6..]);
-        BinaryPrimitives.WriteUInt16BigEndian(span[12..], EtherTypeIpv6);
+        BinaryPrimitives.WriteUInt16BigEndian(span[12..], Ethernet.EtherTypeIPv6);
 
         // IPv6: version 6, traffic class 0, flow label 0.
-        Span<byte> ip = span[EthernetHeaderLength..];
+        Span<byte> ip = span[Ethernet.HeaderLength..];
         ip[0] = 0x60;
         BinaryPrimitives.WriteUInt16BigEndian(ip[4..], IcmpLength);
         ip[6] = NextHeaderIcmpv6;
@@ -106,13 +104,13 @@ internal static class NdpFrames
     {
         ArgumentNullException.ThrowIfNull(target);
         if (target.AddressFamily != AddressFamily.InterNetworkV6
-            || frame.Length < EthernetHeaderLength + Ipv6HeaderLength + NeighborMessageLength
-            || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != EtherTypeIpv6)
+            || frame.Length < Ethernet.HeaderLength + Ipv6HeaderLength + NeighborMessageLength
+            || BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) != Ethernet.EtherTypeIPv6)
         {
             return null;
         }
 
-        ReadOnlySpan<byte> ip = frame[EthernetHeaderLength..];
+        ReadOnlySpan<byte> ip = frame[Ethernet.HeaderLength..];
         int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
         if ((ip[0] >> 4) != 6
             || ip[6] != NextHeaderIcmpv6

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
-using static Netconsole.Resolution.RtnetlinkRequests;
+using System.Runtime.Versioning;
+using Netconsole.Netlink;
 
 namespace Netconsole.Resolution;
 
@@ -64,8 +65,8 @@ internal static class NeighbourTable
     /// </summary>
     /// <returns>The MAC, or null when there is no usable entry (none, INCOMPLETE, FAILED, or without a link-layer address).</returns>
     /// <exception cref="ArgumentException">The address is neither IPv4 nor IPv6.</exception>
-    /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="IOException">The netlink socket failed, the kernel refused the dump, or it did not answer in time.</exception>
+    [SupportedOSPlatform("linux")]
     public static PhysicalAddress? Lookup(int interfaceIndex, IPAddress address) => Lookup(interfaceIndex, address, UsableStates);
 
     /// <summary>
@@ -74,11 +75,11 @@ internal static class NeighbourTable
     /// </summary>
     /// <returns>The MAC, or null when there is no entry with a link-layer address in an accepted state.</returns>
     /// <exception cref="ArgumentException">The address is neither IPv4 nor IPv6.</exception>
-    /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="IOException">The netlink socket failed, the kernel refused the dump, or it did not answer in time.</exception>
+    [SupportedOSPlatform("linux")]
     public static PhysicalAddress? Lookup(int interfaceIndex, IPAddress address, ushort acceptedStates)
     {
-        (byte family, IPAddress normalized) = Normalize(address, nameof(address));
+        (byte family, IPAddress normalized) = RtnetlinkAddresses.Normalize(address, nameof(address));
         byte[] wanted = normalized.GetAddressBytes();
         NeighbourEntry? found = null;
 
@@ -86,19 +87,22 @@ internal static class NeighbourTable
         for (int attempt = 0; attempt < DumpAttempts; attempt++)
         {
             var entries = new List<NeighbourEntry>();
-            uint sequence = NextSequence();
+            uint sequence = NetlinkExchange.NextSequence();
             bool interrupted = false;
             int error = 0;
-            Exchange(BuildDumpRequest(family, interfaceIndex, sequence), datagram =>
-            {
-                NeighbourDumpStatus status = ParseDump(datagram, sequence, entries, out bool datagramInterrupted, out int datagramError);
-                interrupted |= datagramInterrupted;
-                error = datagramError;
-                return status != NeighbourDumpStatus.More;
-            });
+            NetlinkExchange.Run(
+                BuildDumpRequest(family, interfaceIndex, sequence),
+                datagram =>
+                {
+                    NeighbourDumpStatus status = ParseDump(datagram, sequence, entries, out bool datagramInterrupted, out int datagramError);
+                    interrupted |= datagramInterrupted;
+                    error = datagramError;
+                    return status != NeighbourDumpStatus.More;
+                },
+                NetlinkExchange.DefaultTimeout);
             if (error != 0)
             {
-                throw new IOException($"The kernel refused the RTM_GETNEIGH dump: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(error)} (errno {error}).");
+                throw NetlinkExchange.Refused("RTM_GETNEIGH dump", error);
             }
 
             found = entries.Find(e => e.InterfaceIndex == interfaceIndex && e.Address.GetAddressBytes().AsSpan().SequenceEqual(wanted));
@@ -114,13 +118,12 @@ internal static class NeighbourTable
     /// <summary>An RTM_GETNEIGH dump request for one family (ndmsg with the interface index, which newer kernels filter on).</summary>
     public static byte[] BuildDumpRequest(byte family, int interfaceIndex, uint sequence)
     {
-        byte[] request = new byte[HeaderLength + NeighbourMessageLength];
-        Span<byte> span = request;
-        WriteHeader(span, TypeGetNeighbour, FlagRequest | FlagDump, sequence);
+        byte[] request = NetlinkWriter.Request(TypeGetNeighbour, NetlinkProtocol.FlagRequest | NetlinkProtocol.FlagDump, sequence, NeighbourMessageLength);
 
         // struct ndmsg: family, pad1, pad2 (u16), ifindex (s32), state (u16), flags, type.
-        span[HeaderLength] = family;
-        WriteInt32(span[(HeaderLength + 4)..], interfaceIndex);
+        Span<byte> message = request.AsSpan(NetlinkProtocol.HeaderLength);
+        message[0] = family;
+        NetlinkWriter.WriteInt32(message[4..], interfaceIndex);
         return request;
     }
 
@@ -138,23 +141,23 @@ internal static class NeighbourTable
     {
         interrupted = false;
         error = 0;
-        int offset = 0;
-        while (NextMessage(datagram, ref offset, out ushort type, out ushort flags, out uint messageSequence, out ReadOnlySpan<byte> payload, out _))
+        var messages = new NetlinkMessageReader(datagram);
+        while (messages.Next(out NetlinkMessage message))
         {
-            if (messageSequence != sequence)
+            if (message.Sequence != sequence)
             {
                 continue;
             }
 
-            interrupted |= (flags & FlagDumpInterrupted) != 0;
-            switch (type)
+            interrupted |= message.IsDumpInterrupted;
+            switch (message.Type)
             {
-                case TypeDone:
+                case NetlinkProtocol.TypeDone:
                     return NeighbourDumpStatus.Done;
-                case TypeError when ErrorOf(payload) is { } errno and not 0:
+                case NetlinkProtocol.TypeError when message.Error is { } errno and not 0:
                     error = errno;
                     return NeighbourDumpStatus.Error;
-                case TypeNewNeighbour when ParseEntry(payload) is { } entry:
+                case TypeNewNeighbour when ParseEntry(message.Payload) is { } entry:
                     entries.Add(entry);
                     break;
                 default:
@@ -174,17 +177,16 @@ internal static class NeighbourTable
         }
 
         byte family = payload[0];
-        int interfaceIndex = ReadInt32(payload[4..]);
-        ushort state = ReadUInt16(payload[8..]);
+        int interfaceIndex = NetlinkReader.ReadInt32(payload[4..]);
+        ushort state = NetlinkReader.ReadUInt16(payload[8..]);
         IPAddress? address = null;
         PhysicalAddress? linkAddress = null;
-        ReadOnlySpan<byte> attributes = payload[NeighbourMessageLength..];
-        bool malformed;
-        while (NextAttribute(ref attributes, out ushort type, out ReadOnlySpan<byte> value, out malformed))
+        var attributes = new NetlinkAttributeReader(payload[NeighbourMessageLength..]);
+        while (attributes.Next(out ushort type, out ReadOnlySpan<byte> value))
         {
             if (type == AttributeDestination)
             {
-                address = ToAddress(family, value);
+                address = RtnetlinkAddresses.ToAddress(family, value);
             }
             else if (type == AttributeLinkAddress)
             {
@@ -192,6 +194,6 @@ internal static class NeighbourTable
             }
         }
 
-        return malformed || address is null ? null : new NeighbourEntry(interfaceIndex, address, linkAddress, state);
+        return attributes.Malformed || address is null ? null : new NeighbourEntry(interfaceIndex, address, linkAddress, state);
     }
 }

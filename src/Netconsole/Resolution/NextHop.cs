@@ -1,16 +1,19 @@
-using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using Netconsole.Targets;
+using System.Net;
+using Netconsole.Devices;
 using Netconsole.Transport;
+using Netconsole.Wire;
 
 namespace Netconsole.Resolution;
 
 /// <summary>
 /// The MAC a target's frames go to when the target gives none: the next hop (the remote itself
 /// when on-link, else the route's gateway), looked up in the OS neighbour table first, then
-/// asked with ARP (IPv4) or a Neighbor Solicitation (IPv6) on the target's device; broadcast only
-/// as the last resort, with a warning. Runs when a target is enabled or resumed, never on the send path.
+/// asked with ARP (IPv4) or a Neighbor Solicitation (IPv6) through the target's transport;
+/// broadcast only as the last resort, with a warning. Runs when a target is enabled or resumed,
+/// never on the send path. A transport that cannot receive frames is never asked: the reason
+/// says so.
 /// </summary>
 internal static class NextHop
 {
@@ -20,8 +23,18 @@ internal static class NextHop
     /// <summary>How many active requests are sent before giving up (so at most ~0.9 s).</summary>
     internal const int Attempts = 3;
 
-    /// <summary>ff:ff:ff:ff:ff:ff: the kernel's destination when no remote MAC is given, and the last resort here.</summary>
-    internal static readonly PhysicalAddress Broadcast = new([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    /// <summary>What asking the next hop gave.</summary>
+    private enum Asked
+    {
+        /// <summary>It answered.</summary>
+        Answered,
+
+        /// <summary>Nothing answered in time, or the request could not be sent.</summary>
+        Unanswered,
+
+        /// <summary>The transport cannot receive frames: nothing was sent.</summary>
+        NotPossible,
+    }
 
     /// <summary>The default resolver: <see cref="Resolve(NextHopQuery)"/>, or <see cref="Recheck"/> for a re-check.</summary>
     public static NextHopAnswer Default(NextHopQuery query, bool recheck) => recheck ? Recheck(query) : Resolve(query);
@@ -36,22 +49,23 @@ internal static class NextHop
         IPAddress hop = HopOf(query);
         if (FromTable(query, hop, NeighbourTable.UsableStates) is { } known)
         {
-            return new(known, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(known)} (neighbour table)");
+            return new(known, $"next hop {hop} is {MacAddressText.Format(known)} (neighbour table)");
         }
 
-        if (Ask(query, hop) is { } answered)
+        return Ask(query, hop, out PhysicalAddress? answered) switch
         {
-            return new(answered, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(answered)} ({Protocol(hop)})");
-        }
-
-        return new(Broadcast, $"warning: next hop {hop} did not answer {Protocol(hop)} ({Attempts} x {RequestTimeout.TotalMilliseconds:0} ms): "
-            + "sending to broadcast, which switches may drop; give the remote MAC in the target");
+            Asked.Answered => new(answered, $"next hop {hop} is {MacAddressText.Format(answered!)} ({Protocol(hop)})"),
+            Asked.NotPossible => new(Ethernet.Broadcast, $"warning: next hop {hop} is not in the neighbour table, and {Protocol(hop)} {NotPossibleWith(query)}: "
+                + "sending to broadcast, which switches may drop; give the remote MAC in the target"),
+            _ => new(Ethernet.Broadcast, $"warning: next hop {hop} did not answer {Protocol(hop)} ({Attempts} x {RequestTimeout.TotalMilliseconds:0} ms): "
+                + "sending to broadcast, which switches may drop; give the remote MAC in the target"),
+        };
     }
 
     /// <summary>
     /// Re-checks a next hop whose MAC may have changed: only a confirmed neighbour-table entry
     /// (REACHABLE, PERMANENT, NOARP) is trusted as it is; otherwise the next hop is asked, and only
-    /// when it does not answer does a STALE entry count.
+    /// when it does not answer (or cannot be asked) does a STALE entry count.
     /// </summary>
     /// <returns>The MAC found and how, or a null MAC when nothing is known (the caller keeps what it has).</returns>
     public static NextHopAnswer Recheck(NextHopQuery query)
@@ -59,30 +73,37 @@ internal static class NextHop
         IPAddress hop = HopOf(query);
         if (FromTable(query, hop, NeighbourTable.ConfirmedStates) is { } confirmed)
         {
-            return new(confirmed, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(confirmed)} (neighbour table, re-checked)");
+            return new(confirmed, $"next hop {hop} is {MacAddressText.Format(confirmed)} (neighbour table, re-checked)");
         }
 
-        if (Ask(query, hop) is { } answered)
+        Asked asked = Ask(query, hop, out PhysicalAddress? answered);
+        if (asked == Asked.Answered)
         {
-            return new(answered, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(answered)} ({Protocol(hop)}, re-checked)");
+            return new(answered, $"next hop {hop} is {MacAddressText.Format(answered!)} ({Protocol(hop)}, re-checked)");
         }
 
+        string why = asked == Asked.NotPossible ? $"{Protocol(hop)} {NotPossibleWith(query)}" : $"{Protocol(hop)} unanswered";
         if (FromTable(query, hop, NeighbourTable.UsableStates) is { } stale)
         {
-            return new(stale, $"next hop {hop} is {NetconsoleTargetOptions.FormatMac(stale)} (neighbour table, unconfirmed: {Protocol(hop)} unanswered)");
+            return new(stale, $"next hop {hop} is {MacAddressText.Format(stale)} (neighbour table, unconfirmed: {why})");
         }
 
-        return new(null, $"next hop {hop} did not answer {Protocol(hop)} when re-checked");
+        return asked == Asked.NotPossible
+            ? new(null, $"next hop {hop} could not be re-checked: not in the neighbour table, and {why}")
+            : new(null, $"next hop {hop} did not answer {Protocol(hop)} when re-checked");
     }
 
     private static string Protocol(IPAddress hop) => hop.AddressFamily == AddressFamily.InterNetwork ? "ARP" : "neighbour solicitation";
+
+    private static string NotPossibleWith(NextHopQuery query) =>
+        $"is not possible with {query.Transport.GetType().Name}, which cannot receive frames";
 
     // The remote when on-link, else the route's gateway.
     private static IPAddress HopOf(NextHopQuery query)
     {
         try
         {
-            if (RouteTable.Lookup(query.Remote, query.DeviceIndex)?.Gateway is { } gateway)
+            if (OperatingSystem.IsLinux() && RouteTable.Lookup(query.Remote, query.DeviceIndex)?.Gateway is { } gateway)
             {
                 return gateway;
             }
@@ -97,6 +118,11 @@ internal static class NextHop
 
     private static PhysicalAddress? FromTable(NextHopQuery query, IPAddress hop, ushort states)
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null; // no neighbour table to read: ask the next hop itself
+        }
+
         try
         {
             return NeighbourTable.Lookup(query.DeviceIndex, hop, states);
@@ -107,15 +133,24 @@ internal static class NextHop
         }
     }
 
-    private static PhysicalAddress? Ask(NextHopQuery query, IPAddress hop)
+    // The capture is opened before the first request leaves, so no reply can be missed.
+    private static Asked Ask(NextHopQuery query, IPAddress hop, out PhysicalAddress? mac)
     {
+        mac = null;
         try
         {
-            return ActiveResolver.Resolve(query.DeviceName, query.SourceMac, query.Local, hop, RequestTimeout, Attempts);
+            using IFrameCapture? capture = query.Transport.OpenCapture();
+            if (capture is null)
+            {
+                return Asked.NotPossible;
+            }
+
+            mac = ActiveResolver.Resolve(query.Transport, capture, query.SourceMac, query.Local, hop, RequestTimeout, Attempts);
+            return mac is null ? Asked.Unanswered : Asked.Answered;
         }
         catch (FrameTransportException)
         {
-            return null; // the device could not be asked
+            return Asked.Unanswered; // the device could not be asked
         }
     }
 }
@@ -126,7 +161,8 @@ internal static class NextHop
 /// <param name="SourceMac">The device's MAC: the source of ARP / NDP requests.</param>
 /// <param name="Local">The target's local address.</param>
 /// <param name="Remote">The target's remote address.</param>
-internal sealed record NextHopQuery(int DeviceIndex, string DeviceName, PhysicalAddress SourceMac, IPAddress Local, IPAddress Remote);
+/// <param name="Transport">The target's transport: ARP / NDP requests go out through it, replies come from its capture.</param>
+internal sealed record NextHopQuery(int DeviceIndex, string DeviceName, PhysicalAddress SourceMac, IPAddress Local, IPAddress Remote, IFrameTransport Transport);
 
 /// <summary>A resolved (or not) next-hop MAC and how it was found, for the target's state reason.</summary>
 /// <param name="Mac">The MAC; null only from a re-check that learned nothing.</param>

@@ -1,5 +1,7 @@
 using System.Net;
-using static Netconsole.Resolution.RtnetlinkRequests;
+using System.Runtime.Versioning;
+using Netconsole.Interop;
+using Netconsole.Netlink;
 
 namespace Netconsole.Resolution;
 
@@ -52,8 +54,8 @@ internal static class RouteTable
     /// </summary>
     /// <returns>The route, or null when there is none (the kernel answers with an error such as ENETUNREACH, or with an unreachable, blackhole or prohibit route).</returns>
     /// <exception cref="ArgumentException">The destination is neither IPv4 nor IPv6.</exception>
-    /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="IOException">The netlink socket failed or the kernel did not answer in time.</exception>
+    [SupportedOSPlatform("linux")]
     public static RouteInfo? Lookup(IPAddress destination, int? outputInterfaceIndex = null)
     {
         if (outputInterfaceIndex is null && destination is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6, ScopeId: > 0 and <= int.MaxValue })
@@ -61,14 +63,17 @@ internal static class RouteTable
             outputInterfaceIndex = (int)destination.ScopeId;
         }
 
-        uint sequence = NextSequence();
+        uint sequence = NetlinkExchange.NextSequence();
         byte[] request = BuildRequest(destination, outputInterfaceIndex, sequence);
         RouteReply reply = default;
-        Exchange(request, datagram =>
-        {
-            reply = ParseReply(datagram, sequence);
-            return reply.Kind != RouteReplyKind.Pending;
-        });
+        NetlinkExchange.Run(
+            request,
+            datagram =>
+            {
+                reply = ParseReply(datagram, sequence);
+                return reply.Kind != RouteReplyKind.Pending;
+            },
+            NetlinkExchange.DefaultTimeout);
         return reply.Route;
     }
 
@@ -76,25 +81,24 @@ internal static class RouteTable
     /// <exception cref="ArgumentException">The destination is neither IPv4 nor IPv6.</exception>
     public static byte[] BuildRequest(IPAddress destination, int? outputInterfaceIndex, uint sequence)
     {
-        (byte family, IPAddress address) = Normalize(destination, nameof(destination));
+        (byte family, IPAddress address) = RtnetlinkAddresses.Normalize(destination, nameof(destination));
         byte[] addressBytes = address.GetAddressBytes();
-        int length = HeaderLength + RouteMessageLength + Align(AttributeHeaderLength + addressBytes.Length)
-            + (outputInterfaceIndex is null ? 0 : Align(AttributeHeaderLength + 4));
-        byte[] request = new byte[length];
+        int bodyLength = RouteMessageLength + NetlinkWriter.AttributeLength(addressBytes.Length)
+            + (outputInterfaceIndex is null ? 0 : NetlinkWriter.AttributeLength(sizeof(int)));
+        byte[] request = NetlinkWriter.Request(TypeGetRoute, NetlinkProtocol.FlagRequest, sequence, bodyLength);
         Span<byte> span = request;
-        WriteHeader(span, TypeGetRoute, FlagRequest, sequence);
 
         // struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags (u32).
-        Span<byte> message = span[HeaderLength..];
+        Span<byte> message = span[NetlinkProtocol.HeaderLength..];
         message[0] = family;
         message[1] = (byte)(addressBytes.Length * 8);
-        int offset = HeaderLength + RouteMessageLength;
-        offset += WriteAttribute(span[offset..], AttributeDestination, addressBytes);
+        int offset = NetlinkProtocol.HeaderLength + RouteMessageLength;
+        offset += NetlinkWriter.WriteAttribute(span[offset..], AttributeDestination, addressBytes);
         if (outputInterfaceIndex is { } index)
         {
-            byte[] value = new byte[4];
-            WriteInt32(value, index);
-            WriteAttribute(span[offset..], AttributeOutputInterface, value);
+            Span<byte> value = stackalloc byte[sizeof(int)];
+            NetlinkWriter.WriteInt32(value, index);
+            NetlinkWriter.WriteAttribute(span[offset..], AttributeOutputInterface, value);
         }
 
         return request;
@@ -107,17 +111,17 @@ internal static class RouteTable
     /// </summary>
     public static RouteReply ParseReply(ReadOnlySpan<byte> datagram, uint sequence)
     {
-        int offset = 0;
-        while (NextMessage(datagram, ref offset, out ushort type, out _, out uint messageSequence, out ReadOnlySpan<byte> payload, out _))
+        var messages = new NetlinkMessageReader(datagram);
+        while (messages.Next(out NetlinkMessage message))
         {
-            if (messageSequence != sequence)
+            if (message.Sequence != sequence)
             {
                 continue;
             }
 
-            if (type == TypeError)
+            if (message.Error is { } error)
             {
-                if (ErrorOf(payload) is { } error and not 0)
+                if (error != 0)
                 {
                     return new RouteReply(RouteReplyKind.NoRoute, null, error);
                 }
@@ -125,9 +129,9 @@ internal static class RouteTable
                 continue;
             }
 
-            if (type == TypeNewRoute)
+            if (message.Type == TypeNewRoute)
             {
-                RouteInfo? route = ParseRoute(payload);
+                RouteInfo? route = ParseRoute(message.Payload);
                 return route is null
                     ? new RouteReply(RouteReplyKind.NoRoute, null, 0)
                     : new RouteReply(RouteReplyKind.Route, route, 0);
@@ -147,7 +151,7 @@ internal static class RouteTable
 
         byte family = payload[0];
         byte routeType = payload[7];
-        if (family is not (FamilyIPv4 or FamilyIPv6) || routeType is not (RouteTypeUnicast or RouteTypeLocal))
+        if (family is not (SocketConstants.AddressFamilyIPv4 or SocketConstants.AddressFamilyIPv6) || routeType is not (RouteTypeUnicast or RouteTypeLocal))
         {
             return null;
         }
@@ -155,25 +159,24 @@ internal static class RouteTable
         int? outputInterface = null;
         IPAddress? gateway = null;
         IPAddress? preferredSource = null;
-        ReadOnlySpan<byte> attributes = payload[RouteMessageLength..];
-        bool malformed;
-        while (NextAttribute(ref attributes, out ushort type, out ReadOnlySpan<byte> value, out malformed))
+        var attributes = new NetlinkAttributeReader(payload[RouteMessageLength..]);
+        while (attributes.Next(out ushort type, out ReadOnlySpan<byte> value))
         {
             switch (type)
             {
                 case AttributeOutputInterface when value.Length == 4:
-                    outputInterface = ReadInt32(value);
+                    outputInterface = NetlinkReader.ReadInt32(value);
                     break;
                 case AttributeGateway:
-                    gateway = ToAddress(family, value);
+                    gateway = RtnetlinkAddresses.ToAddress(family, value);
                     break;
                 case AttributeVia when value.Length >= 2:
                     // struct rtvia: rtvia_family (u16, AF_INET / AF_INET6), then the address.
-                    ushort viaFamily = ReadUInt16(value);
-                    gateway = viaFamily <= byte.MaxValue ? ToAddress((byte)viaFamily, value[2..]) : null;
+                    ushort viaFamily = NetlinkReader.ReadUInt16(value);
+                    gateway = viaFamily <= byte.MaxValue ? RtnetlinkAddresses.ToAddress((byte)viaFamily, value[2..]) : null;
                     break;
                 case AttributePreferredSource:
-                    preferredSource = ToAddress(family, value);
+                    preferredSource = RtnetlinkAddresses.ToAddress(family, value);
                     break;
                 default:
                     break;
@@ -181,6 +184,6 @@ internal static class RouteTable
         }
 
         // A truncated attribute list cannot be trusted; without an interface there is no route.
-        return !malformed && outputInterface is > 0 ? new RouteInfo(outputInterface.Value, gateway, preferredSource) : null;
+        return !attributes.Malformed && outputInterface is > 0 ? new RouteInfo(outputInterface.Value, gateway, preferredSource) : null;
     }
 }

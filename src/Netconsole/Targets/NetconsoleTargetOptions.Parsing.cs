@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
+using Netconsole.Devices;
 
 namespace Netconsole.Targets;
 
@@ -170,61 +171,16 @@ public sealed partial class NetconsoleTargetOptions
         }
         else if (DeviceMac is not null)
         {
-            text.Append(FormatMac(DeviceMac));
+            text.Append(MacAddressText.Format(DeviceMac));
         }
 
         text.Append(CultureInfo.InvariantCulture, $",{RemotePort}@{RemoteAddress}/");
         if (RemoteMac is not null)
         {
-            text.Append(FormatMac(RemoteMac));
+            text.Append(MacAddressText.Format(RemoteMac));
         }
 
         return text.ToString();
-    }
-
-    /// <summary>Writes a MAC address as the kernel does: six lowercase hex octets separated by <c>:</c>.</summary>
-    internal static string FormatMac(PhysicalAddress mac)
-    {
-        byte[] bytes = mac.GetAddressBytes();
-        return string.Create(bytes.Length == 0 ? 0 : (bytes.Length * 3) - 1, bytes, static (span, b) =>
-        {
-            for (int i = 0; i < b.Length; i++)
-            {
-                if (i > 0)
-                {
-                    span[(i * 3) - 1] = ':';
-                }
-
-                span[i * 3] = "0123456789abcdef"[b[i] >> 4];
-                span[(i * 3) + 1] = "0123456789abcdef"[b[i] & 0xf];
-            }
-        });
-    }
-
-    /// <summary>Reads a MAC address written <c>xx:xx:xx:xx:xx:xx</c> (hex in either case, exactly six octets).</summary>
-    internal static bool TryParseMac(ReadOnlySpan<char> text, [NotNullWhen(true)] out PhysicalAddress? mac)
-    {
-        mac = null;
-        if (text.Length != 17)
-        {
-            return false;
-        }
-
-        var bytes = new byte[6];
-        for (int i = 0; i < 6; i++)
-        {
-            int high = HexValue(text[i * 3]);
-            int low = HexValue(text[(i * 3) + 1]);
-            if (high < 0 || low < 0 || (i < 5 && text[(i * 3) + 2] != ':'))
-            {
-                return false;
-            }
-
-            bytes[i] = (byte)((high << 4) | low);
-        }
-
-        mac = new PhysicalAddress(bytes);
-        return true;
     }
 
     /// <summary>
@@ -385,7 +341,7 @@ public sealed partial class NetconsoleTargetOptions
             ReadOnlySpan<char> device = s.AsSpan(i, fieldEnd - i);
             if (device.Contains(':'))
             {
-                if (!TryParseMac(device, out options._deviceMac))
+                if (!MacAddressText.TryParse(device, out options._deviceMac))
                 {
                     return NetconsoleConfigurationException.ForTarget(s, i, $"the device \"{device}\" contains ':', so it is a MAC address and must be written xx:xx:xx:xx:xx:xx", "@/22:33:44:55:66:77,@192.0.2.2/");
                 }
@@ -441,7 +397,7 @@ public sealed partial class NetconsoleTargetOptions
 
         // [tgt-macaddr]: the rest of the target
         i = fieldEnd + 1;
-        if (i < end && !TryParseMac(s.AsSpan(i, end - i), out options._remoteMac))
+        if (i < end && !MacAddressText.TryParse(s.AsSpan(i, end - i), out options._remoteMac))
         {
             return NetconsoleConfigurationException.ForTarget(s, i, $"the remote MAC \"{s[i..end]}\" must be written xx:xx:xx:xx:xx:xx (six hex octets separated by ':')", "@/,@192.0.2.2/12:34:56:78:9a:bc");
         }
@@ -550,12 +506,4 @@ public sealed partial class NetconsoleTargetOptions
 
         return value == 0 ? -1 : value;
     }
-
-    private static int HexValue(char c) => c switch
-    {
-        >= '0' and <= '9' => c - '0',
-        >= 'a' and <= 'f' => c - 'a' + 10,
-        >= 'A' and <= 'F' => c - 'A' + 10,
-        _ => -1,
-    };
 }

@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Net;
 using System.Text;
+using Netconsole.Devices;
 using Netconsole.Wire;
 
 namespace Netconsole.Targets;
@@ -41,7 +42,7 @@ public sealed partial class NetconsoleTargetOptions
         {
             throw NetconsoleConfigurationException.ForOptions(
                 ToString(),
-                $"a target is bound to its device either by name or by MAC, not both (DeviceName is \"{DeviceName}\" and DeviceMac is {FormatMac(DeviceMac)})",
+                $"a target is bound to its device either by name or by MAC, not both (DeviceName is \"{DeviceName}\" and DeviceMac is {MacAddressText.Format(DeviceMac)})",
                 "@/eth0,@192.0.2.2/");
         }
 

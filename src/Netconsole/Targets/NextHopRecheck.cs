@@ -3,7 +3,7 @@ using Netconsole.Resolution;
 namespace Netconsole.Targets;
 
 /// <summary>How next hops are resolved and re-checked (the manager's settings).</summary>
-/// <param name="Resolver">The resolver; null for the default, used on libpcap transports only.</param>
+/// <param name="Resolver">The resolver; null for the default (the neighbour table, then ARP / NDP when the transport can receive frames).</param>
 /// <param name="IntervalTicks">Re-check a resolved MAC when its last check is older than this (timestamp ticks); 0 never.</param>
 /// <param name="ErrorSpacingTicks">At most one re-check caused by transmit errors per this many ticks.</param>
 internal sealed record NextHopPolicy(NextHopResolver? Resolver, long IntervalTicks, long ErrorSpacingTicks);

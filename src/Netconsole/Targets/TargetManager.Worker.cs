@@ -130,9 +130,9 @@ public sealed partial class TargetManager
         Enqueue(new NextHopRecheckDue(target, session, why));
 
     // The watcher's thread: only queue.
-    private void OnDeviceChanged(object? sender, DeviceEvent e)
+    private void OnDeviceChanged(object? sender, DeviceChangedEventArgs e)
     {
-        if (e is null || e.Kind == DeviceEventKind.Down || IsDisposed)
+        if (e is null || e.Kind == DeviceChangeKind.Down || IsDisposed)
         {
             return;
         }
@@ -254,21 +254,21 @@ public sealed partial class TargetManager
     }
 
     // Configuration lock held.
-    private void Apply(NetconsoleTarget target, DeviceEvent e)
+    private void Apply(NetconsoleTarget target, DeviceChangedEventArgs e)
     {
         TargetStatus status = target.Status;
         NetworkDevice device = e.Device;
         if (status.Session is { } session && session.DeviceIndex == device.Index)
         {
-            if (e.Kind == DeviceEventKind.Unregistered)
+            if (e.Kind == DeviceChangeKind.Unregistered)
             {
                 SetStatus(target, TargetState.Deactivated, TargetStateCause.DeviceUnregistered, $"device {session.DeviceName} unregistered", null);
             }
-            else if (e.Kind == DeviceEventKind.Renamed)
+            else if (e.Kind == DeviceChangeKind.Renamed)
             {
                 FollowRename(target, session, device.Name);
             }
-            else if (e.Kind == DeviceEventKind.Up && session.Recheck is not null && session.TryMarkRecheckQueued())
+            else if (e.Kind == DeviceChangeKind.Up && session.Recheck is not null && session.TryMarkRecheckQueued())
             {
                 // The link was down: the neighbour may have changed meanwhile.
                 QueueNextHopRecheck(target, session, "after the link came up");
@@ -280,7 +280,7 @@ public sealed partial class TargetManager
         // Registered, renamed, new MAC, up: a deactivated target bound to this device resumes.
         // Only the state and the binding are looked at now; the operator's Disable, a Remove or a
         // Reconfigure made meanwhile (all under the configuration lock) are seen here.
-        if (e.Kind == DeviceEventKind.Unregistered || status.State != TargetState.Deactivated
+        if (e.Kind == DeviceChangeKind.Unregistered || status.State != TargetState.Deactivated
             || !TargetSetup.Matches(target.CurrentOptions, device))
         {
             return;
@@ -345,7 +345,7 @@ public sealed partial class TargetManager
         if (changed)
         {
             target.Redirect(session, answer.Mac!);
-            session.NextHopNote = $"{answer.Note}, was {NetconsoleTargetOptions.FormatMac(old)} until re-checked {why}";
+            session.NextHopNote = $"{answer.Note}, was {MacAddressText.Format(old)} until re-checked {why}";
             SetStatus(target, TargetState.Enabled, target.Status.Cause, session.Reason, session);
         }
 
@@ -440,7 +440,7 @@ public sealed partial class TargetManager
     private abstract record WorkItem;
 
     /// <summary>A device changed: resume the deactivated targets bound to it, follow renames, deactivate those on a device that left.</summary>
-    private sealed record DeviceChanged(DeviceEvent Event) : WorkItem;
+    private sealed record DeviceChanged(DeviceChangedEventArgs Event) : WorkItem;
 
     /// <summary>A send found the session's transport dead for good: deactivate the target, if the session is still its own.</summary>
     private sealed record TransportLost(NetconsoleTarget Target, TargetSession Session, FrameTransportException Error) : WorkItem;

@@ -55,7 +55,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     public TargetManager(TargetManagerOptions? options = null)
     {
         options ??= new TargetManagerOptions();
-        _transportFactory = options.TransportFactory;
+        _transportFactory = options.TransportFactory ?? new SharpPcapTransportFactory();
         _timeProvider = options.TimeProvider;
         _routeLookup = options.RouteLookup;
         TimeSpan interval = options.NextHopRecheckInterval;

@@ -6,7 +6,6 @@ namespace Netconsole.Targets;
 /// <summary>How a <see cref="TargetManager"/> learns about devices and opens them. Read once, by the manager's constructor.</summary>
 public sealed class TargetManagerOptions
 {
-    private IFrameTransportFactory _transportFactory = new SharpPcapTransportFactory();
     private TimeProvider _timeProvider = TimeProvider.System;
     private TimeSpan _nextHopRecheckInterval = DefaultNextHopRecheckInterval;
 
@@ -21,13 +20,13 @@ public sealed class TargetManagerOptions
     /// </summary>
     public IDeviceWatcher? Watcher { get; set; }
 
-    /// <summary>Opens the transports targets send through. The default is a <see cref="SharpPcapTransportFactory"/> (libpcap).</summary>
-    /// <exception cref="ArgumentNullException">The value is null.</exception>
-    public IFrameTransportFactory TransportFactory
-    {
-        get => _transportFactory;
-        set => _transportFactory = value ?? throw new ArgumentNullException(nameof(value));
-    }
+    /// <summary>
+    /// Opens the transports targets send through. The default is <see langword="null"/>: the
+    /// manager injects frames through libpcap (SharpPcap), and resolves next hops with ARP / NDP
+    /// through it. Set it to send frames some other way (see <see cref="IFrameTransport"/> for
+    /// what a transport tells target setup).
+    /// </summary>
+    public IFrameTransportFactory? TransportFactory { get; set; }
 
     /// <summary>The clock of <see cref="TargetStatistics.LastStateChange"/>. The default is <see cref="TimeProvider.System"/>.</summary>
     /// <exception cref="ArgumentNullException">The value is null.</exception>
@@ -57,9 +56,9 @@ public sealed class TargetManagerOptions
             : throw new ArgumentOutOfRangeException(nameof(value), value, "The next-hop re-check interval is positive, or Timeout.InfiniteTimeSpan for none.");
     }
 
-    /// <summary>Resolves next-hop MACs (tests replace it; null: the default, on libpcap transports only).</summary>
+    /// <summary>Resolves next-hop MACs (tests replace it; null: the default, on every transport that is not loopback).</summary>
     internal Netconsole.Resolution.NextHopResolver? NextHopResolver { get; set; }
 
-    /// <summary>Finds the route to a remote for targets that name no device (tests replace it; the default asks rtnetlink).</summary>
-    internal Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> RouteLookup { get; set; } = remote => Netconsole.Resolution.RouteTable.Lookup(remote);
+    /// <summary>Finds the route to a remote for targets that name no device (tests replace it; the default asks rtnetlink, and finds none where there is none).</summary>
+    internal Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> RouteLookup { get; set; } = remote => OperatingSystem.IsLinux() ? Netconsole.Resolution.RouteTable.Lookup(remote) : null;
 }

@@ -15,7 +15,7 @@ namespace Netconsole.Targets;
 /// </summary>
 internal static class TargetSetup
 {
-    private static readonly PhysicalAddress Zero = new(new byte[6]);
+    private static readonly PhysicalAddress Zero = new(new byte[Ethernet.AddressLength]);
 
     /// <summary>
     /// The device a target is bound to among <paramref name="devices"/>: by MAC when
@@ -55,7 +55,7 @@ internal static class TargetSetup
     /// <summary>Describes the device the target waits for, for reasons: <c>named veth0</c> or <c>with MAC 12:34:...</c>.</summary>
     public static string DescribeBinding(NetconsoleTargetOptions options) =>
         options.DeviceMac is { } mac
-            ? "with MAC " + NetconsoleTargetOptions.FormatMac(mac)
+            ? "with MAC " + MacAddressText.Format(mac)
             : "named " + options.DeviceName;
 
     /// <summary>Sets the target up on the device it is bound to.</summary>
@@ -99,35 +99,30 @@ internal static class TargetSetup
         IFrameTransport transport = factory.Open(device.Name);
         try
         {
-            bool loopback = false;
-            if (transport is SharpPcapTransport pcap)
-            {
-                pcap.EnsureCanReach(remote); // IPv4 injected on lo never reaches a socket
-                loopback = pcap.IsLoopback;
-            }
+            transport.EnsureCanReach(remote); // IPv4 injected on lo never reaches a socket
 
             // lo takes frames addressed to 00:00:00:00:00:00. Elsewhere, without a remote MAC, the
-            // kernel broadcasts; this library resolves the next hop's MAC first (on a real libpcap
-            // device, or with the resolver given for tests) and broadcasts only when nothing
-            // answers, with a warning in the reason. A resolved MAC is re-checked later.
+            // kernel broadcasts; this library resolves the next hop's MAC first (the neighbour
+            // table, then ARP / NDP when the transport can receive frames) and broadcasts only when
+            // that finds nothing, with a warning in the reason. A resolved MAC is re-checked later.
             PhysicalAddress source = IsSixBytes(transport.DeviceMac) ? transport.DeviceMac : Zero;
-            PhysicalAddress destination = NextHop.Broadcast;
+            PhysicalAddress destination = Ethernet.Broadcast;
             string? note = null;
             NextHopRecheck? recheck = null;
-            NextHopResolver? resolver = policy.Resolver ?? (transport is SharpPcapTransport ? NextHop.Default : null);
+            NextHopResolver resolver = policy.Resolver ?? NextHop.Default;
             if (options.RemoteMac is { } given)
             {
                 destination = given;
             }
-            else if (loopback)
+            else if (transport.IsLoopback)
             {
                 destination = Zero;
             }
-            else if (resolver is not null)
+            else
             {
-                var query = new NextHopQuery(device.Index, device.Name, source, local, remote);
+                var query = new NextHopQuery(device.Index, device.Name, source, local, remote, transport);
                 NextHopAnswer answer = resolver(query, recheck: false);
-                destination = answer.Mac ?? NextHop.Broadcast;
+                destination = answer.Mac ?? Ethernet.Broadcast;
                 note = answer.Note;
                 recheck = new NextHopRecheck(query, resolver, policy);
             }
@@ -157,11 +152,11 @@ internal static class TargetSetup
         }
     }
 
-    private static bool IsSixBytes(PhysicalAddress mac) => mac.GetAddressBytes().Length == 6;
+    private static bool IsSixBytes(PhysicalAddress mac) => mac.GetAddressBytes().Length == Ethernet.AddressLength;
 
     private static bool IsEthernetMac(PhysicalAddress mac)
     {
         byte[] bytes = mac.GetAddressBytes();
-        return bytes.Length == 6 && bytes.AsSpan().ContainsAnyExcept((byte)0);
+        return bytes.Length == Ethernet.AddressLength && bytes.AsSpan().ContainsAnyExcept((byte)0);
     }
 }

@@ -1,15 +1,17 @@
-using System.Net;
 using System.Net.NetworkInformation;
+using System.Net;
 using Netconsole.Devices;
-using SharpPcap;
+using Netconsole.Wire;
 using SharpPcap.LibPcap;
+using SharpPcap;
 
 namespace Netconsole.Transport;
 
 /// <summary>
-/// Injects Ethernet frames on one network device through libpcap (SharpPcap). Opened by
-/// <see cref="SharpPcapTransportFactory"/>; one libpcap handle per transport, used for
-/// sending only.
+/// Injects Ethernet frames on one network device through libpcap (SharpPcap): the default
+/// <see cref="IFrameTransport"/>. Opened by <see cref="SharpPcapTransportFactory"/>; one libpcap
+/// handle per transport, used for sending only (captures for next-hop resolution open their own,
+/// <see cref="SharpPcapFrameCapture"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -25,10 +27,8 @@ namespace Netconsole.Transport;
 /// device being deleted, even when a device of the same name comes back; open a new one).
 /// </para>
 /// </remarks>
-public sealed class SharpPcapTransport : IFrameTransport
+internal sealed class SharpPcapTransport : IFrameTransport
 {
-    private const int EthernetHeaderLength = 14;
-
     // Added to the in-flight count by Dispose: the count turns negative, so new sends see
     // the transport closed, and it is exactly this value once the last send has left.
     private const int Closing = int.MinValue;
@@ -39,10 +39,11 @@ public sealed class SharpPcapTransport : IFrameTransport
     private int _disposed;
     private volatile bool _gone;
 
-    internal SharpPcapTransport(LibPcapLiveDevice device, string deviceName, PhysicalAddress deviceMac, bool isLoopback, int maxFrameLength)
+    internal SharpPcapTransport(LibPcapLiveDevice device, string deviceName, int? deviceIndex, PhysicalAddress deviceMac, bool isLoopback, int maxFrameLength)
     {
         _device = device;
         DeviceName = deviceName;
+        DeviceIndex = deviceIndex;
         DeviceMac = deviceMac;
         IsLoopback = isLoopback;
         _maxFrameLength = maxFrameLength;
@@ -51,15 +52,19 @@ public sealed class SharpPcapTransport : IFrameTransport
     /// <inheritdoc/>
     public string DeviceName { get; }
 
+    /// <summary>The device's interface index when it was opened (Linux; null elsewhere): the handle stays bound to it across renames.</summary>
+    public int? DeviceIndex { get; }
+
     /// <inheritdoc/>
     /// <remarks>00:00:00:00:00:00 for Linux's <c>lo</c>.</remarks>
     public PhysicalAddress DeviceMac { get; }
 
-    /// <summary>
-    /// True for a loopback device (Linux <c>lo</c>). On Linux, <c>lo</c> takes Ethernet
-    /// frames whose destination MAC is 00:00:00:00:00:00; injected IPv6 frames to ::1 reach
-    /// local UDP sockets, injected IPv4 frames never do (see <see cref="EnsureCanReach"/>).
-    /// </summary>
+    /// <inheritdoc/>
+    /// <remarks>
+    /// libpcap's PCAP_IF_LOOPBACK. On Linux, <c>lo</c> takes Ethernet frames whose destination
+    /// MAC is 00:00:00:00:00:00; injected IPv6 frames to ::1 reach local UDP sockets, injected
+    /// IPv4 frames never do (see <see cref="EnsureCanReach"/>).
+    /// </remarks>
     public bool IsLoopback { get; }
 
     /// <summary>
@@ -82,10 +87,10 @@ public sealed class SharpPcapTransport : IFrameTransport
     /// <exception cref="ArgumentException">The frame is shorter than an Ethernet header (14 bytes).</exception>
     public void Send(ReadOnlySpan<byte> frame)
     {
-        if (frame.Length < EthernetHeaderLength)
+        if (frame.Length < Ethernet.HeaderLength)
         {
             throw new ArgumentException(
-                $"A frame is at least an Ethernet header ({EthernetHeaderLength} bytes); this one is {frame.Length} bytes.", nameof(frame));
+                $"A frame is at least an Ethernet header ({Ethernet.HeaderLength} bytes); this one is {frame.Length} bytes.", nameof(frame));
         }
 
         if (Interlocked.Increment(ref _sendsInFlight) < 0)
@@ -114,13 +119,7 @@ public sealed class SharpPcapTransport : IFrameTransport
         }
     }
 
-    /// <summary>
-    /// Refuses a remote address that frames injected on this device can never reach: an IPv4
-    /// address on a loopback device. IPv4 frames injected on <c>lo</c> are dropped by the
-    /// kernel's martian source/destination filtering before any socket sees them; IPv6 ones
-    /// to ::1 are delivered.
-    /// </summary>
-    /// <param name="remoteAddress">The target's remote address.</param>
+    /// <inheritdoc/>
     /// <exception cref="FrameTransportException">
     /// The address is IPv4 and the device is a loopback device
     /// (<see cref="FrameTransportError.Other"/>; the message says what to use instead).
@@ -132,6 +131,23 @@ public sealed class SharpPcapTransport : IFrameTransport
         {
             throw refusal;
         }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A libpcap handle of its own on the device (a capture filter for ARP and ICMPv6, so the
+    /// kernel queues nothing else for it), opened on the device's current name: the one with
+    /// the interface index this transport was opened on, which follows a rename.
+    /// </remarks>
+    /// <returns>The capture; never <see langword="null"/>: libpcap can receive.</returns>
+    public IFrameCapture OpenCapture()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw PcapErrors.Create(FrameTransportError.Closed, DeviceName, PcapOperation.Open, null);
+        }
+
+        return SharpPcapFrameCapture.Open(DeviceName, DeviceIndex);
     }
 
     /// <summary>Waits for the sends in flight, then closes the libpcap handle. Calling it again does nothing.</summary>
@@ -196,7 +212,7 @@ public sealed class SharpPcapTransport : IFrameTransport
                 int? mtu = NetworkDevice.GetMtu(DeviceName);
                 if (mtu is not null)
                 {
-                    Volatile.Write(ref _maxFrameLength, mtu.Value + EthernetHeaderLength);
+                    Volatile.Write(ref _maxFrameLength, mtu.Value + Ethernet.HeaderLength);
                 }
 
                 return PcapErrors.Create(
@@ -212,7 +228,7 @@ public sealed class SharpPcapTransport : IFrameTransport
         int? mtu = NetworkDevice.GetMtu(DeviceName);
         if (mtu is not null)
         {
-            Volatile.Write(ref _maxFrameLength, mtu.Value + EthernetHeaderLength);
+            Volatile.Write(ref _maxFrameLength, mtu.Value + Ethernet.HeaderLength);
         }
 
         int max = Volatile.Read(ref _maxFrameLength);
@@ -222,7 +238,7 @@ public sealed class SharpPcapTransport : IFrameTransport
                 FrameTransportError.FrameTooLong,
                 DeviceName,
                 PcapOperation.Send,
-                $"{frameLength} bytes; {DeviceName} takes at most {max}: MTU {max - EthernetHeaderLength} + 14");
+                $"{frameLength} bytes; {DeviceName} takes at most {max}: MTU {max - Ethernet.HeaderLength} + {Ethernet.HeaderLength}");
         }
     }
 }

@@ -1,13 +1,14 @@
 using System.Net.NetworkInformation;
 using Netconsole.Devices;
-using SharpPcap;
+using Netconsole.Wire;
 using SharpPcap.LibPcap;
+using SharpPcap;
 
 namespace Netconsole.Transport;
 
 /// <summary>
 /// Opens <see cref="SharpPcapTransport"/>s: libpcap handles for injecting frames. The
-/// default <see cref="IFrameTransportFactory"/>.
+/// default <see cref="IFrameTransportFactory"/> (<c>TargetManagerOptions.TransportFactory</c> left null).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -20,7 +21,7 @@ namespace Netconsole.Transport;
 /// queues received frames for it.
 /// </para>
 /// </remarks>
-public sealed class SharpPcapTransportFactory : IFrameTransportFactory
+internal sealed class SharpPcapTransportFactory : IFrameTransportFactory
 {
     private const int DataLinkEthernet = 1; // DLT_EN10MB
 
@@ -30,7 +31,6 @@ public sealed class SharpPcapTransportFactory : IFrameTransportFactory
     private const int KernelBufferBytes = 64 * 1024;
     private const int SnapshotLength = 64;
     private const int ReadTimeoutMilliseconds = 10;
-    private const int EthernetHeaderLength = 14;
     private const int DefaultMtu = 1500;
     private const uint PcapInterfaceLoopback = 0x1; // PCAP_IF_LOOPBACK
 
@@ -56,13 +56,13 @@ public sealed class SharpPcapTransportFactory : IFrameTransportFactory
             ReadTimeout = ReadTimeoutMilliseconds,
             BufferSize = KernelBufferBytes,
         };
-        (LibPcapLiveDevice device, PcapInterface pcapInterface) = OpenEthernet(deviceName, configuration, CaptureNothingFilter);
+        (LibPcapLiveDevice device, PcapInterface pcapInterface, int? index) = OpenEthernet(deviceName, configuration, CaptureNothingFilter);
         try
         {
             int mtu = NetworkDevice.GetMtu(deviceName) ?? DefaultMtu;
             PhysicalAddress mac = pcapInterface.MacAddress ?? PhysicalAddress.None;
             bool isLoopback = (pcapInterface.Flags & PcapInterfaceLoopback) != 0;
-            return new SharpPcapTransport(device, deviceName, mac, isLoopback, mtu + EthernetHeaderLength);
+            return new SharpPcapTransport(device, deviceName, index, mac, isLoopback, mtu + Ethernet.HeaderLength);
         }
         catch (Exception e)
         {
@@ -73,16 +73,18 @@ public sealed class SharpPcapTransportFactory : IFrameTransportFactory
 
     /// <summary>
     /// Opens a real Ethernet device of this namespace with <paramref name="configuration"/> and
-    /// <paramref name="filter"/> (shared with active next-hop resolution). Every failure is a
+    /// <paramref name="filter"/> (shared with the captures of next-hop resolution). Every failure is a
     /// <see cref="FrameTransportException"/>, and a device whose open failed is always disposed:
     /// SharpPcap leaves it half-open, reporting itself open and silently dropping every send.
     /// </summary>
-    internal static (LibPcapLiveDevice Device, PcapInterface Interface) OpenEthernet(string deviceName, DeviceConfiguration configuration, string filter)
+    /// <returns>The open device, its libpcap interface and (Linux) its interface index.</returns>
+    internal static (LibPcapLiveDevice Device, PcapInterface Interface, int? Index) OpenEthernet(string deviceName, DeviceConfiguration configuration, string filter)
     {
         PcapInterface pcapInterface;
+        int? index;
         try
         {
-            pcapInterface = FindInterface(deviceName);
+            (pcapInterface, index) = FindInterface(deviceName);
         }
         catch (Exception e) when (e is not FrameTransportException)
         {
@@ -103,7 +105,7 @@ public sealed class SharpPcapTransportFactory : IFrameTransportFactory
             }
 
             device.Filter = filter;
-            return (device, pcapInterface);
+            return (device, pcapInterface, index);
         }
         catch (Exception e)
         {
@@ -115,21 +117,22 @@ public sealed class SharpPcapTransportFactory : IFrameTransportFactory
     /// <inheritdoc/>
     IFrameTransport IFrameTransportFactory.Open(string deviceName) => Open(deviceName);
 
-    /// <summary>The libpcap interface of a real network device of this namespace (shared with active resolution).</summary>
-    internal static PcapInterface FindInterface(string deviceName)
+    /// <summary>The libpcap interface of a real network device of this namespace, and (Linux) its interface index.</summary>
+    private static (PcapInterface Interface, int? Index) FindInterface(string deviceName)
     {
         // libpcap also lists pseudo-devices (any, nflog, dbus-system, ...): on Linux only a
         // real network device of the caller's namespace may be opened.
-        if (OperatingSystem.IsLinux() && NetworkDevice.FindByName(deviceName) is null)
+        int? index = null;
+        if (OperatingSystem.IsLinux())
         {
-            throw NoSuchDevice(deviceName);
+            index = NetworkDevice.FindByName(deviceName)?.Index ?? throw NoSuchDevice(deviceName);
         }
 
         foreach (PcapInterface candidate in PcapInterface.GetAllPcapInterfaces())
         {
             if (string.Equals(candidate.Name, deviceName, StringComparison.Ordinal))
             {
-                return candidate;
+                return (candidate, index);
             }
         }
 

@@ -33,21 +33,18 @@ namespace Netconsole.Wire;
 /// </remarks>
 public sealed class FrameBuilder
 {
-    private const int EthernetHeaderLength = 14;
     private const int Ipv4HeaderLength = 20;
     private const int Ipv6HeaderLength = 40;
     private const int UdpHeaderLength = 8;
-    private const ushort EtherTypeIpv4 = 0x0800;
-    private const ushort EtherTypeIpv6 = 0x86dd;
     private const byte ProtocolUdp = 17;
     private const byte Ipv4Ttl = 64;
     private const byte Ipv6HopLimit = 32;
 
     // Offsets in the frame.
-    private const int Ipv4TotalLengthOffset = EthernetHeaderLength + 2;
-    private const int Ipv4IdentificationOffset = EthernetHeaderLength + 4;
-    private const int Ipv4ChecksumOffset = EthernetHeaderLength + 10;
-    private const int Ipv6PayloadLengthOffset = EthernetHeaderLength + 4;
+    private const int Ipv4TotalLengthOffset = Ethernet.HeaderLength + 2;
+    private const int Ipv4IdentificationOffset = Ethernet.HeaderLength + 4;
+    private const int Ipv4ChecksumOffset = Ethernet.HeaderLength + 10;
+    private const int Ipv6PayloadLengthOffset = Ethernet.HeaderLength + 4;
 
     private readonly byte[] _template;
     private readonly bool _ipv6;
@@ -121,7 +118,7 @@ public sealed class FrameBuilder
         }
 
         _ipv6 = source.AddressFamily == AddressFamily.InterNetworkV6;
-        _udpOffset = EthernetHeaderLength + (_ipv6 ? Ipv6HeaderLength : Ipv4HeaderLength);
+        _udpOffset = Ethernet.HeaderLength + (_ipv6 ? Ipv6HeaderLength : Ipv4HeaderLength);
         HeaderLength = _udpOffset + UdpHeaderLength;
         _nextIdentification = firstIdentification;
 
@@ -132,9 +129,9 @@ public sealed class FrameBuilder
 
         destinationMacBytes.CopyTo(t);
         sourceMacBytes.CopyTo(t[6..]);
-        BinaryPrimitives.WriteUInt16BigEndian(t[12..], _ipv6 ? EtherTypeIpv6 : EtherTypeIpv4);
+        BinaryPrimitives.WriteUInt16BigEndian(t[12..], _ipv6 ? Ethernet.EtherTypeIPv6 : Ethernet.EtherTypeIPv4);
 
-        Span<byte> ip = t[EthernetHeaderLength.._udpOffset];
+        Span<byte> ip = t[Ethernet.HeaderLength.._udpOffset];
         if (_ipv6)
         {
             ip[0] = 0x60; // version 6; traffic class and flow label 0

@@ -10,8 +10,8 @@ internal sealed class DeviceEventRecorder : IDisposable
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
 
     private readonly IDeviceWatcher _watcher;
-    private readonly BlockingCollection<(DeviceEvent Event, long Timestamp)> _events = [];
-    private readonly List<DeviceEvent> _seen = [];
+    private readonly BlockingCollection<(DeviceChangedEventArgs Event, long Timestamp)> _events = [];
+    private readonly List<DeviceChangedEventArgs> _seen = [];
 
     public DeviceEventRecorder(IDeviceWatcher watcher)
     {
@@ -20,12 +20,12 @@ internal sealed class DeviceEventRecorder : IDisposable
     }
 
     /// <summary>Waits for the first event that matches, skipping others; fails with every event seen when none comes in time.</summary>
-    public (DeviceEvent Event, long Timestamp) WaitFor(Func<DeviceEvent, bool> match, string what)
+    public (DeviceChangedEventArgs Event, long Timestamp) WaitFor(Func<DeviceChangedEventArgs, bool> match, string what)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < Patience)
         {
-            if (_events.TryTake(out (DeviceEvent Event, long Timestamp) item, Patience - clock.Elapsed))
+            if (_events.TryTake(out (DeviceChangedEventArgs Event, long Timestamp) item, Patience - clock.Elapsed))
             {
                 _seen.Add(item.Event);
                 if (match(item.Event))
@@ -39,10 +39,10 @@ internal sealed class DeviceEventRecorder : IDisposable
     }
 
     /// <summary>The events recorded so far and not yet consumed by WaitFor.</summary>
-    public List<DeviceEvent> Drain()
+    public List<DeviceChangedEventArgs> Drain()
     {
-        var drained = new List<DeviceEvent>();
-        while (_events.TryTake(out (DeviceEvent Event, long Timestamp) item))
+        var drained = new List<DeviceChangedEventArgs>();
+        while (_events.TryTake(out (DeviceChangedEventArgs Event, long Timestamp) item))
         {
             drained.Add(item.Event);
         }
@@ -56,5 +56,5 @@ internal sealed class DeviceEventRecorder : IDisposable
         _watcher.DeviceChanged -= OnDeviceChanged;
     }
 
-    private void OnDeviceChanged(object? sender, DeviceEvent e) => _events.Add((e, Stopwatch.GetTimestamp()));
+    private void OnDeviceChanged(object? sender, DeviceChangedEventArgs e) => _events.Add((e, Stopwatch.GetTimestamp()));
 }

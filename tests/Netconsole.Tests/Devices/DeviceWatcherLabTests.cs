@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.NetworkInformation;
+using System.Runtime.Versioning;
 using Netconsole.Devices;
 using Netconsole.Lab;
 using Netconsole.Tests.Support;
@@ -11,6 +12,7 @@ namespace Netconsole.Tests.Devices;
 // Latencies (event raised minus the lab operation returning; negative when the lab operation
 // waits for carrier after the change) go to the test output, informally.
 [Collection(Netconsole.Tests.Integration.LabCollection.Name)]
+[SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
 {
     public const string Netlink = "rtnetlink";
@@ -70,7 +72,7 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         lab.DeleteDevice();
         long returned = Stopwatch.GetTimestamp();
 
-        (DeviceEvent e, long raised) = recorder.WaitFor(e => e.Kind == DeviceEventKind.Unregistered && e.Device.Index == index, "Unregistered");
+        (DeviceChangedEventArgs e, long raised) = recorder.WaitFor(e => e.Kind == DeviceChangeKind.Unregistered && e.Device.Index == index, "Unregistered");
         Latency(kind, "delete", started, returned, raised);
         e.Device.Name.Should().Be(name);
         e.Device.Mac.Should().Be(lab.DeviceMac);
@@ -92,7 +94,7 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         lab.RecreateDevice();
         long returned = Stopwatch.GetTimestamp();
 
-        (DeviceEvent e, long raised) = recorder.WaitFor(e => e.Kind == DeviceEventKind.Registered && e.Device.Name == name, "Registered");
+        (DeviceChangedEventArgs e, long raised) = recorder.WaitFor(e => e.Kind == DeviceChangeKind.Registered && e.Device.Name == name, "Registered");
         Latency(kind, "recreate", started, returned, raised);
         e.Device.Index.Should().NotBe(index).And.Be(lab.DeviceIndex);
         e.Device.Mac.Should().Be(lab.DeviceMac);
@@ -112,7 +114,7 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
 
         lab.RecreateDevice(newName, mac);
 
-        DeviceEvent e = recorder.WaitFor(e => e.Kind == DeviceEventKind.Registered && e.Device.Name == newName, "Registered").Event;
+        DeviceChangedEventArgs e = recorder.WaitFor(e => e.Kind == DeviceChangeKind.Registered && e.Device.Name == newName, "Registered").Event;
         e.Device.Mac.Should().Be(mac);
         e.Device.Index.Should().Be(lab.DeviceIndex);
         watcher.GetDevices().Should().ContainSingle(d => d.Name == newName).Which.Mac.Should().Be(mac);
@@ -131,11 +133,11 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
 
         lab.RenameDevice(newName);
 
-        DeviceEvent e = recorder.WaitFor(e => e.Kind == DeviceEventKind.Renamed, "Renamed").Event;
+        DeviceChangedEventArgs e = recorder.WaitFor(e => e.Kind == DeviceChangeKind.Renamed, "Renamed").Event;
         e.OldName.Should().Be(oldName);
         e.Device.Name.Should().Be(newName);
         e.Device.Index.Should().Be(index);
-        recorder.WaitFor(e => e.Kind == DeviceEventKind.Up && e.Device.Index == index, "Up after the rename");
+        recorder.WaitFor(e => e.Kind == DeviceChangeKind.Up && e.Device.Index == index, "Up after the rename");
         watcher.GetDevices().Should().ContainSingle(d => d.Index == index).Which.Name.Should().Be(newName);
     }
 
@@ -154,7 +156,7 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         lab.SetDeviceMac(newMac);
         long returned = Stopwatch.GetTimestamp();
 
-        (DeviceEvent e, long raised) = recorder.WaitFor(e => e.Kind == DeviceEventKind.MacChanged, "MacChanged");
+        (DeviceChangedEventArgs e, long raised) = recorder.WaitFor(e => e.Kind == DeviceChangeKind.MacChanged, "MacChanged");
         Latency(kind, "set mac", started, returned, raised);
         e.OldMac.Should().Be(oldMac);
         e.Device.Mac.Should().Be(newMac);
@@ -174,14 +176,14 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         long started = Stopwatch.GetTimestamp();
         lab.SetDeviceDown();
         long returned = Stopwatch.GetTimestamp();
-        (DeviceEvent down, long raised) = recorder.WaitFor(e => e.Device.Index == lab.DeviceIndex && e.Kind is DeviceEventKind.Down or DeviceEventKind.Up, "Down");
+        (DeviceChangedEventArgs down, long raised) = recorder.WaitFor(e => e.Device.Index == lab.DeviceIndex && e.Kind is DeviceChangeKind.Down or DeviceChangeKind.Up, "Down");
         Latency(kind, "down", started, returned, raised);
-        down.Kind.Should().Be(DeviceEventKind.Down);
+        down.Kind.Should().Be(DeviceChangeKind.Down);
         down.Device.IsUp.Should().BeFalse();
 
         lab.SetDeviceUp();
-        DeviceEvent up = recorder.WaitFor(e => e.Device.Index == lab.DeviceIndex && e.Kind is DeviceEventKind.Down or DeviceEventKind.Up, "Up").Event;
-        up.Kind.Should().Be(DeviceEventKind.Up);
+        DeviceChangedEventArgs up = recorder.WaitFor(e => e.Device.Index == lab.DeviceIndex && e.Kind is DeviceChangeKind.Down or DeviceChangeKind.Up, "Up").Event;
+        up.Kind.Should().Be(DeviceChangeKind.Up);
         up.Device.IsUp.Should().BeTrue();
         up.Device.IsRunning.Should().BeTrue();
     }
@@ -196,14 +198,14 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         using var recorder = new DeviceEventRecorder(watcher);
 
         lab.SetPeerDown();
-        DeviceEvent down = recorder.WaitFor(e => e.Device.Index == lab.DeviceIndex && e.Kind is DeviceEventKind.Down or DeviceEventKind.Up, "Down").Event;
-        down.Kind.Should().Be(DeviceEventKind.Down);
+        DeviceChangedEventArgs down = recorder.WaitFor(e => e.Device.Index == lab.DeviceIndex && e.Kind is DeviceChangeKind.Down or DeviceChangeKind.Up, "Down").Event;
+        down.Kind.Should().Be(DeviceChangeKind.Down);
         down.Device.IsUp.Should().BeTrue("the device itself stays administratively up");
         down.Device.IsRunning.Should().BeFalse();
 
         lab.SetPeerUp();
-        recorder.WaitFor(e => e.Device.Index == lab.DeviceIndex && e.Kind is DeviceEventKind.Down or DeviceEventKind.Up, "Up").Event
-            .Kind.Should().Be(DeviceEventKind.Up);
+        recorder.WaitFor(e => e.Device.Index == lab.DeviceIndex && e.Kind is DeviceChangeKind.Down or DeviceChangeKind.Up, "Up").Event
+            .Kind.Should().Be(DeviceChangeKind.Up);
     }
 
     [SkippableTheory]
@@ -222,7 +224,7 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         }
 
         WaitUntilSnapshotMatchesSystem(watcher);
-        recorder.WaitFor(e => e.Kind == DeviceEventKind.Registered && e.Device.Index == lab.DeviceIndex, "Registered for the last device");
+        recorder.WaitFor(e => e.Kind == DeviceChangeKind.Registered && e.Device.Index == lab.DeviceIndex, "Registered for the last device");
         Counters(watcher).HandlerErrors.Should().Be(0);
         output.WriteLine($"{kind}: {Counters(watcher)}");
     }
@@ -238,9 +240,9 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
         using var recorder = new DeviceEventRecorder(watcher);
 
         lab.SetDeviceDown();
-        recorder.WaitFor(e => e.Kind == DeviceEventKind.Down, "Down");
+        recorder.WaitFor(e => e.Kind == DeviceChangeKind.Down, "Down");
         lab.SetDeviceUp();
-        recorder.WaitFor(e => e.Kind == DeviceEventKind.Up, "Up");
+        recorder.WaitFor(e => e.Kind == DeviceChangeKind.Up, "Up");
 
         Counters(watcher).HandlerErrors.Should().BeGreaterThanOrEqualTo(2);
     }
@@ -295,8 +297,8 @@ public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
 
         WaitUntilSnapshotMatchesSystem(watcher);
         watcher.Overflows.Should().BeGreaterThan(0);
-        recorder.WaitFor(e => e.Kind == DeviceEventKind.Unregistered && e.Device.Index == firstIndex, "Unregistered for the first device");
-        recorder.WaitFor(e => e.Kind == DeviceEventKind.Registered && e.Device.Index == lab.DeviceIndex && e.Device.Mac.Equals(lab.DeviceMac), "Registered for the last device");
+        recorder.WaitFor(e => e.Kind == DeviceChangeKind.Unregistered && e.Device.Index == firstIndex, "Unregistered for the first device");
+        recorder.WaitFor(e => e.Kind == DeviceChangeKind.Registered && e.Device.Index == lab.DeviceIndex && e.Device.Mac.Equals(lab.DeviceMac), "Registered for the last device");
         output.WriteLine($"overflows {watcher.Overflows}, malformed {watcher.MalformedMessages}");
     }
 

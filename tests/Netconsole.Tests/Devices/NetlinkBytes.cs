@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using CsCheck;
 
 namespace Netconsole.Tests.Devices;
 
@@ -62,6 +63,26 @@ internal static class NetlinkBytes
     }
 
     public static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
+
+    /// <summary>
+    /// Hands <paramref name="parse"/> many copies of <paramref name="valid"/> with up to six bytes
+    /// changed and the tail cut: what a parser must read without ever throwing.
+    /// </summary>
+    public static void ParseCorruptions(byte[] valid, Action<byte[]> parse)
+    {
+        Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Byte, Gen.Int[0, valid.Length]).Array[1, 6].Sample(edits =>
+        {
+            byte[] datagram = (byte[])valid.Clone();
+            int cut = datagram.Length;
+            foreach ((int position, byte value, int length) in edits)
+            {
+                datagram[position] = value;
+                cut = Math.Min(cut, length);
+            }
+
+            parse(datagram[..cut]);
+        }, iter: 20_000);
+    }
 
     public static int Align(int length) => (length + 3) & ~3;
 

@@ -47,7 +47,7 @@ internal sealed class AppliedDeviceEvents : IDisposable
 
     public void Dispose() => _watcher.DeviceChanged -= OnChanged;
 
-    private void OnChanged(object? sender, DeviceEvent e)
+    private void OnChanged(object? sender, DeviceChangedEventArgs e)
     {
         lock (_seen)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using System.Text;
 using Netconsole.Devices;
 using Netconsole.Lab;
@@ -17,6 +18,7 @@ namespace Netconsole.Tests.Integration;
 /// and real injection: the kernel's netcons_resume.sh and netcons_torture.sh, re-done.
 /// </summary>
 [Collection(LabCollection.Name)]
+[SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

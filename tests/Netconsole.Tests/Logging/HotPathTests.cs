@@ -309,6 +309,14 @@ public sealed class HotPathTests : IDisposable
 
             public PhysicalAddress DeviceMac { get; } = PhysicalAddress.Parse("02-00-00-00-00-01");
 
+            public bool IsLoopback => false;
+
+            public void EnsureCanReach(System.Net.IPAddress remoteAddress)
+            {
+            }
+
+            public IFrameCapture? OpenCapture() => null; // cannot receive
+
             public void Send(ReadOnlySpan<byte> frame)
             {
                 long allocated = GC.GetAllocatedBytesForCurrentThread();

@@ -113,6 +113,14 @@ internal sealed class GatedTransportFactory : IFrameTransportFactory
 
         public PhysicalAddress DeviceMac { get; } = PhysicalAddress.Parse("02-00-00-00-00-01");
 
+        public bool IsLoopback => false;
+
+        public void EnsureCanReach(System.Net.IPAddress remoteAddress)
+        {
+        }
+
+        public IFrameCapture? OpenCapture() => null; // cannot receive
+
         public void Send(ReadOnlySpan<byte> frame)
         {
             if (factory._held)

@@ -9,20 +9,21 @@ using static Netconsole.Tests.Lab.LabTestSupport;
 
 namespace Netconsole.Tests.Resolution;
 
+/// <summary>ARP / Neighbor Discovery through a real libpcap transport and its capture, in the lab.</summary>
 [Collection(Netconsole.Tests.Integration.LabCollection.Name)]
 public sealed class ActiveResolverTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
     private static readonly IPAddress NobodyIPv4 = IPAddress.Parse("192.0.2.99");
     private static readonly IPAddress NobodyIPv6 = IPAddress.Parse("2001:db8::99");
-    private static readonly PhysicalAddress SomeMac = PhysicalAddress.Parse("02-00-5E-10-00-01");
+    private static readonly SharpPcapTransportFactory Factory = new();
 
     [SkippableFact]
     public void Arp_resolves_the_peer_with_an_empty_neighbour_table()
     {
         using NetworkLab lab = CreateResolutionLab();
 
-        PhysicalAddress? mac = ActiveResolver.Resolve(lab.DeviceName, lab.DeviceMac, lab.DeviceIPv4, lab.PeerIPv4, Timeout, 3);
+        PhysicalAddress? mac = Resolve(lab, lab.DeviceName, lab.DeviceIPv4, lab.PeerIPv4);
 
         mac.Should().Be(lab.PeerMac);
     }
@@ -32,7 +33,7 @@ public sealed class ActiveResolverTests(ITestOutputHelper output)
     {
         using NetworkLab lab = CreateResolutionLab();
 
-        PhysicalAddress? mac = ActiveResolver.Resolve(lab.DeviceName, lab.DeviceMac, lab.DeviceIPv6, lab.PeerIPv6, Timeout, 3);
+        PhysicalAddress? mac = Resolve(lab, lab.DeviceName, lab.DeviceIPv6, lab.PeerIPv6);
 
         mac.Should().Be(lab.PeerMac);
     }
@@ -43,7 +44,7 @@ public sealed class ActiveResolverTests(ITestOutputHelper output)
         using NetworkLab lab = CreateResolutionLab();
         using LabCapture capture = lab.StartCapture(bpfFilter: "arp and arp[24:4] = 0xc0000263"); // target 192.0.2.99
 
-        PhysicalAddress? mac = ActiveResolver.Resolve(lab.DeviceName, lab.DeviceMac, lab.DeviceIPv4, NobodyIPv4, Timeout, 3);
+        PhysicalAddress? mac = Resolve(lab, lab.DeviceName, lab.DeviceIPv4, NobodyIPv4);
 
         mac.Should().BeNull();
         IReadOnlyList<CapturedFrame> requests = capture.WaitForFrames(3, Patience);
@@ -57,7 +58,7 @@ public sealed class ActiveResolverTests(ITestOutputHelper output)
         using NetworkLab lab = CreateResolutionLab();
         using LabCapture capture = lab.StartCapture(bpfFilter: "icmp6 and ip6[40] == 135 and ip6 dst ff02::1:ff00:99");
 
-        PhysicalAddress? mac = ActiveResolver.Resolve(lab.DeviceName, lab.DeviceMac, lab.DeviceIPv6, NobodyIPv6, Timeout, 3);
+        PhysicalAddress? mac = Resolve(lab, lab.DeviceName, lab.DeviceIPv6, NobodyIPv6);
 
         mac.Should().BeNull();
         IReadOnlyList<CapturedFrame> requests = capture.WaitForFrames(3, Patience);
@@ -66,32 +67,46 @@ public sealed class ActiveResolverTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public void A_missing_device_is_a_transport_error_not_a_null()
+    public void The_capture_follows_a_renamed_device_as_the_transport_does()
     {
-        Requires.LinuxRoot();
-        Requires.Libpcap();
-        Requires.PrivateNetworkNamespace();
+        using NetworkLab lab = CreateResolutionLab();
+        using SharpPcapTransport transport = Factory.Open(lab.DeviceName);
+        lab.RenameDevice(lab.NewDeviceName());
 
-        FluentActions.Invoking(() => ActiveResolver.Resolve("ncl-missing0", SomeMac, IPAddress.Parse("192.0.2.1"), NobodyIPv4, Timeout, 1))
-            .Should().Throw<FrameTransportException>().Which.Error.Should().Be(FrameTransportError.NoSuchDevice);
+        using IFrameCapture capture = transport.OpenCapture();
+        PhysicalAddress? mac = ActiveResolver.Resolve(transport, capture, lab.DeviceMac, lab.DeviceIPv4, lab.PeerIPv4, Timeout, 3);
+
+        mac.Should().Be(lab.PeerMac);
     }
 
-    [Fact]
-    public void Arguments_are_checked_before_any_device_is_opened()
+    [SkippableFact]
+    public void A_capture_on_a_device_that_went_away_is_a_transport_error_even_when_its_name_is_back()
     {
-        IPAddress v4 = IPAddress.Parse("192.0.2.1");
-        IPAddress v6 = IPAddress.Parse("2001:db8::1");
+        using NetworkLab lab = CreateResolutionLab();
+        using SharpPcapTransport transport = Factory.Open(lab.DeviceName);
+        lab.DeleteDevice();
+        lab.RecreateDevice(); // same name, another device: never captured on
 
-        FluentActions.Invoking(() => ActiveResolver.Resolve("ncl-missing0", SomeMac, v4, NobodyIPv6, Timeout, 1))
-            .Should().Throw<ArgumentException>();
-        FluentActions.Invoking(() => ActiveResolver.Resolve("ncl-missing0", SomeMac, v6, NobodyIPv6, TimeSpan.Zero, 1))
-            .Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => ActiveResolver.Resolve("ncl-missing0", SomeMac, v6, NobodyIPv6, Timeout, 0))
-            .Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => ActiveResolver.Resolve("", SomeMac, v6, NobodyIPv6, Timeout, 1))
-            .Should().Throw<ArgumentException>();
-        FluentActions.Invoking(() => ActiveResolver.Resolve("ncl-missing0", PhysicalAddress.None, v6, NobodyIPv6, Timeout, 1))
-            .Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => transport.OpenCapture().Dispose())
+            .Should().Throw<FrameTransportException>().Which.Error.Should().Be(FrameTransportError.DeviceGone);
+    }
+
+    [SkippableFact]
+    public void A_closed_transport_opens_no_capture()
+    {
+        using NetworkLab lab = CreateResolutionLab();
+        SharpPcapTransport transport = Factory.Open(lab.DeviceName);
+        transport.Dispose();
+
+        FluentActions.Invoking(() => transport.OpenCapture().Dispose())
+            .Should().Throw<FrameTransportException>().Which.Error.Should().Be(FrameTransportError.Closed);
+    }
+
+    private static PhysicalAddress? Resolve(NetworkLab lab, string deviceName, IPAddress source, IPAddress target)
+    {
+        using SharpPcapTransport transport = Factory.Open(deviceName);
+        using IFrameCapture capture = transport.OpenCapture();
+        return ActiveResolver.Resolve(transport, capture, lab.DeviceMac, source, target, Timeout, 3);
     }
 
     private NetworkLab CreateResolutionLab()

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using Netconsole.Lab;
 using Netconsole.Resolution;
 using Netconsole.Tests.Support;
@@ -11,6 +12,7 @@ namespace Netconsole.Tests.Resolution;
 // RTM_GETNEIGH against the kernel in the private namespace: the kernel resolves the peer when a
 // datagram goes out through its own stack; the lookup then finds the peer's MAC.
 [Collection(Netconsole.Tests.Integration.LabCollection.Name)]
+[SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class NeighbourTableLabTests
 {
     public static TheoryData<AddressFamily> Families => new() { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 };

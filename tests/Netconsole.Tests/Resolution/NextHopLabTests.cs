@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using System.Text;
 using Netconsole.Devices;
 using Netconsole.Lab;
 using Netconsole.Receiving;
+using Netconsole.Resolution;
 using Netconsole.Targets;
 using Netconsole.Tests.Integration;
 using Netconsole.Tests.Support;
@@ -18,6 +20,7 @@ namespace Netconsole.Tests.Resolution;
 /// with a warning only when nothing answers. Real frames, captured in the lab's peer namespace.
 /// </summary>
 [Collection(LabCollection.Name)]
+[SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class NextHopLabTests : IDisposable
 {
     private static readonly PhysicalAddress BroadcastMac = PhysicalAddress.Parse("FF-FF-FF-FF-FF-FF");
@@ -76,7 +79,14 @@ public sealed class NextHopLabTests : IDisposable
             socket.SendTo("x"u8, new IPEndPoint(lab.PeerIPv4, 9)); // the kernel resolves the peer by ARP
         }
 
-        Thread.Sleep(200);
+        // The kernel's ARP exchange takes a moment: wait for its entry rather than a fixed time.
+        var clock = Stopwatch.StartNew();
+        while (NeighbourTable.Lookup(lab.DeviceIndex, lab.PeerIPv4) is null)
+        {
+            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "the kernel resolves the peer");
+            Thread.Sleep(10);
+        }
+
         using var manager = new TargetManager(new TargetManagerOptions { Watcher = _watcher });
         NetconsoleTarget target = manager.Add(NetconsoleTargetOptions.Parse($"+@/{lab.DeviceName},@{lab.PeerIPv4}/"));
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.Versioning;
 using Netconsole.Lab;
 using Netconsole.Resolution;
 using Netconsole.Tests.Support;
@@ -9,6 +10,7 @@ namespace Netconsole.Tests.Resolution;
 // RTM_GETROUTE against the kernel in the private namespace. Several labs may share it (each with
 // 192.0.2.1 on its own device), so lookups on the lab's subnet give the device as a hint.
 [Collection(Netconsole.Tests.Integration.LabCollection.Name)]
+[SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class RouteTableLabTests
 {
     private static NetworkLab CreateLab()

@@ -144,17 +144,7 @@ public sealed class RouteTableTests
     public void Corrupted_valid_answers_never_throw()
     {
         byte[] valid = Concat(RouteMessage(2, 1, 0, Oif(5), Address(5, "192.0.2.2"), Attribute(18, Concat(U16(10), new byte[16]))), Error(101));
-        Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Byte, Gen.Int[0, valid.Length]).Array[1, 6].Sample(edits =>
-        {
-            byte[] datagram = (byte[])valid.Clone();
-            int cut = datagram.Length;
-            foreach ((int position, byte value, int length) in edits)
-            {
-                datagram[position] = value;
-                cut = Math.Min(cut, length);
-            }
-
-            FluentActions.Invoking(() => RouteTable.ParseReply(datagram.AsSpan(0, cut), 0)).Should().NotThrow();
-        }, iter: 20_000);
+        ParseCorruptions(valid, datagram =>
+            FluentActions.Invoking(() => RouteTable.ParseReply(datagram, 0)).Should().NotThrow());
     }
 }

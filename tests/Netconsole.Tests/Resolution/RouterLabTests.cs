@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using System.Text;
 using Netconsole.Devices;
 using Netconsole.Lab;
@@ -19,6 +20,7 @@ namespace Netconsole.Tests.Resolution;
 /// actively, and its records arrive at the receiver through real forwarding.
 /// </summary>
 [Collection(LabCollection.Name)]
+[SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class RouterLabTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
@@ -70,7 +72,7 @@ public sealed class RouterLabTests : IDisposable
 
         result.State.Should().Be(TargetState.Enabled, result.Reason);
         result.Reason.Should().Contain($"device {lab.DeviceName} chosen by the route to {remote}")
-            .And.Contain($"next hop {router} is {NetconsoleTargetOptions.FormatMac(lab.RouterMac)} ({(ipv6 ? "neighbour solicitation" : "ARP")})");
+            .And.Contain($"next hop {router} is {MacAddressText.Format(lab.RouterMac)} ({(ipv6 ? "neighbour solicitation" : "ARP")})");
         target.DeviceName.Should().Be(lab.DeviceName);
 
         manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes("behind the router")) { Sequence = 1 });

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using Netconsole.Devices;
 using Netconsole.Lab;
 using Netconsole.Receiving;
 using Netconsole.Send;
@@ -64,7 +65,7 @@ public sealed class SendToolLabTests : IDisposable
 
         exit.Should().Be(0, stderr);
         stderr.Should().Contain($"device {lab.DeviceName} chosen by the route to {peer}")
-            .And.Contain($"next hop {peer} is {NetconsoleTargetOptions.FormatMac(lab.PeerMac)}");
+            .And.Contain($"next hop {peer} is {MacAddressText.Format(lab.PeerMac)}");
         stdout.Should().Contain("1 record(s), 1 frame(s) sent, 0 dropped");
         ReceivedRecord record = await Next(receiver);
         record.TextString.Should().Be("no device, no MAC");
@@ -89,7 +90,7 @@ public sealed class SendToolLabTests : IDisposable
 
         exit.Should().Be(0, stderr);
         stderr.Should().Contain($"device {lab.DeviceName} chosen by the route to {remote}")
-            .And.Contain($"next hop {router} is {NetconsoleTargetOptions.FormatMac(lab.RouterMac)}");
+            .And.Contain($"next hop {router} is {MacAddressText.Format(lab.RouterMac)}");
         ReceivedRecord record = await Next(receiver);
         record.TextString.Should().Be("behind the router");
         record.FindValue("via").Should().Be("router");

@@ -242,17 +242,19 @@ public class SharpPcapTransportTests
         const int Senders = 4;
         var sent = new int[Senders];
         var unexpected = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
-        using var started = new CountdownEvent(Senders);
+        using var sending = new CountdownEvent(Senders);
         var threads = Enumerable.Range(0, Senders).Select(i => new Thread(() =>
         {
             byte[] frame = TestFrames.Experimental(transport.DeviceMac, 100);
-            started.Signal();
             try
             {
                 while (true)
                 {
                     transport.Send(frame);
-                    sent[i]++;
+                    if (++sent[i] == 1)
+                    {
+                        sending.Signal();
+                    }
                 }
             }
             catch (FrameTransportException e) when (e.Error == FrameTransportError.Closed)
@@ -267,8 +269,8 @@ public class SharpPcapTransportTests
             }
         })).ToList();
         threads.ForEach(t => t.Start());
-        started.Wait();
-        Thread.Sleep(200);
+        // Every sender is in its loop, sending, when the transport is disposed under it.
+        sending.Wait(TimeSpan.FromSeconds(10)).Should().BeTrue("every sender gets frames out");
 
         transport.Dispose();
 

@@ -54,7 +54,7 @@ internal sealed class FakeTransportFactory : IFrameTransportFactory
     }
 }
 
-/// <summary>Records the frames it is given; can be told to fail every send with one error.</summary>
+/// <summary>Records the frames it is given; can be told to fail every send with one error. Cannot receive frames.</summary>
 internal sealed class FakeTransport : IFrameTransport
 {
     private readonly bool _keepFrames;
@@ -75,6 +75,8 @@ internal sealed class FakeTransport : IFrameTransport
     public string DeviceName { get; }
 
     public PhysicalAddress DeviceMac { get; }
+
+    public bool IsLoopback => false;
 
     public IReadOnlyList<byte[]> Frames => _frames.ToArray();
 
@@ -116,6 +118,13 @@ internal sealed class FakeTransport : IFrameTransport
 
         Interlocked.Increment(ref _sent);
     }
+
+    public void EnsureCanReach(System.Net.IPAddress remoteAddress)
+    {
+    }
+
+    /// <summary>A fake transport cannot receive: setup gets the neighbour table only.</summary>
+    public IFrameCapture? OpenCapture() => null;
 
     public void Dispose()
     {

@@ -89,9 +89,9 @@ public sealed class ManagerDisposalTests : ManagerTestBase
 
     private sealed class CountingWatcher : IDeviceWatcher
     {
-        private EventHandler<DeviceEvent>? _handlers;
+        private EventHandler<DeviceChangedEventArgs>? _handlers;
 
-        public event EventHandler<DeviceEvent>? DeviceChanged
+        public event EventHandler<DeviceChangedEventArgs>? DeviceChanged
         {
             add => _handlers += value;
             remove => _handlers -= value;

@@ -18,8 +18,15 @@ public abstract class ManagerTestBase : IDisposable
     {
         Watcher = new ManualDeviceWatcher();
         Factory = new FakeTransportFactory();
-        // Routes come from Routes, never from the machine running the tests.
-        Manager = new TargetManager(new TargetManagerOptions { Watcher = Watcher, TransportFactory = Factory, RouteLookup = remote => Routes(remote) });
+        // Routes come from Routes, never from the machine running the tests; next hops are not
+        // resolved (nor is the machine's neighbour table read): frames go to broadcast, silently.
+        Manager = new TargetManager(new TargetManagerOptions
+        {
+            Watcher = Watcher,
+            TransportFactory = Factory,
+            RouteLookup = remote => Routes(remote),
+            NextHopResolver = (_, _) => new Netconsole.Resolution.NextHopAnswer(null, ""),
+        });
         Manager.StateChanged += (_, e) => { lock (Events) { Events.Add(e); } };
     }
 

@@ -2,9 +2,11 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.NetworkInformation;
 using Netconsole.Devices;
+using Netconsole.Interop;
 using Netconsole.Resolution;
 using Netconsole.Targets;
 using Netconsole.Transport;
+using Netconsole.Wire;
 
 namespace Netconsole.Tests.Targets.Manager;
 
@@ -169,14 +171,14 @@ public sealed class NextHopRecheckTests : IDisposable
     {
         _resolver.Next = null; // nothing answers at enable: broadcast with the warning
         NetconsoleTarget target = Enabled();
-        target.DestinationMac.Should().Be(NextHop.Broadcast);
+        target.DestinationMac.Should().Be(Ethernet.Broadcast);
         _resolver.Next = Second;
         _clock.Advance(Interval);
         Send();
         Settle();
         Send();
 
-        Destinations().Should().Equal(NextHop.Broadcast, Second);
+        Destinations().Should().Equal(Ethernet.Broadcast, Second);
         target.GetStatistics().NextHopChanges.Should().Be(1);
     }
 
