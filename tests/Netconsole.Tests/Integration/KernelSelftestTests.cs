@@ -290,6 +290,7 @@ public sealed class KernelSelftestTests : IDisposable
         var (exit, _, stderr) = Send("--target", "+@/,@198.51.100.9/", "m");
         exit.Should().Be(2);
         stderr.TrimEnd('\n').Should().NotContain("\n").And.StartWith("netconsole-send: ")
-            .And.Contain("no route to 198.51.100.9").And.Contain("names no device");
+            .And.Contain("no device named and no route to 198.51.100.9")
+            .And.Contain("for example \"+@/eth1,@198.51.100.9/\"").And.Contain("devices here: ");
     }
 }

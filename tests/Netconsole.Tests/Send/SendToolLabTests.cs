@@ -145,19 +145,4 @@ public sealed class SendToolLabTests : IDisposable
         stderr.Should().Contain($"device {lab.DeviceName} is down");
         stdout.Should().BeEmpty("nothing was sent");
     }
-
-    [SkippableFact]
-    public void A_target_without_a_device_and_without_a_route_is_refused_with_exit_2_and_an_example()
-    {
-        Lab(); // the lab's namespace has routes to 192.0.2.0/24 only
-
-        var (exit, stdout, stderr) = Send(null, "--target", "+@/,@198.51.100.99/", "m");
-
-        exit.Should().Be(2);
-        stderr.TrimEnd('\n').Should().NotContain("\n")
-            .And.Contain("no device named and no route to 198.51.100.99")
-            .And.Contain("for example \"+@/eth1,@198.51.100.99/\"")
-            .And.Contain("devices here: ");
-        stdout.Should().BeEmpty("nothing was sent");
-    }
 }
