@@ -88,7 +88,7 @@ internal static class LabRate
     private static void Inject(NetworkLab lab, NetconsoleTargetOptions options, byte[] text, int count)
     {
         var formatter = new RecordFormatter(options.ToRecordFormat());
-        using IFrameTransport transport = new SharpPcapTransportFactory().Open(lab.DeviceName);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(lab.DeviceName);
         var frames = new FrameBuilder(transport.DeviceMac, options.RemoteMac!, options.LocalAddress!, 6665, options.RemoteAddress!, 6666);
         var frame = new byte[frames.MaxFrameLength];
         for (int i = 0; i < count; i++)

@@ -27,9 +27,9 @@ NetconsoleLoggerProvider provider = services.GetServices<ILoggerProvider>().OfTy
 NetconsoleTarget target = provider.Manager.Targets[0];
 
 ILogger logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Netconsole.AotDemo");
-using (logger.BeginScope("request {RequestId}", 42))
+using (Log.Request(logger, 42))
 {
-    logger.LogWarning("order {OrderId} shipped from a Native AOT build", 4711);
+    Log.OrderShipped(logger, 4711);
 }
 
 // Disposing the services disposes the logger factory and the provider, which drains its queue.
@@ -37,3 +37,14 @@ services.Dispose();
 Console.Error.WriteLine($"netconsole-aot-demo: provider: {provider.GetStatistics()}");
 Console.Error.WriteLine($"netconsole-aot-demo: target {target.Name}: {target.GetStatistics()}");
 return target.GetStatistics().RecordsSent == 1 ? 0 : 1;
+
+// Source-generated logging: no reflection, and the template is parsed at build time.
+internal static partial class Log
+{
+    private static readonly Func<ILogger, int, IDisposable?> RequestScope = LoggerMessage.DefineScope<int>("request {RequestId}");
+
+    public static IDisposable? Request(ILogger logger, int requestId) => RequestScope(logger, requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "order {OrderId} shipped from a Native AOT build")]
+    public static partial void OrderShipped(ILogger logger, int orderId);
+}

@@ -25,7 +25,7 @@ ILogger logger = factory.CreateLogger("Netconsole.CrashDemo");
 Console.Error.WriteLine($"netconsole-crash-demo: logging {count} records to {args[0]}");
 for (int i = 1; i <= count; i++)
 {
-    logger.LogInformation("record {Index} of {Count}", i, count);
+    Log.Record(logger, i, count);
 }
 
 // Any thread will do: an exception nobody catches ends the whole process.
@@ -39,3 +39,10 @@ var worker = new Thread(() =>
 worker.Start();
 worker.Join();
 return 0; // never reached
+
+// Source-generated logging methods: the message template is parsed once, at build time.
+internal static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "record {Index} of {Count}")]
+    public static partial void Record(ILogger logger, int index, int count);
+}

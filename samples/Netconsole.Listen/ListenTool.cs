@@ -45,10 +45,10 @@ internal static class ListenTool
         """;
 
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
-        RunAsync(args, stdout, stderr, cancellationToken, listening: null);
+        RunAsync(args, stdout, stderr, listening: null, cancellationToken);
 
     /// <summary>Runs the tool; <paramref name="listening"/> is told the bound endpoint (tests listen on port 0).</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, Action<IPEndPoint>? listening)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Action<IPEndPoint>? listening, CancellationToken cancellationToken)
     {
         var address = new Option<string?>("--address") { Description = "The local address to listen on; default [::] (IPv4 and IPv6), or 0.0.0.0 without IPv6" };
         var port = new Option<int>("--port") { Description = "The UDP port to listen on (0: any free port, printed on stderr)", DefaultValueFactory = _ => 6666 };

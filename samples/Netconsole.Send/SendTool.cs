@@ -204,7 +204,7 @@ internal static class SendTool
     // the target's or broadcast, as the kernel would send them.
     private static int WritePcap(SendRequest request, NetconsoleTargetOptions options, IEnumerable<byte[]> texts, TextWriter stdout)
     {
-        using IDatagramSink sink = PcapSink.Create(request.WritePcap!, CreateFrameBuilder(options, request.SourceMac),
+        using PcapSink sink = PcapSink.Create(request.WritePcap!, CreateFrameBuilder(options, request.SourceMac),
             FrameLog.Route(options.LocalAddress!, options.LocalPort, options.RemoteAddress!, options.RemotePort), request.Stdin ? null : stdout);
         var formatter = new RecordFormatter(options.ToRecordFormat());
         ulong sequence = request.Sequence;

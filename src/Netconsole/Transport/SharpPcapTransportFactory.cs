@@ -45,7 +45,7 @@ internal sealed class SharpPcapTransportFactory : IFrameTransportFactory
     /// (libpcap refuses to open a device that is down), <see cref="FrameTransportError.NotEthernet"/>
     /// or <see cref="FrameTransportError.Other"/>; the message says what to do.
     /// </exception>
-    public SharpPcapTransport Open(string deviceName)
+    public static SharpPcapTransport Open(string deviceName)
     {
         ArgumentException.ThrowIfNullOrEmpty(deviceName);
 

@@ -213,7 +213,7 @@ public sealed class FrameBuilder
 
         if (frame.Length < HeaderLength + payload.Length)
         {
-            ThrowFrameTooSmall(frame.Length, payload.Length);
+            ThrowFrameTooSmall(frame.Length, payload.Length, nameof(frame));
         }
 
         payload.CopyTo(frame[HeaderLength..]);
@@ -242,7 +242,7 @@ public sealed class FrameBuilder
         int frameLength = HeaderLength + payloadLength;
         if (frame.Length < frameLength)
         {
-            ThrowFrameTooSmall(frame.Length, payloadLength);
+            ThrowFrameTooSmall(frame.Length, payloadLength, nameof(frame));
         }
 
         _template.CopyTo(frame);
@@ -301,9 +301,9 @@ public sealed class FrameBuilder
             parameterName);
 
     [DoesNotReturn]
-    private void ThrowFrameTooSmall(int frameLength, int payloadLength) =>
+    private void ThrowFrameTooSmall(int frameLength, int payloadLength, string parameterName) =>
         throw new ArgumentException(
             $"The frame buffer is {frameLength} bytes; a frame with a {payloadLength}-byte payload needs "
             + $"{HeaderLength + payloadLength} ({HeaderLength} bytes of headers). {MaxFrameLength} bytes fit every frame.",
-            "frame");
+            parameterName);
 }

@@ -14,7 +14,7 @@ namespace Netconsole.Tests.Demo;
 /// dies of an unhandled exception; the provider's crash handler must get the 5 records and then
 /// the exception out, as an emergency record, before the process is gone.
 /// </summary>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed partial class CrashDemoTests(ITestOutputHelper output)
 {
     private const string Target = "+@/lo,@::1/";

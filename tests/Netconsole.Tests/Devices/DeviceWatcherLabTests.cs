@@ -11,7 +11,7 @@ namespace Netconsole.Tests.Devices;
 // Both watchers against real devices in the lab: each lab operation gives the expected event.
 // Latencies (event raised minus the lab operation returning; negative when the lab operation
 // waits for carrier after the change) go to the test output, informally.
-[Collection(Netconsole.Tests.Integration.LabCollection.Name)]
+[Collection(Netconsole.Tests.Integration.LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class DeviceWatcherLabTests(ITestOutputHelper output)
 {

@@ -20,7 +20,7 @@ namespace Netconsole.Tests.Integration;
 /// library: real frames injected with libpcap on a veth the lab created, received by a real UDP
 /// socket in the lab's peer namespace.
 /// </summary>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed class KernelSelftestTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

@@ -17,7 +17,7 @@ namespace Netconsole.Tests.Integration;
 /// In the lab collection, so it runs alone: the publish keeps both cores busy for about a
 /// minute, which would slow the timing-sensitive tests beside it.
 /// </remarks>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed partial class NativeAotTests(NativeAotTests.Publish publish, ITestOutputHelper output) : IClassFixture<NativeAotTests.Publish>
 {
     [SkippableFact]

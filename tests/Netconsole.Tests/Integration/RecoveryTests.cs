@@ -17,7 +17,7 @@ namespace Netconsole.Tests.Integration;
 /// Automatic target recovery with real rtnetlink (or polling) events, real veth interfaces
 /// and real injection: the kernel's netcons_resume.sh and netcons_torture.sh, re-done.
 /// </summary>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
 {

@@ -14,7 +14,7 @@ namespace Netconsole.Tests.Integration;
 /// through ILogger arrive at a receiver on the device's link and behind the lab's router, in
 /// frames addressed to the resolved next hop's MAC (the peer, or the router), never broadcast.
 /// </summary>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed class ResolutionEndToEndTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Netconsole.Tests.Integration;
 
 /// <summary>The receiver people already run: socat in the lab's peer namespace, as the kernel's selftests use it.</summary>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed class SocatReceiverTests(ITestOutputHelper output)
 {
     [SkippableTheory]

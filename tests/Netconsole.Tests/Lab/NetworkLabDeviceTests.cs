@@ -12,7 +12,7 @@ namespace Netconsole.Tests.Lab;
 // Each interface operation on the device end has its observable effect, checked through ip.
 // One lab at a time, as every other lab test: a route lookup without a device (targets
 // written "@/,@ip/") must not find another test's lab.
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed class NetworkLabDeviceTests(ITestOutputHelper output)
 {
     [SkippableFact]

@@ -10,7 +10,7 @@ namespace Netconsole.Tests.Lab;
 
 // One lab at a time, as every other lab test: a route lookup without a device (targets
 // written "@/,@ip/") must not find another test's lab.
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed class NetworkLabLifecycleTests(ITestOutputHelper output)
 {
     [SkippableFact]

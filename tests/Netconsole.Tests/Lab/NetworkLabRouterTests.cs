@@ -13,7 +13,7 @@ namespace Netconsole.Tests.Lab;
 
 // NetworkLabOptions.Router: the peer namespace forwards to a receiver namespace on another
 // documentation network, so a receiver is reachable only through a gateway.
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed class NetworkLabRouterTests(ITestOutputHelper output)
 {
     private static NetworkLab CreateRouterLab(ITestOutputHelper output) => CreateLab(output, new NetworkLabOptions { Router = true });

@@ -15,13 +15,13 @@ public class ListenToolTests
         var stdout = new StringWriter { NewLine = "\n" };
         var stderr = new StringWriter { NewLine = "\n" };
         IPEndPoint? local = null;
-        Task<int> run = ListenTool.RunAsync(args, stdout, stderr, cancellationToken, endpoint => local = endpoint);
+        Task<int> run = ListenTool.RunAsync(args, stdout, stderr, endpoint => local = endpoint, cancellationToken);
         if (local is not null && whileListening is not null)
         {
             await whileListening(local);
         }
 
-        int exit = await run.WaitAsync(TestWait.Timeout);
+        int exit = await run.WaitAsync(TestWait.Timeout, CancellationToken.None);
         return new Run(exit, Lines(stdout), Lines(stderr), local);
     }
 

@@ -9,7 +9,7 @@ using Netconsole.Tests.Support;
 namespace Netconsole.Tests.Logging;
 
 /// <summary>ILogger to a real receiver: real injection on a veth in a private network namespace.</summary>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed class LoggingLabTests
 {
     [SkippableFact]

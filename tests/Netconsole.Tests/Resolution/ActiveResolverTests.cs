@@ -10,13 +10,12 @@ using static Netconsole.Tests.Lab.LabTestSupport;
 namespace Netconsole.Tests.Resolution;
 
 /// <summary>ARP / Neighbor Discovery through a real libpcap transport and its capture, in the lab.</summary>
-[Collection(Netconsole.Tests.Integration.LabCollection.Name)]
+[Collection(Netconsole.Tests.Integration.LabTestsRunAlone.Name)]
 public sealed class ActiveResolverTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
     private static readonly IPAddress NobodyIPv4 = IPAddress.Parse("192.0.2.99");
     private static readonly IPAddress NobodyIPv6 = IPAddress.Parse("2001:db8::99");
-    private static readonly SharpPcapTransportFactory Factory = new();
 
     [SkippableFact]
     public void Arp_resolves_the_peer_with_an_empty_neighbour_table()
@@ -70,7 +69,7 @@ public sealed class ActiveResolverTests(ITestOutputHelper output)
     public void The_capture_follows_a_renamed_device_as_the_transport_does()
     {
         using NetworkLab lab = CreateResolutionLab();
-        using SharpPcapTransport transport = Factory.Open(lab.DeviceName);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(lab.DeviceName);
         lab.RenameDevice(lab.NewDeviceName());
 
         using IFrameCapture capture = transport.OpenCapture();
@@ -83,7 +82,7 @@ public sealed class ActiveResolverTests(ITestOutputHelper output)
     public void A_capture_on_a_device_that_went_away_is_a_transport_error_even_when_its_name_is_back()
     {
         using NetworkLab lab = CreateResolutionLab();
-        using SharpPcapTransport transport = Factory.Open(lab.DeviceName);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(lab.DeviceName);
         lab.DeleteDevice();
         lab.RecreateDevice(); // same name, another device: never captured on
 
@@ -95,7 +94,7 @@ public sealed class ActiveResolverTests(ITestOutputHelper output)
     public void A_closed_transport_opens_no_capture()
     {
         using NetworkLab lab = CreateResolutionLab();
-        SharpPcapTransport transport = Factory.Open(lab.DeviceName);
+        SharpPcapTransport transport = SharpPcapTransportFactory.Open(lab.DeviceName);
         transport.Dispose();
 
         FluentActions.Invoking(() => transport.OpenCapture().Dispose())
@@ -104,7 +103,7 @@ public sealed class ActiveResolverTests(ITestOutputHelper output)
 
     private static PhysicalAddress? Resolve(NetworkLab lab, string deviceName, IPAddress source, IPAddress target)
     {
-        using SharpPcapTransport transport = Factory.Open(deviceName);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(deviceName);
         using IFrameCapture capture = transport.OpenCapture();
         return ActiveResolver.Resolve(transport, capture, lab.DeviceMac, source, target, Timeout, 3);
     }

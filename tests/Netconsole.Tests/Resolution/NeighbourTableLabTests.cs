@@ -11,7 +11,7 @@ namespace Netconsole.Tests.Resolution;
 
 // RTM_GETNEIGH against the kernel in the private namespace: the kernel resolves the peer when a
 // datagram goes out through its own stack; the lookup then finds the peer's MAC.
-[Collection(Netconsole.Tests.Integration.LabCollection.Name)]
+[Collection(Netconsole.Tests.Integration.LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class NeighbourTableLabTests
 {

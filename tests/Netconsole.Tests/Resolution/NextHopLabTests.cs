@@ -19,7 +19,7 @@ namespace Netconsole.Tests.Resolution;
 /// the target (neighbour table, then ARP / neighbour solicitation), and falls back to broadcast
 /// with a warning only when nothing answers. Real frames, captured in the lab's peer namespace.
 /// </summary>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class NextHopLabTests : IDisposable
 {

@@ -9,7 +9,7 @@ namespace Netconsole.Tests.Resolution;
 
 // RTM_GETROUTE against the kernel in the private namespace. Several labs may share it (each with
 // 192.0.2.1 on its own device), so lookups on the lab's subnet give the device as a hint.
-[Collection(Netconsole.Tests.Integration.LabCollection.Name)]
+[Collection(Netconsole.Tests.Integration.LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class RouteTableLabTests
 {

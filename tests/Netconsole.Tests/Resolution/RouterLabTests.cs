@@ -19,7 +19,7 @@ namespace Netconsole.Tests.Resolution;
 /// target written "@/,@receiver/" takes the device of the route, resolves the router's MAC
 /// actively, and its records arrive at the receiver through real forwarding.
 /// </summary>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")] // the lab, rtnetlink
 public sealed class RouterLabTests : IDisposable
 {

@@ -17,7 +17,7 @@ namespace Netconsole.Tests.Send;
 /// and without a MAC ("@/,@ip/") take the route's device and the next hop's resolved MAC, on the
 /// peer's link and through the lab's router; what fails at the start says why, with its exit code.
 /// </summary>
-[Collection(LabCollection.Name)]
+[Collection(LabTestsRunAlone.Name)]
 public sealed class SendToolLabTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

@@ -21,7 +21,7 @@ public class LoopbackTests
         receiver.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
         receiver.ReceiveTimeout = 3000;
         int port = ((IPEndPoint)receiver.LocalEndPoint!).Port;
-        using SharpPcapTransport transport = new SharpPcapTransportFactory().Open("lo");
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open("lo");
 
         transport.Send(Frame(IPAddress.IPv6Loopback, port));
 
@@ -40,7 +40,7 @@ public class LoopbackTests
         using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         int port = ((IPEndPoint)receiver.LocalEndPoint!).Port;
-        using SharpPcapTransport transport = new SharpPcapTransportFactory().Open("lo");
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open("lo");
         using var capture = new FrameCapture("lo", $"udp dst port {port}");
         byte[] frame = Frame(IPAddress.Loopback, port);
 

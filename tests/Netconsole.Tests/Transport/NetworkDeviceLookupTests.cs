@@ -8,7 +8,7 @@ namespace Netconsole.Tests.Transport;
 
 // Integration tests of NetworkDevice's lookups, against lo and veth pairs created in the
 // private network namespace.
-[Collection(Netconsole.Tests.Integration.LabCollection.Name)]
+[Collection(Netconsole.Tests.Integration.LabTestsRunAlone.Name)]
 public class NetworkDeviceLookupTests
 {
     [SkippableFact]

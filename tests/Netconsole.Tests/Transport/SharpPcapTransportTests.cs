@@ -8,17 +8,16 @@ namespace Netconsole.Tests.Transport;
 
 // Integration tests: each runs in the private network namespace, on lo or on a veth pair it
 // creates and deletes.
-[Collection(Netconsole.Tests.Integration.LabCollection.Name)]
+[Collection(Netconsole.Tests.Integration.LabTestsRunAlone.Name)]
 public class SharpPcapTransportTests
 {
     private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(3);
-    private static readonly SharpPcapTransportFactory Factory = new();
 
     [SkippableFact]
     public void A_frame_sent_on_a_veth_arrives_on_its_peer_byte_for_byte()
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = Factory.Open(veth.A);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
         using var capture = new FrameCapture(veth.B, "udp port 6666");
         var builder = new FrameBuilder(
             transport.DeviceMac, PhysicalAddress.Parse("FF-FF-FF-FF-FF-FF"),
@@ -36,7 +35,7 @@ public class SharpPcapTransportTests
     {
         using VethPair veth = VethPair.Create();
 
-        using SharpPcapTransport transport = Factory.Open(veth.A);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
 
         transport.DeviceName.Should().Be(veth.A);
         transport.DeviceMac.Should().Be(NetworkDevice.FindByName(veth.A)!.Mac);
@@ -49,7 +48,7 @@ public class SharpPcapTransportTests
     {
         Lab.Require();
 
-        using SharpPcapTransport transport = Factory.Open("lo");
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open("lo");
 
         transport.DeviceName.Should().Be("lo");
         transport.IsLoopback.Should().BeTrue();
@@ -61,7 +60,7 @@ public class SharpPcapTransportTests
     public void Sending_on_a_down_device_fails_with_DeviceDown_and_the_first_send_after_up_succeeds()
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = Factory.Open(veth.A);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
         using var capture = new FrameCapture(veth.B, TestFrames.ExperimentalFilter);
         veth.SetDown(veth.A);
 
@@ -85,7 +84,7 @@ public class SharpPcapTransportTests
     public void Sending_on_a_deleted_device_fails_with_DeviceGone_for_good()
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = Factory.Open(veth.A);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
         veth.Delete();
 
         FrameTransportException gone = SendFails(transport, TestFrames.Experimental(transport.DeviceMac, 60));
@@ -101,7 +100,7 @@ public class SharpPcapTransportTests
     public void A_re_created_device_needs_a_new_transport()
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport old = Factory.Open(veth.A);
+        using SharpPcapTransport old = SharpPcapTransportFactory.Open(veth.A);
         veth.Delete();
         Lab.Ip("link", "add", veth.A, "type", "veth", "peer", "name", veth.B);
         veth.SetUp(veth.A);
@@ -109,7 +108,7 @@ public class SharpPcapTransportTests
 
         SendFails(old, TestFrames.Experimental(old.DeviceMac, 60)).Error.Should().Be(FrameTransportError.DeviceGone);
 
-        using SharpPcapTransport reopened = Factory.Open(veth.A);
+        using SharpPcapTransport reopened = SharpPcapTransportFactory.Open(veth.A);
         using var capture = new FrameCapture(veth.B, TestFrames.ExperimentalFilter);
         byte[] frame = TestFrames.Experimental(reopened.DeviceMac, 60);
         reopened.Send(frame);
@@ -175,7 +174,7 @@ public class SharpPcapTransportTests
     public void A_frame_of_MTU_plus_14_is_sent_and_one_byte_more_fails_with_FrameTooLong()
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = Factory.Open(veth.A);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
         using var capture = new FrameCapture(veth.B, TestFrames.ExperimentalFilter);
 
         FrameTransportException tooLong = SendFails(transport, TestFrames.Experimental(transport.DeviceMac, 1515));
@@ -192,7 +191,7 @@ public class SharpPcapTransportTests
     public void A_lowered_MTU_is_noticed_when_the_kernel_refuses_a_frame()
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = Factory.Open(veth.A);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
         Lab.Ip("link", "set", veth.A, "mtu", "1280");
 
         FrameTransportException tooLong = SendFails(transport, TestFrames.Experimental(transport.DeviceMac, 1514));
@@ -206,7 +205,7 @@ public class SharpPcapTransportTests
     public void A_raised_MTU_is_noticed_before_a_longer_frame_is_refused()
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = Factory.Open(veth.A);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
         Lab.Ip("link", "set", veth.B, "mtu", "2000");
         Lab.Ip("link", "set", veth.A, "mtu", "2000");
         using var capture = new FrameCapture(veth.B, TestFrames.ExperimentalFilter);
@@ -222,7 +221,7 @@ public class SharpPcapTransportTests
     public void Sending_after_Dispose_fails_with_Closed()
     {
         Lab.Require();
-        SharpPcapTransport transport = Factory.Open("lo");
+        SharpPcapTransport transport = SharpPcapTransportFactory.Open("lo");
         transport.Dispose();
         transport.Dispose();
 
@@ -238,7 +237,7 @@ public class SharpPcapTransportTests
     {
         // On a veth of its own: a flood on lo would stall the captures other tests run on lo.
         using VethPair veth = VethPair.Create();
-        SharpPcapTransport transport = Factory.Open(veth.A);
+        SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
         const int Senders = 4;
         var sent = new int[Senders];
         var unexpected = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
@@ -283,7 +282,7 @@ public class SharpPcapTransportTests
     public void EnsureCanReach_refuses_IPv4_on_lo_and_accepts_IPv6()
     {
         Lab.Require();
-        using SharpPcapTransport transport = Factory.Open("lo");
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open("lo");
 
         transport.EnsureCanReach(IPAddress.IPv6Loopback);
         FrameTransportException refusal = Assert.Throws<FrameTransportException>(() => transport.EnsureCanReach(IPAddress.Loopback));
@@ -295,7 +294,7 @@ public class SharpPcapTransportTests
     public void EnsureCanReach_accepts_IPv4_on_a_veth()
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = Factory.Open(veth.A);
+        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
 
         transport.EnsureCanReach(IPAddress.Parse("192.0.2.2"));
     }
@@ -304,5 +303,5 @@ public class SharpPcapTransportTests
         Assert.Throws<FrameTransportException>(() => transport.Send(frame));
 
     private static FrameTransportException OpenFails(string name) =>
-        Assert.Throws<FrameTransportException>(() => Factory.Open(name).Dispose());
+        Assert.Throws<FrameTransportException>(() => SharpPcapTransportFactory.Open(name).Dispose());
 }

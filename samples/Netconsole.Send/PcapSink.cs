@@ -6,21 +6,6 @@ using Netconsole.Wire;
 
 namespace Netconsole.Send;
 
-/// <summary>Where the tool's datagrams go with --write-pcap: frames in a pcap file (live sending goes through <see cref="LiveTarget"/>).</summary>
-internal interface IDatagramSink : IDisposable
-{
-    /// <summary>Frames written.</summary>
-    long Sent { get; }
-
-    /// <summary>Datagrams that could not be written (none: a pcap file takes every frame).</summary>
-    long Dropped { get; }
-
-    /// <summary>"written".</summary>
-    string Verb { get; }
-
-    void Send(ReadOnlySpan<byte> datagram);
-}
-
 /// <summary>One line per frame, for the one-record mode.</summary>
 internal static class FrameLog
 {
@@ -41,7 +26,8 @@ internal static class FrameLog
     }
 }
 
-internal sealed class PcapSink : IDatagramSink
+/// <summary>Where the tool's datagrams go with --write-pcap: frames in a pcap file (live sending goes through <see cref="LiveTarget"/>).</summary>
+internal sealed class PcapSink : IDisposable
 {
     /// <summary>Where frames go when the target gives no remote MAC and no device is opened to resolve one: broadcast, as the kernel.</summary>
     internal static readonly PhysicalAddress Broadcast = new([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Netconsole.Tests.Support;
 
-namespace Netconsole.Tests.Structure;
+namespace Netconsole.Tests.Layering;
 
 /// <summary>
 /// The folders of src/Netconsole depend on each other one way only (docs/architecture.md draws
