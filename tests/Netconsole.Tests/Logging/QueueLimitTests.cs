@@ -8,14 +8,26 @@ namespace Netconsole.Tests.Logging;
 
 /// <summary>
 /// The queue limit and the queue-full modes through the provider: live changes of
-/// MaxQueueLength and QueueFullMode, and many logging threads at once with exact accounting.
+/// MaxQueueLength and QueueFullMode, and many logging threads at once with exact accounting,
+/// with the lock-free queue (<see cref="LockedQueueLimitTests"/>: the same with the locked queue).
 /// </summary>
-public sealed class QueueLimitTests : IDisposable
+public class QueueLimitTests : IDisposable
 {
     private static readonly TimeSpan Timeout = LoggingHarness.Timeout;
-    private readonly LoggingHarness _harness = new();
+    private readonly LoggingHarness _harness;
 
-    public void Dispose() => _harness.Dispose();
+    public QueueLimitTests()
+        : this(LogQueueKind.LockFree)
+    {
+    }
+
+    private protected QueueLimitTests(LogQueueKind queueKind) => _harness = new LoggingHarness { QueueKind = queueKind };
+
+    public void Dispose()
+    {
+        _harness.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private static string Notice(long dropped) => $"netconsole: {dropped} records dropped (queue full)";
 
@@ -218,7 +230,7 @@ public sealed class QueueLimitTests : IDisposable
 
         private NetconsoleLoggerOptions Make(Action<NetconsoleLoggerOptions> configure)
         {
-            var options = new NetconsoleLoggerOptions { ManagerOptions = _template.ManagerOptions };
+            var options = new NetconsoleLoggerOptions { ManagerOptions = _template.ManagerOptions, QueueKind = _template.QueueKind };
             foreach (string target in _template.Targets)
             {
                 options.Targets.Add(target);
@@ -227,6 +239,15 @@ public sealed class QueueLimitTests : IDisposable
             configure(options);
             return options;
         }
+    }
+}
+
+/// <summary>Every <see cref="QueueLimitTests"/> test with the locked queue (<see cref="LockedLogQueue"/>).</summary>
+public sealed class LockedQueueLimitTests : QueueLimitTests
+{
+    public LockedQueueLimitTests()
+        : base(LogQueueKind.Locked)
+    {
     }
 }
 

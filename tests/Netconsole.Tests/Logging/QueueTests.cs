@@ -7,13 +7,27 @@ using Netconsole.Targets;
 
 namespace Netconsole.Tests.Logging;
 
-/// <summary>The bounded queue, the sender thread, flushing, disposal, SendNow and crash reports.</summary>
-public sealed class QueueTests : IDisposable
+/// <summary>
+/// The bounded queue, the sender thread, flushing, disposal, SendNow and crash reports, with the
+/// lock-free queue (<see cref="LockedQueueTests"/>: the same with the locked queue).
+/// </summary>
+public class QueueTests : IDisposable
 {
     private static readonly TimeSpan Timeout = LoggingHarness.Timeout;
-    private readonly LoggingHarness _harness = new();
+    private readonly LoggingHarness _harness;
 
-    public void Dispose() => _harness.Dispose();
+    public QueueTests()
+        : this(LogQueueKind.LockFree)
+    {
+    }
+
+    private protected QueueTests(LogQueueKind queueKind) => _harness = new LoggingHarness { QueueKind = queueKind };
+
+    public void Dispose()
+    {
+        _harness.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private NetconsoleLoggerProvider Provider(Action<NetconsoleLoggerOptions>? configure = null)
     {
@@ -248,7 +262,7 @@ public sealed class QueueTests : IDisposable
     [Fact]
     public void A_target_whose_device_is_missing_stays_deactivated_and_resumes_when_it_appears()
     {
-        using var harness = new LoggingHarness(registerDevice: false);
+        using var harness = new LoggingHarness(registerDevice: false) { QueueKind = _harness.QueueKind };
         using var provider = new NetconsoleLoggerProvider(harness.Options());
         NetconsoleTarget target = provider.Manager.Targets.Should().ContainSingle().Subject;
         target.State.Should().Be(TargetState.Deactivated);
@@ -304,5 +318,14 @@ public sealed class QueueTests : IDisposable
     private sealed class ThrowingScope
     {
         public override string ToString() => throw new InvalidOperationException("scope");
+    }
+}
+
+/// <summary>Every <see cref="QueueTests"/> test with the locked queue (<see cref="LockedLogQueue"/>).</summary>
+public sealed class LockedQueueTests : QueueTests
+{
+    public LockedQueueTests()
+        : base(LogQueueKind.Locked)
+    {
     }
 }
