@@ -47,8 +47,8 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
         NetconsoleLoggerStatistics statistics = _processor.GetStatistics();
         var measurements = new List<Measurement<long>>
         {
-            new(statistics.DroppedQueueFull, new KeyValuePair<string, object?>("reason", "queue_full")),
-            new(statistics.DroppedDisposed, new KeyValuePair<string, object?>("reason", "disposed")),
+            new(statistics.RecordsDroppedQueueFull, new KeyValuePair<string, object?>("reason", "queue_full")),
+            new(statistics.RecordsDroppedDisposed, new KeyValuePair<string, object?>("reason", "disposed")),
         };
         foreach (NetconsoleTarget target in _manager.Targets)
         {

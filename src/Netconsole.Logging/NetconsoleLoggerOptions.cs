@@ -87,7 +87,7 @@ public sealed class NetconsoleLoggerOptions
 
     /// <summary>
     /// How long disposing the provider waits for the queue to drain before giving up on what is
-    /// left (counted in <see cref="NetconsoleLoggerStatistics.DroppedDisposed"/>). Zero or more.
+    /// left (counted in <see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>). Zero or more.
     /// The default is 5 seconds. Live.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>

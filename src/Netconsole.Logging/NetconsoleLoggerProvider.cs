@@ -185,7 +185,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     /// Sends one record now, on the calling thread, bypassing the queue: for crash handlers and
     /// last words. Waits (at most <see cref="NetconsoleLoggerOptions.CrashFlushTimeout"/>) for a
     /// send in progress on the sender thread so the two never interleave (past that limit the
-    /// record is not sent and counted in <see cref="NetconsoleLoggerStatistics.Failures"/>); call
+    /// record is not sent and counted in <see cref="NetconsoleLoggerStatistics.Errors"/>); call
     /// <see cref="Flush"/> first to send what is queued before it. Never throws; does nothing once disposed.
     /// </summary>
     /// <param name="level">The level (mapped as for logged records).</param>
@@ -223,7 +223,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     /// <summary>
     /// Stops accepting records, lets the sender thread drain the queue for at most
     /// <see cref="NetconsoleLoggerOptions.DisposeTimeout"/>, counts what is left as dropped
-    /// (<see cref="NetconsoleLoggerStatistics.DroppedDisposed"/>), then disposes the
+    /// (<see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>), then disposes the
     /// <see cref="Manager"/> (when the sender is stuck in a send past the time limit, the sender
     /// disposes it once that send returns, so disposal itself stays bounded). Never throws; calling
     /// it again does nothing. Logging afterwards is ignored (and counted).

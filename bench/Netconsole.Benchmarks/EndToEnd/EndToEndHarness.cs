@@ -182,7 +182,7 @@ internal static class EndToEndHarness
             measured.Finish();
             NetconsoleLoggerStatistics provider1 = pipeline.Provider.GetStatistics();
             TargetStatistics target1 = pipeline.Target.GetStatistics();
-            long drops = (provider1.Dropped - provider0.Dropped) + (target1.Dropped - target0.Dropped);
+            long drops = (provider1.RecordsDropped - provider0.RecordsDropped) + (target1.Dropped - target0.Dropped);
             return Result(path, round, count, target1.DatagramsSent - target0.DatagramsSent, drops, measured, phase);
         }
 
@@ -336,9 +336,9 @@ internal static class EndToEndHarness
                 Paths.EndToEnd + ", DropWrite",
                 _records,
                 loopSeconds,
-                provider.Enqueued,
-                provider.Dropped,
-                provider.Sent,
+                provider.RecordsEnqueued,
+                provider.RecordsDropped,
+                provider.RecordsSent,
                 target.RecordsSent,
                 target.Dropped,
                 phase.Received,

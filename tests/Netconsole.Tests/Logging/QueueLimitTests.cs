@@ -56,7 +56,7 @@ public class QueueLimitTests : IDisposable
             logger.LogInformation("r{I}", i); // 98 more fit beside r1 and r2; r103, r104 dropped
         }
 
-        provider.GetStatistics().QueueLength.Should().Be(100);
+        provider.GetStatistics().RecordsQueued.Should().Be(100);
         provider.Queue.Capacity.Should().BeGreaterThan(LogQueue.InitialCapacity);
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
@@ -66,7 +66,7 @@ public class QueueLimitTests : IDisposable
         expected.Add(Notice(2));
         _harness.Texts().Should().Equal(expected);
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
-        (statistics.Enqueued, statistics.DroppedQueueFull, statistics.Sent).Should().Be((101L, 4L, 101L));
+        (statistics.RecordsEnqueued, statistics.RecordsDroppedQueueFull, statistics.RecordsSent).Should().Be((101L, 4L, 101L));
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public class QueueLimitTests : IDisposable
         monitor.Reload(o => o.MaxQueueLength = 2);
         logger.LogInformation("r6");
 
-        provider.GetStatistics().QueueLength.Should().Be(5);
+        provider.GetStatistics().RecordsQueued.Should().Be(5);
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
         logger.LogInformation("r7");
@@ -141,12 +141,12 @@ public class QueueLimitTests : IDisposable
         provider.Flush(Timeout).Should().BeTrue();
 
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
-        (statistics.Enqueued + statistics.DroppedQueueFull).Should().Be(Threads * PerThread);
-        statistics.Sent.Should().Be(statistics.Enqueued);
+        (statistics.RecordsEnqueued + statistics.RecordsDroppedQueueFull).Should().Be(Threads * PerThread);
+        statistics.RecordsSent.Should().Be(statistics.RecordsEnqueued);
         List<string> texts = _harness.Texts();
         List<string> notices = texts.Where(t => t.StartsWith("netconsole: ", StringComparison.Ordinal)).ToList();
-        notices.Sum(t => long.Parse(t.Split(' ')[1], CultureInfo.InvariantCulture)).Should().Be(statistics.DroppedQueueFull, "every drop is announced once");
-        AssertOrderPerThread(texts.Except(notices).ToList(), Threads).Should().Be(statistics.Enqueued);
+        notices.Sum(t => long.Parse(t.Split(' ')[1], CultureInfo.InvariantCulture)).Should().Be(statistics.RecordsDroppedQueueFull, "every drop is announced once");
+        AssertOrderPerThread(texts.Except(notices).ToList(), Threads).Should().Be(statistics.RecordsEnqueued);
     }
 
     [Fact]
@@ -164,8 +164,8 @@ public class QueueLimitTests : IDisposable
         RunThreads(Threads, PerThread, logger);
         provider.Flush(Timeout).Should().BeTrue();
 
-        provider.GetStatistics().Dropped.Should().Be(0);
-        provider.GetStatistics().Sent.Should().Be(Threads * PerThread);
+        provider.GetStatistics().RecordsDropped.Should().Be(0);
+        provider.GetStatistics().RecordsSent.Should().Be(Threads * PerThread);
         AssertOrderPerThread(_harness.Texts(), Threads).Should().Be(Threads * PerThread);
     }
 

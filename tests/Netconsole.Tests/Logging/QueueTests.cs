@@ -56,7 +56,7 @@ public class QueueTests : IDisposable
             logger.LogInformation("r{I}", i); // r1-r3 queued, r4-r8 dropped
         }
 
-        provider.GetStatistics().DroppedQueueFull.Should().Be(5);
+        provider.GetStatistics().RecordsDroppedQueueFull.Should().Be(5);
         _harness.Factory.Step(); // r0 goes out; the sender takes r1 and blocks again: room for one
         _harness.Factory.SendBlocked.Wait(Timeout).Should().BeTrue();
         logger.LogInformation("r9");
@@ -68,9 +68,24 @@ public class QueueTests : IDisposable
         records[4].Level.Should().Be(4);
         records.Select(r => r.Sequence).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
-        statistics.Enqueued.Should().Be(5);
-        statistics.Sent.Should().Be(5);
-        statistics.DroppedQueueFull.Should().Be(5);
+        statistics.RecordsEnqueued.Should().Be(5);
+        statistics.RecordsSent.Should().Be(5);
+        statistics.RecordsDroppedQueueFull.Should().Be(5);
+    }
+
+    [Fact]
+    public void Statistics_read_in_one_line()
+    {
+        using NetconsoleLoggerProvider provider = Provider(o => o.MaxQueueLength = 1);
+        ILogger logger = provider.CreateLogger("c");
+        BlockSenderOn(logger);
+        logger.LogInformation("r1");
+        logger.LogInformation("r2"); // dropped: r1 fills the queue
+
+        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 0, dropped 1 (queue full 1, disposed 0), queued 1, errors 0");
+        _harness.Factory.Release();
+        provider.Flush(Timeout).Should().BeTrue();
+        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 2, dropped 1 (queue full 1, disposed 0), queued 0, errors 0");
     }
 
     [Fact]
@@ -109,7 +124,7 @@ public class QueueTests : IDisposable
         provider.Flush(Timeout).Should().BeTrue();
 
         _harness.Texts().Should().Equal("r0", "r1", "r2");
-        provider.GetStatistics().Dropped.Should().Be(0);
+        provider.GetStatistics().RecordsDropped.Should().Be(0);
     }
 
     [Fact]
@@ -129,7 +144,7 @@ public class QueueTests : IDisposable
         provider.Dispose();
 
         _harness.Texts().Should().Equal("r0", "r1", "r2");
-        provider.GetStatistics().DroppedDisposed.Should().Be(0);
+        provider.GetStatistics().RecordsDroppedDisposed.Should().Be(0);
     }
 
     [Fact]
@@ -145,7 +160,7 @@ public class QueueTests : IDisposable
         provider.Dispose();
 
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
-        provider.GetStatistics().DroppedDisposed.Should().Be(2);
+        provider.GetStatistics().RecordsDroppedDisposed.Should().Be(2);
         _harness.Factory.Release();
         clock.Restart();
         while (provider.Manager.Targets.Count > 0 && clock.Elapsed < Timeout)
@@ -195,7 +210,7 @@ public class QueueTests : IDisposable
         };
 
         log.Should().NotThrow();
-        provider.GetStatistics().Failures.Should().Be(2);
+        provider.GetStatistics().Errors.Should().Be(2);
     }
 
     [Fact]
