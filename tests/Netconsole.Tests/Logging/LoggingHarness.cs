@@ -52,6 +52,23 @@ internal sealed class LoggingHarness : IDisposable
 
     public NetconsoleLoggerProvider Provider(params string[] targets) => new(Options(targets));
 
+    /// <summary>Waits (at most <see cref="Timeout"/>) until the condition holds; false if it never did.</summary>
+    public static bool WaitUntil(Func<bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > Timeout)
+            {
+                return false;
+            }
+
+            Thread.Sleep(1);
+        }
+
+        return true;
+    }
+
     /// <summary>Every frame injected so far, reassembled into records (continued groups joined).</summary>
     public List<ReceivedRecord> Records()
     {

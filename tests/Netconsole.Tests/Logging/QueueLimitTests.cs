@@ -106,7 +106,8 @@ public class QueueLimitTests : IDisposable
         logger.LogInformation("r1");
         var first = new Thread(() => logger.LogInformation("r2"));
         first.Start();
-        first.Join(TimeSpan.FromMilliseconds(200)).Should().BeFalse("the queue is full and the mode is Wait");
+        LoggingHarness.WaitUntil(() => provider.Processor.RoomWaiters == 1).Should().BeTrue("r2's thread waits for room");
+        first.IsAlive.Should().BeTrue("the queue is full and the mode is Wait");
 
         monitor.Reload(o =>
         {
@@ -116,7 +117,8 @@ public class QueueLimitTests : IDisposable
         first.Join(Timeout).Should().BeTrue("the longer queue has room for r2");
         var second = new Thread(() => logger.LogInformation("r3"));
         second.Start();
-        second.Join(TimeSpan.FromMilliseconds(200)).Should().BeFalse("full again");
+        LoggingHarness.WaitUntil(() => provider.Processor.RoomWaiters == 1).Should().BeTrue("r3's thread waits for room");
+        second.IsAlive.Should().BeTrue("full again");
         monitor.Reload(o =>
         {
             o.MaxQueueLength = 2;

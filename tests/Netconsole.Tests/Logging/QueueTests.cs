@@ -118,7 +118,9 @@ public class QueueTests : IDisposable
 
         var blocked = new Thread(() => logger.LogInformation("r2"));
         blocked.Start();
-        blocked.Join(TimeSpan.FromMilliseconds(300)).Should().BeFalse("the queue is full and the mode is Wait");
+        LoggingHarness.WaitUntil(() => provider.Processor.RoomWaiters == 1).Should().BeTrue("the logging thread waits for room");
+        blocked.IsAlive.Should().BeTrue("the queue is full and the mode is Wait");
+        provider.GetStatistics().RecordsQueued.Should().Be(1, "r2 is not queued while r1 fills the queue");
         _harness.Factory.Release();
         blocked.Join(Timeout).Should().BeTrue();
         provider.Flush(Timeout).Should().BeTrue();
@@ -135,9 +137,9 @@ public class QueueTests : IDisposable
         BlockSenderOn(logger);
         logger.LogInformation("r1");
         logger.LogInformation("r2");
-        _ = Task.Run(async () =>
+        _ = Task.Run(() =>
         {
-            await Task.Delay(100);
+            LoggingHarness.WaitUntil(() => !provider.Processor.IsAccepting); // disposal has begun: it must wait for the drain
             _harness.Factory.Release();
         });
 
@@ -245,7 +247,8 @@ public class QueueTests : IDisposable
 
         var crash = new Thread(() => provider.ReportCrash(0, "Unhandled exception", exception));
         crash.Start();
-        Thread.Sleep(50);
+        LoggingHarness.WaitUntil(() => provider.Processor.FlushWaiters == 1).Should().BeTrue("the crash report drains the queue first");
+        _harness.Factory.Frames.Should().BeEmpty("nothing goes out while r0's send is held");
         _harness.Factory.Release();
         crash.Join(Timeout).Should().BeTrue();
 
