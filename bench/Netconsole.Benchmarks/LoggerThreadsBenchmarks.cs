@@ -20,14 +20,12 @@ public class LoggerThreadsBenchmarks
 {
     private const int RecordsPerInvoke = 40_000;
 
-    private readonly List<Thread> _workers = [];
     private ManualDeviceWatcher _watcher = null!;
     private ILoggerFactory _lockFree = null!;
     private ILoggerFactory _locked = null!;
     private ILogger _lockFreeLogger = null!;
     private ILogger _lockedLogger = null!;
-    private Barrier _barrier = null!;
-    private ILogger? _current; // the logger of this invocation; null tells the workers to stop
+    private LoggingThreads _threads = null!;
 
     /// <summary>Application threads logging at once (the machine's cores are shared with the sender thread).</summary>
     [Params(1, 2, 4)]
@@ -42,23 +40,14 @@ public class LoggerThreadsBenchmarks
         _locked = LoggerCallBenchmarks.NetconsoleFactory(_watcher, LogQueueKind.Locked);
         _lockFreeLogger = _lockFree.CreateLogger("Shop.Orders");
         _lockedLogger = _locked.CreateLogger("Shop.Orders");
-        _barrier = new Barrier(Threads + 1);
-        for (int i = 0; i < Threads; i++)
-        {
-            var worker = new Thread(Work) { IsBackground = true, Name = "bench-logger-" + i };
-            worker.Start();
-            _workers.Add(worker);
-        }
+        _threads = new LoggingThreads(Threads, RecordsPerInvoke);
     }
 
     /// <summary>Stops the logging threads and disposes the providers.</summary>
     [GlobalCleanup]
     public void Cleanup()
     {
-        _current = null;
-        _barrier.SignalAndWait();
-        _workers.ForEach(w => w.Join());
-        _barrier.Dispose();
+        _threads.Dispose();
         _lockFree.Dispose();
         _locked.Dispose();
         _watcher.Dispose();
@@ -66,36 +55,9 @@ public class LoggerThreadsBenchmarks
 
     /// <summary>The lock-free queue (LogQueue).</summary>
     [Benchmark(Baseline = true, OperationsPerInvoke = RecordsPerInvoke)]
-    public void LockFreeQueue() => Run(_lockFreeLogger);
+    public void LockFreeQueue() => _threads.Batch(_lockFreeLogger);
 
     /// <summary>The locked queue (LockedLogQueue).</summary>
     [Benchmark(OperationsPerInvoke = RecordsPerInvoke)]
-    public void LockedQueue() => Run(_lockedLogger);
-
-    private void Run(ILogger logger)
-    {
-        _current = logger;
-        _barrier.SignalAndWait(); // go
-        _barrier.SignalAndWait(); // every thread has logged its share
-    }
-
-    private void Work()
-    {
-        while (true)
-        {
-            _barrier.SignalAndWait();
-            ILogger? logger = _current;
-            if (logger is null)
-            {
-                return;
-            }
-
-            for (int i = RecordsPerInvoke / Threads; i > 0; i--)
-            {
-                logger.LogInformation("order {OrderId} shipped to {Warehouse}", 4711, "north");
-            }
-
-            _barrier.SignalAndWait();
-        }
-    }
+    public void LockedQueue() => _threads.Batch(_lockedLogger);
 }
