@@ -1,42 +1,6 @@
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.Logging;
 
 namespace Netconsole.Logging;
-
-/// <summary>What <see cref="LogQueue.Offer"/> did with an entry.</summary>
-internal enum OfferResult
-{
-    /// <summary>Queued: copied into the slot's own entry; the caller's entry is the caller's again.</summary>
-    Enqueued,
-
-    /// <summary>The queue was full: dropped and counted in the drops the next queued entry carries.</summary>
-    Dropped,
-
-    /// <summary>The queue was full and the caller asked not to drop: the entry is still the caller's.</summary>
-    Full,
-
-    /// <summary>The queue is closed (the provider is being disposed): the entry is still the caller's.</summary>
-    Closed,
-}
-
-/// <summary>What <see cref="LogQueue.TryTake"/> found.</summary>
-internal enum TakeResult
-{
-    /// <summary>An entry (and the drops just before it, maybe 0).</summary>
-    Taken,
-
-    /// <summary>No entry, but drops since the last entry: announce them.</summary>
-    Drops,
-
-    /// <summary>Nothing to do now.</summary>
-    Empty,
-
-    /// <summary>Closed and drained: nothing will ever come.</summary>
-    Drained,
-
-    /// <summary>The queue was abandoned (<see cref="LogQueue.Abandon"/>): take nothing more.</summary>
-    Abandoned,
-}
 
 /// <summary>
 /// The bounded queue between the logging threads (many producers) and the sender thread (the
@@ -46,7 +10,7 @@ internal enum TakeResult
 /// <para>
 /// Every entry gets a position (consecutive, counted from <see cref="_start"/>). A producer claims
 /// the next position with one compare-and-swap on the segment's tail word, copies its filled
-/// entry into the slot (the slot holds a record's fields inline, see <see cref="Slot"/>), and
+/// entry into the slot (the slot holds a record's fields inline, see <see cref="LogSlot"/>), and
 /// publishes the slot through its sequence number. The consumer copies the slot into its own
 /// entry and frees the slot at once, so an entry being sent does not take a place in the queue.
 /// There is no pool and no object per record: slots follow one another in memory as positions
@@ -73,7 +37,7 @@ internal enum TakeResult
 /// comes, the consumer collects it (<see cref="TakeResult.Drops"/>).
 /// </para>
 /// </remarks>
-internal sealed class LogQueue
+internal sealed class LogQueue : ILogQueue
 {
     /// <summary>Slots of the first segment, and of one that replaces a large idle one.</summary>
     internal const int InitialCapacity = 32;
@@ -126,7 +90,7 @@ internal sealed class LogQueue
     public long Enqueued => TailPosition64() - _start;
 
     /// <summary>Slots in the segment producers use now (tests watch it grow and shrink).</summary>
-    internal int Capacity => Volatile.Read(ref _tailSegment).Slots.Length;
+    public int Capacity => Volatile.Read(ref _tailSegment).Slots.Length;
 
     /// <summary>The 64-bit position the next claimed entry will get: everything before it was accepted.</summary>
     public long TailPosition64()
@@ -168,7 +132,7 @@ internal sealed class LogQueue
             // only ever further on): the consumer's own cache line is read only near the limit.
             bool full = (int)(position - (uint)Volatile.Read(ref _headSeen.Value)) >= limit
                 && (int)(position - RefreshHeadSeen()) >= limit;
-            ref Slot slot = ref segment.Slots[position & segment.Mask];
+            ref LogSlot slot = ref segment.Slots[position & segment.Mask];
             int lap = full ? 0 : (int)(Volatile.Read(ref slot.Sequence) - position);
             if (lap < 0)
             {
@@ -278,7 +242,7 @@ internal sealed class LogQueue
             }
 
             uint low = (uint)head;
-            ref Slot slot = ref segment.Slots[low & segment.Mask];
+            ref LogSlot slot = ref segment.Slots[low & segment.Mask];
             if (Volatile.Read(ref slot.Sequence) == low + 1)
             {
                 if (Interlocked.CompareExchange(ref _head.Value, head + 1, head) != head)
@@ -489,75 +453,6 @@ internal sealed class LogQueue
 
     private uint TailPosition() => (uint)(TailWord(out _) & PositionMask);
 
-    /// <summary>
-    /// One place in a segment: its sequence number and a record's fields, stored inline so that a
-    /// producer's write and the consumer's read touch consecutive memory and follow no pointer.
-    /// Up to <see cref="InlinePairs"/> dictionary pairs go into the segment's pair array at the
-    /// slot's index; a record with more uses the slot's own overflow array (kept for reuse).
-    /// </summary>
-    private struct Slot
-    {
-        public uint Sequence;
-        public int Level;
-        public int ThreadId;
-        public int Cpu;
-        public int PairCount;
-        public ulong TimestampMicroseconds;
-        public long DroppedBefore;
-        public EventId EventId;
-        public string Category;
-        public string Message;
-        public Exception? Exception;
-        public string? ThreadName;
-        public KeyValuePair<string, object?>[]? Overflow;
-
-        public void Store(LogEntry entry, KeyValuePair<string, object?>[] pairs, uint index)
-        {
-            Level = entry.Level;
-            ThreadId = entry.ThreadId;
-            Cpu = entry.Cpu;
-            TimestampMicroseconds = entry.TimestampMicroseconds;
-            EventId = entry.EventId;
-            Category = entry.Category;
-            Message = entry.Message;
-            Exception = entry.Exception;
-            ThreadName = entry.ThreadName;
-            ReadOnlySpan<KeyValuePair<string, object?>> source = CollectionsMarshal.AsSpan(entry.Pairs);
-            PairCount = source.Length;
-            if (source.Length <= InlinePairs)
-            {
-                source.CopyTo(pairs.AsSpan((int)index * InlinePairs, InlinePairs));
-            }
-            else
-            {
-                if (Overflow is null || Overflow.Length < source.Length)
-                {
-                    Overflow = new KeyValuePair<string, object?>[Math.Max(source.Length, InlinePairs * 4)];
-                }
-
-                source.CopyTo(Overflow);
-            }
-        }
-
-        public readonly void Load(LogEntry entry, KeyValuePair<string, object?>[] pairs, uint index)
-        {
-            entry.Level = Level;
-            entry.ThreadId = ThreadId;
-            entry.Cpu = Cpu;
-            entry.TimestampMicroseconds = TimestampMicroseconds;
-            entry.EventId = EventId;
-            entry.Category = Category;
-            entry.Message = Message;
-            entry.Exception = Exception;
-            entry.ThreadName = ThreadName;
-            entry.DroppedBefore = DroppedBefore;
-            entry.Pairs.Clear();
-            entry.Pairs.AddRange(PairCount <= InlinePairs
-                ? pairs.AsSpan((int)index * InlinePairs, PairCount)
-                : Overflow.AsSpan(0, PairCount));
-        }
-    }
-
     // A word alone on its cache lines: producers hammer the tail, the consumer the head.
     [StructLayout(LayoutKind.Explicit, Size = 192)]
     private struct PaddedWord
@@ -585,7 +480,7 @@ internal sealed class LogQueue
 
     private sealed class Segment
     {
-        public readonly Slot[] Slots;
+        public readonly LogSlot[] Slots;
         public readonly KeyValuePair<string, object?>[] Pairs; // InlinePairs per slot, at the slot's index
         public readonly uint Mask;
         public PaddedWord Tail;
@@ -593,8 +488,8 @@ internal sealed class LogQueue
 
         public Segment(int capacity, uint start, ulong word)
         {
-            Slots = new Slot[capacity];
-            Pairs = new KeyValuePair<string, object?>[capacity * InlinePairs];
+            Slots = new LogSlot[capacity];
+            Pairs = LogSlot.NewPairs(capacity);
             Mask = (uint)capacity - 1;
             for (uint i = 0; i < (uint)capacity; i++)
             {

@@ -31,17 +31,19 @@ internal sealed class NetconsoleLogger : ILogger
 
     private readonly string _category;
     private readonly NetconsoleLoggerProvider _provider;
+    private readonly NetconsoleLoggerProcessor _processor;
 
-    public NetconsoleLogger(string category, NetconsoleLoggerProvider provider)
+    public NetconsoleLogger(string category, NetconsoleLoggerProvider provider, NetconsoleLoggerProcessor processor)
     {
         _category = category;
         _provider = provider;
+        _processor = processor;
     }
 
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => _provider.ScopeProvider?.Push(state) ?? NullScope.Instance;
 
-    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && _provider.IsAccepting;
+    public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && _processor.IsAccepting;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
@@ -50,12 +52,14 @@ internal sealed class NetconsoleLogger : ILogger
             return;
         }
 
-        NetconsoleLoggerProvider provider = _provider;
-        if (!provider.IsAccepting)
+        NetconsoleLoggerProcessor processor = _processor;
+        if (!processor.IsAccepting)
         {
-            provider.CountDroppedDisposed();
+            processor.CountDroppedDisposed();
             return;
         }
+
+        NetconsoleLoggerProvider provider = _provider;
 
         // The thread's entry; null while in use, so a record logged from inside a formatter or a
         // scope's ToString on this thread fills one of its own.
@@ -86,12 +90,12 @@ internal sealed class NetconsoleLogger : ILogger
                 }
             }
 
-            provider.Enqueue(entry);
+            processor.Enqueue(entry);
         }
         catch (Exception)
         {
             // The logging path never throws into the application.
-            provider.CountFailure();
+            processor.CountError();
         }
         finally
         {

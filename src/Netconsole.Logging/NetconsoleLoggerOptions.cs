@@ -1,3 +1,4 @@
+using System.Globalization;
 using Netconsole.Targets;
 
 namespace Netconsole.Logging;
@@ -86,7 +87,7 @@ public sealed class NetconsoleLoggerOptions
 
     /// <summary>
     /// How long disposing the provider waits for the queue to drain before giving up on what is
-    /// left (counted in <see cref="NetconsoleLoggerStatistics.DroppedDisposed"/>). Zero or more.
+    /// left (counted in <see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>). Zero or more.
     /// The default is 5 seconds. Live.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
@@ -130,6 +131,55 @@ public sealed class NetconsoleLoggerOptions
 
     /// <summary>The first configuration error found while binding (kept here so a reload never throws on a watcher thread).</summary>
     internal NetconsoleConfigurationException? ConfigurationError { get; set; }
+
+    /// <summary>Which queue the provider hands records over with (internal: the lock-free and the locked queue are measured against each other). Read once, at construction.</summary>
+    internal LogQueueKind QueueKind { get; set; }
+
+    /// <summary>
+    /// The targets to add, in order: each <see cref="Targets"/> entry parsed (named
+    /// <c>cmdline0</c>, <c>cmdline1</c> ... across all entries), then <see cref="TargetOptions"/> validated.
+    /// </summary>
+    /// <exception cref="NetconsoleConfigurationException">An entry is invalid; the message names it (for example <c>NetconsoleLoggerOptions.Targets[1]</c>) and why.</exception>
+    internal List<NetconsoleTargetOptions> ResolveTargets()
+    {
+        var targets = new List<NetconsoleTargetOptions>();
+        int commandLineTargets = 0;
+        for (int i = 0; i < Targets.Count; i++)
+        {
+            string? value = Targets[i];
+            try
+            {
+                // Each entry is parsed on its own, so number the cmdlineN names across all entries.
+                foreach (NetconsoleTargetOptions target in NetconsoleTargetOptions.ParseMany(value ?? string.Empty))
+                {
+                    target.Name = string.Create(CultureInfo.InvariantCulture, $"{NetconsoleTargetOptions.CommandLineNamePrefix}{commandLineTargets++}");
+                    targets.Add(target);
+                }
+            }
+            catch (NetconsoleConfigurationException e)
+            {
+                throw new NetconsoleConfigurationException($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{nameof(NetconsoleLoggerOptions.Targets)}[{i}]: {e.Message}", e);
+            }
+        }
+
+        for (int i = 0; i < TargetOptions.Count; i++)
+        {
+            NetconsoleTargetOptions target = TargetOptions[i]
+                ?? throw new NetconsoleConfigurationException($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{nameof(NetconsoleLoggerOptions.TargetOptions)}[{i}]: the entry is null.");
+            try
+            {
+                target.Validate();
+            }
+            catch (NetconsoleConfigurationException e)
+            {
+                throw new NetconsoleConfigurationException($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{nameof(NetconsoleLoggerOptions.TargetOptions)}[{i}]: {e.Message}", e);
+            }
+
+            targets.Add(target);
+        }
+
+        return targets;
+    }
 
     private static TimeSpan NotNegative(TimeSpan value) => value >= TimeSpan.Zero
         ? value

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using System.Globalization;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Netconsole.Targets;
@@ -49,13 +50,31 @@ namespace Netconsole.Logging;
 /// except an exception's text, the text of a dictionary value not seen recently, and drop notices.
 /// </para>
 /// </remarks>
+// Split as Microsoft.Extensions.Logging.Console splits it: this class holds the options (and
+// their reload), the loggers, the targets, the metrics and the crash subscription;
+// NetconsoleLoggerProcessor holds the queue and the sender thread (Flush, Wait-mode back-pressure,
+// drop notices in order, the drain on disposal); LogRecordWriter turns an entry into a
+// NetconsoleRecord and owns the buffers that takes.
 [ProviderAlias("Netconsole")]
-public sealed partial class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternalScope, IAsyncDisposable
+public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternalScope, IAsyncDisposable
 {
+    /// <summary>The name of the meter the provider publishes its metrics on.</summary>
+    public const string MeterName = "Netconsole";
+
+    internal const string CrashCategory = "Netconsole.Crash";
+    internal const int EmergencyLevel = 0;
+
     private readonly ConcurrentDictionary<string, NetconsoleLogger> _loggers = new(StringComparer.Ordinal);
+    private readonly NetconsoleLoggerProcessor _processor;
+    private readonly LogRecordWriter _writer;
+    private readonly NetconsoleLoggerMetrics _metrics;
     private readonly IDisposable? _onChange;
+    private readonly object _crashSubscriptionLock = new();
+    private bool _crashSubscribed;
     private IExternalScopeProvider? _scopeProvider;
     private volatile NetconsoleLoggerOptions _options;
+    private long _reloadFailures;
+    private int _disposed;
 
     /// <summary>Creates the provider from monitored options (dependency injection), with live reload.</summary>
     /// <param name="options">The options monitor.</param>
@@ -77,7 +96,7 @@ public sealed partial class NetconsoleLoggerProvider : ILoggerProvider, ISupport
             throw error;
         }
 
-        List<NetconsoleTargetOptions> targets = ResolveTargets(options);
+        List<NetconsoleTargetOptions> targets = options.ResolveTargets();
         _options = options;
         foreach (NetconsoleTargetOptions target in targets)
         {
@@ -109,9 +128,9 @@ public sealed partial class NetconsoleLoggerProvider : ILoggerProvider, ISupport
             throw;
         }
 
-        _thread = new Thread(RunSender) { IsBackground = true, Name = SenderThreadName };
-        _thread.Start();
-        _meter = CreateMeter();
+        _writer = new LogRecordWriter(Manager, WantsDictionary) { Facility = options.Facility };
+        _processor = new NetconsoleLoggerProcessor(LogQueues.Create(options.QueueKind), _writer, options, DisposeManager);
+        _metrics = new NetconsoleLoggerMetrics(Manager, _processor);
         UpdateCrashSubscription(options.CaptureUnhandledExceptions);
     }
 
@@ -128,56 +147,120 @@ public sealed partial class NetconsoleLoggerProvider : ILoggerProvider, ISupport
     /// <summary>The options in force (after the last valid reload).</summary>
     internal NetconsoleLoggerOptions CurrentOptions => _options;
 
+    /// <summary>Reloads refused (invalid options) or that failed.</summary>
+    internal long ReloadFailures => Interlocked.Read(ref _reloadFailures);
+
+    /// <summary>The queue and the sender thread (tests look inside).</summary>
+    internal NetconsoleLoggerProcessor Processor => _processor;
+
+    /// <summary>The queue itself (tests look at its storage).</summary>
+    internal ILogQueue Queue => _processor.Queue;
+
+    /// <summary>This provider's meter (tests tell providers apart by it).</summary>
+    internal Meter Meter => _metrics.Meter;
+
     /// <inheritdoc/>
     public ILogger CreateLogger(string categoryName)
     {
         ArgumentNullException.ThrowIfNull(categoryName);
-        return _loggers.GetOrAdd(categoryName, static (name, provider) => new NetconsoleLogger(name, provider), this);
+        return _loggers.GetOrAdd(categoryName, static (name, provider) => new NetconsoleLogger(name, provider, provider._processor), this);
     }
 
     /// <inheritdoc/>
     public void SetScopeProvider(IExternalScopeProvider scopeProvider) => Volatile.Write(ref _scopeProvider, scopeProvider);
 
-    private static List<NetconsoleTargetOptions> ResolveTargets(NetconsoleLoggerOptions options)
+    /// <summary>
+    /// Waits until every record queued before the call has been handed to the targets (and the
+    /// drops counted before the call announced). Returns at once, false, on the sender thread itself.
+    /// </summary>
+    /// <param name="timeout">The longest to wait; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
+    /// <returns>True when all of it was handed over within the time.</returns>
+    public bool Flush(TimeSpan timeout) => _processor.Flush(timeout);
+
+    /// <summary>A snapshot of the provider's counters and of the records queued.</summary>
+    /// <returns>The statistics.</returns>
+    public NetconsoleLoggerStatistics GetStatistics() => _processor.GetStatistics();
+
+    /// <summary>
+    /// Sends one record now, on the calling thread, bypassing the queue: for crash handlers and
+    /// last words. Waits (at most <see cref="NetconsoleLoggerOptions.CrashFlushTimeout"/>) for a
+    /// send in progress on the sender thread so the two never interleave (past that limit the
+    /// record is not sent and counted in <see cref="NetconsoleLoggerStatistics.Errors"/>); call
+    /// <see cref="Flush"/> first to send what is queued before it. Never throws; does nothing once disposed.
+    /// </summary>
+    /// <param name="level">The level (mapped as for logged records).</param>
+    /// <param name="message">The text.</param>
+    /// <param name="exception">An exception to append to the text, or <see langword="null"/>.</param>
+    /// <param name="category">The <c>CATEGORY=</c> of extended targets; <see langword="null"/> for <c>Netconsole.Logging</c>.</param>
+    public void SendNow(LogLevel level, string message, Exception? exception = null, string? category = null)
     {
-        var targets = new List<NetconsoleTargetOptions>();
-        int commandLineTargets = 0;
-        for (int i = 0; i < options.Targets.Count; i++)
+        if (level != LogLevel.None && Volatile.Read(ref _disposed) == 0)
         {
-            string? value = options.Targets[i];
-            try
-            {
-                // Each entry is parsed on its own, so number the cmdlineN names across all entries.
-                foreach (NetconsoleTargetOptions target in NetconsoleTargetOptions.ParseMany(value ?? string.Empty))
-                {
-                    target.Name = string.Create(CultureInfo.InvariantCulture, $"{NetconsoleTargetOptions.CommandLineNamePrefix}{commandLineTargets++}");
-                    targets.Add(target);
-                }
-            }
-            catch (NetconsoleConfigurationException e)
-            {
-                throw new NetconsoleConfigurationException($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{nameof(NetconsoleLoggerOptions.Targets)}[{i}]: {e.Message}", e);
-            }
+            _processor.SendNow(NetconsoleLogger.ToSyslogLevel(level), message, exception, category, _options.CrashFlushTimeout);
         }
-
-        for (int i = 0; i < options.TargetOptions.Count; i++)
-        {
-            NetconsoleTargetOptions target = options.TargetOptions[i]
-                ?? throw new NetconsoleConfigurationException($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{nameof(NetconsoleLoggerOptions.TargetOptions)}[{i}]: the entry is null.");
-            try
-            {
-                target.Validate();
-            }
-            catch (NetconsoleConfigurationException e)
-            {
-                throw new NetconsoleConfigurationException($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{nameof(NetconsoleLoggerOptions.TargetOptions)}[{i}]: {e.Message}", e);
-            }
-
-            targets.Add(target);
-        }
-
-        return targets;
     }
+
+    /// <summary>Drains the queue, then sends the crash record, all within <see cref="NetconsoleLoggerOptions.CrashFlushTimeout"/>.</summary>
+    internal void ReportCrash(int syslogLevel, string message, object? exception)
+    {
+        try
+        {
+            TimeSpan budget = _options.CrashFlushTimeout;
+            long start = Stopwatch.GetTimestamp();
+            Flush(budget);
+            TimeSpan left = budget - Stopwatch.GetElapsedTime(start);
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                _processor.SendNow(syslogLevel, message, exception, CrashCategory, left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            }
+        }
+        catch (Exception)
+        {
+            _processor.CountError();
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting records, lets the sender thread drain the queue for at most
+    /// <see cref="NetconsoleLoggerOptions.DisposeTimeout"/>, counts what is left as dropped
+    /// (<see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>), then disposes the
+    /// <see cref="Manager"/> (when the sender is stuck in a send past the time limit, the sender
+    /// disposes it once that send returns, so disposal itself stays bounded). Never throws; calling
+    /// it again does nothing. Logging afterwards is ignored (and counted).
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        bool managerLeftToSender = false;
+        try
+        {
+            _onChange?.Dispose();
+            UpdateCrashSubscription(false);
+            managerLeftToSender = _processor.Complete(_options.DisposeTimeout);
+            _metrics.Dispose();
+        }
+        catch (Exception)
+        {
+            _processor.CountError();
+        }
+        finally
+        {
+            if (!managerLeftToSender)
+            {
+                DisposeManager();
+            }
+        }
+    }
+
+    /// <summary>As <see cref="Dispose"/>, on a thread-pool thread so the caller's thread is not blocked while the queue drains.</summary>
+    /// <returns>A task that completes when disposal has finished.</returns>
+    public ValueTask DisposeAsync() => Volatile.Read(ref _disposed) != 0
+        ? ValueTask.CompletedTask
+        : new ValueTask(Task.Run(Dispose));
 
     private void OnOptionsChanged(NetconsoleLoggerOptions options, string? name)
     {
@@ -191,8 +274,9 @@ public sealed partial class NetconsoleLoggerProvider : ILoggerProvider, ISupport
 
             // Targets and manager options are structural: they need a restart.
             _options = options;
+            _writer.Facility = options.Facility;
+            _processor.Options = options; // a longer queue or DropWrite frees waiting logging threads
             UpdateCrashSubscription(options.CaptureUnhandledExceptions);
-            PulseRoom(); // a longer queue or DropWrite frees waiting logging threads
         }
         catch (Exception)
         {
@@ -200,4 +284,50 @@ public sealed partial class NetconsoleLoggerProvider : ILoggerProvider, ISupport
             Interlocked.Increment(ref _reloadFailures);
         }
     }
+
+    private void DisposeManager()
+    {
+        try
+        {
+            Manager.Dispose();
+        }
+        catch (Exception)
+        {
+            _processor.CountError();
+        }
+    }
+
+    private void UpdateCrashSubscription(bool subscribe)
+    {
+        lock (_crashSubscriptionLock)
+        {
+            if (subscribe == _crashSubscribed || (subscribe && Volatile.Read(ref _disposed) != 0))
+            {
+                return;
+            }
+
+            if (subscribe)
+            {
+                AppDomain.CurrentDomain.UnhandledException += OnUnhandledException;
+                TaskScheduler.UnobservedTaskException += OnUnobservedTaskException;
+            }
+            else
+            {
+                AppDomain.CurrentDomain.UnhandledException -= OnUnhandledException;
+                TaskScheduler.UnobservedTaskException -= OnUnobservedTaskException;
+            }
+
+            _crashSubscribed = subscribe;
+        }
+    }
+
+    private void OnUnhandledException(object? sender, UnhandledExceptionEventArgs e) =>
+        ReportCrash(
+            EmergencyLevel,
+            e.IsTerminating ? "Unhandled exception: the process is terminating" : "Unhandled exception",
+            e.ExceptionObject);
+
+    // Reported, not observed: the application's own policy for unobserved exceptions stays as it is.
+    private void OnUnobservedTaskException(object? sender, UnobservedTaskExceptionEventArgs e) =>
+        ReportCrash(3, "Unobserved task exception", e.Exception);
 }

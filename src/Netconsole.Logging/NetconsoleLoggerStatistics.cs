@@ -1,43 +1,52 @@
+using System.Globalization;
+
 namespace Netconsole.Logging;
 
 /// <summary>
-/// A snapshot of what a <see cref="NetconsoleLoggerProvider"/> did with the records it was given.
-/// Per-target counts (sent, dropped by reason, transmit errors) are on
+/// A snapshot of what a <see cref="NetconsoleLoggerProvider"/> did with the records it was given,
+/// counted since it was created. Every record logged is counted exactly once: enqueued, or dropped
+/// (queue full, or disposal). Per-target counts (sent, dropped by reason, transmit errors) are on
 /// <see cref="NetconsoleLoggerProvider.Manager"/>'s targets.
 /// </summary>
 public sealed class NetconsoleLoggerStatistics
 {
-    internal NetconsoleLoggerStatistics(long enqueued, long sent, long droppedQueueFull, long droppedDisposed, long failures, int queueLength)
+    internal NetconsoleLoggerStatistics(long recordsEnqueued, long recordsSent, long recordsDroppedQueueFull, long recordsDroppedDisposed, long errors, int recordsQueued)
     {
-        Enqueued = enqueued;
-        Sent = sent;
-        DroppedQueueFull = droppedQueueFull;
-        DroppedDisposed = droppedDisposed;
-        Failures = failures;
-        QueueLength = queueLength;
+        RecordsEnqueued = recordsEnqueued;
+        RecordsSent = recordsSent;
+        RecordsDroppedQueueFull = recordsDroppedQueueFull;
+        RecordsDroppedDisposed = recordsDroppedDisposed;
+        Errors = errors;
+        RecordsQueued = recordsQueued;
     }
 
-    /// <summary>Records accepted into the queue.</summary>
-    public long Enqueued { get; }
+    /// <summary>Records accepted into the queue for the sender thread.</summary>
+    public long RecordsEnqueued { get; }
 
     /// <summary>
     /// Records handed to the targets (from the queue and through <see cref="NetconsoleLoggerProvider.SendNow"/>),
-    /// not counting drop notices.
+    /// not counting drop notices. A record handed over may still be dropped by a target (see its statistics).
     /// </summary>
-    public long Sent { get; }
+    public long RecordsSent { get; }
 
-    /// <summary>Records dropped because the queue was full (<see cref="NetconsoleQueueFullMode.DropWrite"/>).</summary>
-    public long DroppedQueueFull { get; }
+    /// <summary>Records dropped because the queue held <see cref="NetconsoleLoggerOptions.MaxQueueLength"/> records (<see cref="NetconsoleQueueFullMode.DropWrite"/>); each drop is announced by a notice record.</summary>
+    public long RecordsDroppedQueueFull { get; }
 
-    /// <summary>Records logged after disposal began, or still queued when the disposal time limit ran out.</summary>
-    public long DroppedDisposed { get; }
+    /// <summary>Records logged after disposal began, or still queued when <see cref="NetconsoleLoggerOptions.DisposeTimeout"/> ran out.</summary>
+    public long RecordsDroppedDisposed { get; }
 
-    /// <summary>Exceptions caught on the logging path (a throwing formatter or scope, a failing send), never rethrown.</summary>
-    public long Failures { get; }
+    /// <summary>All records dropped by the provider: <see cref="RecordsDroppedQueueFull"/> + <see cref="RecordsDroppedDisposed"/> (per-target drops not included).</summary>
+    public long RecordsDropped => RecordsDroppedQueueFull + RecordsDroppedDisposed;
 
-    /// <summary>Records waiting in the queue.</summary>
-    public int QueueLength { get; }
+    /// <summary>Exceptions caught on the logging path (a throwing formatter or scope, a failing send, a record sent at once that could not wait for a send in progress), never rethrown.</summary>
+    public long Errors { get; }
 
-    /// <summary>All records dropped by the provider (queue full and disposal), not counting per-target drops.</summary>
-    public long Dropped => DroppedQueueFull + DroppedDisposed;
+    /// <summary>Records waiting in the queue for the sender thread when the snapshot was taken.</summary>
+    public int RecordsQueued { get; }
+
+    /// <summary>A one-line summary, for example <c>enqueued 15, sent 15, dropped 3 (queue full 3, disposed 0), queued 0, errors 0</c>.</summary>
+    /// <returns>The summary.</returns>
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"enqueued {RecordsEnqueued}, sent {RecordsSent}, dropped {RecordsDropped} (queue full {RecordsDroppedQueueFull}, disposed {RecordsDroppedDisposed}), queued {RecordsQueued}, errors {Errors}");
 }

@@ -11,7 +11,6 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// </summary>
 internal sealed class RecordingTransportFactory : IFrameTransportFactory
 {
-    private readonly SharpPcapTransportFactory _inner = new();
     private List<byte[]>? _recording;
 
     /// <summary>Where frames are copied to while set; null (the default) to stop copying.</summary>
@@ -27,7 +26,7 @@ internal sealed class RecordingTransportFactory : IFrameTransportFactory
     /// <inheritdoc/>
     public IFrameTransport Open(string deviceName)
     {
-        SharpPcapTransport transport = _inner.Open(deviceName);
+        SharpPcapTransport transport = SharpPcapTransportFactory.Open(deviceName);
         LastOpened = transport;
         return new Tap(transport, this);
     }

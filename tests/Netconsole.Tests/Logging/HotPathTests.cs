@@ -29,12 +29,23 @@ public sealed class HotPathTests : IDisposable
     }
 
     [Fact]
-    public void The_sender_thread_allocates_nothing_per_record_in_steady_state()
+    public void The_sender_thread_allocates_nothing_per_record_in_steady_state() =>
+        AssertTheSenderAllocatesNothingPerRecord(LogQueueKind.LockFree);
+
+    [Fact]
+    public void The_sender_thread_allocates_nothing_per_record_in_steady_state_with_the_locked_queue() =>
+        AssertTheSenderAllocatesNothingPerRecord(LogQueueKind.Locked);
+
+    private void AssertTheSenderAllocatesNothingPerRecord(LogQueueKind queueKind)
     {
         var transports = new AllocationMeteringTransportFactory();
         NetconsoleTargetOptions target = NetconsoleTargetOptions.Parse(LoggingHarness.Extended);
         target.Sysdata = SysdataFields.Cpu | SysdataFields.TaskName;
-        var options = new NetconsoleLoggerOptions { ManagerOptions = () => new TargetManagerOptions { Watcher = _harness.Watcher, TransportFactory = transports } };
+        var options = new NetconsoleLoggerOptions
+        {
+            ManagerOptions = () => new TargetManagerOptions { Watcher = _harness.Watcher, TransportFactory = transports },
+            QueueKind = queueKind,
+        };
         options.TargetOptions.Add(target);
         using var provider = new NetconsoleLoggerProvider(options);
         using ILoggerFactory factory = LoggerFactory.Create(b => b.AddProvider(provider));

@@ -3,11 +3,15 @@ using Netconsole.Logging;
 namespace Netconsole.Tests.Logging;
 
 /// <summary>
-/// The lock-free bounded queue between logging threads and the sender thread: exact accounting
-/// under concurrency, order per producer, wrap-around, full queues, growing and shrinking.
+/// The lock-free bounded queue between logging threads and the sender thread (<see cref="LogQueue"/>):
+/// exact accounting under concurrency, order per producer, wrap-around, full queues, growing and
+/// shrinking. <see cref="LockedLogQueueTests"/> runs the same tests against the locked queue.
 /// </summary>
-public sealed class LogQueueTests
+public class LogQueueTests
 {
+    /// <summary>A new empty queue of the kind under test.</summary>
+    private protected virtual ILogQueue NewQueue(long start = 0) => new LogQueue(start);
+
     // An entry marked with its producer (Level) and its number within that producer (ThreadId).
     private static LogEntry Entry(int producer, int number, LogEntry? reuse = null)
     {
@@ -17,10 +21,10 @@ public sealed class LogQueueTests
         return entry;
     }
 
-    private static OfferResult Offer(LogQueue queue, int producer, int number, int limit = 1000, bool dropWhenFull = true) =>
+    private static OfferResult Offer(ILogQueue queue, int producer, int number, int limit = 1000, bool dropWhenFull = true) =>
         queue.Offer(Entry(producer, number), limit, dropWhenFull);
 
-    private static List<(int Producer, int Number, long DroppedBefore)> TakeAll(LogQueue queue, List<long>? noticeDrops = null)
+    private static List<(int Producer, int Number, long DroppedBefore)> TakeAll(ILogQueue queue, List<long>? noticeDrops = null)
     {
         var taken = new List<(int, int, long)>();
         while (true)
@@ -43,7 +47,7 @@ public sealed class LogQueueTests
     [Fact]
     public void Entries_leave_in_the_order_they_were_queued()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         for (int i = 0; i < 10; i++)
         {
             Offer(queue, 0, i).Should().Be(OfferResult.Enqueued);
@@ -58,7 +62,7 @@ public sealed class LogQueueTests
     [Fact]
     public void A_full_queue_drops_new_entries_and_the_next_entry_carries_the_count()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         for (int i = 0; i < 5; i++)
         {
             Offer(queue, 0, i, limit: 3).Should().Be(i < 3 ? OfferResult.Enqueued : OfferResult.Dropped);
@@ -78,7 +82,7 @@ public sealed class LogQueueTests
     [Fact]
     public void A_full_queue_that_must_not_drop_refuses_the_entry_without_counting_a_drop()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         Offer(queue, 0, 0, limit: 1).Should().Be(OfferResult.Enqueued);
 
         queue.Offer(Entry(0, 1), 1, dropWhenFull: false).Should().Be(OfferResult.Full);
@@ -91,7 +95,7 @@ public sealed class LogQueueTests
     [Fact]
     public void A_record_is_copied_in_and_out_so_both_sides_reuse_their_own_entries()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         var mine = new LogEntry { Message = "first" };
         mine.Pairs.Add(new("Key", 1));
 
@@ -120,7 +124,7 @@ public sealed class LogQueueTests
     [Fact]
     public void A_slot_carries_exactly_the_pairs_of_its_record_whether_few_or_many()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         var mine = new LogEntry();
         int[] counts = [6, 2, 0, LogQueue.InlinePairs, LogQueue.InlinePairs + 1, 40, 1];
         foreach (int count in counts)
@@ -145,7 +149,7 @@ public sealed class LogQueueTests
     [Fact]
     public void Positions_wrap_around_32_bits_without_losing_order_or_counts()
     {
-        var queue = new LogQueue(start: uint.MaxValue - 40L);
+        ILogQueue queue = NewQueue(start: uint.MaxValue - 40L);
         var numbers = new List<int>();
         for (int i = 0; i < 200; i++)
         {
@@ -167,7 +171,7 @@ public sealed class LogQueueTests
     [Fact]
     public void A_limit_beyond_the_segment_grows_the_queue_in_order_and_the_limit_still_holds()
     {
-        var queue = new LogQueue(start: uint.MaxValue - 100L);
+        ILogQueue queue = NewQueue(start: uint.MaxValue - 100L);
         for (int i = 0; i < 300; i++)
         {
             Offer(queue, 0, i, limit: 300).Should().Be(OfferResult.Enqueued);
@@ -185,7 +189,7 @@ public sealed class LogQueueTests
     [Fact]
     public void A_smaller_limit_applies_to_the_next_offer_without_losing_what_is_queued()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         for (int i = 0; i < 10; i++)
         {
             Offer(queue, 0, i, limit: 10).Should().Be(OfferResult.Enqueued);
@@ -199,7 +203,7 @@ public sealed class LogQueueTests
     [Fact]
     public void An_idle_consumer_gives_back_a_grown_segment()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         for (int i = 0; i < 1000; i++)
         {
             Offer(queue, 0, i, limit: 5000);
@@ -224,7 +228,7 @@ public sealed class LogQueueTests
     [Fact]
     public void A_closed_queue_refuses_offers_drains_and_abandons_what_is_left()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         for (int i = 0; i < 5; i++)
         {
             Offer(queue, 0, i);
@@ -244,7 +248,7 @@ public sealed class LogQueueTests
     [Fact]
     public void A_drained_closed_queue_says_so_after_announcing_its_drops()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         Offer(queue, 0, 0, limit: 1);
         Offer(queue, 0, 1, limit: 1).Should().Be(OfferResult.Dropped);
         queue.Close();
@@ -259,7 +263,7 @@ public sealed class LogQueueTests
     [Fact]
     public void Drops_taken_for_a_record_sent_outside_the_queue_are_not_announced_twice()
     {
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         Offer(queue, 0, 0, limit: 1);
         Offer(queue, 0, 1, limit: 1);
         Offer(queue, 0, 2, limit: 1);
@@ -280,7 +284,7 @@ public sealed class LogQueueTests
     {
         const int Producers = 4;
         const int PerProducer = 50_000;
-        var queue = new LogQueue(start: nearWrap ? uint.MaxValue - 5_000L : 0);
+        ILogQueue queue = NewQueue(start: nearWrap ? uint.MaxValue - 5_000L : 0);
         var enqueued = new long[Producers];
         var dropped = new long[Producers];
         using var start = new Barrier(Producers + 1);
@@ -346,7 +350,7 @@ public sealed class LogQueueTests
     {
         const int Producers = 3;
         const int PerProducer = 20_000;
-        var queue = new LogQueue();
+        ILogQueue queue = NewQueue();
         int refused = 0;
         using var start = new Barrier(Producers);
         var producers = Enumerable.Range(0, Producers).Select(p => new Thread(() =>

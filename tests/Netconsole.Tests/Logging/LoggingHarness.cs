@@ -31,6 +31,9 @@ internal sealed class LoggingHarness : IDisposable
 
     public GatedTransportFactory Factory { get; } = new();
 
+    /// <summary>The queue the providers made from <see cref="Options"/> use.</summary>
+    public LogQueueKind QueueKind { get; init; }
+
     public void RegisterDevice() =>
         Watcher.Register("veth0", PhysicalAddress.Parse("02-00-00-00-00-0A"), [IPAddress.Parse("192.0.2.1")], up: true);
 
@@ -38,7 +41,7 @@ internal sealed class LoggingHarness : IDisposable
 
     public NetconsoleLoggerOptions Options(params string[] targets)
     {
-        var options = new NetconsoleLoggerOptions { ManagerOptions = ManagerOptions };
+        var options = new NetconsoleLoggerOptions { ManagerOptions = ManagerOptions, QueueKind = QueueKind };
         foreach (string target in targets.Length == 0 ? [Extended] : targets)
         {
             options.Targets.Add(target);
@@ -48,6 +51,23 @@ internal sealed class LoggingHarness : IDisposable
     }
 
     public NetconsoleLoggerProvider Provider(params string[] targets) => new(Options(targets));
+
+    /// <summary>Waits (at most <see cref="Timeout"/>) until the condition holds; false if it never did.</summary>
+    public static bool WaitUntil(Func<bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > Timeout)
+            {
+                return false;
+            }
+
+            Thread.Sleep(1);
+        }
+
+        return true;
+    }
 
     /// <summary>Every frame injected so far, reassembled into records (continued groups joined).</summary>
     public List<ReceivedRecord> Records()

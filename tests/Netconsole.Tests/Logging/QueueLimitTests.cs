@@ -8,14 +8,26 @@ namespace Netconsole.Tests.Logging;
 
 /// <summary>
 /// The queue limit and the queue-full modes through the provider: live changes of
-/// MaxQueueLength and QueueFullMode, and many logging threads at once with exact accounting.
+/// MaxQueueLength and QueueFullMode, and many logging threads at once with exact accounting,
+/// with the lock-free queue (<see cref="LockedQueueLimitTests"/>: the same with the locked queue).
 /// </summary>
-public sealed class QueueLimitTests : IDisposable
+public class QueueLimitTests : IDisposable
 {
     private static readonly TimeSpan Timeout = LoggingHarness.Timeout;
-    private readonly LoggingHarness _harness = new();
+    private readonly LoggingHarness _harness;
 
-    public void Dispose() => _harness.Dispose();
+    public QueueLimitTests()
+        : this(LogQueueKind.LockFree)
+    {
+    }
+
+    private protected QueueLimitTests(LogQueueKind queueKind) => _harness = new LoggingHarness { QueueKind = queueKind };
+
+    public void Dispose()
+    {
+        _harness.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private static string Notice(long dropped) => $"netconsole: {dropped} records dropped (queue full)";
 
@@ -44,7 +56,7 @@ public sealed class QueueLimitTests : IDisposable
             logger.LogInformation("r{I}", i); // 98 more fit beside r1 and r2; r103, r104 dropped
         }
 
-        provider.GetStatistics().QueueLength.Should().Be(100);
+        provider.GetStatistics().RecordsQueued.Should().Be(100);
         provider.Queue.Capacity.Should().BeGreaterThan(LogQueue.InitialCapacity);
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
@@ -54,7 +66,7 @@ public sealed class QueueLimitTests : IDisposable
         expected.Add(Notice(2));
         _harness.Texts().Should().Equal(expected);
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
-        (statistics.Enqueued, statistics.DroppedQueueFull, statistics.Sent).Should().Be((101L, 4L, 101L));
+        (statistics.RecordsEnqueued, statistics.RecordsDroppedQueueFull, statistics.RecordsSent).Should().Be((101L, 4L, 101L));
     }
 
     [Fact]
@@ -72,7 +84,7 @@ public sealed class QueueLimitTests : IDisposable
         monitor.Reload(o => o.MaxQueueLength = 2);
         logger.LogInformation("r6");
 
-        provider.GetStatistics().QueueLength.Should().Be(5);
+        provider.GetStatistics().RecordsQueued.Should().Be(5);
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
         logger.LogInformation("r7");
@@ -94,7 +106,8 @@ public sealed class QueueLimitTests : IDisposable
         logger.LogInformation("r1");
         var first = new Thread(() => logger.LogInformation("r2"));
         first.Start();
-        first.Join(TimeSpan.FromMilliseconds(200)).Should().BeFalse("the queue is full and the mode is Wait");
+        LoggingHarness.WaitUntil(() => provider.Processor.RoomWaiters == 1).Should().BeTrue("r2's thread waits for room");
+        first.IsAlive.Should().BeTrue("the queue is full and the mode is Wait");
 
         monitor.Reload(o =>
         {
@@ -104,7 +117,8 @@ public sealed class QueueLimitTests : IDisposable
         first.Join(Timeout).Should().BeTrue("the longer queue has room for r2");
         var second = new Thread(() => logger.LogInformation("r3"));
         second.Start();
-        second.Join(TimeSpan.FromMilliseconds(200)).Should().BeFalse("full again");
+        LoggingHarness.WaitUntil(() => provider.Processor.RoomWaiters == 1).Should().BeTrue("r3's thread waits for room");
+        second.IsAlive.Should().BeTrue("full again");
         monitor.Reload(o =>
         {
             o.MaxQueueLength = 2;
@@ -129,12 +143,12 @@ public sealed class QueueLimitTests : IDisposable
         provider.Flush(Timeout).Should().BeTrue();
 
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
-        (statistics.Enqueued + statistics.DroppedQueueFull).Should().Be(Threads * PerThread);
-        statistics.Sent.Should().Be(statistics.Enqueued);
+        (statistics.RecordsEnqueued + statistics.RecordsDroppedQueueFull).Should().Be(Threads * PerThread);
+        statistics.RecordsSent.Should().Be(statistics.RecordsEnqueued);
         List<string> texts = _harness.Texts();
         List<string> notices = texts.Where(t => t.StartsWith("netconsole: ", StringComparison.Ordinal)).ToList();
-        notices.Sum(t => long.Parse(t.Split(' ')[1], CultureInfo.InvariantCulture)).Should().Be(statistics.DroppedQueueFull, "every drop is announced once");
-        AssertOrderPerThread(texts.Except(notices).ToList(), Threads).Should().Be(statistics.Enqueued);
+        notices.Sum(t => long.Parse(t.Split(' ')[1], CultureInfo.InvariantCulture)).Should().Be(statistics.RecordsDroppedQueueFull, "every drop is announced once");
+        AssertOrderPerThread(texts.Except(notices).ToList(), Threads).Should().Be(statistics.RecordsEnqueued);
     }
 
     [Fact]
@@ -152,8 +166,8 @@ public sealed class QueueLimitTests : IDisposable
         RunThreads(Threads, PerThread, logger);
         provider.Flush(Timeout).Should().BeTrue();
 
-        provider.GetStatistics().Dropped.Should().Be(0);
-        provider.GetStatistics().Sent.Should().Be(Threads * PerThread);
+        provider.GetStatistics().RecordsDropped.Should().Be(0);
+        provider.GetStatistics().RecordsSent.Should().Be(Threads * PerThread);
         AssertOrderPerThread(_harness.Texts(), Threads).Should().Be(Threads * PerThread);
     }
 
@@ -218,7 +232,7 @@ public sealed class QueueLimitTests : IDisposable
 
         private NetconsoleLoggerOptions Make(Action<NetconsoleLoggerOptions> configure)
         {
-            var options = new NetconsoleLoggerOptions { ManagerOptions = _template.ManagerOptions };
+            var options = new NetconsoleLoggerOptions { ManagerOptions = _template.ManagerOptions, QueueKind = _template.QueueKind };
             foreach (string target in _template.Targets)
             {
                 options.Targets.Add(target);
@@ -227,6 +241,15 @@ public sealed class QueueLimitTests : IDisposable
             configure(options);
             return options;
         }
+    }
+}
+
+/// <summary>Every <see cref="QueueLimitTests"/> test with the locked queue (<see cref="LockedLogQueue"/>).</summary>
+public sealed class LockedQueueLimitTests : QueueLimitTests
+{
+    public LockedQueueLimitTests()
+        : base(LogQueueKind.Locked)
+    {
     }
 }
 

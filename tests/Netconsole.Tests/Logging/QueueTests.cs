@@ -7,13 +7,27 @@ using Netconsole.Targets;
 
 namespace Netconsole.Tests.Logging;
 
-/// <summary>The bounded queue, the sender thread, flushing, disposal, SendNow and crash reports.</summary>
-public sealed class QueueTests : IDisposable
+/// <summary>
+/// The bounded queue, the sender thread, flushing, disposal, SendNow and crash reports, with the
+/// lock-free queue (<see cref="LockedQueueTests"/>: the same with the locked queue).
+/// </summary>
+public class QueueTests : IDisposable
 {
     private static readonly TimeSpan Timeout = LoggingHarness.Timeout;
-    private readonly LoggingHarness _harness = new();
+    private readonly LoggingHarness _harness;
 
-    public void Dispose() => _harness.Dispose();
+    public QueueTests()
+        : this(LogQueueKind.LockFree)
+    {
+    }
+
+    private protected QueueTests(LogQueueKind queueKind) => _harness = new LoggingHarness { QueueKind = queueKind };
+
+    public void Dispose()
+    {
+        _harness.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private NetconsoleLoggerProvider Provider(Action<NetconsoleLoggerOptions>? configure = null)
     {
@@ -42,7 +56,7 @@ public sealed class QueueTests : IDisposable
             logger.LogInformation("r{I}", i); // r1-r3 queued, r4-r8 dropped
         }
 
-        provider.GetStatistics().DroppedQueueFull.Should().Be(5);
+        provider.GetStatistics().RecordsDroppedQueueFull.Should().Be(5);
         _harness.Factory.Step(); // r0 goes out; the sender takes r1 and blocks again: room for one
         _harness.Factory.SendBlocked.Wait(Timeout).Should().BeTrue();
         logger.LogInformation("r9");
@@ -54,9 +68,24 @@ public sealed class QueueTests : IDisposable
         records[4].Level.Should().Be(4);
         records.Select(r => r.Sequence).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
-        statistics.Enqueued.Should().Be(5);
-        statistics.Sent.Should().Be(5);
-        statistics.DroppedQueueFull.Should().Be(5);
+        statistics.RecordsEnqueued.Should().Be(5);
+        statistics.RecordsSent.Should().Be(5);
+        statistics.RecordsDroppedQueueFull.Should().Be(5);
+    }
+
+    [Fact]
+    public void Statistics_read_in_one_line()
+    {
+        using NetconsoleLoggerProvider provider = Provider(o => o.MaxQueueLength = 1);
+        ILogger logger = provider.CreateLogger("c");
+        BlockSenderOn(logger);
+        logger.LogInformation("r1");
+        logger.LogInformation("r2"); // dropped: r1 fills the queue
+
+        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 0, dropped 1 (queue full 1, disposed 0), queued 1, errors 0");
+        _harness.Factory.Release();
+        provider.Flush(Timeout).Should().BeTrue();
+        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 2, dropped 1 (queue full 1, disposed 0), queued 0, errors 0");
     }
 
     [Fact]
@@ -89,13 +118,15 @@ public sealed class QueueTests : IDisposable
 
         var blocked = new Thread(() => logger.LogInformation("r2"));
         blocked.Start();
-        blocked.Join(TimeSpan.FromMilliseconds(300)).Should().BeFalse("the queue is full and the mode is Wait");
+        LoggingHarness.WaitUntil(() => provider.Processor.RoomWaiters == 1).Should().BeTrue("the logging thread waits for room");
+        blocked.IsAlive.Should().BeTrue("the queue is full and the mode is Wait");
+        provider.GetStatistics().RecordsQueued.Should().Be(1, "r2 is not queued while r1 fills the queue");
         _harness.Factory.Release();
         blocked.Join(Timeout).Should().BeTrue();
         provider.Flush(Timeout).Should().BeTrue();
 
         _harness.Texts().Should().Equal("r0", "r1", "r2");
-        provider.GetStatistics().Dropped.Should().Be(0);
+        provider.GetStatistics().RecordsDropped.Should().Be(0);
     }
 
     [Fact]
@@ -106,16 +137,16 @@ public sealed class QueueTests : IDisposable
         BlockSenderOn(logger);
         logger.LogInformation("r1");
         logger.LogInformation("r2");
-        _ = Task.Run(async () =>
+        _ = Task.Run(() =>
         {
-            await Task.Delay(100);
+            LoggingHarness.WaitUntil(() => !provider.Processor.IsAccepting); // disposal has begun: it must wait for the drain
             _harness.Factory.Release();
         });
 
         provider.Dispose();
 
         _harness.Texts().Should().Equal("r0", "r1", "r2");
-        provider.GetStatistics().DroppedDisposed.Should().Be(0);
+        provider.GetStatistics().RecordsDroppedDisposed.Should().Be(0);
     }
 
     [Fact]
@@ -131,7 +162,7 @@ public sealed class QueueTests : IDisposable
         provider.Dispose();
 
         clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3));
-        provider.GetStatistics().DroppedDisposed.Should().Be(2);
+        provider.GetStatistics().RecordsDroppedDisposed.Should().Be(2);
         _harness.Factory.Release();
         clock.Restart();
         while (provider.Manager.Targets.Count > 0 && clock.Elapsed < Timeout)
@@ -181,7 +212,7 @@ public sealed class QueueTests : IDisposable
         };
 
         log.Should().NotThrow();
-        provider.GetStatistics().Failures.Should().Be(2);
+        provider.GetStatistics().Errors.Should().Be(2);
     }
 
     [Fact]
@@ -216,7 +247,8 @@ public sealed class QueueTests : IDisposable
 
         var crash = new Thread(() => provider.ReportCrash(0, "Unhandled exception", exception));
         crash.Start();
-        Thread.Sleep(50);
+        LoggingHarness.WaitUntil(() => provider.Processor.FlushWaiters == 1).Should().BeTrue("the crash report drains the queue first");
+        _harness.Factory.Frames.Should().BeEmpty("nothing goes out while r0's send is held");
         _harness.Factory.Release();
         crash.Join(Timeout).Should().BeTrue();
 
@@ -248,7 +280,7 @@ public sealed class QueueTests : IDisposable
     [Fact]
     public void A_target_whose_device_is_missing_stays_deactivated_and_resumes_when_it_appears()
     {
-        using var harness = new LoggingHarness(registerDevice: false);
+        using var harness = new LoggingHarness(registerDevice: false) { QueueKind = _harness.QueueKind };
         using var provider = new NetconsoleLoggerProvider(harness.Options());
         NetconsoleTarget target = provider.Manager.Targets.Should().ContainSingle().Subject;
         target.State.Should().Be(TargetState.Deactivated);
@@ -304,5 +336,14 @@ public sealed class QueueTests : IDisposable
     private sealed class ThrowingScope
     {
         public override string ToString() => throw new InvalidOperationException("scope");
+    }
+}
+
+/// <summary>Every <see cref="QueueTests"/> test with the locked queue (<see cref="LockedLogQueue"/>).</summary>
+public sealed class LockedQueueTests : QueueTests
+{
+    public LockedQueueTests()
+        : base(LogQueueKind.Locked)
+    {
     }
 }

@@ -1,0 +1,78 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace Netconsole.Logging;
+
+/// <summary>
+/// One place in a queue's ring: a record's fields stored inline, so that a producer's write and
+/// the consumer's read touch consecutive memory and follow no pointer. Up to
+/// <see cref="LogQueue.InlinePairs"/> dictionary pairs go into the ring's pair array at the
+/// slot's index; a record with more uses the slot's own overflow array (kept for reuse). Both
+/// queues (<see cref="LogQueue"/>, <see cref="LockedLogQueue"/>) use it, so they compare like for like.
+/// </summary>
+internal struct LogSlot
+{
+    /// <summary>The lock-free queue's publication number (<see cref="LogQueue"/>); unused by the locked one.</summary>
+    public uint Sequence;
+    public int Level;
+    public int ThreadId;
+    public int Cpu;
+    public int PairCount;
+    public ulong TimestampMicroseconds;
+    public long DroppedBefore;
+    public EventId EventId;
+    public string Category;
+    public string Message;
+    public Exception? Exception;
+    public string? ThreadName;
+    public KeyValuePair<string, object?>[]? Overflow;
+
+    /// <summary>A ring's pair array: <see cref="LogQueue.InlinePairs"/> places per slot, at the slot's index.</summary>
+    public static KeyValuePair<string, object?>[] NewPairs(int capacity) => new KeyValuePair<string, object?>[capacity * LogQueue.InlinePairs];
+
+    public void Store(LogEntry entry, KeyValuePair<string, object?>[] pairs, uint index)
+    {
+        Level = entry.Level;
+        ThreadId = entry.ThreadId;
+        Cpu = entry.Cpu;
+        TimestampMicroseconds = entry.TimestampMicroseconds;
+        EventId = entry.EventId;
+        Category = entry.Category;
+        Message = entry.Message;
+        Exception = entry.Exception;
+        ThreadName = entry.ThreadName;
+        ReadOnlySpan<KeyValuePair<string, object?>> source = CollectionsMarshal.AsSpan(entry.Pairs);
+        PairCount = source.Length;
+        if (source.Length <= LogQueue.InlinePairs)
+        {
+            source.CopyTo(pairs.AsSpan((int)index * LogQueue.InlinePairs, LogQueue.InlinePairs));
+        }
+        else
+        {
+            if (Overflow is null || Overflow.Length < source.Length)
+            {
+                Overflow = new KeyValuePair<string, object?>[Math.Max(source.Length, LogQueue.InlinePairs * 4)];
+            }
+
+            source.CopyTo(Overflow);
+        }
+    }
+
+    public readonly void Load(LogEntry entry, KeyValuePair<string, object?>[] pairs, uint index)
+    {
+        entry.Level = Level;
+        entry.ThreadId = ThreadId;
+        entry.Cpu = Cpu;
+        entry.TimestampMicroseconds = TimestampMicroseconds;
+        entry.EventId = EventId;
+        entry.Category = Category;
+        entry.Message = Message;
+        entry.Exception = Exception;
+        entry.ThreadName = ThreadName;
+        entry.DroppedBefore = DroppedBefore;
+        entry.Pairs.Clear();
+        entry.Pairs.AddRange(PairCount <= LogQueue.InlinePairs
+            ? pairs.AsSpan((int)index * LogQueue.InlinePairs, PairCount)
+            : Overflow.AsSpan(0, PairCount));
+    }
+}

@@ -1,0 +1,549 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Netconsole.Logging;
+
+/// <summary>
+/// The provider's queue and its one sender thread (<c>netconsole-logger</c>): logging threads
+/// hand entries over (<see cref="Enqueue"/>), the sender takes them in order and sends each,
+/// after the notice of the drops before it, through the <see cref="LogRecordWriter"/>. Also:
+/// <see cref="Flush"/>, records sent at once (<see cref="SendNow"/>), and draining on disposal
+/// within a time limit (<see cref="Complete"/>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Wait mode: a logging thread that finds the queue full sleeps on a monitor until the queue is
+/// down to half its limit (<see cref="LowWater"/>); the sender pulses it only while someone waits.
+/// Waking the logging thread for each free slot made it queue one record, find the queue full
+/// again and sleep: a wake-up per record, competing for the cores with the sender.
+/// </para>
+/// <para>
+/// The sender, after activity, polls the queue every millisecond for a while
+/// (<see cref="MaxIdlePolls"/> polls) before it sleeps until woken: a busy application pays no
+/// wake-up system call per record; only the first record after a sleep wakes it.
+/// </para>
+/// </remarks>
+internal sealed class NetconsoleLoggerProcessor
+{
+    internal const string SenderThreadName = "netconsole-logger";
+
+    // After activity the sender polls the queue every millisecond for a while (MaxIdlePolls x 1 ms)
+    // before it sleeps until woken: logging calls then never pay for waking it.
+    private const int IdlePollMilliseconds = 1;
+    private const int MaxIdlePolls = 100;
+
+    // How long the sender stays idle before it shrinks a grown queue and forgets the scopes it saw.
+    private const int ReleaseAfterIdleMilliseconds = 5000;
+
+    // A waiting logging thread or Flush looks again at least this often, whatever it was told.
+    private const int WaitSliceMilliseconds = 10;
+
+    private const int SenderIdle = 0;
+    private const int SenderSending = 1;
+    private const int SenderAborted = 2;
+
+    private readonly ILogQueue _queue;
+    private readonly LogRecordWriter _writer;
+    private readonly Action _disposeManager;
+    private readonly Thread _thread;
+    private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 1);
+    private readonly object _roomLock = new(); // Wait-mode logging threads wait on it for room
+    private readonly object _flushLock = new(); // Flush waits on it for the sender to catch up
+    private volatile NetconsoleLoggerOptions _options;
+    private volatile bool _accepting = true;
+    private volatile bool _completing;
+    private int _senderSleeping; // 1 while the sender sleeps without a time limit: a new entry must wake it
+    private int _roomWaiters;
+    private int _flushWaiters;
+    private SenderProgress _progress; // written by the sender per record: apart from what logging threads read
+    private long _droppedQueueFull;
+    private long _droppedDisposed;
+    private long _errors;
+
+    /// <summary>Creates the processor and starts its sender thread.</summary>
+    /// <param name="queue">The queue (<see cref="LogQueues.Create"/>).</param>
+    /// <param name="writer">What turns entries into records and sends them.</param>
+    /// <param name="options">The options in force (queue limit and mode).</param>
+    /// <param name="disposeManager">What the sender does when disposal gave up on it during a send: dispose the targets once the send returns.</param>
+    public NetconsoleLoggerProcessor(ILogQueue queue, LogRecordWriter writer, NetconsoleLoggerOptions options, Action disposeManager)
+    {
+        _queue = queue;
+        _writer = writer;
+        _options = options;
+        _disposeManager = disposeManager;
+        _thread = new Thread(RunSender) { IsBackground = true, Name = SenderThreadName };
+        _thread.Start();
+    }
+
+    /// <summary>The options in force; a new value frees Wait-mode logging threads to look again (a longer queue, or DropWrite).</summary>
+    public NetconsoleLoggerOptions Options
+    {
+        get => _options;
+        set
+        {
+            _options = value;
+            PulseRoom();
+        }
+    }
+
+    /// <summary>False once disposal began: records logged after it are counted as dropped.</summary>
+    public bool IsAccepting => _accepting;
+
+    /// <summary>The queue itself (tests look at its storage).</summary>
+    public ILogQueue Queue => _queue;
+
+    /// <summary>Records waiting for the sender thread.</summary>
+    public int RecordsQueued => _queue.Count;
+
+    /// <summary>Logging threads waiting for room (Wait mode; tests wait for one to be there).</summary>
+    public int RoomWaiters => Volatile.Read(ref _roomWaiters);
+
+    /// <summary>Threads in <see cref="Flush"/> (tests wait for one to be there).</summary>
+    public int FlushWaiters => Volatile.Read(ref _flushWaiters);
+
+    /// <summary>A Wait-mode logging thread that found the queue full sleeps until it holds at most this many records: half the limit.</summary>
+    public static int LowWater(int maxQueueLength) => Math.Max(0, maxQueueLength) / 2;
+
+    /// <summary>A snapshot of the counters.</summary>
+    /// <returns>The statistics.</returns>
+    public NetconsoleLoggerStatistics GetStatistics() => new(
+        _queue.Enqueued,
+        _writer.RecordsSent,
+        Interlocked.Read(ref _droppedQueueFull),
+        Interlocked.Read(ref _droppedDisposed),
+        Interlocked.Read(ref _errors),
+        _queue.Count);
+
+    /// <summary>Counts an exception caught on the logging path.</summary>
+    public void CountError() => Interlocked.Increment(ref _errors);
+
+    /// <summary>Counts a record logged once disposal began.</summary>
+    public void CountDroppedDisposed() => Interlocked.Increment(ref _droppedDisposed);
+
+    /// <summary>
+    /// Queues (a copy of) a filled entry, or waits for room, or drops it (counted), per the
+    /// queue-full mode. The entry stays the caller's.
+    /// </summary>
+    /// <param name="entry">The entry.</param>
+    public void Enqueue(LogEntry entry)
+    {
+        NetconsoleLoggerOptions options = _options;
+        OfferResult result = _queue.Offer(entry, options.MaxQueueLength, options.QueueFullMode == NetconsoleQueueFullMode.DropWrite);
+        if (result == OfferResult.Enqueued)
+        {
+            // Only a sender in deep sleep needs waking; a polling one finds the entry within 1 ms.
+            // The offer's compare-and-swap (or lock) orders this read after the entry's claim (the
+            // sender sets the flag, then looks at the queue).
+            if (Volatile.Read(ref _senderSleeping) != 0 && Interlocked.Exchange(ref _senderSleeping, 0) != 0)
+            {
+                _wake.Set();
+            }
+
+            return;
+        }
+
+        if (result == OfferResult.Full)
+        {
+            result = WaitForRoom(entry);
+        }
+
+        if (result != OfferResult.Enqueued)
+        {
+            Interlocked.Increment(ref result == OfferResult.Dropped ? ref _droppedQueueFull : ref _droppedDisposed);
+        }
+    }
+
+    /// <summary>
+    /// Waits until every record queued before the call has been handed to the targets (and the
+    /// drops counted before the call announced). Returns at once, false, on the sender thread itself.
+    /// </summary>
+    /// <param name="timeout">The longest to wait; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
+    /// <returns>True when all of it was handed over within the time.</returns>
+    public bool Flush(TimeSpan timeout)
+    {
+        if (Thread.CurrentThread == _thread)
+        {
+            return false;
+        }
+
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(Math.Max(0, timeout.TotalSeconds) * Stopwatch.Frequency);
+        long target = _queue.TailPosition64();
+        long drops = Volatile.Read(ref _droppedQueueFull);
+        Interlocked.Increment(ref _flushWaiters);
+        try
+        {
+            lock (_flushLock)
+            {
+                while (Volatile.Read(ref _progress.Completed) < target || Volatile.Read(ref _progress.Announced) < drops)
+                {
+                    if (!_thread.IsAlive || Volatile.Read(ref _progress.State) == SenderAborted)
+                    {
+                        return false;
+                    }
+
+                    long remaining = deadline - Stopwatch.GetTimestamp();
+                    if (remaining <= 0)
+                    {
+                        return false;
+                    }
+
+                    Monitor.Wait(_flushLock, (int)Math.Clamp(remaining * 1000 / Stopwatch.Frequency, 1, WaitSliceMilliseconds));
+                }
+
+                return true;
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _flushWaiters);
+        }
+    }
+
+    /// <summary>
+    /// Sends one record on the calling thread, bypassing the queue, after announcing the drops
+    /// not yet announced. Waits at most <paramref name="writerTimeout"/> for a send in progress on
+    /// the sender thread; past it the record is not sent and counted as an error. Never throws.
+    /// </summary>
+    /// <param name="syslogLevel">The syslog level.</param>
+    /// <param name="message">The text (null: empty).</param>
+    /// <param name="exception">An exception (or an unhandled-exception event's object) to append, or null.</param>
+    /// <param name="category">The <c>CATEGORY=</c>; null for <see cref="LogRecordWriter.ProviderCategory"/>.</param>
+    /// <param name="writerTimeout">The longest to wait for the writer.</param>
+    public void SendNow(int syslogLevel, string? message, object? exception, string? category, TimeSpan writerTimeout)
+    {
+        try
+        {
+            ulong timestamp = NetconsoleRecord.GetTimestampMicroseconds();
+            if (!_writer.TryEnter(writerTimeout))
+            {
+                // The sender is stuck in a send past the time limit; sending alongside it
+                // would share its buffers and break the order. Give up, counted.
+                Interlocked.Increment(ref _errors);
+                return;
+            }
+
+            try
+            {
+                long notice = _queue.TakeDrops();
+                if (notice > 0)
+                {
+                    _writer.WriteNotice(notice);
+                    Interlocked.Add(ref _progress.Announced, notice);
+                }
+
+                _writer.WriteMessage(syslogLevel, message ?? string.Empty, exception, category ?? LogRecordWriter.ProviderCategory, timestamp);
+            }
+            finally
+            {
+                _writer.Exit();
+            }
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _errors);
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting records, lets the sender drain the queue for at most
+    /// <paramref name="timeout"/>, then gives up on what is left (counted as dropped at disposal).
+    /// </summary>
+    /// <param name="timeout">The time limit of the drain.</param>
+    /// <returns>
+    /// True when the sender is stuck in a send past the limit: it disposes the targets itself once
+    /// that send returns (through the action given at construction), so the caller must not.
+    /// </returns>
+    public bool Complete(TimeSpan timeout)
+    {
+        _accepting = false;
+        _completing = true;
+        _queue.Close(); // from here on every offer is refused (and counted): the queue only drains
+        PulseRoom();
+        WakeSender();
+        if (Thread.CurrentThread == _thread || _thread.Join(timeout))
+        {
+            return false;
+        }
+
+        // A sender stuck in a send would hold up disposing the targets: it disposes them itself
+        // once the send returns, and the caller goes on.
+        bool leftToSender = Interlocked.Exchange(ref _progress.State, SenderAborted) == SenderSending;
+        Interlocked.Add(ref _droppedDisposed, _queue.Abandon());
+        WakeSender();
+        return leftToSender;
+    }
+
+    // Wait mode, queue full. The sender thread itself never waits for room it alone could make.
+    private OfferResult WaitForRoom(LogEntry entry)
+    {
+        if (Thread.CurrentThread == _thread)
+        {
+            return _queue.Offer(entry, _options.MaxQueueLength, dropWhenFull: true);
+        }
+
+        Interlocked.Increment(ref _roomWaiters);
+        try
+        {
+            while (true)
+            {
+                NetconsoleLoggerOptions options = _options;
+                OfferResult result = _queue.Offer(entry, options.MaxQueueLength, options.QueueFullMode == NetconsoleQueueFullMode.DropWrite);
+                if (result != OfferResult.Full)
+                {
+                    if (result == OfferResult.Enqueued && Interlocked.Exchange(ref _senderSleeping, 0) != 0)
+                    {
+                        _wake.Set();
+                    }
+
+                    return result;
+                }
+
+                lock (_roomLock)
+                {
+                    // The sender takes an entry, then (after a full fence) pulses when it sees a
+                    // waiter and the queue at or below the low-water mark: looking again under the
+                    // lock cannot miss that pulse.
+                    if (_queue.Count > LowWater(options.MaxQueueLength) && _accepting && ReferenceEquals(options, _options))
+                    {
+                        Monitor.Wait(_roomLock, WaitSliceMilliseconds);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _roomWaiters);
+        }
+    }
+
+    private void PulseRoom()
+    {
+        lock (_roomLock)
+        {
+            Monitor.PulseAll(_roomLock);
+        }
+    }
+
+    private void PulseFlush()
+    {
+        lock (_flushLock)
+        {
+            Monitor.PulseAll(_flushLock);
+        }
+    }
+
+    private void WakeSender()
+    {
+        Volatile.Write(ref _senderSleeping, 0);
+        _wake.Set();
+    }
+
+    // The sender thread: one step per turn until there is nothing more to send.
+    private void RunSender()
+    {
+        var idle = new IdleState { Polls = MaxIdlePolls, Released = true };
+        SenderStep step;
+        do
+        {
+            step = _queue.TryTake(out LogEntry? entry, out long position, out long dropped) switch
+            {
+                TakeResult.Taken => SendTaken(entry!, position, dropped, ref idle),
+                TakeResult.Drops => StepAfter(Send(dropped, null)),
+                TakeResult.Abandoned => SenderStep.Stop,
+                TakeResult found => Idle(found == TakeResult.Drained, ref idle),
+            };
+        }
+        while (step == SenderStep.Next);
+
+        if (Volatile.Read(ref _flushWaiters) != 0)
+        {
+            PulseFlush();
+        }
+
+        if (step == SenderStep.StopAndDisposeManager)
+        {
+            _disposeManager();
+        }
+    }
+
+    // An entry taken: it leaves the queue's room behind at once, so Wait-mode logging threads may
+    // go on; then it is sent (after the notice of the drops before it) and marked done for Flush.
+    private SenderStep SendTaken(LogEntry entry, long position, long dropped, ref IdleState idle)
+    {
+        idle = default; // busy: poll again after this record, and something may grow now
+        ReleaseRoomWaiters();
+        SendOutcome outcome = Send(dropped, entry.Level == LogEntry.Broken ? null : entry);
+        if (outcome == SendOutcome.Sent)
+        {
+            Volatile.Write(ref _progress.Completed, position + 1);
+            _queue.Recycle(entry);
+        }
+        else if (outcome == SendOutcome.NotSent)
+        {
+            Interlocked.Increment(ref _droppedDisposed); // taken just as disposal gave up
+        }
+
+        return StepAfter(outcome);
+    }
+
+    // Pulses Wait-mode logging threads once the queue is down to the low-water mark: one wake-up
+    // per many records instead of one per record.
+    private void ReleaseRoomWaiters()
+    {
+        if (Volatile.Read(ref _roomWaiters) != 0 && _queue.Count <= LowWater(_options.MaxQueueLength))
+        {
+            PulseRoom(); // the take's compare-and-swap (or lock) was the fence this read needs
+        }
+    }
+
+    // Sends a notice for `notice` drops (if any), then the entry (if any), unless disposal gave up.
+    private SendOutcome Send(long notice, LogEntry? entry)
+    {
+        if (Interlocked.CompareExchange(ref _progress.State, SenderSending, SenderIdle) != SenderIdle)
+        {
+            return SendOutcome.NotSent;
+        }
+
+        _writer.Enter();
+        try
+        {
+            if (notice > 0)
+            {
+                _writer.WriteNotice(notice);
+            }
+
+            if (entry is not null)
+            {
+                _writer.WriteEntry(entry);
+            }
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _errors);
+        }
+        finally
+        {
+            _writer.Exit();
+        }
+
+        if (notice > 0)
+        {
+            Interlocked.Add(ref _progress.Announced, notice);
+        }
+
+        return Interlocked.CompareExchange(ref _progress.State, SenderIdle, SenderSending) == SenderSending
+            ? SendOutcome.Sent
+            : SendOutcome.SentAfterDisposal;
+    }
+
+    // Nothing to take. Flush may be waiting for this moment; then poll for a while, then sleep.
+    private SenderStep Idle(bool drained, ref IdleState idle)
+    {
+        Interlocked.MemoryBarrier(); // the flush waiter's count is read after the queue was seen empty
+        if (Volatile.Read(ref _flushWaiters) != 0)
+        {
+            PulseFlush();
+        }
+
+        if (drained || Volatile.Read(ref _progress.State) == SenderAborted)
+        {
+            return SenderStep.Stop;
+        }
+
+        if (idle.Polls < MaxIdlePolls)
+        {
+            // Recently busy: more records are likely within a millisecond, and a polling sender
+            // costs the logging threads no wake-up.
+            idle.Polls++;
+            Thread.Sleep(IdlePollMilliseconds);
+            return SenderStep.Next;
+        }
+
+        SleepUntilWoken(ref idle);
+        return SenderStep.Next;
+    }
+
+    // Announces the sleep, then looks once more: a logging thread that queued meanwhile is either
+    // seen here or reads the announcement and wakes the sender (see ILogQueue.HasWork).
+    private void SleepUntilWoken(ref IdleState idle)
+    {
+        _wake.Reset();
+        Interlocked.Exchange(ref _senderSleeping, 1);
+        if (_queue.HasWork() || _completing)
+        {
+            Volatile.Write(ref _senderSleeping, 0);
+            return;
+        }
+
+        if (idle.Released)
+        {
+            _wake.Wait();
+            Volatile.Write(ref _senderSleeping, 0);
+            return;
+        }
+
+        bool woken = _wake.Wait(ReleaseAfterIdleMilliseconds);
+        Volatile.Write(ref _senderSleeping, 0);
+        if (!woken)
+        {
+            ReleaseAfterIdle();
+            idle.Released = true;
+        }
+    }
+
+    // Still idle after a while: give back what a burst grew and forget the scopes seen. Not at
+    // once, so bursts a few seconds apart do not grow the queue again each time.
+    private void ReleaseAfterIdle()
+    {
+        _queue.TryShrink();
+        _writer.ForgetScopes();
+    }
+
+    private static SenderStep StepAfter(SendOutcome outcome) => outcome switch
+    {
+        SendOutcome.Sent => SenderStep.Next,
+        SendOutcome.SentAfterDisposal => SenderStep.StopAndDisposeManager,
+        _ => SenderStep.Stop,
+    };
+
+    /// <summary>The sender's per-record counters, alone on their cache lines so logging threads reading the processor's fields never miss on them.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct SenderProgress
+    {
+        /// <summary>SenderIdle, SenderSending (a send in progress) or SenderAborted (disposal gave up).</summary>
+        [FieldOffset(64)]
+        public int State;
+
+        /// <summary>The position after the last entry the sender finished with.</summary>
+        [FieldOffset(72)]
+        public long Completed;
+
+        /// <summary>Drops announced (handed to the targets in a notice).</summary>
+        [FieldOffset(80)]
+        public long Announced;
+    }
+
+    /// <summary>The sender's idle bookkeeping: a local of its loop, nothing another thread reads. The default is "just busy".</summary>
+    private struct IdleState
+    {
+        /// <summary>Polls since the last record; at <see cref="MaxIdlePolls"/> the sender sleeps until woken.</summary>
+        public int Polls;
+
+        /// <summary>Nothing grown or remembered since the last release (<see cref="ReleaseAfterIdle"/>): sleep without a time limit.</summary>
+        public bool Released;
+    }
+
+    private enum SendOutcome
+    {
+        Sent,
+        NotSent, // disposal had given up: nothing sent
+        SentAfterDisposal, // disposal gave up during the send and left the targets to the sender
+    }
+
+    private enum SenderStep
+    {
+        Next,
+        Stop, // drained, abandoned, or disposal gave up
+        StopAndDisposeManager, // disposal gave up during a send and left the targets to the sender
+    }
+}
