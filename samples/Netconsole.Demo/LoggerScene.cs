@@ -33,16 +33,16 @@ internal static class LoggerScene
 
         ILogger logger = host.Factory.CreateLogger("Demo.Shop");
 
-        logger.LogInformation("shop {Shop} started", "shop-1");
+        DemoLog.ShopStarted(logger, "shop-1");
 
         // 5 KiB of text in one call: netconsole fragments it (ncfrag=), the receiver reassembles it.
         string big = BigText(5 * 1024);
         logger.Log(LogLevel.Information, default, big, null, (text, _) => text);
 
         // A scope and structured state: each becomes a KEY=VALUE dictionary line of the record.
-        using (logger.BeginScope("order {OrderId}", 4711))
+        using (DemoLog.OrderScope(logger, 4711))
         {
-            logger.LogWarning("payment {PaymentId} declined for {Amount} EUR", "p-17", 12.5);
+            DemoLog.PaymentDeclined(logger, "p-17", 12.5);
         }
 
         // An exception with a real stack trace: the whole of it travels inside the one record.
@@ -52,7 +52,7 @@ internal static class LoggerScene
         }
         catch (InvalidOperationException ex)
         {
-            logger.LogError(ex, "checkout of order {OrderId} failed", 4711);
+            DemoLog.CheckoutFailed(logger, ex, 4711);
         }
 
         host.Flush();

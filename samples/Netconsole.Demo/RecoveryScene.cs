@@ -84,7 +84,7 @@ internal static class RecoveryScene
     {
         for (int i = first; i < first + 3; i++)
         {
-            logger.LogInformation("record {Index} of 9 ({When})", i, when);
+            DemoLog.Record(logger, i, when);
         }
 
         host.Flush();

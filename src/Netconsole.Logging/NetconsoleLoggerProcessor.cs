@@ -23,6 +23,7 @@ namespace Netconsole.Logging;
 /// wake-up system call per record; only the first record after a sleep wakes it.
 /// </para>
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The wake-up event never allocates a kernel handle (its WaitHandle is never read), so it holds nothing to release; disposing it while a logging thread may still set it would throw into the logging path.")]
 internal sealed class NetconsoleLoggerProcessor
 {
     internal const string SenderThreadName = "netconsole-logger";
