@@ -45,6 +45,6 @@ internal static partial class Log
 
     public static IDisposable? Request(ILogger logger, int requestId) => RequestScope(logger, requestId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "order {OrderId} shipped from a Native AOT build")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "order {OrderId} shipped from a Native AOT build")]
     public static partial void OrderShipped(ILogger logger, int orderId);
 }

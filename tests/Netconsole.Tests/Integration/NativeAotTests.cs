@@ -69,11 +69,13 @@ public sealed partial class NativeAotTests(NativeAotTests.Publish publish, ITest
         demo.ExitCode.Should().Be(0, "the demo exits 0 when its target sent the record");
         ReceivedRecord record = records.Should().ContainSingle().Subject;
         record.TextString.Should().Be("order 4711 shipped from a Native AOT build");
-        record.Level.Should().Be(4, "LogWarning is syslog level 4 (warning)");
+        record.Level.Should().Be(4, "a warning is syslog level 4 (warning)");
         record.Facility.Should().Be(1, "the provider's default facility is user");
         record.IsExtended.Should().BeTrue("the target is extended ('+')");
         record.Dictionary.Should().Equal(
             new("CATEGORY", "Netconsole.AotDemo"),
+            new("EVENT_ID", "1"),
+            new("EVENT_NAME", "OrderShipped"),
             new("SCOPE", "request 42"),
             new("RequestId", "42"),
             new("OrderId", "4711"));
