@@ -141,18 +141,13 @@ public class LoggerCallBenchmarks
     public void NLog_Exception() => _nlogLogger.LogError(Failure, "payment failed for order {OrderId}", 4711);
 
     /// <summary>Netconsole.Logging in DropWrite mode, its target bound to a device that does not exist (nothing is injected).</summary>
-    internal static ILoggerFactory NetconsoleFactory(ManualDeviceWatcher watcher, LogQueueKind queueKind) =>
-        LoggerFactory.Create(b => b.AddNetconsole(o => Configure(o, watcher, queueKind)));
-
-    /// <summary>The options of <see cref="NetconsoleFactory"/>.</summary>
-    internal static NetconsoleLoggerOptions Configure(NetconsoleLoggerOptions options, ManualDeviceWatcher watcher, LogQueueKind queueKind)
+    internal static ILoggerFactory NetconsoleFactory(ManualDeviceWatcher watcher, LogQueueKind queueKind) => LoggerFactory.Create(b => b.AddNetconsole(o =>
     {
-        options.Targets.Add("+@/nodev0,@2001:db8::2/");
-        options.QueueFullMode = NetconsoleQueueFullMode.DropWrite;
-        options.QueueKind = queueKind;
-        options.ManagerOptions = () => new TargetManagerOptions { Watcher = watcher };
-        return options;
-    }
+        o.Targets.Add("+@/nodev0,@2001:db8::2/");
+        o.QueueFullMode = NetconsoleQueueFullMode.DropWrite;
+        o.QueueKind = queueKind;
+        o.ManagerOptions = () => new TargetManagerOptions { Watcher = watcher };
+    }));
 
     private static InvalidOperationException MakeException()
     {

@@ -12,17 +12,11 @@ using Netconsole.Benchmarks.EndToEnd;
 namespace Netconsole.Benchmarks;
 
 /// <summary>
-/// The lock-free queue against the locked queue in the logger-call benchmarks (issue 11), the two
-/// interleaved so that both see the same load from other processes:
-/// <list type="bullet">
-/// <item><c>queues [PAIRS]</c>: pairs of BenchmarkDotNet runs (ShortRun, in process), one benchmark
-/// method each, alternating which goes first; prints per-run means, medians, ratios and spread;</item>
-/// <item><c>queues-interleaved [BATCHES]</c>: in one process, 1, 2 and 4 logging threads log batches
-/// of 2000 records through either provider in the order A B B A ..., timed per batch (wall clock
-/// and the logging threads' CPU time); prints medians and quartiles per variant. Fine-grained
-/// interleaving makes a loaded machine's noise hit both queues alike.</item>
-/// </list>
-/// <c>dotnet run -c Release --project bench/Netconsole.Benchmarks -- queues 7</c>.
+/// The lock-free queue against the locked queue in the logger-call benchmarks (issue 11), with
+/// the two interleaved: each pair of runs measures one and then the other (alternating which goes
+/// first), every run a separate BenchmarkDotNet run (ShortRun, in process) of one benchmark
+/// method. Prints the per-run means, medians, ratios and the spread, so a noisy machine shows as
+/// such. <c>dotnet run -c Release --project bench/Netconsole.Benchmarks -- queues [PAIRS]</c>.
 /// </summary>
 internal static class QueueComparison
 {
@@ -84,59 +78,8 @@ internal static class QueueComparison
         return 0;
     }
 
-    public static int RunInterleaved(string[] args, TextWriter output)
-    {
-        int batches = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
-        string loadBefore = Report.LoadAverage();
-        DateTimeOffset started = DateTimeOffset.UtcNow;
-        var lines = new List<string>();
-        foreach (int threads in new[] { 1, 2, 4 })
-        {
-            using var loggers = new InterleavedLoggers(threads);
-            for (int i = 0; i < Math.Max(100, batches / 10); i++)
-            {
-                loggers.Batch(i % 2 == 0); // warm-up, both
-            }
-
-            var lockFree = new List<(double Wall, double Cpu, double Bytes)>();
-            var locked = new List<(double Wall, double Cpu, double Bytes)>();
-            (long dropsLockFree, long dropsLocked) = (loggers.Dropped(lockFree: true), loggers.Dropped(lockFree: false));
-            for (int i = 0; i < 2 * batches; i++)
-            {
-                bool isLockFree = (i % 4) is 0 or 3; // A B B A: neither always follows the other
-                (isLockFree ? lockFree : locked).Add(loggers.Batch(isLockFree));
-            }
-
-            double dropShareLockFree = (double)(loggers.Dropped(lockFree: true) - dropsLockFree) / (batches * InterleavedLoggers.RecordsPerBatch);
-            double dropShareLocked = (double)(loggers.Dropped(lockFree: false) - dropsLocked) / (batches * InterleavedLoggers.RecordsPerBatch);
-            (double a25, double a50, double a75) = Quartiles(lockFree.Select(x => x.Wall));
-            (double b25, double b50, double b75) = Quartiles(locked.Select(x => x.Wall));
-            double aCpu = Median(lockFree.Select(x => x.Cpu));
-            double bCpu = Median(locked.Select(x => x.Cpu));
-            lines.Add(string.Create(
-                CultureInfo.InvariantCulture,
-                $"| {threads} | {a50:F1} ({a25:F0}-{a75:F0}) | {b50:F1} ({b25:F0}-{b75:F0}) | {b50 / a50:F3} | {aCpu:F1} | {bCpu:F1} | {bCpu / aCpu:F3} | {dropShareLockFree:P1} / {dropShareLocked:P1} | {lockFree.Average(x => x.Bytes):F1} / {locked.Average(x => x.Bytes):F1} |"));
-            output.WriteLine(lines[^1]);
-        }
-
-        output.WriteLine();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{batches} batches of {InterleavedLoggers.RecordsPerBatch} records per queue and thread count, interleaved A B B A; {started:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; load average (1 min) {loadBefore} before, {Report.LoadAverage()} after."));
-        output.WriteLine("Wall: ns per record from the start of a batch until every thread is done (median, quartiles); CPU: the logging threads' CPU time per record (median). Drops: the share DropWrite dropped (queue full). Bytes: allocated by the logging threads per record (mean; the call itself allocates 144 B).");
-        output.WriteLine();
-        output.WriteLine("| logging threads | lock-free wall ns (p25-p75) | locked wall ns (p25-p75) | locked / lock-free wall | lock-free CPU ns | locked CPU ns | locked / lock-free CPU | dropped lock-free / locked | B/record lock-free / locked |");
-        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|---|");
-        lines.ForEach(output.WriteLine);
-        return 0;
-    }
-
-    private static (double P25, double P50, double P75) Quartiles(IEnumerable<double> values)
-    {
-        double[] sorted = [.. values.Order()];
-        return (sorted[sorted.Length / 4], Median(sorted), sorted[sorted.Length * 3 / 4]);
-    }
-
     // One BenchmarkDotNet run of one method (every parameter value): the mean per record, by call (and parameters).
-    private static Dictionary<string, double> Measure(Type type, string method, string call, BenchmarkDotNet.Loggers.ILogger logger)
+    private static Dictionary<string, double> Measure(Type type, string method, string call, ILogger logger)
     {
         IConfig config = ManualConfig.CreateEmpty()
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))

@@ -148,17 +148,9 @@ internal sealed class Report(
         Line($"- **Locked queue / lock-free queue (E2E-L / E2E)**: median of the per-round ratios {ratios[(ratios.Length - 1) / 2]:F3} "
             + $"(range {ratios[0]:F3}-{ratios[^1]:F3} over {ratios.Length} rounds); median rates {locked.RecordsPerSecond:N0} vs {lockFree.RecordsPerSecond:N0} records/s; "
             + $"E2E's own spread over the rounds {lockFreeRates.Min():N0}-{lockFreeRates.Max():N0} records/s ({(lockFreeRates.Max() - lockFreeRates.Min()) / lockFreeRates.Average():P1} of its mean). "
-            + $"CPU per record, median over the rounds (locked vs lock-free): logging thread {CpuMedian(Paths.EndToEndLocked, m => m.AppCpu)} vs {CpuMedian(Paths.EndToEnd, m => m.AppCpu)} us, "
-            + $"sender thread {CpuMedian(Paths.EndToEndLocked, m => m.LibraryCpu)} vs {CpuMedian(Paths.EndToEnd, m => m.LibraryCpu)} us, "
-            + $"process {CpuMedian(Paths.EndToEndLocked, m => m.ProcessCpu)} vs {CpuMedian(Paths.EndToEnd, m => m.ProcessCpu)} us; "
-            + $"logging thread blocks per record (median round): {PerRecord(locked.Measured.AppCpu.VoluntarySwitches, locked)} vs {PerRecord(lockFree.Measured.AppCpu.VoluntarySwitches, lockFree)}.");
-    }
-
-    // The median over the rounds of one path of a thread's CPU time per record, in microseconds.
-    private string CpuMedian(string path, Func<Measurement, ThreadClock.CpuTime> cpu)
-    {
-        double[] perRecord = [.. results.Where(r => r.Path == path).Select(r => cpu(r.Measured).RunNanoseconds / 1000.0 / r.Records).Order()];
-        return perRecord[(perRecord.Length - 1) / 2].ToString("F2", CultureInfo.InvariantCulture);
+            + $"CPU per record, logging thread: {Us(locked.Measured.AppCpu.RunNanoseconds, locked)} vs {Us(lockFree.Measured.AppCpu.RunNanoseconds, lockFree)} us, "
+            + $"sender thread: {Us(locked.Measured.LibraryCpu.RunNanoseconds, locked)} vs {Us(lockFree.Measured.LibraryCpu.RunNanoseconds, lockFree)} us, "
+            + $"logging thread blocks per record: {PerRecord(locked.Measured.AppCpu.VoluntarySwitches, locked)} vs {PerRecord(lockFree.Measured.AppCpu.VoluntarySwitches, lockFree)}.");
     }
 
     private static double CpuRatio(PathResult x, PathResult y) =>

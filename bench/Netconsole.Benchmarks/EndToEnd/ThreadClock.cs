@@ -16,13 +16,6 @@ internal static partial class ThreadClock
     [LibraryImport("libc", EntryPoint = "gettid")]
     public static partial int CurrentThreadId();
 
-    /// <summary>The calling thread's CPU time in nanoseconds (CLOCK_THREAD_CPUTIME_ID): no allocation, no file read.</summary>
-    public static long CurrentThreadCpuNanoseconds()
-    {
-        const int ThreadCpuTimeClock = 3; // CLOCK_THREAD_CPUTIME_ID
-        return ClockGetTime(ThreadCpuTimeClock, out TimeSpec time) == 0 ? (time.Seconds * 1_000_000_000) + time.Nanoseconds : 0;
-    }
-
     /// <summary>One thread's times, or the sum over threads.</summary>
     public readonly record struct CpuTime(long RunNanoseconds, long WaitNanoseconds, long VoluntarySwitches = 0, long InvoluntarySwitches = 0)
     {
@@ -116,15 +109,5 @@ internal static partial class ThreadClock
         return new CpuTime(
             long.Parse(fields[0], CultureInfo.InvariantCulture),
             long.Parse(fields[1], CultureInfo.InvariantCulture));
-    }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    private static partial int ClockGetTime(int clock, out TimeSpec time);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
     }
 }
