@@ -18,8 +18,7 @@ namespace Netconsole.Benchmarks;
 /// <summary>
 /// Cost on the application's thread of one enabled ILogger call, the same call through three
 /// providers: Microsoft.Extensions.Logging.Console (the baseline of each category),
-/// Netconsole.Logging (with its lock-free queue, and with the plain locked queue: <c>NetconsoleLockedQueue_*</c>),
-/// and NLog (through NLog.Extensions.Logging) writing UDP datagrams. Each
+/// Netconsole.Logging, and NLog (through NLog.Extensions.Logging) writing UDP datagrams. Each
 /// has a bounded queue that drops rather than blocks when full, so no caller ever waits. Only
 /// the calling thread is measured; each provider's own thread formats and writes in the background.
 /// </summary>
@@ -49,12 +48,10 @@ public class LoggerCallBenchmarks
     private static readonly InvalidOperationException Failure = MakeException();
 
     private ILoggerFactory _netconsole = null!;
-    private ILoggerFactory _netconsoleLocked = null!;
     private ILoggerFactory _console = null!;
     private ILoggerFactory _nlog = null!;
     private NLog.LogFactory _nlogFactory = null!;
     private ILogger _netconsoleLogger = null!;
-    private ILogger _netconsoleLockedLogger = null!;
     private ILogger _consoleLogger = null!;
     private ILogger _nlogLogger = null!;
     private ManualDeviceWatcher _watcher = null!;
@@ -64,8 +61,12 @@ public class LoggerCallBenchmarks
     public void Setup()
     {
         _watcher = new ManualDeviceWatcher();
-        _netconsole = NetconsoleFactory(_watcher, LogQueueKind.LockFree);
-        _netconsoleLocked = NetconsoleFactory(_watcher, LogQueueKind.Locked);
+        _netconsole = LoggerFactory.Create(b => b.AddNetconsole(o =>
+        {
+            o.Targets.Add("+@/nodev0,@2001:db8::2/");
+            o.QueueFullMode = NetconsoleQueueFullMode.DropWrite;
+            o.ManagerOptions = () => new TargetManagerOptions { Watcher = _watcher };
+        }));
         _console = LoggerFactory.Create(b => b.AddConsole(o => o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite)
             .AddSimpleConsole(o => o.SingleLine = true));
 
@@ -83,7 +84,6 @@ public class LoggerCallBenchmarks
         _nlog = LoggerFactory.Create(b => b.AddNLog(new NLogProviderOptions(), _ => _nlogFactory));
 
         _netconsoleLogger = _netconsole.CreateLogger("Shop.Orders");
-        _netconsoleLockedLogger = _netconsoleLocked.CreateLogger("Shop.Orders");
         _consoleLogger = _console.CreateLogger("Shop.Orders");
         _nlogLogger = _nlog.CreateLogger("Shop.Orders");
     }
@@ -93,7 +93,6 @@ public class LoggerCallBenchmarks
     public void Cleanup()
     {
         _netconsole.Dispose();
-        _netconsoleLocked.Dispose();
         _console.Dispose();
         _nlog.Dispose();
         _nlogFactory.Dispose();
@@ -110,11 +109,6 @@ public class LoggerCallBenchmarks
     [BenchmarkCategory("TwoArguments")]
     public void Netconsole_TwoArguments() => _netconsoleLogger.LogInformation("order {OrderId} shipped to {Warehouse}", 4711, "north");
 
-    /// <summary>Netconsole with the locked queue: a message with two arguments.</summary>
-    [Benchmark]
-    [BenchmarkCategory("TwoArguments")]
-    public void NetconsoleLockedQueue_TwoArguments() => _netconsoleLockedLogger.LogInformation("order {OrderId} shipped to {Warehouse}", 4711, "north");
-
     /// <summary>NLog (UDP, asynchronous, discarding): a message with two arguments.</summary>
     [Benchmark]
     [BenchmarkCategory("TwoArguments")]
@@ -130,24 +124,10 @@ public class LoggerCallBenchmarks
     [BenchmarkCategory("Exception")]
     public void Netconsole_Exception() => _netconsoleLogger.LogError(Failure, "payment failed for order {OrderId}", 4711);
 
-    /// <summary>Netconsole with the locked queue: a message with an exception.</summary>
-    [Benchmark]
-    [BenchmarkCategory("Exception")]
-    public void NetconsoleLockedQueue_Exception() => _netconsoleLockedLogger.LogError(Failure, "payment failed for order {OrderId}", 4711);
-
     /// <summary>NLog (UDP, asynchronous, discarding): a message with an exception.</summary>
     [Benchmark]
     [BenchmarkCategory("Exception")]
     public void NLog_Exception() => _nlogLogger.LogError(Failure, "payment failed for order {OrderId}", 4711);
-
-    /// <summary>Netconsole.Logging in DropWrite mode, its target bound to a device that does not exist (nothing is injected).</summary>
-    internal static ILoggerFactory NetconsoleFactory(ManualDeviceWatcher watcher, LogQueueKind queueKind) => LoggerFactory.Create(b => b.AddNetconsole(o =>
-    {
-        o.Targets.Add("+@/nodev0,@2001:db8::2/");
-        o.QueueFullMode = NetconsoleQueueFullMode.DropWrite;
-        o.QueueKind = queueKind;
-        o.ManagerOptions = () => new TargetManagerOptions { Watcher = watcher };
-    }));
 
     private static InvalidOperationException MakeException()
     {

@@ -7,7 +7,6 @@ using Netconsole.Benchmarks.EndToEnd;
 // Recovery latency:   bench/lab.sh recovery-latency  (root; likewise)
 // Next-hop resolution: bench/lab.sh resolution-latency [TRIES] (root; likewise; issue 6)
 // End-to-end harness: bench/lab.sh e2e [RECORDS] [ROUNDS] (root; likewise; issue 7)
-// Queues compared:    dotnet run -c Release --project bench/Netconsole.Benchmarks -- queues [PAIRS] (issue 11)
 if (args.Length > 0 && args[0] == "lab-rate")
 {
     return LabRate.Run(args[1..], Console.Out);
@@ -21,11 +20,6 @@ if (args.Length > 0 && args[0] == "recovery-latency")
 if (args.Length > 0 && args[0] == "resolution-latency")
 {
     return ResolutionLatency.Run(args[1..], Console.Out);
-}
-
-if (args.Length > 0 && args[0] == "queues")
-{
-    return QueueComparison.Run(args[1..], Console.Out);
 }
 
 if (args.Length > 0 && args[0] == "e2e")

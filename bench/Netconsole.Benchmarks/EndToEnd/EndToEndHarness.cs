@@ -17,7 +17,6 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// kind, it sends the same records through
 /// <list type="bullet">
 /// <item>E2E: ILogger -> Netconsole.Logging (Wait mode) -> TargetManager -> SharpPcap on the veth;</item>
-/// <item>E2E-L: the same through a second provider whose queue is the locked one (<see cref="LockedLogQueue"/>), run next to E2E in every round, in alternating order;</item>
 /// <item>(a) the injection ceiling: the frames the library produced for those records, in a tight loop through the target's own libpcap handle;</item>
 /// <item>(b) the syscall ceiling: the same frames through a raw AF_PACKET socket, send(2) each;</item>
 /// <item>(c) an OS UDP socket sending the same UDP payloads;</item>
@@ -25,8 +24,8 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// <item>(e) a stage: TargetManager.Send (format + frame + inject) of the same records, without the logger and its queue;</item>
 /// </list>
 /// each counted and checked by a UDP receiver in the peer namespace, then an overload run of
-/// the provider in DropWrite mode, with each queue (and NLog in Discard mode) checking that every
-/// drop is counted. Rates are informational: nothing asserts on them.
+/// the provider in DropWrite mode (and NLog in Discard mode) checking that every drop is
+/// counted. Rates are informational: nothing asserts on them.
 /// </summary>
 internal static class EndToEndHarness
 {
@@ -77,7 +76,6 @@ internal static class EndToEndHarness
         private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
         private readonly string _loadBefore = Report.LoadAverage();
         private NetconsolePipeline? _netconsole;
-        private NetconsolePipeline? _netconsoleLocked;
         private NLogPipeline? _nlog;
         private PacketSocket? _packetSocket;
         private Socket? _udp;
@@ -99,11 +97,8 @@ internal static class EndToEndHarness
         public string Execute(int rounds)
         {
             Log($"lab: {_lab}");
-
-            // The locked-queue provider first: (a) replays through the transport opened last, the E2E target's own.
-            _netconsoleLocked = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, _transports, LogQueueKind.Locked);
-            _netconsole = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, _transports, LogQueueKind.LockFree);
-            Log($"netconsole target: {_netconsole.Target} (sender thread {_netconsole.SenderThread}; locked-queue provider's {_netconsoleLocked.SenderThread})");
+            _netconsole = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, _transports);
+            Log($"netconsole target: {_netconsole.Target} (sender thread {_netconsole.SenderThread})");
 
             // Capture: one full run through the logger with the tap on gives the library's frames
             // for records 0..N-1 (and warms the logger path up).
@@ -144,28 +139,18 @@ internal static class EndToEndHarness
             // Overload: a fresh provider in DropWrite mode, and NLog discarding on overflow.
             _netconsole.Dispose();
             _netconsole = null;
-            _netconsoleLocked.Dispose();
-            _netconsoleLocked = null;
             _nlog.Dispose();
             _nlog = null;
             double renderBytes = RenderingBytesPerRecord();
             Log($"rendering the message alone: {renderBytes:F1} B/record");
-            OverloadResult[] overloads =
-            [
-                RunNetconsoleOverload(Paths.EndToEnd, LogQueueKind.LockFree),
-                RunNetconsoleOverload(Paths.EndToEndLocked, LogQueueKind.Locked),
-                RunNLogOverload(),
-            ];
-            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, overloads, capture, _loadBefore, renderBytes).ToMarkdown();
+            OverloadResult netconsoleOverload = RunNetconsoleOverload();
+            OverloadResult nlogOverload = RunNLogOverload();
+            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture, _loadBefore, renderBytes).ToMarkdown();
         }
 
         private IEnumerable<PathResult> RunRound(int round, int count)
         {
-            // The two queues side by side, first one then the other first, so neither always
-            // runs right after the same path.
-            bool lockFreeFirst = round % 2 == 1;
-            yield return lockFreeFirst ? RunLogger(Paths.EndToEnd, round, _netconsole!, count) : RunLogger(Paths.EndToEndLocked, round, _netconsoleLocked!, count);
-            yield return lockFreeFirst ? RunLogger(Paths.EndToEndLocked, round, _netconsoleLocked!, count) : RunLogger(Paths.EndToEnd, round, _netconsole!, count);
+            yield return RunLogger(Paths.EndToEnd, round, _netconsole!, count);
             yield return RunFrames(Paths.Injection, round, count, static (run, frame) => run._transports.LastOpened!.Send(frame), () => 0);
             yield return RunFrames(Paths.PacketSocket, round, count, static (run, frame) => run._packetSocket!.Send(frame), () => _packetSocket!.Dropped);
             yield return RunUdp(round, count);
@@ -330,9 +315,9 @@ internal static class EndToEndHarness
             return (double)(GC.GetAllocatedBytesForCurrentThread() - before) / _records;
         }
 
-        private OverloadResult RunNetconsoleOverload(string path, LogQueueKind queueKind)
+        private OverloadResult RunNetconsoleOverload()
         {
-            using var pipeline = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.DropWrite, _transports, queueKind);
+            using var pipeline = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.DropWrite, _transports);
             ReceivePhase phase = _receiver.Begin(_records);
             ILogger logger = pipeline.Logger;
             long start = Stopwatch.GetTimestamp();
@@ -348,7 +333,7 @@ internal static class EndToEndHarness
             NetconsoleLoggerStatistics provider = pipeline.Provider.GetStatistics();
             TargetStatistics target = pipeline.Target.GetStatistics();
             var result = new OverloadResult(
-                path + ", DropWrite",
+                Paths.EndToEnd + ", DropWrite",
                 _records,
                 loopSeconds,
                 provider.RecordsEnqueued,
@@ -461,7 +446,6 @@ internal static class EndToEndHarness
         public void Dispose()
         {
             _netconsole?.Dispose();
-            _netconsoleLocked?.Dispose();
             _nlog?.Dispose();
             _packetSocket?.Dispose();
             _receiver.Dispose();
@@ -489,14 +473,13 @@ internal static class EndToEndHarness
     {
         private readonly ServiceProvider _services;
 
-        public NetconsolePipeline(string target, NetconsoleQueueFullMode mode, RecordingTransportFactory transports, LogQueueKind queueKind)
+        public NetconsolePipeline(string target, NetconsoleQueueFullMode mode, RecordingTransportFactory transports)
         {
             var services = new ServiceCollection();
             services.AddLogging(logging => logging.AddNetconsole(options =>
             {
                 options.Targets.Add(target);
                 options.QueueFullMode = mode;
-                options.QueueKind = queueKind;
 
                 options.ManagerOptions = () => new TargetManagerOptions { TransportFactory = transports };
             }));
@@ -529,17 +512,16 @@ internal static class EndToEndHarness
 internal static class Paths
 {
     public const string EndToEnd = "E2E: ILogger -> Netconsole.Logging -> SharpPcap";
-    public const string EndToEndLocked = "E2E-L: the same, locked queue";
     public const string Injection = "(a) pre-built frames -> same SharpPcap handle";
     public const string PacketSocket = "(b) pre-built frames -> raw AF_PACKET send()";
     public const string Udp = "(c) same payloads -> OS UDP socket";
     public const string NLog = "(d) ILogger -> NLog async -> UDP";
     public const string Stage = "(e) stage: TargetManager.Send (format+frame+inject)";
 
-    public static readonly string[] Order = [EndToEnd, EndToEndLocked, Injection, PacketSocket, Udp, NLog, Stage];
+    public static readonly string[] Order = [EndToEnd, Injection, PacketSocket, Udp, NLog, Stage];
 
     /// <summary>The paths with a netconsole-logger sender thread.</summary>
-    public static bool HasSender(string path) => path is EndToEnd or EndToEndLocked;
+    public static bool HasSender(string path) => path is EndToEnd;
 }
 
 /// <summary>An overload run's accounting.</summary>

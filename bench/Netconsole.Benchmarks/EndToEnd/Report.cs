@@ -12,7 +12,8 @@ internal sealed class Report(
     DateTimeOffset startedAt,
     TimeSpan duration,
     IReadOnlyList<PathResult> results,
-    IReadOnlyList<OverloadResult> overloads,
+    OverloadResult netconsoleOverload,
+    OverloadResult nlogOverload,
     PathResult capture,
     string loadBefore,
     double renderBytes)
@@ -35,7 +36,7 @@ internal sealed class Report(
             + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; {startedAt:yyyy-MM-dd HH:mm} UTC, run took {duration.TotalSeconds:F0} s; "
             + $"load average (1 min) {loadBefore} before, {LoadAverage()} after.");
         Line();
-        Line($"Each round sends the same {records:N0} records through every path, in this order: E2E and E2E-L (odd rounds E2E first, even rounds E2E-L first), (a), (b), (c), (d), (e);");
+        Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, (a), (b), (c), (d), (e);");
         Line($"{rounds} rounds after a warm-up round. The message: `LoggerMessage.Define<int, string>` of");
         Line("`order {OrderId} shipped to warehouse {Warehouse}; customer notified by mail` (63-68 bytes of text), one application");
         Line("thread logging as fast as it can. Netconsole: extended target (`+6665@192.0.2.1/veth,6666@192.0.2.2/peer-mac`), Wait");
@@ -46,8 +47,7 @@ internal sealed class Report(
         Line("NLog 5.5.1 because NLog 6 moved NetworkTarget into the");
         Line("NLog.Targets.Network package, which the package source here does not serve.");
         Line("(e) is a stage, not a baseline: TargetManager.Send of the same records (format + frame + inject) on the same target,");
-        Line("without the logger and its queue. E2E-L is E2E through a second provider whose queue is the plain locked one");
-        Line("(LockedLogQueue: a lock around a ring of the same inline slots) instead of the lock-free LogQueue.");
+        Line("without the logger and its queue.");
         Line();
         Line("records/s: records / time from the first record until the sender side drained (a send loop's end; the provider's or");
         Line("NLog's Flush returning). Ratios are of those rates (median round of each path). Bytes/record: the application thread's");
@@ -86,7 +86,6 @@ internal sealed class Report(
             + $"Of the logging thread's bytes, {renderBytes:F1} B/record are Microsoft.Extensions.Logging rendering the message "
             + "(measured through a logger that only calls the formatter).");
         Line($"- Loss at the receiver below the injection ceiling (E2E, all rounds): {Sum(Paths.EndToEnd, x => x.LostAtReceiver)} records.");
-        QueueComparison(median[Paths.EndToEndLocked], e2e);
         Line();
 
         Line("Every round (records/s until drained; \"until received\" is until the receiver saw the last datagram):");
@@ -127,7 +126,7 @@ internal sealed class Report(
         Line();
         Line("| path | logged | loop s | accepted | dropped at queue (counted) | accepted + dropped = logged | sent by sender | dropped by sender | received | drop notices (announcing) | lost at receiver | duplicates / malformed |");
         Line("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
-        foreach (OverloadResult o in overloads)
+        foreach (OverloadResult o in new[] { netconsoleOverload, nlogOverload })
         {
             bool balanced = o.Accepted + o.DroppedAtQueue == o.Logged;
             Line($"| {o.Path} | {o.Logged:N0} | {o.LoopSeconds:F3} | {o.Accepted:N0} | {o.DroppedAtQueue:N0} | {(balanced ? "yes" : "**no**")} | {o.SentBySender:N0} | {o.DroppedBySender:N0} | "
@@ -135,22 +134,6 @@ internal sealed class Report(
         }
 
         return _text.ToString();
-    }
-
-    // The locked queue (E2E-L) against the lock-free one (E2E): per-round ratios, since both ran
-    // next to each other in every round, and the CPU the logging and sender threads spent.
-    private void QueueComparison(PathResult locked, PathResult lockFree)
-    {
-        double[] ratios = [.. results.Where(r => r.Path == Paths.EndToEndLocked)
-            .Select(l => l.RecordsPerSecond / results.First(f => f.Round == l.Round && f.Path == Paths.EndToEnd).RecordsPerSecond)
-            .Order()];
-        double[] lockFreeRates = [.. results.Where(r => r.Path == Paths.EndToEnd).Select(r => r.RecordsPerSecond)];
-        Line($"- **Locked queue / lock-free queue (E2E-L / E2E)**: median of the per-round ratios {ratios[(ratios.Length - 1) / 2]:F3} "
-            + $"(range {ratios[0]:F3}-{ratios[^1]:F3} over {ratios.Length} rounds); median rates {locked.RecordsPerSecond:N0} vs {lockFree.RecordsPerSecond:N0} records/s; "
-            + $"E2E's own spread over the rounds {lockFreeRates.Min():N0}-{lockFreeRates.Max():N0} records/s ({(lockFreeRates.Max() - lockFreeRates.Min()) / lockFreeRates.Average():P1} of its mean). "
-            + $"CPU per record, logging thread: {Us(locked.Measured.AppCpu.RunNanoseconds, locked)} vs {Us(lockFree.Measured.AppCpu.RunNanoseconds, lockFree)} us, "
-            + $"sender thread: {Us(locked.Measured.LibraryCpu.RunNanoseconds, locked)} vs {Us(lockFree.Measured.LibraryCpu.RunNanoseconds, lockFree)} us, "
-            + $"logging thread blocks per record: {PerRecord(locked.Measured.AppCpu.VoluntarySwitches, locked)} vs {PerRecord(lockFree.Measured.AppCpu.VoluntarySwitches, lockFree)}.");
     }
 
     private static double CpuRatio(PathResult x, PathResult y) =>
