@@ -37,7 +37,7 @@ namespace Netconsole.Logging;
 /// comes, the consumer collects it (<see cref="TakeResult.Drops"/>).
 /// </para>
 /// </remarks>
-internal sealed class LogQueue : ILogQueue
+internal sealed class LogQueue
 {
     /// <summary>Slots of the first segment, and of one that replaces a large idle one.</summary>
     internal const int InitialCapacity = 32;
@@ -222,7 +222,7 @@ internal sealed class LogQueue : ILogQueue
     /// collects pending drops when the queue is empty. Waits only for a producer that has claimed
     /// the head position and is publishing it (a few instructions).
     /// </summary>
-    /// <param name="entry">The entry taken (the consumer's own, valid until the next take): <see cref="Recycle"/> it once sent.</param>
+    /// <param name="entry">The entry taken (the consumer's own, valid until the next take): clear it once sent, so it holds no reference to the record's objects.</param>
     /// <param name="position">The entry's 64-bit position.</param>
     /// <param name="dropped">Records dropped just before the entry, or the pending drops for <see cref="TakeResult.Drops"/>.</param>
     /// <returns>What was found.</returns>
@@ -300,10 +300,6 @@ internal sealed class LogQueue : ILogQueue
             return (word & ClosedBit) != 0 ? TakeResult.Drained : TakeResult.Empty;
         }
     }
-
-    /// <summary>Consumer only: clears a taken entry once sent, so it holds no reference to the record's objects.</summary>
-    /// <param name="entry">The entry.</param>
-    public void Recycle(LogEntry entry) => entry.Clear();
 
     /// <summary>
     /// Collects the drops not yet carried by an entry (for a record sent outside the queue, which

@@ -7,12 +7,11 @@ namespace Netconsole.Logging;
 /// One place in a queue's ring: a record's fields stored inline, so that a producer's write and
 /// the consumer's read touch consecutive memory and follow no pointer. Up to
 /// <see cref="LogQueue.InlinePairs"/> dictionary pairs go into the ring's pair array at the
-/// slot's index; a record with more uses the slot's own overflow array (kept for reuse). Both
-/// queues (<see cref="LogQueue"/>, <see cref="LockedLogQueue"/>) use it, so they compare like for like.
+/// slot's index; a record with more uses the slot's own overflow array (kept for reuse).
 /// </summary>
 internal struct LogSlot
 {
-    /// <summary>The lock-free queue's publication number (<see cref="LogQueue"/>); unused by the locked one.</summary>
+    /// <summary>The slot's publication number (see <see cref="LogQueue"/>).</summary>
     public uint Sequence;
     public int Level;
     public int ThreadId;

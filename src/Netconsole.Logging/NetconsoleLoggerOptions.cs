@@ -132,9 +132,6 @@ public sealed class NetconsoleLoggerOptions
     /// <summary>The first configuration error found while binding (kept here so a reload never throws on a watcher thread).</summary>
     internal NetconsoleConfigurationException? ConfigurationError { get; set; }
 
-    /// <summary>Which queue the provider hands records over with (internal: the lock-free and the locked queue are measured against each other). Read once, at construction.</summary>
-    internal LogQueueKind QueueKind { get; set; }
-
     /// <summary>
     /// The targets to add, in order: each <see cref="Targets"/> entry parsed (named
     /// <c>cmdline0</c>, <c>cmdline1</c> ... across all entries), then <see cref="TargetOptions"/> validated.

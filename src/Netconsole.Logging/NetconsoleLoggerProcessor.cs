@@ -43,7 +43,7 @@ internal sealed class NetconsoleLoggerProcessor
     private const int SenderSending = 1;
     private const int SenderAborted = 2;
 
-    private readonly ILogQueue _queue;
+    private readonly LogQueue _queue;
     private readonly LogRecordWriter _writer;
     private readonly Action _disposeManager;
     private readonly Thread _thread;
@@ -62,11 +62,11 @@ internal sealed class NetconsoleLoggerProcessor
     private long _errors;
 
     /// <summary>Creates the processor and starts its sender thread.</summary>
-    /// <param name="queue">The queue (<see cref="LogQueues.Create"/>).</param>
+    /// <param name="queue">The queue (a new one).</param>
     /// <param name="writer">What turns entries into records and sends them.</param>
     /// <param name="options">The options in force (queue limit and mode).</param>
     /// <param name="disposeManager">What the sender does when disposal gave up on it during a send: dispose the targets once the send returns.</param>
-    public NetconsoleLoggerProcessor(ILogQueue queue, LogRecordWriter writer, NetconsoleLoggerOptions options, Action disposeManager)
+    public NetconsoleLoggerProcessor(LogQueue queue, LogRecordWriter writer, NetconsoleLoggerOptions options, Action disposeManager)
     {
         _queue = queue;
         _writer = writer;
@@ -91,7 +91,7 @@ internal sealed class NetconsoleLoggerProcessor
     public bool IsAccepting => _accepting;
 
     /// <summary>The queue itself (tests look at its storage).</summary>
-    public ILogQueue Queue => _queue;
+    public LogQueue Queue => _queue;
 
     /// <summary>Records waiting for the sender thread.</summary>
     public int RecordsQueued => _queue.Count;
@@ -377,7 +377,7 @@ internal sealed class NetconsoleLoggerProcessor
         if (outcome == SendOutcome.Sent)
         {
             Volatile.Write(ref _progress.Completed, position + 1);
-            _queue.Recycle(entry);
+            entry.Clear(); // the consumer's entry keeps no reference to the record's objects
         }
         else if (outcome == SendOutcome.NotSent)
         {
@@ -465,7 +465,7 @@ internal sealed class NetconsoleLoggerProcessor
     }
 
     // Announces the sleep, then looks once more: a logging thread that queued meanwhile is either
-    // seen here or reads the announcement and wakes the sender (see ILogQueue.HasWork).
+    // seen here or reads the announcement and wakes the sender (see LogQueue.HasWork).
     private void SleepUntilWoken(ref IdleState idle)
     {
         _wake.Reset();

@@ -129,7 +129,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         }
 
         _writer = new LogRecordWriter(Manager, WantsDictionary) { Facility = options.Facility };
-        _processor = new NetconsoleLoggerProcessor(LogQueues.Create(options.QueueKind), _writer, options, DisposeManager);
+        _processor = new NetconsoleLoggerProcessor(new LogQueue(), _writer, options, DisposeManager);
         _metrics = new NetconsoleLoggerMetrics(Manager, _processor);
         UpdateCrashSubscription(options.CaptureUnhandledExceptions);
     }
@@ -154,7 +154,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     internal NetconsoleLoggerProcessor Processor => _processor;
 
     /// <summary>The queue itself (tests look at its storage).</summary>
-    internal ILogQueue Queue => _processor.Queue;
+    internal LogQueue Queue => _processor.Queue;
 
     /// <summary>This provider's meter (tests tell providers apart by it).</summary>
     internal Meter Meter => _metrics.Meter;

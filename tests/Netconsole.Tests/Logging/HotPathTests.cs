@@ -29,14 +29,7 @@ public sealed class HotPathTests : IDisposable
     }
 
     [Fact]
-    public void The_sender_thread_allocates_nothing_per_record_in_steady_state() =>
-        AssertTheSenderAllocatesNothingPerRecord(LogQueueKind.LockFree);
-
-    [Fact]
-    public void The_sender_thread_allocates_nothing_per_record_in_steady_state_with_the_locked_queue() =>
-        AssertTheSenderAllocatesNothingPerRecord(LogQueueKind.Locked);
-
-    private void AssertTheSenderAllocatesNothingPerRecord(LogQueueKind queueKind)
+    public void The_sender_thread_allocates_nothing_per_record_in_steady_state()
     {
         var transports = new AllocationMeteringTransportFactory();
         NetconsoleTargetOptions target = NetconsoleTargetOptions.Parse(LoggingHarness.Extended);
@@ -44,7 +37,6 @@ public sealed class HotPathTests : IDisposable
         var options = new NetconsoleLoggerOptions
         {
             ManagerOptions = () => new TargetManagerOptions { Watcher = _harness.Watcher, TransportFactory = transports },
-            QueueKind = queueKind,
         };
         options.TargetOptions.Add(target);
         using var provider = new NetconsoleLoggerProvider(options);

@@ -5,12 +5,12 @@ namespace Netconsole.Tests.Logging;
 /// <summary>
 /// The lock-free bounded queue between logging threads and the sender thread (<see cref="LogQueue"/>):
 /// exact accounting under concurrency, order per producer, wrap-around, full queues, growing and
-/// shrinking. <see cref="LockedLogQueueTests"/> runs the same tests against the locked queue.
+/// shrinking.
 /// </summary>
-public class LogQueueTests
+public sealed class LogQueueTests
 {
     /// <summary>A new empty queue of the kind under test.</summary>
-    private protected virtual ILogQueue NewQueue(long start = 0) => new LogQueue(start);
+    private static LogQueue NewQueue(long start = 0) => new(start);
 
     // An entry marked with its producer (Level) and its number within that producer (ThreadId).
     private static LogEntry Entry(int producer, int number, LogEntry? reuse = null)
@@ -21,10 +21,10 @@ public class LogQueueTests
         return entry;
     }
 
-    private static OfferResult Offer(ILogQueue queue, int producer, int number, int limit = 1000, bool dropWhenFull = true) =>
+    private static OfferResult Offer(LogQueue queue, int producer, int number, int limit = 1000, bool dropWhenFull = true) =>
         queue.Offer(Entry(producer, number), limit, dropWhenFull);
 
-    private static List<(int Producer, int Number, long DroppedBefore)> TakeAll(ILogQueue queue, List<long>? noticeDrops = null)
+    private static List<(int Producer, int Number, long DroppedBefore)> TakeAll(LogQueue queue, List<long>? noticeDrops = null)
     {
         var taken = new List<(int, int, long)>();
         while (true)
@@ -33,7 +33,7 @@ public class LogQueueTests
             {
                 case TakeResult.Taken:
                     taken.Add((entry!.Level, entry.ThreadId, dropped));
-                    queue.Recycle(entry);
+                    Recycle(entry);
                     break;
                 case TakeResult.Drops:
                     noticeDrops?.Add(dropped);
@@ -47,7 +47,7 @@ public class LogQueueTests
     [Fact]
     public void Entries_leave_in_the_order_they_were_queued()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         for (int i = 0; i < 10; i++)
         {
             Offer(queue, 0, i).Should().Be(OfferResult.Enqueued);
@@ -62,7 +62,7 @@ public class LogQueueTests
     [Fact]
     public void A_full_queue_drops_new_entries_and_the_next_entry_carries_the_count()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         for (int i = 0; i < 5; i++)
         {
             Offer(queue, 0, i, limit: 3).Should().Be(i < 3 ? OfferResult.Enqueued : OfferResult.Dropped);
@@ -70,7 +70,7 @@ public class LogQueueTests
 
         queue.TryTake(out LogEntry? first, out _, out long before).Should().Be(TakeResult.Taken);
         (first!.ThreadId, before).Should().Be((0, 0));
-        queue.Recycle(first);
+        Recycle(first);
         Offer(queue, 0, 5, limit: 3).Should().Be(OfferResult.Enqueued, "taking one made room for one");
         Offer(queue, 0, 6, limit: 3).Should().Be(OfferResult.Dropped);
 
@@ -82,7 +82,7 @@ public class LogQueueTests
     [Fact]
     public void A_full_queue_that_must_not_drop_refuses_the_entry_without_counting_a_drop()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         Offer(queue, 0, 0, limit: 1).Should().Be(OfferResult.Enqueued);
 
         queue.Offer(Entry(0, 1), 1, dropWhenFull: false).Should().Be(OfferResult.Full);
@@ -95,7 +95,7 @@ public class LogQueueTests
     [Fact]
     public void A_record_is_copied_in_and_out_so_both_sides_reuse_their_own_entries()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         var mine = new LogEntry { Message = "first" };
         mine.Pairs.Add(new("Key", 1));
 
@@ -106,7 +106,7 @@ public class LogQueueTests
         queue.TryTake(out LogEntry? taken, out _, out _).Should().Be(TakeResult.Taken);
         taken!.Message.Should().Be("first");
         taken.Pairs.Should().ContainSingle().Which.Should().Be(new KeyValuePair<string, object?>("Key", 1));
-        queue.Recycle(taken);
+        Recycle(taken);
         taken.Message.Should().BeEmpty();
         taken.Pairs.Should().BeEmpty();
 
@@ -117,14 +117,14 @@ public class LogQueueTests
             queue.TryTake(out LogEntry? again, out _, out _).Should().Be(TakeResult.Taken);
             again.Should().BeSameAs(taken, "the consumer copies every record into its own entry");
             again!.Message.Should().Be("m" + i);
-            queue.Recycle(again);
+            Recycle(again);
         }
     }
 
     [Fact]
     public void A_slot_carries_exactly_the_pairs_of_its_record_whether_few_or_many()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         var mine = new LogEntry();
         int[] counts = [6, 2, 0, LogQueue.InlinePairs, LogQueue.InlinePairs + 1, 40, 1];
         foreach (int count in counts)
@@ -141,7 +141,7 @@ public class LogQueueTests
                 queue.Offer(mine, 1000, dropWhenFull: true).Should().Be(OfferResult.Enqueued);
                 queue.TryTake(out LogEntry? taken, out _, out _).Should().Be(TakeResult.Taken);
                 taken!.Pairs.Select(p => p.Value).Should().Equal(Enumerable.Range(0, count).Select(k => (object?)(i * 100 + k)));
-                queue.Recycle(taken);
+                Recycle(taken);
             }
         }
     }
@@ -149,7 +149,7 @@ public class LogQueueTests
     [Fact]
     public void Positions_wrap_around_32_bits_without_losing_order_or_counts()
     {
-        ILogQueue queue = NewQueue(start: uint.MaxValue - 40L);
+        LogQueue queue = NewQueue(start: uint.MaxValue - 40L);
         var numbers = new List<int>();
         for (int i = 0; i < 200; i++)
         {
@@ -171,7 +171,7 @@ public class LogQueueTests
     [Fact]
     public void A_limit_beyond_the_segment_grows_the_queue_in_order_and_the_limit_still_holds()
     {
-        ILogQueue queue = NewQueue(start: uint.MaxValue - 100L);
+        LogQueue queue = NewQueue(start: uint.MaxValue - 100L);
         for (int i = 0; i < 300; i++)
         {
             Offer(queue, 0, i, limit: 300).Should().Be(OfferResult.Enqueued);
@@ -189,7 +189,7 @@ public class LogQueueTests
     [Fact]
     public void A_smaller_limit_applies_to_the_next_offer_without_losing_what_is_queued()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         for (int i = 0; i < 10; i++)
         {
             Offer(queue, 0, i, limit: 10).Should().Be(OfferResult.Enqueued);
@@ -203,7 +203,7 @@ public class LogQueueTests
     [Fact]
     public void An_idle_consumer_gives_back_a_grown_segment()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         for (int i = 0; i < 1000; i++)
         {
             Offer(queue, 0, i, limit: 5000);
@@ -228,7 +228,7 @@ public class LogQueueTests
     [Fact]
     public void A_closed_queue_refuses_offers_drains_and_abandons_what_is_left()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         for (int i = 0; i < 5; i++)
         {
             Offer(queue, 0, i);
@@ -238,7 +238,7 @@ public class LogQueueTests
 
         Offer(queue, 0, 5).Should().Be(OfferResult.Closed);
         queue.TryTake(out LogEntry? entry, out _, out _).Should().Be(TakeResult.Taken);
-        queue.Recycle(entry!);
+        Recycle(entry!);
         queue.Abandon().Should().Be(4);
         queue.TryTake(out _, out _, out _).Should().Be(TakeResult.Abandoned);
         queue.Count.Should().Be(0);
@@ -248,13 +248,13 @@ public class LogQueueTests
     [Fact]
     public void A_drained_closed_queue_says_so_after_announcing_its_drops()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         Offer(queue, 0, 0, limit: 1);
         Offer(queue, 0, 1, limit: 1).Should().Be(OfferResult.Dropped);
         queue.Close();
 
         queue.TryTake(out LogEntry? entry, out _, out _).Should().Be(TakeResult.Taken);
-        queue.Recycle(entry!);
+        Recycle(entry!);
         queue.TryTake(out _, out _, out long dropped).Should().Be(TakeResult.Drops);
         dropped.Should().Be(1);
         queue.TryTake(out _, out _, out _).Should().Be(TakeResult.Drained);
@@ -263,7 +263,7 @@ public class LogQueueTests
     [Fact]
     public void Drops_taken_for_a_record_sent_outside_the_queue_are_not_announced_twice()
     {
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         Offer(queue, 0, 0, limit: 1);
         Offer(queue, 0, 1, limit: 1);
         Offer(queue, 0, 2, limit: 1);
@@ -284,7 +284,7 @@ public class LogQueueTests
     {
         const int Producers = 4;
         const int PerProducer = 50_000;
-        ILogQueue queue = NewQueue(start: nearWrap ? uint.MaxValue - 5_000L : 0);
+        LogQueue queue = NewQueue(start: nearWrap ? uint.MaxValue - 5_000L : 0);
         var enqueued = new long[Producers];
         var dropped = new long[Producers];
         using var start = new Barrier(Producers + 1);
@@ -325,7 +325,7 @@ public class LogQueueTests
                     last[entry.Level] = entry.ThreadId;
                     taken++;
                     announced += before;
-                    queue.Recycle(entry);
+                    Recycle(entry);
                     break;
                 case TakeResult.Drops:
                     announced += before;
@@ -350,7 +350,7 @@ public class LogQueueTests
     {
         const int Producers = 3;
         const int PerProducer = 20_000;
-        ILogQueue queue = NewQueue();
+        LogQueue queue = NewQueue();
         int refused = 0;
         using var start = new Barrier(Producers);
         var producers = Enumerable.Range(0, Producers).Select(p => new Thread(() =>
@@ -377,4 +377,7 @@ public class LogQueueTests
             taken.Where(t => t.Producer == p).Select(t => t.Number).Should().Equal(Enumerable.Range(0, PerProducer));
         }
     }
+
+    // What the sender does with an entry once sent: it keeps no reference to the record's objects.
+    private static void Recycle(LogEntry entry) => entry.Clear();
 }

@@ -31,9 +31,6 @@ internal sealed class LoggingHarness : IDisposable
 
     public GatedTransportFactory Factory { get; } = new();
 
-    /// <summary>The queue the providers made from <see cref="Options"/> use.</summary>
-    public LogQueueKind QueueKind { get; init; }
-
     public void RegisterDevice() =>
         Watcher.Register("veth0", PhysicalAddress.Parse("02-00-00-00-00-0A"), [IPAddress.Parse("192.0.2.1")], up: true);
 
@@ -41,7 +38,7 @@ internal sealed class LoggingHarness : IDisposable
 
     public NetconsoleLoggerOptions Options(params string[] targets)
     {
-        var options = new NetconsoleLoggerOptions { ManagerOptions = ManagerOptions, QueueKind = QueueKind };
+        var options = new NetconsoleLoggerOptions { ManagerOptions = ManagerOptions };
         foreach (string target in targets.Length == 0 ? [Extended] : targets)
         {
             options.Targets.Add(target);

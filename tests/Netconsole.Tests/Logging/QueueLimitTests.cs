@@ -8,20 +8,14 @@ namespace Netconsole.Tests.Logging;
 
 /// <summary>
 /// The queue limit and the queue-full modes through the provider: live changes of
-/// MaxQueueLength and QueueFullMode, and many logging threads at once with exact accounting,
-/// with the lock-free queue (<see cref="LockedQueueLimitTests"/>: the same with the locked queue).
+/// MaxQueueLength and QueueFullMode, and many logging threads at once with exact accounting.
 /// </summary>
-public class QueueLimitTests : IDisposable
+public sealed class QueueLimitTests : IDisposable
 {
     private static readonly TimeSpan Timeout = LoggingHarness.Timeout;
     private readonly LoggingHarness _harness;
 
-    public QueueLimitTests()
-        : this(LogQueueKind.LockFree)
-    {
-    }
-
-    private protected QueueLimitTests(LogQueueKind queueKind) => _harness = new LoggingHarness { QueueKind = queueKind };
+    public QueueLimitTests() => _harness = new LoggingHarness();
 
     public void Dispose()
     {
@@ -232,7 +226,7 @@ public class QueueLimitTests : IDisposable
 
         private NetconsoleLoggerOptions Make(Action<NetconsoleLoggerOptions> configure)
         {
-            var options = new NetconsoleLoggerOptions { ManagerOptions = _template.ManagerOptions, QueueKind = _template.QueueKind };
+            var options = new NetconsoleLoggerOptions { ManagerOptions = _template.ManagerOptions };
             foreach (string target in _template.Targets)
             {
                 options.Targets.Add(target);
@@ -241,15 +235,6 @@ public class QueueLimitTests : IDisposable
             configure(options);
             return options;
         }
-    }
-}
-
-/// <summary>Every <see cref="QueueLimitTests"/> test with the locked queue (<see cref="LockedLogQueue"/>).</summary>
-public sealed class LockedQueueLimitTests : QueueLimitTests
-{
-    public LockedQueueLimitTests()
-        : base(LogQueueKind.Locked)
-    {
     }
 }
 

@@ -8,20 +8,14 @@ using Netconsole.Targets;
 namespace Netconsole.Tests.Logging;
 
 /// <summary>
-/// The bounded queue, the sender thread, flushing, disposal, SendNow and crash reports, with the
-/// lock-free queue (<see cref="LockedQueueTests"/>: the same with the locked queue).
+/// The bounded queue, the sender thread, flushing, disposal, SendNow and crash reports.
 /// </summary>
-public class QueueTests : IDisposable
+public sealed class QueueTests : IDisposable
 {
     private static readonly TimeSpan Timeout = LoggingHarness.Timeout;
     private readonly LoggingHarness _harness;
 
-    public QueueTests()
-        : this(LogQueueKind.LockFree)
-    {
-    }
-
-    private protected QueueTests(LogQueueKind queueKind) => _harness = new LoggingHarness { QueueKind = queueKind };
+    public QueueTests() => _harness = new LoggingHarness();
 
     public void Dispose()
     {
@@ -280,7 +274,7 @@ public class QueueTests : IDisposable
     [Fact]
     public void A_target_whose_device_is_missing_stays_deactivated_and_resumes_when_it_appears()
     {
-        using var harness = new LoggingHarness(registerDevice: false) { QueueKind = _harness.QueueKind };
+        using var harness = new LoggingHarness(registerDevice: false);
         using var provider = new NetconsoleLoggerProvider(harness.Options());
         NetconsoleTarget target = provider.Manager.Targets.Should().ContainSingle().Subject;
         target.State.Should().Be(TargetState.Deactivated);
@@ -336,14 +330,5 @@ public class QueueTests : IDisposable
     private sealed class ThrowingScope
     {
         public override string ToString() => throw new InvalidOperationException("scope");
-    }
-}
-
-/// <summary>Every <see cref="QueueTests"/> test with the locked queue (<see cref="LockedLogQueue"/>).</summary>
-public sealed class LockedQueueTests : QueueTests
-{
-    public LockedQueueTests()
-        : base(LogQueueKind.Locked)
-    {
     }
 }
