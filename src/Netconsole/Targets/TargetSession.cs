@@ -1,9 +1,6 @@
-using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using Netconsole.Devices;
-using Netconsole.Resolution;
 using Netconsole.Transport;
 using Netconsole.Wire;
 
