@@ -69,9 +69,6 @@ public sealed class UserdataCollection : IReadOnlyList<KeyValuePair<string, stri
     /// </summary>
     internal int FormattedLength { get; private set; }
 
-    /// <summary>Incremented by every change, so a reader can tell whether a snapshot is stale.</summary>
-    internal int Version { get; private set; }
-
     /// <summary>The entry at <paramref name="index"/>, in configuration order.</summary>
     /// <param name="index">The 0-based index.</param>
     /// <returns>The entry.</returns>
@@ -120,7 +117,6 @@ public sealed class UserdataCollection : IReadOnlyList<KeyValuePair<string, stri
 
         FormattedLength -= RecordFormat.LineLength(_items[index]);
         _items.RemoveAt(index);
-        Version++;
         return true;
     }
 
@@ -150,7 +146,6 @@ public sealed class UserdataCollection : IReadOnlyList<KeyValuePair<string, stri
     {
         _items.Clear();
         FormattedLength = 0;
-        Version++;
     }
 
     /// <summary>Enumerates the entries in configuration order.</summary>
@@ -165,7 +160,6 @@ public sealed class UserdataCollection : IReadOnlyList<KeyValuePair<string, stri
         _items.Clear();
         _items.AddRange(source._items);
         FormattedLength = source.FormattedLength;
-        Version++;
     }
 
     private void Set(string key, string value, bool replace)
@@ -220,7 +214,6 @@ public sealed class UserdataCollection : IReadOnlyList<KeyValuePair<string, stri
         }
 
         FormattedLength = total;
-        Version++;
     }
 
     private int IndexOf(string key)
