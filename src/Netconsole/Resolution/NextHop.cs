@@ -157,12 +157,11 @@ internal static class NextHop
 
 /// <summary>What a target's next hop is resolved from, kept with its session so it can be re-checked.</summary>
 /// <param name="DeviceIndex">The interface the target sends on.</param>
-/// <param name="DeviceName">Its current name (it follows renames).</param>
 /// <param name="SourceMac">The device's MAC: the source of ARP / NDP requests.</param>
 /// <param name="Local">The target's local address.</param>
 /// <param name="Remote">The target's remote address.</param>
 /// <param name="Transport">The target's transport: ARP / NDP requests go out through it, replies come from its capture.</param>
-internal sealed record NextHopQuery(int DeviceIndex, string DeviceName, PhysicalAddress SourceMac, IPAddress Local, IPAddress Remote, IFrameTransport Transport);
+internal sealed record NextHopQuery(int DeviceIndex, PhysicalAddress SourceMac, IPAddress Local, IPAddress Remote, IFrameTransport Transport);
 
 /// <summary>A resolved (or not) next-hop MAC and how it was found, for the target's state reason.</summary>
 /// <param name="Mac">The MAC; null only from a re-check that learned nothing.</param>

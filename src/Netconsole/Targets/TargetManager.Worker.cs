@@ -318,7 +318,7 @@ public sealed partial class TargetManager
         NextHopAnswer answer;
         try
         {
-            answer = recheck.Resolver(recheck.Query with { DeviceName = session.DeviceName }, recheck: true);
+            answer = recheck.Resolver(recheck.Query, recheck: true);
         }
         catch (Exception e)
         {

@@ -120,7 +120,7 @@ internal static class TargetSetup
             }
             else
             {
-                var query = new NextHopQuery(device.Index, device.Name, source, local, remote, transport);
+                var query = new NextHopQuery(device.Index, source, local, remote, transport);
                 NextHopAnswer answer = resolver(query, recheck: false);
                 destination = answer.Mac ?? Ethernet.Broadcast;
                 note = answer.Note;

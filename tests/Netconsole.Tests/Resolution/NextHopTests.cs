@@ -58,5 +58,5 @@ public sealed class NextHopTests
     }
 
     private static NextHopQuery Query(ScriptedTransport transport, IPAddress? local = null, IPAddress? remote = null) =>
-        new(NoSuchInterface, "veth-scripted", OurMac, local ?? Local, remote ?? Remote, transport);
+        new(NoSuchInterface, OurMac, local ?? Local, remote ?? Remote, transport);
 }

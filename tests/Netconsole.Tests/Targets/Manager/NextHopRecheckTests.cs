@@ -388,7 +388,7 @@ public sealed class NextHopRecheckTests : IDisposable
 
         public NextHopAnswer Resolve(NextHopQuery query, bool recheck)
         {
-            query.DeviceName.Should().Be("veth0");
+            query.DeviceIndex.Should().BePositive("the query names the device the target sends on");
             _calls.Enqueue(recheck);
             Entered.Set();
             Gate.Wait(Timeout).Should().BeTrue("the test releases the resolver");
