@@ -7,6 +7,7 @@ using Netconsole.Devices;
 using Netconsole.Lab;
 using Netconsole.Receiving;
 using Netconsole.Targets;
+using Netconsole.Tests.Devices;
 using Netconsole.Tests.Receiving;
 using Netconsole.Tests.Support;
 using Xunit.Abstractions;
@@ -85,6 +86,15 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    // Proves that something did not happen after a device change: the watcher reported the device
+    // up with that MAC, and the manager's worker applied that event and all before it. The manager
+    // subscribed to the watcher first, so it had queued the event when the recorder saw it.
+    private static void WaitUntilApplied(TargetManager manager, DeviceEventRecorder events, string name, PhysicalAddress mac)
+    {
+        events.WaitFor(e => e.Device.Name == name && e.Device.IsUp && e.Device.Mac.Equals(mac), $"{name} up with MAC {mac}");
+        manager.WaitForWorkerIdle(Wait).Should().BeTrue("the manager's worker applies the device events it was given");
+    }
+
     private static void Send(TargetManager manager, ulong seq, string text) =>
         manager.Send(new NetconsoleRecord(6, Encoding.UTF8.GetBytes(text)) { Sequence = seq, TimestampMicroseconds = seq });
 
@@ -140,10 +150,10 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
         lab.DeleteDevice();
         WaitFor(target, TargetState.Deactivated);
         PhysicalAddress other = NetworkLab.RandomMac();
-        using (var applied = new AppliedDeviceEvents(devices))
+        using (var events = new DeviceEventRecorder(devices))
         {
             lab.RecreateDevice(newName: lab.NewDeviceName(), mac: other);
-            applied.WaitUntilApplied(manager, lab.DeviceName, other, Wait);
+            WaitUntilApplied(manager, events, lab.DeviceName, other);
         }
 
         target.State.Should().Be(TargetState.Deactivated, "a device with another MAC does not resume a target bound by MAC");
@@ -190,12 +200,12 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
         lab.DeleteDevice();
         WaitFor(target, TargetState.Deactivated);
         PhysicalAddress other = NetworkLab.RandomMac();
-        using (var applied = new AppliedDeviceEvents(devices))
+        using (var events = new DeviceEventRecorder(devices))
         {
             lab.RecreateDevice(mac: other);
             lab.SetDeviceDown();
             lab.SetDeviceUp();
-            applied.WaitUntilApplied(manager, lab.DeviceName, other, Wait);
+            WaitUntilApplied(manager, events, lab.DeviceName, other);
         }
 
         target.State.Should().Be(TargetState.Deactivated);
@@ -237,10 +247,10 @@ public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
         WaitFor(target, TargetState.Deactivated);
 
         manager.Disable(target.Name);
-        using (var applied = new AppliedDeviceEvents(devices))
+        using (var events = new DeviceEventRecorder(devices))
         {
             lab.RecreateDevice();
-            applied.WaitUntilApplied(manager, lab.DeviceName, lab.DeviceMac, Wait);
+            WaitUntilApplied(manager, events, lab.DeviceName, lab.DeviceMac);
         }
 
         target.State.Should().Be(TargetState.Disabled);
