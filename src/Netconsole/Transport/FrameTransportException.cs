@@ -9,7 +9,7 @@ public enum FrameTransportError
     /// <summary>Native libpcap is not installed (Debian/Ubuntu: libpcap0.8; Fedora: libpcap; Windows: Npcap).</summary>
     LibpcapMissing = 1,
 
-    /// <summary>The process may not open raw devices: run as root or grant CAP_NET_RAW (and CAP_NET_ADMIN).</summary>
+    /// <summary>The process may not open raw devices: run as root or grant CAP_NET_RAW (the only capability injecting needs).</summary>
     PermissionDenied = 2,
 
     /// <summary>No device has that name (or MAC).</summary>

@@ -32,7 +32,8 @@ internal static class PcapErrors
     internal const string InstallLibpcap = "install libpcap0.8 (Debian/Ubuntu), libpcap (Fedora), Npcap (Windows)";
 
     internal const string GrantCapabilities =
-        "run as root or grant CAP_NET_RAW,CAP_NET_ADMIN: setcap cap_net_raw,cap_net_admin+ep $(readlink -f $(which dotnet))";
+        "run as root, or give this program CAP_NET_RAW (all it needs): AmbientCapabilities=CAP_NET_RAW in its systemd unit, "
+        + "or 'setcap cap_net_raw+ep' on the app's own published executable; not on the shared dotnet binary, which would give it to every .NET program";
 
     /// <summary>
     /// The message for a target whose remote is IPv4 on a loopback device, where injected
@@ -40,7 +41,7 @@ internal static class PcapErrors
     /// </summary>
     internal const string Ipv4OnLoopback =
         "IPv4 frames injected on lo never reach local sockets (martian source/destination filtering); "
-        + "use an IPv6 target such as [::1] on lo, or a veth";
+        + "use an IPv6 target on lo such as \"+@/lo,@::1/\", or a veth";
 
     /// <summary>Translates anything thrown while opening or sending on <paramref name="deviceName"/>.</summary>
     public static FrameTransportException Translate(Exception exception, string deviceName, PcapOperation operation)

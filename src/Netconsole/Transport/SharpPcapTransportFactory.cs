@@ -13,7 +13,7 @@ namespace Netconsole.Transport;
 /// <remarks>
 /// <para>
 /// Needs the native libpcap (Debian/Ubuntu: libpcap0.8; Fedora: libpcap; Windows: Npcap)
-/// and the right to open raw devices (root, or CAP_NET_RAW and CAP_NET_ADMIN).
+/// and the right to open raw devices (root, or CAP_NET_RAW).
 /// </para>
 /// <para>
 /// Each handle is opened for sending only: not promiscuous, a 64 KiB kernel buffer, a

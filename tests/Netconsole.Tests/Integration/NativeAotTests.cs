@@ -120,14 +120,7 @@ public sealed partial class NativeAotTests(NativeAotTests.Publish publish, ITest
                 },
             };
 
-            // dotnet test's MSBuild variables point at its own build; the publish finds its own.
-            foreach (string name in start.Environment.Keys.Where(k => k.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase)).ToList())
-            {
-                start.Environment.Remove(name);
-            }
-
-            start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            start.Environment["DOTNET_NOLOGO"] = "1";
+            DotnetCli.AsUser(start);
             var clock = Stopwatch.StartNew();
             ChildProcess.Result publish = await ChildProcess.RunAsync(start, TimeSpan.FromMinutes(6));
             string text = publish.Stdout + publish.Stderr;

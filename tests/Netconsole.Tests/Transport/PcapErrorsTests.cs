@@ -45,7 +45,8 @@ public class PcapErrorsTests
     {
         PcapErrors.Classify(code, message, PcapOperation.Open).Should().Be(FrameTransportError.PermissionDenied);
         PcapErrors.Create(FrameTransportError.PermissionDenied, "lo", PcapOperation.Open, message).Message.Should()
-            .Contain("run as root or grant CAP_NET_RAW,CAP_NET_ADMIN: setcap cap_net_raw,cap_net_admin+ep $(readlink -f $(which dotnet))");
+            .Contain("run as root, or give this program CAP_NET_RAW (all it needs)")
+            .And.Contain("not on the shared dotnet binary");
     }
 
     [Fact]
@@ -142,7 +143,7 @@ public class PcapErrorsTests
         refusal!.DeviceName.Should().Be("lo");
         refusal.Message.Should().Be(
             "Cannot send to 127.0.0.1 on lo: IPv4 frames injected on lo never reach local sockets (martian source/destination "
-            + "filtering); use an IPv6 target such as [::1] on lo, or a veth.");
+            + "filtering); use an IPv6 target on lo such as \"+@/lo,@::1/\", or a veth.");
     }
 
     [Theory]
