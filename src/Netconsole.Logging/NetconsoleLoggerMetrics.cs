@@ -8,6 +8,10 @@ namespace Netconsole.Logging;
 /// counters over the targets' statistics (tag <c>target</c>) and the provider's own drops, and
 /// the records queued. Read only when a listener collects.
 /// </summary>
+/// <remarks>
+/// Tag values follow the OpenTelemetry semantic conventions: <c>reason</c> values are snake_case
+/// (<see cref="ReasonTagValue"/>); <c>target</c> is the target's name as the user gave it.
+/// </remarks>
 internal sealed class NetconsoleLoggerMetrics : IDisposable
 {
     private readonly TargetManager _manager;
@@ -20,7 +24,11 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
         Meter = new Meter(NetconsoleLoggerProvider.MeterName);
         Meter.CreateObservableCounter("netconsole.records.sent", () => PerTarget(static s => s.RecordsSent), "{record}", "Records sent, per target.");
         Meter.CreateObservableCounter("netconsole.datagrams.sent", () => PerTarget(static s => s.DatagramsSent), "{datagram}", "Datagrams (fragments) sent, per target.");
-        Meter.CreateObservableCounter("netconsole.records.dropped", Dropped, "{record}", "Records dropped, by reason (queue_full and disposed by the provider; the targets' drop reasons per target).");
+        Meter.CreateObservableCounter(
+            "netconsole.records.dropped",
+            Dropped,
+            "{record}",
+            "Records dropped, by reason: queue_full and disposed by the provider (no target tag); disabled, deactivated, device_down, device_gone, transmit_error and internal_error per target.");
         Meter.CreateObservableCounter("netconsole.transmit.errors", () => PerTarget(static s => s.TransmitErrors), "{error}", "Transmit errors, per target.");
         Meter.CreateObservableCounter("netconsole.resumes", () => PerTarget(static s => s.Resumes), "{resume}", "Automatic target resumes, per target.");
         Meter.CreateObservableGauge("netconsole.queue.length", () => _processor.RecordsQueued, "{record}", "Records waiting for the sender thread.");
@@ -28,6 +36,24 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
 
     /// <summary>The meter (tests tell providers apart by it).</summary>
     public Meter Meter { get; }
+
+    /// <summary>
+    /// The <c>reason</c> tag value of a target's drop reason: snake_case, as the provider's own
+    /// <c>queue_full</c> and <c>disposed</c>. String literals, so an observation allocates nothing
+    /// for it (the enum's ToString boxes the value, and its names are PascalCase).
+    /// </summary>
+    // A test maps every TargetDropReason and compares with its name in snake_case, so a new
+    // reason cannot reach "unknown" (kept only so that collecting metrics never throws).
+    internal static string ReasonTagValue(TargetDropReason reason) => reason switch
+    {
+        TargetDropReason.Disabled => "disabled",
+        TargetDropReason.Deactivated => "deactivated",
+        TargetDropReason.DeviceDown => "device_down",
+        TargetDropReason.DeviceGone => "device_gone",
+        TargetDropReason.TransmitError => "transmit_error",
+        TargetDropReason.InternalError => "internal_error",
+        _ => "unknown",
+    };
 
     public void Dispose() => Meter.Dispose();
 
@@ -54,7 +80,7 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
         {
             foreach (KeyValuePair<TargetDropReason, long> drop in target.GetStatistics().RecordsDroppedByReason)
             {
-                measurements.Add(new(drop.Value, new("reason", drop.Key.ToString()), new("target", target.Name)));
+                measurements.Add(new(drop.Value, new("reason", ReasonTagValue(drop.Key)), new("target", target.Name)));
             }
         }
 

@@ -22,11 +22,8 @@ public sealed class ConfigurationTests : IDisposable
             .AddLogging(b => b.AddConfiguration(configuration.GetSection("Logging")).AddNetconsole(o => o.ManagerOptions = _harness.ManagerOptions))
             .BuildServiceProvider();
 
-    private static NetconsoleLoggerProvider ProviderOf(IServiceProvider services)
-    {
-        services.GetRequiredService<ILoggerFactory>();
-        return services.GetServices<ILoggerProvider>().OfType<NetconsoleLoggerProvider>().Single();
-    }
+    private static NetconsoleLoggerProvider ProviderOf(IServiceProvider services) =>
+        services.GetRequiredService<NetconsoleLoggerProvider>();
 
     [Fact]
     public void The_Logging_Netconsole_section_binds_targets_and_options()
@@ -133,15 +130,5 @@ public sealed class ConfigurationTests : IDisposable
         _harness.Records().Select(r => (r.TextString, r.Facility)).Should().Equal(("before", 1), ("after", 20), ("after a bad reload", 20));
         provider.ReloadFailures.Should().BePositive("the reload with facility 99 was refused");
         provider.Manager.Targets.Should().ContainSingle("targets are read once: a reload does not add them again");
-    }
-
-    [Fact]
-    public void Calling_AddNetconsole_twice_registers_one_provider()
-    {
-        using ServiceProvider services = new ServiceCollection()
-            .AddLogging(b => b.AddNetconsole().AddNetconsole(o => o.ManagerOptions = _harness.ManagerOptions))
-            .BuildServiceProvider();
-
-        services.GetServices<ILoggerProvider>().OfType<NetconsoleLoggerProvider>().Should().ContainSingle();
     }
 }

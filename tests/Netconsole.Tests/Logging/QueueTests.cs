@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Netconsole.Logging;
 using Netconsole.Receiving;
@@ -292,36 +291,6 @@ public sealed class QueueTests : IDisposable
         provider.Flush(Timeout).Should().BeTrue();
         harness.Texts().Should().Equal("found");
         target.GetStatistics().RecordsDroppedByReason[TargetDropReason.Deactivated].Should().Be(1);
-    }
-
-    [Fact]
-    public void Metrics_report_records_sent_and_the_queue_length_on_the_Netconsole_meter()
-    {
-        using NetconsoleLoggerProvider provider = Provider();
-        provider.CreateLogger("c").LogInformation("one");
-        provider.CreateLogger("c").LogInformation("two");
-        provider.Flush(Timeout).Should().BeTrue();
-        var values = new Dictionary<string, long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (ReferenceEquals(instrument.Meter, provider.Meter))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => values[instrument.Name] = values.GetValueOrDefault(instrument.Name) + value);
-        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => values[instrument.Name] = value);
-        listener.Start();
-
-        listener.RecordObservableInstruments();
-
-        provider.Meter.Name.Should().Be("Netconsole");
-        values["netconsole.records.sent"].Should().Be(2);
-        values["netconsole.datagrams.sent"].Should().Be(2);
-        values["netconsole.records.dropped"].Should().Be(0);
-        values["netconsole.queue.length"].Should().Be(0);
-        values.Should().ContainKeys("netconsole.transmit.errors", "netconsole.resumes");
     }
 
     private static void LeaveUnobservedFaultedTask() =>
