@@ -29,7 +29,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 echo "== building the demo (Release)"
-dotnet build samples/Netconsole.Demo -c Release -nologo -v quiet >/dev/null
+if ! build_output=$(dotnet build samples/Netconsole.Demo -c Release -nologo -v quiet 2>&1); then
+  printf '%s\n' "$build_output" >&2
+  say "The demo did not build (the build's errors are above)."
+  exit 1
+fi
 demo_dll="$PWD/samples/Netconsole.Demo/bin/Release/net10.0/netconsole-demo.dll"
 echo
 

@@ -30,6 +30,7 @@ mkdir -p "$results"
 
 echo "== build ($configuration)"
 if ! dotnet build Netconsole.sln -c "$configuration" -nologo -v quiet; then
+  say "The build failed (its errors are above)."
   echo "0 passed, 1 failed, 0 skipped"
   exit 1
 fi
@@ -52,7 +53,10 @@ else
   "${run_tests[@]}" > "$results/console.log" 2>&1
   status=$?
 fi
-grep -E '^\s*(Failed|Skipped) |^(Passed!|Failed!)|error ' "$results/console.log" || true
+# The per-project summaries, then every failed test with its message and the skipped ones
+# grouped by their reason (read from the .trx files, not grepped from the console output).
+grep -E '^(Passed!|Failed!)' "$results/console.log" || true
+scripts/test-report.sh "$results"/*.trx
 
 # Sum the counters of every test run (one .trx per test project).
 passed=0; failed=0; skipped=0
@@ -67,6 +71,7 @@ for trx in "$results"/*.trx; do
 done
 if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
   # The runner failed without reporting a failed test (a crash, a build problem): count it.
+  say "The test run failed without a failed test (a crash?); the end of $results/console.log:"
   tail -n 30 "$results/console.log"
   failed=1
 fi

@@ -23,9 +23,14 @@ case "${1:-}" in
 esac
 
 output="$PWD/artifacts/packages"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 mkdir -p "$output"
+# Inside the clone, so the build's source-path mapping (everything under the clone becomes /_/)
+# covers its obj folder too: the pdb path written into each dll is then /_/... as well, and
+# the same in every pack.
+work="$PWD/artifacts/pack-build"
+rm -rf "$work"
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT
 
 version_args=()
 [ -n "$dev_build" ] && version_args=("-p:DevBuild=$dev_build")

@@ -23,7 +23,7 @@ if (args.Length != 1)
 ServiceProvider services = new ServiceCollection()
     .AddLogging(logging => logging.AddNetconsole(options => options.Targets.Add(args[0])))
     .BuildServiceProvider();
-NetconsoleLoggerProvider provider = services.GetServices<ILoggerProvider>().OfType<NetconsoleLoggerProvider>().Single();
+NetconsoleLoggerProvider provider = services.GetRequiredService<NetconsoleLoggerProvider>();
 NetconsoleTarget target = provider.Manager.Targets[0];
 
 ILogger logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Netconsole.AotDemo");

@@ -18,7 +18,7 @@ internal sealed class LoggingHost : IAsyncDisposable
     {
         _services = services;
         Factory = services.GetRequiredService<ILoggerFactory>();
-        Provider = services.GetServices<ILoggerProvider>().OfType<NetconsoleLoggerProvider>().Single();
+        Provider = services.GetRequiredService<NetconsoleLoggerProvider>();
     }
 
     public ILoggerFactory Factory { get; }

@@ -485,7 +485,7 @@ internal static class EndToEndHarness
             }));
             _services = services.BuildServiceProvider();
             Logger = _services.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
-            Provider = _services.GetServices<ILoggerProvider>().OfType<NetconsoleLoggerProvider>().Single();
+            Provider = _services.GetRequiredService<NetconsoleLoggerProvider>();
             Target = Provider.Manager.Targets.Single();
             if (Target.State != TargetState.Enabled)
             {

@@ -170,7 +170,11 @@ public sealed partial class PackageInstallTests(PackageInstallTests.Install inst
         XDocument.Parse(ReadEntry(package, package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).FullName))
             .Root!.Elements().Single(e => e.Name.LocalName == "metadata");
 
-    private static string ReadEntry(ZipArchive package, string name) => Encoding.UTF8.GetString(ReadBytes(package, name));
+    private static string ReadEntry(ZipArchive package, string name)
+    {
+        using var reader = new StreamReader(new MemoryStream(ReadBytes(package, name)), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
 
     private static byte[] ReadBytes(ZipArchive package, string name)
     {

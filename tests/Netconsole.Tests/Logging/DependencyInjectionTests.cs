@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Netconsole.Logging;
@@ -100,37 +99,6 @@ public sealed class DependencyInjectionTests : IDisposable
         provider.Dispose();
         await provider.DisposeAsync();
         provider.GetStatistics().ToString().Should().Be(after, "disposing again drains nothing and counts nothing");
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Disposing_the_container_with_the_sender_stuck_waits_one_DisposeTimeout_not_one_per_registration(bool disposeAsync)
-    {
-        TimeSpan disposeTimeout = TimeSpan.FromSeconds(1.5);
-        ServiceProvider services = Services(options: o => o.DisposeTimeout = disposeTimeout);
-        NetconsoleLoggerProvider provider = services.GetRequiredService<NetconsoleLoggerProvider>();
-        ILogger logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("c");
-        _harness.Factory.Hold();
-        logger.LogInformation("r0");
-        _harness.Factory.SendBlocked.Wait(Timeout).Should().BeTrue("the sender starts sending r0, and stays in that send");
-        logger.LogInformation("r1");
-        logger.LogInformation("r2");
-
-        var clock = Stopwatch.StartNew();
-        if (disposeAsync)
-        {
-            await services.DisposeAsync();
-        }
-        else
-        {
-            services.Dispose();
-        }
-
-        // Each disposal that drained would wait the whole DisposeTimeout for the stuck sender
-        // (less a timer's tick).
-        clock.Elapsed.Should().BeGreaterThan(disposeTimeout - TimeSpan.FromMilliseconds(100)).And.BeLessThan(2 * disposeTimeout, "the second Dispose of the container finds the provider disposed");
-        provider.GetStatistics().RecordsDroppedDisposed.Should().Be(2, "r1 and r2 were still queued when the time ran out");
     }
 
     private sealed class ShutdownReport(NetconsoleLoggerProvider netconsole)
