@@ -280,8 +280,11 @@ public sealed partial class TargetManager
         // Registered, renamed, new MAC, up: a deactivated target bound to this device resumes.
         // Only the state and the binding are looked at now; the operator's Disable, a Remove or a
         // Reconfigure made meanwhile (all under the configuration lock) are seen here.
+        // A target that names no device on a system without route lookup fails the same way on
+        // every event: it waits for the operator instead (Reconfigure, Enable).
         if (e.Kind == DeviceChangeKind.Unregistered || status.State != TargetState.Deactivated
-            || !TargetSetup.Matches(target.CurrentOptions, device))
+            || !TargetSetup.Matches(target.CurrentOptions, device)
+            || (_routeLookup is null && TargetSetup.NamesNoDevice(target.CurrentOptions)))
         {
             return;
         }
@@ -293,7 +296,7 @@ public sealed partial class TargetManager
             return;
         }
 
-        bool named = target.CurrentOptions.DeviceName is not null || target.CurrentOptions.DeviceMac is not null;
+        bool named = !TargetSetup.NamesNoDevice(target.CurrentOptions);
         if (TrySetUp(target, TargetStateCause.Resumed, name => "resumed on device " + name, why => named ? $"resume on device {current.Name} failed: {why}" : "resume failed: " + why))
         {
             target.CountResume();

@@ -14,7 +14,8 @@ public abstract class ManagerTestBase : IDisposable
     internal static readonly IPAddress Remote = IPAddress.Parse("192.0.2.2");
     internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private protected ManagerTestBase()
+    /// <param name="hasRouteLookup">False: the manager runs as on a system without route lookup (Windows, macOS).</param>
+    private protected ManagerTestBase(bool hasRouteLookup = true)
     {
         Watcher = new ManualDeviceWatcher();
         Factory = new FakeTransportFactory();
@@ -24,7 +25,7 @@ public abstract class ManagerTestBase : IDisposable
         {
             Watcher = Watcher,
             TransportFactory = Factory,
-            RouteLookup = remote => Routes(remote),
+            RouteLookup = hasRouteLookup ? remote => Routes(remote) : null,
             NextHopResolver = (_, _) => new Netconsole.Resolution.NextHopAnswer(null, ""),
         });
         Manager.StateChanged += (_, e) => { lock (Events) { Events.Add(e); } };
