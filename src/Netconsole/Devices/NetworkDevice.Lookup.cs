@@ -224,7 +224,11 @@ public sealed partial class NetworkDevice
         }
 
         PhysicalAddress mac = nic.GetPhysicalAddress();
-        return new Snapshot(new NetworkDevice(index, name, mac, isUp, isRunning, addresses), isLoopback);
+        var device = new NetworkDevice(index, name, mac, isUp, isRunning, addresses)
+        {
+            PcapName = OperatingSystem.IsWindows() ? NpcapNamePrefix + nic.Id : null,
+        };
+        return new Snapshot(device, isLoopback);
     }
 
     private static int PortableIndex(IPInterfaceProperties properties)

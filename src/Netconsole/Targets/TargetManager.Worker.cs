@@ -266,7 +266,7 @@ public sealed partial class TargetManager
             }
             else if (e.Kind == DeviceChangeKind.Renamed)
             {
-                FollowRename(target, session, device.Name);
+                FollowRename(target, session, device);
             }
             else if (e.Kind == DeviceChangeKind.Up && session.Recheck is not null && session.TryMarkRecheckQueued())
             {
@@ -358,20 +358,23 @@ public sealed partial class TargetManager
 
     // As the kernel, whose dev_name follows a rename: an enabled target keeps sending on its
     // device under the new name, and a target bound by name waits for that name from now on.
-    private static void FollowRename(NetconsoleTarget target, TargetSession session, string newName)
+    // A target that still names the device (by MAC, or by a Windows Npcap name, which a rename
+    // of the connection leaves alone) keeps its binding.
+    private static void FollowRename(NetconsoleTarget target, TargetSession session, NetworkDevice renamed)
     {
+        string newName = renamed.Name;
         session.DeviceName = newName;
         NetconsoleTargetOptions options = target.CurrentOptions;
-        if (options.DeviceMac is not null || string.Equals(options.DeviceName, newName, StringComparison.Ordinal))
+        if (options.DeviceMac is not null || (options.DeviceName is { } name && renamed.IsNamed(name)))
         {
             return;
         }
 
         try
         {
-            NetconsoleTargetOptions renamed = options.Clone();
-            renamed.DeviceName = newName;
-            target.SetOptions(renamed, null);
+            NetconsoleTargetOptions following = options.Clone();
+            following.DeviceName = newName;
+            target.SetOptions(following, null);
         }
         catch (NetconsoleConfigurationException)
         {

@@ -43,7 +43,7 @@ internal static class TargetSetup
     public static string NoRouteLookupReason(IPAddress remote) =>
         $"no device named, and this system cannot choose one by the route to {remote} (route lookup uses rtnetlink, which is Linux only): name the device (DeviceName) or bind the target by MAC (DeviceMac)";
 
-    /// <summary>Whether <paramref name="device"/> is the one the target is bound to: same MAC when bound by MAC, else same name.</summary>
+    /// <summary>Whether <paramref name="device"/> is the one the target is bound to: same MAC when bound by MAC, else same name (on Windows also the Npcap name, <see cref="NetworkDevice.IsNamed"/>).</summary>
     public static bool Matches(NetconsoleTargetOptions options, NetworkDevice device)
     {
         if (NamesNoDevice(options))
@@ -56,7 +56,7 @@ internal static class TargetSetup
             return IsEthernetMac(device.Mac) && device.Mac.Equals(mac);
         }
 
-        return options.DeviceName is { } name && string.Equals(device.Name, name, StringComparison.Ordinal);
+        return options.DeviceName is { } name && device.IsNamed(name);
     }
 
     /// <summary>Describes the device the target waits for, for reasons: <c>named veth0</c> or <c>with MAC 12:34:...</c>.</summary>

@@ -15,8 +15,13 @@ public abstract class ManagerTestBase : IDisposable
     internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <param name="hasRouteLookup">False: the manager runs as on a system without route lookup (Windows, macOS).</param>
-    private protected ManagerTestBase(bool hasRouteLookup = true)
+    /// <param name="pretend">
+    /// The system whose rules the manager's worker applies (it keeps those of the flow it was
+    /// started in); null for this one. The test's own calls pretend in their own scope.
+    /// </param>
+    private protected ManagerTestBase(bool hasRouteLookup = true, HostKind? pretend = null)
     {
+        using IDisposable? scope = pretend is { } kind ? HostPlatform.Pretend(kind) : null;
         Watcher = new ManualDeviceWatcher();
         Factory = new FakeTransportFactory();
         // Routes come from Routes, never from the machine running the tests; next hops are not
