@@ -50,7 +50,7 @@ public enum TargetStateCause
     /// <summary>Deactivated by a failed setup: native libpcap is not installed (see <see cref="Transport.FrameTransportError.LibpcapMissing"/>).</summary>
     LibpcapMissing = 12,
 
-    /// <summary>Deactivated by a failed setup: no permission to inject frames (root or CAP_NET_RAW is needed).</summary>
+    /// <summary>Deactivated by a failed setup: no permission to inject frames (Linux: root or CAP_NET_RAW; Windows: Administrator, unless Npcap lets every user in; macOS: root or access to /dev/bpf*).</summary>
     PermissionDenied = 13,
 
     /// <summary>Deactivated by a failed setup: the device is not an Ethernet device (tun, some VPNs).</summary>
