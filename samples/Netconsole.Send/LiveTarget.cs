@@ -138,10 +138,16 @@ internal sealed class LiveTarget : IDisposable
         TargetStateCause.NoSuchDevice => new UsageException($"{result.Reason}; devices here: {DeviceList()}."),
         TargetStateCause.NoRoute => new UsageException(
             $"{result.Reason}, for example \"+@/eth1,@{options.RemoteAddress}/\" (devices here: {DeviceList()})."),
+        TargetStateCause.RouteLookupUnsupported => new UsageException(
+            $"{result.Reason}; in --target the device goes between '/' and ',', a MAC works on every system, for example \"+@/22:33:44:55:66:77,@{options.RemoteAddress}/\" (devices here: {DeviceListWithMacs()})."),
         _ => new SendFailureException(result.Reason),
     };
 
     private static string DeviceList() => string.Join(", ", NetworkDevice.GetAll().Select(d => d.Name));
+
+    // Off Linux a device's name often cannot be written in the target syntax (spaces, length); its MAC can.
+    private static string DeviceListWithMacs() =>
+        string.Join(", ", NetworkDevice.GetAll().Select(d => $"{d.Name} {string.Join(':', d.Mac.GetAddressBytes().Select(b => b.ToString("x2", CultureInfo.InvariantCulture)))}"));
 
     // A UDP connect asks the kernel for a route and sends nothing.
     private static bool HasRoute(IPAddress remote)

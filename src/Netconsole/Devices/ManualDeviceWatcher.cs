@@ -36,13 +36,14 @@ internal sealed class ManualDeviceWatcher : IDeviceWatcher
     /// <param name="mac">Its MAC.</param>
     /// <param name="addresses">Its addresses.</param>
     /// <param name="up">Whether it is up and running.</param>
+    /// <param name="pcapName">Its <see cref="NetworkDevice.PcapName"/> (a Windows device's Npcap name), or null.</param>
     /// <returns>The device.</returns>
-    public NetworkDevice Register(string name, PhysicalAddress mac, IEnumerable<IPAddress>? addresses = null, bool up = true)
+    public NetworkDevice Register(string name, PhysicalAddress mac, IEnumerable<IPAddress>? addresses = null, bool up = true, string? pcapName = null)
     {
         NetworkDevice device;
         lock (_lock)
         {
-            device = new NetworkDevice(_nextIndex++, name, mac, up, up, (addresses ?? []).ToArray());
+            device = new NetworkDevice(_nextIndex++, name, mac, up, up, (addresses ?? []).ToArray()) { PcapName = pcapName };
             _devices.Add(device.Index, device);
         }
 
@@ -63,7 +64,7 @@ internal sealed class ManualDeviceWatcher : IDeviceWatcher
     /// <param name="newName">The new name.</param>
     public void Rename(string name, string newName)
     {
-        NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, newName, d.Mac, d.IsUp, d.IsRunning, d.Addresses));
+        NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, newName, d.Mac, d.IsUp, d.IsRunning, d.Addresses) { PcapName = d.PcapName });
         Raise(new DeviceChangedEventArgs(DeviceChangeKind.Renamed, Find(device.Index), oldName: name));
     }
 
@@ -72,7 +73,7 @@ internal sealed class ManualDeviceWatcher : IDeviceWatcher
     /// <param name="mac">The new MAC.</param>
     public void SetMac(string name, PhysicalAddress mac)
     {
-        NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, d.Name, mac, d.IsUp, d.IsRunning, d.Addresses));
+        NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, d.Name, mac, d.IsUp, d.IsRunning, d.Addresses) { PcapName = d.PcapName });
         Raise(new DeviceChangedEventArgs(DeviceChangeKind.MacChanged, Find(device.Index), oldMac: device.Mac));
     }
 
@@ -81,7 +82,7 @@ internal sealed class ManualDeviceWatcher : IDeviceWatcher
     /// <param name="up">Up (and running) or down.</param>
     public void SetUp(string name, bool up)
     {
-        NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, d.Name, d.Mac, up, up, d.Addresses));
+        NetworkDevice device = Change(name, d => new NetworkDevice(d.Index, d.Name, d.Mac, up, up, d.Addresses) { PcapName = d.PcapName });
         Raise(new DeviceChangedEventArgs(up ? DeviceChangeKind.Up : DeviceChangeKind.Down, Find(device.Index)));
     }
 

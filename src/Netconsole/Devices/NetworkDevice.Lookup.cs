@@ -145,6 +145,47 @@ public sealed partial class NetworkDevice
         return null;
     }
 
+    /// <summary>
+    /// The on-link prefixes (each address with its prefix length) and the gateways the system
+    /// gives the device with interface index <paramref name="index"/>, through
+    /// <see cref="NetworkInterface"/> (next hops off Linux); null when no device has that index
+    /// or the system would not say.
+    /// </summary>
+    internal static (IReadOnlyList<(IPAddress Address, int PrefixLength)> Prefixes, IReadOnlyList<IPAddress> Gateways)? GetPrefixesAndGateways(int index)
+    {
+        try
+        {
+            foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
+            {
+                IPInterfaceProperties properties = nic.GetIPProperties();
+                if (PortableIndex(properties) != index)
+                {
+                    continue;
+                }
+
+                var prefixes = new List<(IPAddress, int)>();
+                foreach (UnicastIPAddressInformation unicast in properties.UnicastAddresses)
+                {
+                    prefixes.Add((unicast.Address, unicast.PrefixLength));
+                }
+
+                var gateways = new List<IPAddress>();
+                foreach (GatewayIPAddressInformation gateway in properties.GatewayAddresses)
+                {
+                    gateways.Add(gateway.Address);
+                }
+
+                return (prefixes, gateways);
+            }
+        }
+        catch (Exception e) when (e is NetworkInformationException or PlatformNotSupportedException)
+        {
+            // The system would not say: the caller takes the remote as on-link.
+        }
+
+        return null;
+    }
+
     /// <summary>The names of the devices that exist now, in index order (for messages).</summary>
     internal static IReadOnlyList<string> GetAllNames()
     {
@@ -224,7 +265,11 @@ public sealed partial class NetworkDevice
         }
 
         PhysicalAddress mac = nic.GetPhysicalAddress();
-        return new Snapshot(new NetworkDevice(index, name, mac, isUp, isRunning, addresses), isLoopback);
+        var device = new NetworkDevice(index, name, mac, isUp, isRunning, addresses)
+        {
+            PcapName = OperatingSystem.IsWindows() ? NpcapNamePrefix + nic.Id : null,
+        };
+        return new Snapshot(device, isLoopback);
     }
 
     private static int PortableIndex(IPInterfaceProperties properties)

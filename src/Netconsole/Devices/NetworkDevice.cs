@@ -44,6 +44,24 @@ public sealed partial class NetworkDevice
     /// <summary>The IP addresses, in the order the system lists them.</summary>
     public IReadOnlyList<IPAddress> Addresses { get; }
 
+    /// <summary>
+    /// The name libpcap lists the device under when it is not <see cref="Name"/>, else null: on
+    /// Windows, where <see cref="Name"/> is the connection name (<c>Ethernet 2</c>), the Npcap
+    /// name <c>\Device\NPF_{GUID}</c>. Target options may name the device either way.
+    /// </summary>
+    internal string? PcapName { get; init; }
+
+    /// <summary>The prefix of an Npcap device name; the rest is the adapter's GUID, which Windows gives as <see cref="NetworkInterface.Id"/>.</summary>
+    internal const string NpcapNamePrefix = @"\Device\NPF_";
+
+    /// <summary>
+    /// Whether <paramref name="name"/> names this device: its <see cref="Name"/> (exactly), or its
+    /// <see cref="PcapName"/> (in any case: the GUID in it is a number, written in either case).
+    /// </summary>
+    internal bool IsNamed(string name) =>
+        string.Equals(Name, name, StringComparison.Ordinal)
+        || (PcapName is not null && string.Equals(PcapName, name, StringComparison.OrdinalIgnoreCase));
+
     /// <inheritdoc/>
     public override string ToString() => $"{Name} (#{Index}, {Mac}, {(IsUp ? "up" : "down")}{(IsRunning ? ", running" : "")})";
 }

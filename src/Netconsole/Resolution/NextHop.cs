@@ -9,7 +9,8 @@ namespace Netconsole.Resolution;
 
 /// <summary>
 /// The MAC a target's frames go to when the target gives none: the next hop (the remote itself
-/// when on-link, else the route's gateway), looked up in the OS neighbour table first, then
+/// when on-link, else the route's gateway; off Linux, without a route lookup, the device's gateway
+/// when the remote is on none of its prefixes), looked up in the OS neighbour table first (Linux), then
 /// asked with ARP (IPv4) or a Neighbor Solicitation (IPv6) through the target's transport;
 /// broadcast only as the last resort, with a warning. Runs when a target is enabled or resumed,
 /// never on the send path. A transport that cannot receive frames is never asked: the reason
@@ -101,9 +102,16 @@ internal static class NextHop
     // The remote when on-link, else the route's gateway.
     private static IPAddress HopOf(NextHopQuery query)
     {
+        if (!HostPlatform.IsLinux)
+        {
+            return NetworkDevice.GetPrefixesAndGateways(query.DeviceIndex) is { } known
+                ? ChooseHop(query.Remote, known.Prefixes, known.Gateways)
+                : query.Remote;
+        }
+
         try
         {
-            if (OperatingSystem.IsLinux() && RouteTable.Lookup(query.Remote, query.DeviceIndex)?.Gateway is { } gateway)
+            if (RouteTable.Lookup(query.Remote, query.DeviceIndex)?.Gateway is { } gateway)
             {
                 return gateway;
             }
@@ -116,9 +124,61 @@ internal static class NextHop
         return query.Remote;
     }
 
+    /// <summary>
+    /// The next hop without a route lookup (off Linux): the remote when it is on one of the
+    /// device's prefixes (or IPv6 link-local), else the device's first gateway of the remote's
+    /// family, else the remote (nothing better is known: as the kernel's netconsole, send to it).
+    /// The system's routing policy (several routes, metrics) is not seen.
+    /// </summary>
+    internal static IPAddress ChooseHop(IPAddress remote, IEnumerable<(IPAddress Address, int PrefixLength)> prefixes, IEnumerable<IPAddress> gateways)
+    {
+        if (remote.IsIPv6LinkLocal)
+        {
+            return remote;
+        }
+
+        foreach ((IPAddress address, int prefixLength) in prefixes)
+        {
+            if (address.AddressFamily == remote.AddressFamily && SamePrefix(remote, address, prefixLength))
+            {
+                return remote;
+            }
+        }
+
+        foreach (IPAddress gateway in gateways)
+        {
+            if (gateway.AddressFamily == remote.AddressFamily && !gateway.Equals(IPAddress.Any) && !gateway.Equals(IPAddress.IPv6Any))
+            {
+                return gateway;
+            }
+        }
+
+        return remote;
+    }
+
+    private static bool SamePrefix(IPAddress a, IPAddress b, int prefixLength)
+    {
+        byte[] x = a.GetAddressBytes();
+        byte[] y = b.GetAddressBytes();
+        if (prefixLength <= 0 || prefixLength > x.Length * 8)
+        {
+            return false; // a length the system did not know: claim nothing on-link
+        }
+
+        int whole = prefixLength / 8;
+        if (!x.AsSpan(0, whole).SequenceEqual(y.AsSpan(0, whole)))
+        {
+            return false;
+        }
+
+        int rest = prefixLength % 8;
+        int mask = (0xff << (8 - rest)) & 0xff;
+        return rest == 0 || (x[whole] & mask) == (y[whole] & mask);
+    }
+
     private static PhysicalAddress? FromTable(NextHopQuery query, IPAddress hop, ushort states)
     {
-        if (!OperatingSystem.IsLinux())
+        if (!HostPlatform.IsLinux)
         {
             return null; // no neighbour table to read: ask the next hop itself
         }

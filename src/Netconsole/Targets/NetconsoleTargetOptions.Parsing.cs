@@ -21,6 +21,7 @@ public sealed partial class NetconsoleTargetOptions
 
     private const string FullExample = "6665@10.0.0.1/eth0,6666@10.0.0.2/12:34:56:78:9a:bc";
     private const string ManyExample = "@/,@10.0.0.2/;@/eth1,6892@10.0.0.3/";
+    private const string MacExample = "@/22:33:44:55:66:77,@192.0.2.2/";
 
     /// <summary>
     /// Reads one target in the kernel's <c>netconsole=</c> syntax
@@ -43,6 +44,12 @@ public sealed partial class NetconsoleTargetOptions
     /// (<see cref="DeviceMac"/>, the target is bound by MAC), otherwise an interface name
     /// (<see cref="DeviceName"/>, at most 15 bytes). MAC addresses are six hex octets separated by
     /// <c>:</c>, in either case.
+    /// </para>
+    /// <para>
+    /// The device name follows the kernel's rule on every system, because this is the kernel's
+    /// syntax: a Windows name such as <c>Ethernet 2</c> or <c>\Device\NPF_{GUID}</c> cannot be
+    /// written in it. Set such a name through <see cref="DeviceName"/>, or bind the target by MAC
+    /// (a MAC in place of the device), which is the same on every system.
     /// </para>
     /// <para>
     /// Where the kernel has defaults this library does not: no device leaves
@@ -144,12 +151,22 @@ public sealed partial class NetconsoleTargetOptions
     /// </summary>
     /// <returns>The target string.</returns>
     /// <remarks>
+    /// <para>
     /// Ports are always written, MAC addresses in lowercase with colons. The syntax has no place
     /// for <see cref="Name"/>, <see cref="Userdata"/>, <see cref="Sysdata"/>,
     /// <see cref="Facility"/> and <see cref="Release"/>: they are not written. The result parses
     /// back only for options that pass <see cref="Validate"/>: without a remote address the
     /// remote address is left empty, and when both <see cref="DeviceName"/> and
     /// <see cref="DeviceMac"/> are set only the name is written.
+    /// </para>
+    /// <para>
+    /// Not round-trippable on Windows and macOS for a <see cref="DeviceName"/> the kernel syntax
+    /// cannot carry (longer than 15 bytes, or with spaces: <c>\Device\NPF_{GUID}</c>,
+    /// <c>Ethernet 2</c>): the name is written as it is, so the text still says which device is
+    /// meant, and <see cref="Parse"/> rejects that text with an error that says to set
+    /// <see cref="DeviceName"/> through the options API or to bind the target by MAC. The name is
+    /// never left out: that would turn the text into a target without a device.
+    /// </para>
     /// </remarks>
     public override string ToString()
     {
@@ -267,11 +284,41 @@ public sealed partial class NetconsoleTargetOptions
         {
             if (char.IsWhiteSpace(value[i]))
             {
-                return NetconsoleConfigurationException.ForTarget(value, i, "whitespace is not allowed anywhere in a target (it is not trimmed either)", ManyExample);
+                const string Rule = "whitespace is not allowed anywhere in a target (it is not trimmed either)";
+                return DeviceFieldAround(value, i) is { } device && FitsOnlyTheOptions(device)
+                    ? NetconsoleConfigurationException.ForTarget(value, i, $"{Rule}; the device \"{device}\" has some: {KernelSyntaxNameHint}", MacExample)
+                    : NetconsoleConfigurationException.ForTarget(value, i, Rule, ManyExample);
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="device"/>, which the kernel syntax rejects, is a name this system
+    /// takes through <see cref="DeviceName"/> (off Linux only: on Linux both rules are the kernel's).
+    /// </summary>
+    private static bool FitsOnlyTheOptions(ReadOnlySpan<char> device) =>
+        HostPlatform.Current != HostKind.Linux && !device.IsEmpty && PlatformDeviceNameRule(device) is null;
+
+    /// <summary>
+    /// The device field of the target holding <paramref name="index"/>, when the index lies in
+    /// it: from the first <c>/</c> of that target (addresses hold none) to the next <c>,</c>.
+    /// </summary>
+    private static string? DeviceFieldAround(string value, int index)
+    {
+        int start = value.LastIndexOf(';', index) + 1;
+        int end = value.IndexOf(';', index);
+        ReadOnlySpan<char> target = value.AsSpan(start, (end < 0 ? value.Length : end) - start);
+        int slash = target.IndexOf('/');
+        if (slash < 0 || start + slash >= index)
+        {
+            return null;
+        }
+
+        int comma = target[(slash + 1)..].IndexOf(',');
+        int fieldEnd = comma < 0 ? target.Length : slash + 1 + comma;
+        return start + fieldEnd > index ? target[(slash + 1)..fieldEnd].ToString() : null;
     }
 
     /// <summary>Reads the target in <c>s[start..end)</c>; positions in the error index <paramref name="s"/> as a whole.</summary>
@@ -348,10 +395,12 @@ public sealed partial class NetconsoleTargetOptions
             }
             else
             {
-                string? rule = DeviceNameRule(device);
+                string? rule = KernelDeviceNameRule(device);
                 if (rule is not null)
                 {
-                    return NetconsoleConfigurationException.ForTarget(s, i, $"the device \"{device}\" is not a valid interface name: {rule}", "@/eth0,@192.0.2.2/");
+                    return FitsOnlyTheOptions(device)
+                        ? NetconsoleConfigurationException.ForTarget(s, i, $"the device \"{device}\" is not a valid interface name: {rule}; {KernelSyntaxNameHint}", MacExample)
+                        : NetconsoleConfigurationException.ForTarget(s, i, $"the device \"{device}\" is not a valid interface name: {rule}", "@/eth0,@192.0.2.2/");
                 }
 
                 options._deviceName = device.ToString();

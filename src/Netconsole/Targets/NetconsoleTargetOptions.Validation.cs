@@ -13,6 +13,9 @@ public sealed partial class NetconsoleTargetOptions
     /// <summary>The longest device name, 15 bytes: the kernel's IFNAMSIZ (16) includes the terminating NUL.</summary>
     internal const int MaxDeviceNameBytes = 15;
 
+    /// <summary>The longest device name off Linux, 256 characters: Windows' longest interface alias (IF_MAX_STRING_SIZE); Npcap and BSD names are far shorter.</summary>
+    internal const int MaxPlatformDeviceNameLength = 256;
+
     private const string ExtendedExample = "+@/eth0,@192.0.2.2/";
 
     /// <summary>
@@ -66,14 +69,31 @@ public sealed partial class NetconsoleTargetOptions
         }
     }
 
-    /// <summary>Why <paramref name="name"/> (not empty) is not a usable device name, or <see langword="null"/> when it is.</summary>
-    internal static string? DeviceNameRule(ReadOnlySpan<char> name)
+    /// <summary>
+    /// Why <paramref name="name"/> (not empty) is not a usable <see cref="DeviceName"/> on this
+    /// system (<see cref="HostPlatform.Current"/>), or <see langword="null"/> when it is.
+    /// </summary>
+    internal static string? DeviceNameRule(ReadOnlySpan<char> name) => DeviceNameRule(name, HostPlatform.Current);
+
+    /// <summary>
+    /// Why <paramref name="name"/> (not empty) is not a usable <see cref="DeviceName"/> on
+    /// <paramref name="platform"/>, or <see langword="null"/> when it is: the kernel's rule on
+    /// Linux, the platform's (<see cref="PlatformDeviceNameRule"/>) elsewhere.
+    /// </summary>
+    internal static string? DeviceNameRule(ReadOnlySpan<char> name, HostKind platform) =>
+        platform == HostKind.Linux ? KernelDeviceNameRule(name) : PlatformDeviceNameRule(name);
+
+    /// <summary>
+    /// Why <paramref name="name"/> (not empty) is not a Linux interface name the kernel syntax can
+    /// carry, or <see langword="null"/> when it is. <see cref="Parse"/> applies it on every system.
+    /// </summary>
+    internal static string? KernelDeviceNameRule(ReadOnlySpan<char> name)
     {
         foreach (char c in name)
         {
             if (c == ':')
             {
-                return "a device name cannot contain ':' (a device given by MAC address goes in DeviceMac)";
+                return MacInNameRule;
             }
 
             // '/' is what Linux forbids; ',' and '@' are delimiters of the target syntax, so a
@@ -94,6 +114,58 @@ public sealed partial class NetconsoleTargetOptions
             ? string.Format(CultureInfo.InvariantCulture, "a device name is at most {0} bytes (the kernel's IFNAMSIZ of 16 includes the terminating NUL), and this one has {1}", MaxDeviceNameBytes, bytes)
             : null;
     }
+
+    /// <summary>
+    /// Why <paramref name="name"/> (not empty) is not a usable device name off Linux, or
+    /// <see langword="null"/> when it is: a name as the system or libpcap gives it (Windows
+    /// <c>Ethernet 2</c> or <c>\Device\NPF_{GUID}</c>, macOS <c>en0</c>), at most
+    /// <see cref="MaxPlatformDeviceNameLength"/> characters, without control characters or
+    /// whitespace at either end, and without the kernel syntax's delimiters, so that
+    /// <see cref="ToString"/> writes it as one field.
+    /// </summary>
+    internal static string? PlatformDeviceNameRule(ReadOnlySpan<char> name)
+    {
+        foreach (char c in name)
+        {
+            if (c == ':')
+            {
+                return MacInNameRule;
+            }
+
+            if (c is '/' or ',' or '@' or ';')
+            {
+                return "a device name cannot contain '/', ',', '@' or ';' (they delimit the kernel syntax the options are written in; bind the target by MAC instead, DeviceMac)";
+            }
+
+            if (char.IsControl(c))
+            {
+                return "a device name cannot contain control characters";
+            }
+        }
+
+        if (char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[^1]))
+        {
+            return "a device name cannot start or end with whitespace";
+        }
+
+        return name.Length > MaxPlatformDeviceNameLength
+            ? string.Format(CultureInfo.InvariantCulture, "a device name is at most {0} characters, and this one has {1}", MaxPlatformDeviceNameLength, name.Length)
+            : null;
+    }
+
+    /// <summary>A device name that is valid for this system's options but not in the kernel syntax: what to do instead.</summary>
+    internal const string KernelSyntaxNameHint =
+        "the kernel syntax takes Linux interface names only (at most 15 bytes, no whitespace): on this system set NetconsoleTargetOptions.DeviceName through the options API, or bind the target by MAC (a MAC in place of the device)";
+
+    /// <summary>An example of a device name for <paramref name="platform"/>, for error messages.</summary>
+    internal static string DeviceNameExample(HostKind platform) => platform switch
+    {
+        HostKind.Linux => "eth0",
+        HostKind.Windows => "Ethernet 2",
+        _ => "en0",
+    };
+
+    private const string MacInNameRule = "a device name cannot contain ':' (a device given by MAC address goes in DeviceMac)";
 
     private static int CheckPort(int port, string property, int example) =>
         port is >= 1 and <= 65535

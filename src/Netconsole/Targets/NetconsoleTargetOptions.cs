@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Reflection;
 
+using Netconsole.Devices;
 using Netconsole.Wire;
 
 namespace Netconsole.Targets;
@@ -16,6 +17,12 @@ namespace Netconsole.Targets;
 /// <c>[+][r][src-port]@[src-ip]/[dev],[tgt-port]@tgt-ip/[tgt-mac]</c>, and
 /// <see cref="ToString"/> writes it back. Unlike the kernel there is no default device: a target
 /// without <see cref="DeviceName"/> or <see cref="DeviceMac"/> never opens an interface by itself.
+/// </para>
+/// <para>
+/// Device names differ between systems (<c>eth0</c> on Linux, <c>Ethernet 2</c> or
+/// <c>\Device\NPF_{GUID}</c> on Windows, <c>en0</c> on macOS); <see cref="DeviceName"/> takes
+/// those of the system it runs on, the kernel syntax only Linux names. Binding a target by MAC
+/// (<see cref="DeviceMac"/>) is the portable way.
 /// </para>
 /// <para>
 /// A setter rejects a value that is wrong on its own (a port outside 1-65535, a facility outside
@@ -58,13 +65,29 @@ public sealed partial class NetconsoleTargetOptions
     public string? Name { get; set; }
 
     /// <summary>
-    /// The interface to send on, by name: at most 15 bytes (the kernel's IFNAMSIZ of 16 includes the
-    /// terminating NUL), without <c>/</c>, <c>:</c>, <c>,</c>, <c>@</c>, whitespace or control
-    /// characters, and not <c>.</c> or <c>..</c>. The default is <see langword="null"/>; an empty
-    /// string is stored as <see langword="null"/>. Setting it leaves <see cref="DeviceMac"/> alone
+    /// The interface to send on, by name. The default is <see langword="null"/>; an empty string
+    /// is stored as <see langword="null"/>. Setting it leaves <see cref="DeviceMac"/> alone
     /// (<see cref="Validate"/> rejects both being set).
     /// </summary>
-    /// <exception cref="NetconsoleConfigurationException">The name is not a valid interface name.</exception>
+    /// <remarks>
+    /// <para>
+    /// On Linux, a kernel interface name: at most 15 bytes (the kernel's IFNAMSIZ of 16 includes
+    /// the terminating NUL), without <c>/</c>, <c>:</c>, <c>,</c>, <c>@</c>, <c>;</c>, whitespace
+    /// or control characters, and not <c>.</c> or <c>..</c>; for example <c>eth0</c>.
+    /// </para>
+    /// <para>
+    /// On Windows and macOS, the name the system or libpcap gives the device: on Windows the
+    /// connection name (<c>Ethernet 2</c>) or the Npcap device name
+    /// (<c>\Device\NPF_{GUID}</c>), on macOS the BSD name (<c>en0</c>). At most 256 characters,
+    /// without control characters, whitespace at either end, <c>:</c>, <c>/</c>, <c>,</c>,
+    /// <c>@</c> or <c>;</c>. Such a name may not fit the kernel syntax: see <see cref="ToString"/>.
+    /// </para>
+    /// <para>
+    /// Names differ between systems; a MAC address does not. <see cref="DeviceMac"/> is the
+    /// portable way to bind a target to its device, and the only one that survives a rename.
+    /// </para>
+    /// </remarks>
+    /// <exception cref="NetconsoleConfigurationException">The name is not a valid interface name on this system.</exception>
     public string? DeviceName
     {
         get => _deviceName;
@@ -76,16 +99,18 @@ public sealed partial class NetconsoleTargetOptions
                 return;
             }
 
-            string? rule = DeviceNameRule(value);
+            HostKind platform = HostPlatform.Current;
+            string? rule = DeviceNameRule(value, platform);
             _deviceName = rule is null
                 ? value
-                : throw NetconsoleConfigurationException.ForValue(value, rule, "eth0", nameof(DeviceName));
+                : throw NetconsoleConfigurationException.ForValue(value, rule, DeviceNameExample(platform), nameof(DeviceName));
         }
     }
 
     /// <summary>
     /// The interface to send on, by MAC address (6 bytes; the target is then bound by MAC and
-    /// follows the device across renames). The default is <see langword="null"/>. Setting it leaves
+    /// follows the device across renames). The portable way to name a device: the same on Linux,
+    /// Windows and macOS, where device names differ. The default is <see langword="null"/>. Setting it leaves
     /// <see cref="DeviceName"/> alone (<see cref="Validate"/> rejects both being set).
     /// </summary>
     /// <exception cref="NetconsoleConfigurationException">The address is not 6 bytes long.</exception>

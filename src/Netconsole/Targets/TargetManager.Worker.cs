@@ -266,7 +266,7 @@ public sealed partial class TargetManager
             }
             else if (e.Kind == DeviceChangeKind.Renamed)
             {
-                FollowRename(target, session, device.Name);
+                FollowRename(target, session, device);
             }
             else if (e.Kind == DeviceChangeKind.Up && session.Recheck is not null && session.TryMarkRecheckQueued())
             {
@@ -280,8 +280,11 @@ public sealed partial class TargetManager
         // Registered, renamed, new MAC, up: a deactivated target bound to this device resumes.
         // Only the state and the binding are looked at now; the operator's Disable, a Remove or a
         // Reconfigure made meanwhile (all under the configuration lock) are seen here.
+        // A target that names no device on a system without route lookup fails the same way on
+        // every event: it waits for the operator instead (Reconfigure, Enable).
         if (e.Kind == DeviceChangeKind.Unregistered || status.State != TargetState.Deactivated
-            || !TargetSetup.Matches(target.CurrentOptions, device))
+            || !TargetSetup.Matches(target.CurrentOptions, device)
+            || (_routeLookup is null && TargetSetup.NamesNoDevice(target.CurrentOptions)))
         {
             return;
         }
@@ -293,7 +296,7 @@ public sealed partial class TargetManager
             return;
         }
 
-        bool named = target.CurrentOptions.DeviceName is not null || target.CurrentOptions.DeviceMac is not null;
+        bool named = !TargetSetup.NamesNoDevice(target.CurrentOptions);
         if (TrySetUp(target, TargetStateCause.Resumed, name => "resumed on device " + name, why => named ? $"resume on device {current.Name} failed: {why}" : "resume failed: " + why))
         {
             target.CountResume();
@@ -355,20 +358,23 @@ public sealed partial class TargetManager
 
     // As the kernel, whose dev_name follows a rename: an enabled target keeps sending on its
     // device under the new name, and a target bound by name waits for that name from now on.
-    private static void FollowRename(NetconsoleTarget target, TargetSession session, string newName)
+    // A target that still names the device (by MAC, or by a Windows Npcap name, which a rename
+    // of the connection leaves alone) keeps its binding.
+    private static void FollowRename(NetconsoleTarget target, TargetSession session, NetworkDevice renamed)
     {
+        string newName = renamed.Name;
         session.DeviceName = newName;
         NetconsoleTargetOptions options = target.CurrentOptions;
-        if (options.DeviceMac is not null || string.Equals(options.DeviceName, newName, StringComparison.Ordinal))
+        if (options.DeviceMac is not null || (options.DeviceName is { } name && renamed.IsNamed(name)))
         {
             return;
         }
 
         try
         {
-            NetconsoleTargetOptions renamed = options.Clone();
-            renamed.DeviceName = newName;
-            target.SetOptions(renamed, null);
+            NetconsoleTargetOptions following = options.Clone();
+            following.DeviceName = newName;
+            target.SetOptions(following, null);
         }
         catch (NetconsoleConfigurationException)
         {

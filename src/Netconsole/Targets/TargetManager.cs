@@ -43,7 +43,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     private readonly IDeviceWatcher _watcher;
     private readonly bool _ownsWatcher;
     private readonly IFrameTransportFactory _transportFactory;
-    private readonly Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> _routeLookup;
+    private readonly Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?>? _routeLookup; // null: this system has no route lookup
     private readonly TimeProvider _timeProvider;
     private readonly NextHopPolicy _nextHop;
     private NetconsoleTarget[] _targets = [];

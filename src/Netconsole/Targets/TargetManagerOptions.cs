@@ -1,4 +1,5 @@
 using Netconsole.Devices;
+using Netconsole.Resolution;
 using Netconsole.Transport;
 
 namespace Netconsole.Targets;
@@ -57,8 +58,14 @@ public sealed class TargetManagerOptions
     }
 
     /// <summary>Resolves next-hop MACs (tests replace it; null: the default, on every transport that is not loopback).</summary>
-    internal Netconsole.Resolution.NextHopResolver? NextHopResolver { get; set; }
+    internal NextHopResolver? NextHopResolver { get; set; }
 
-    /// <summary>Finds the route to a remote for targets that name no device (tests replace it; the default asks rtnetlink, and finds none where there is none).</summary>
-    internal Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?> RouteLookup { get; set; } = remote => OperatingSystem.IsLinux() ? Netconsole.Resolution.RouteTable.Lookup(remote) : null;
+    /// <summary>
+    /// Finds the route to a remote for targets that name no device (tests replace it). The
+    /// default asks rtnetlink on Linux; elsewhere it is <see langword="null"/>: the system has no
+    /// route lookup, and a target without a device cannot be set up there.
+    /// </summary>
+    internal Func<System.Net.IPAddress, RouteInfo?>? RouteLookup { get; set; } = HostPlatform.IsLinux ? LookUpRoute : null;
+
+    private static RouteInfo? LookUpRoute(System.Net.IPAddress remote) => OperatingSystem.IsLinux() ? RouteTable.Lookup(remote) : null;
 }

@@ -36,10 +36,17 @@ internal static class TargetSetup
         return null;
     }
 
-    /// <summary>Whether <paramref name="device"/> is the one the target is bound to: same MAC when bound by MAC, else same name.</summary>
+    /// <summary>Whether the target names no device (neither by name nor by MAC): it sends on the device of the route to its remote.</summary>
+    public static bool NamesNoDevice(NetconsoleTargetOptions options) => options.DeviceName is null && options.DeviceMac is null;
+
+    /// <summary>Why a target that names no device cannot be set up on a system without route lookup, and what to do.</summary>
+    public static string NoRouteLookupReason(IPAddress remote) =>
+        $"no device named, and this system cannot choose one by the route to {remote} (route lookup uses rtnetlink, which is Linux only): name the device (DeviceName) or bind the target by MAC (DeviceMac)";
+
+    /// <summary>Whether <paramref name="device"/> is the one the target is bound to: same MAC when bound by MAC, else same name (on Windows also the Npcap name, <see cref="NetworkDevice.IsNamed"/>).</summary>
     public static bool Matches(NetconsoleTargetOptions options, NetworkDevice device)
     {
-        if (options.DeviceName is null && options.DeviceMac is null)
+        if (NamesNoDevice(options))
         {
             return true; // bound to whatever the route picks: any device coming or changing may be it
         }
@@ -49,7 +56,7 @@ internal static class TargetSetup
             return IsEthernetMac(device.Mac) && device.Mac.Equals(mac);
         }
 
-        return options.DeviceName is { } name && string.Equals(device.Name, name, StringComparison.Ordinal);
+        return options.DeviceName is { } name && device.IsNamed(name);
     }
 
     /// <summary>Describes the device the target waits for, for reasons: <c>named veth0</c> or <c>with MAC 12:34:...</c>.</summary>
@@ -58,18 +65,28 @@ internal static class TargetSetup
             ? "with MAC " + MacAddressText.Format(mac)
             : "named " + options.DeviceName;
 
-    /// <summary>Sets the target up on the device it is bound to.</summary>
+    /// <summary>
+    /// Sets the target up on the device it is bound to. A target that names no device takes the
+    /// device of the route to its remote from <paramref name="routeLookup"/>, which is null on a
+    /// system without route lookup: then it cannot be set up.
+    /// </summary>
     /// <exception cref="TargetSetupException">No device, device down, no local address.</exception>
     /// <exception cref="FrameTransportException">The transport could not be opened or cannot reach the remote.</exception>
-    public static TargetSession Open(NetconsoleTargetOptions options, IReadOnlyList<NetworkDevice> devices, IFrameTransportFactory factory, ushort firstIdentification, Func<IPAddress, RouteInfo?> routeLookup, NextHopPolicy policy)
+    public static TargetSession Open(NetconsoleTargetOptions options, IReadOnlyList<NetworkDevice> devices, IFrameTransportFactory factory, ushort firstIdentification, Func<IPAddress, RouteInfo?>? routeLookup, NextHopPolicy policy)
     {
         string? routeNote = null;
         NetworkDevice device;
-        if (options.DeviceName is null && options.DeviceMac is null)
+        if (NamesNoDevice(options))
         {
             // No device named: the interface of the route to the remote, said in the reason
             // (never a silent default like the kernel's eth0).
             IPAddress target = options.RemoteAddress ?? throw new TargetSetupException(TargetStateCause.NoRoute, "no remote address");
+            if (routeLookup is null)
+            {
+                // No retry: nothing that happens on this system can make a route lookup appear.
+                throw new TargetSetupException(TargetStateCause.RouteLookupUnsupported, NoRouteLookupReason(target));
+            }
+
             RouteInfo route = routeLookup(target)
                 ?? throw new TargetSetupException(TargetStateCause.NoRoute, $"no device named and no route to {target}: add a route or name the device in the target") { RetryLater = true };
             device = devices.FirstOrDefault(d => d.Index == route.InterfaceIndex)

@@ -39,7 +39,8 @@ public enum TargetStateCause
 
     /// <summary>
     /// Deactivated by a failed setup: the target names no device and there is no route to its
-    /// remote (or the route's interface is not known yet). Set up again every second.
+    /// remote (or the route's interface is not known yet). Set up again every second. Linux only:
+    /// elsewhere such a target is <see cref="RouteLookupUnsupported"/>.
     /// </summary>
     NoRoute = 10,
 
@@ -49,7 +50,7 @@ public enum TargetStateCause
     /// <summary>Deactivated by a failed setup: native libpcap is not installed (see <see cref="Transport.FrameTransportError.LibpcapMissing"/>).</summary>
     LibpcapMissing = 12,
 
-    /// <summary>Deactivated by a failed setup: no permission to inject frames (root or CAP_NET_RAW is needed).</summary>
+    /// <summary>Deactivated by a failed setup: no permission to inject frames (Linux: root or CAP_NET_RAW; Windows: Administrator, unless Npcap lets every user in; macOS: root or access to /dev/bpf*).</summary>
     PermissionDenied = 13,
 
     /// <summary>Deactivated by a failed setup: the device is not an Ethernet device (tun, some VPNs).</summary>
@@ -57,4 +58,14 @@ public enum TargetStateCause
 
     /// <summary>Deactivated by a failed setup: the transport could not be opened or refused the target for another reason (an IPv4 target on <c>lo</c>, for one); the text says which.</summary>
     TransportError = 15,
+
+    /// <summary>
+    /// Deactivated by a failed setup: the target names no device (neither
+    /// <see cref="NetconsoleTargetOptions.DeviceName"/> nor <see cref="NetconsoleTargetOptions.DeviceMac"/>),
+    /// and this system cannot choose one by the route to the remote: route lookup uses rtnetlink,
+    /// which only Linux has. Never set up again by itself, since nothing can change that: name
+    /// the device or bind the target by MAC (<see cref="TargetManager.Reconfigure"/>), then
+    /// <see cref="TargetManager.Enable"/> it.
+    /// </summary>
+    RouteLookupUnsupported = 16,
 }

@@ -35,6 +35,29 @@ internal static class PcapErrors
         "run as root, or give this program CAP_NET_RAW (all it needs): AmbientCapabilities=CAP_NET_RAW in its systemd unit, "
         + "or 'setcap cap_net_raw+ep' on the app's own published executable; not on the shared dotnet binary, which would give it to every .NET program";
 
+    /// <summary>What gives the right to inject frames on Windows, where Npcap may be installed for Administrators only.</summary>
+    internal const string RunAsAdministrator =
+        "run as Administrator, or reinstall Npcap without its option to restrict the driver's access to Administrators";
+
+    /// <summary>What gives the right to inject frames on macOS (and the BSDs), where libpcap goes through /dev/bpf*.</summary>
+    internal const string OpenBpfDevices = "run as root, or give your user read and write access to the /dev/bpf* devices";
+
+    /// <summary>What gives the right to inject frames on <paramref name="platform"/>.</summary>
+    internal static string PermissionAdvice(HostKind platform) => platform switch
+    {
+        HostKind.Linux => GrantCapabilities,
+        HostKind.Windows => RunAsAdministrator,
+        _ => OpenBpfDevices,
+    };
+
+    /// <summary>How to bring <paramref name="deviceName"/> up on <paramref name="platform"/>.</summary>
+    internal static string BringUpAdvice(HostKind platform, string deviceName) => platform switch
+    {
+        HostKind.Linux => $"ip link set {deviceName} up",
+        HostKind.Windows => "enable the network connection",
+        _ => $"ifconfig {deviceName} up",
+    };
+
     /// <summary>
     /// The message for a target whose remote is IPv4 on a loopback device, where injected
     /// frames never reach a local socket.
@@ -132,14 +155,14 @@ internal static class PcapErrors
             FrameTransportError.LibpcapMissing =>
                 $"Cannot {action} {deviceName}: the native libpcap library could not be loaded; {InstallLibpcap}.",
             FrameTransportError.PermissionDenied =>
-                $"Cannot {action} {deviceName}: no permission to inject frames; {GrantCapabilities}.",
+                $"Cannot {action} {deviceName}: no permission to inject frames; {PermissionAdvice(HostPlatform.Current)}.",
             FrameTransportError.NoSuchDevice =>
                 $"Cannot open {deviceName}: there is no network device of that name. "
                 + (existingDevices is null || existingDevices.Count == 0
                     ? "No devices could be listed."
                     : $"Devices: {string.Join(", ", existingDevices)}."),
             FrameTransportError.DeviceDown => operation == PcapOperation.Open
-                ? $"Cannot open {deviceName}: the device is down; bring it up (ip link set {deviceName} up) and open it again."
+                ? $"Cannot open {deviceName}: the device is down; bring it up ({BringUpAdvice(HostPlatform.Current, deviceName)}) and open it again."
                 : $"The frame was not sent: {deviceName} is down. The transport stays usable: send again once the device is up.",
             FrameTransportError.DeviceGone =>
                 $"The frame was not sent: {deviceName} went away. This transport is dead for good: "

@@ -35,7 +35,11 @@ internal sealed class SharpPcapTransportFactory : IFrameTransportFactory
     private const uint PcapInterfaceLoopback = 0x1; // PCAP_IF_LOOPBACK
 
     /// <summary>Opens the device named <paramref name="deviceName"/> for injection only.</summary>
-    /// <param name="deviceName">The interface name, for example <c>veth0</c> or <c>lo</c>.</param>
+    /// <param name="deviceName">
+    /// The interface name, for example <c>veth0</c> or <c>lo</c>; off Linux also the name the
+    /// system gives the device where libpcap's differs (Windows: <c>Ethernet 2</c> for
+    /// <c>\Device\NPF_{GUID}</c>).
+    /// </param>
     /// <returns>The open transport; dispose it to close the handle.</returns>
     /// <exception cref="ArgumentException"><paramref name="deviceName"/> is null or empty.</exception>
     /// <exception cref="FrameTransportException">
@@ -123,20 +127,44 @@ internal sealed class SharpPcapTransportFactory : IFrameTransportFactory
         // libpcap also lists pseudo-devices (any, nflog, dbus-system, ...): on Linux only a
         // real network device of the caller's namespace may be opened.
         int? index = null;
-        if (OperatingSystem.IsLinux())
+        if (HostPlatform.IsLinux)
         {
             index = NetworkDevice.FindByName(deviceName)?.Index ?? throw NoSuchDevice(deviceName);
         }
 
-        foreach (PcapInterface candidate in PcapInterface.GetAllPcapInterfaces())
+        IReadOnlyList<PcapInterface> candidates = PcapInterface.GetAllPcapInterfaces();
+        int found = IndexOfDevice([.. candidates.Select(c => (c.Name, (string?)c.FriendlyName))], deviceName, HostPlatform.IsLinux);
+        return found >= 0 ? (candidates[found], index) : throw NoSuchDevice(deviceName);
+    }
+
+    /// <summary>
+    /// Which of libpcap's interfaces (its name, and SharpPcap's friendly name: the system's name
+    /// for the device) <paramref name="deviceName"/> is, or -1. Its libpcap name first; off Linux
+    /// then its friendly name, since on Windows devices are known by their connection name
+    /// (<c>Ethernet 2</c>) and libpcap lists them by their Npcap name (<c>\Device\NPF_{GUID}</c>).
+    /// </summary>
+    internal static int IndexOfDevice(IReadOnlyList<(string Name, string? FriendlyName)> candidates, string deviceName, bool linux)
+    {
+        for (int i = 0; i < candidates.Count; i++)
         {
-            if (string.Equals(candidate.Name, deviceName, StringComparison.Ordinal))
+            if (string.Equals(candidates[i].Name, deviceName, StringComparison.Ordinal))
             {
-                return (candidate, index);
+                return i;
             }
         }
 
-        throw NoSuchDevice(deviceName);
+        if (!linux)
+        {
+            for (int i = 0; i < candidates.Count; i++)
+            {
+                if (string.Equals(candidates[i].FriendlyName, deviceName, StringComparison.Ordinal))
+                {
+                    return i;
+                }
+            }
+        }
+
+        return -1;
     }
 
     private static FrameTransportException NoSuchDevice(string deviceName) =>

@@ -14,8 +14,14 @@ public abstract class ManagerTestBase : IDisposable
     internal static readonly IPAddress Remote = IPAddress.Parse("192.0.2.2");
     internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private protected ManagerTestBase()
+    /// <param name="hasRouteLookup">False: the manager runs as on a system without route lookup (Windows, macOS).</param>
+    /// <param name="pretend">
+    /// The system whose rules the manager's worker applies (it keeps those of the flow it was
+    /// started in); null for this one. The test's own calls pretend in their own scope.
+    /// </param>
+    private protected ManagerTestBase(bool hasRouteLookup = true, HostKind? pretend = null)
     {
+        using IDisposable? scope = pretend is { } kind ? HostPlatform.Pretend(kind) : null;
         Watcher = new ManualDeviceWatcher();
         Factory = new FakeTransportFactory();
         // Routes come from Routes, never from the machine running the tests; next hops are not
@@ -24,7 +30,7 @@ public abstract class ManagerTestBase : IDisposable
         {
             Watcher = Watcher,
             TransportFactory = Factory,
-            RouteLookup = remote => Routes(remote),
+            RouteLookup = hasRouteLookup ? remote => Routes(remote) : null,
             NextHopResolver = (_, _) => new Netconsole.Resolution.NextHopAnswer(null, ""),
         });
         Manager.StateChanged += (_, e) => { lock (Events) { Events.Add(e); } };
