@@ -11,7 +11,9 @@
 # The build happens from scratch in a temporary folder (never mixed with ./bin and ./obj of
 # a development build); dotnet pack makes it deterministic (no path of this machine inside).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# The clone by its physical path: git (SourceLink) knows it by that path, so the build's source
+# path mapping covers everything only when MSBuild sees the same one (not a symlink to it).
+cd "$(cd "$(dirname "$0")/.." && pwd -P)"
 . scripts/prerequisites.sh
 ensure_dotnet || exit 1
 

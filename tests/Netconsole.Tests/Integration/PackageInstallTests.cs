@@ -106,13 +106,23 @@ public sealed partial class PackageInstallTests(PackageInstallTests.Install inst
             Encoding.UTF8.GetByteCount(readme).Should().BeLessThan(4096, "a package readme is short: the repository has the guide");
             RelativeLink().Matches(readme).Select(m => m.Value).Should().BeEmpty("a link in a package readme must work on a package page: absolute or none");
 
-            XElement[] dependencies = [.. metadata.Descendants().Where(e => e.Name.LocalName == "dependency")];
-            dependencies.Where(d => d.Attribute("id")!.Value.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal))
-                .Select(d => d.Attribute("version")!.Value)
-                .Should().OnlyContain(v => v == "10.0.0", "a library's floors are the lowest versions it needs");
+            Dictionary<string, string> dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
+                .ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value);
             if (id == "Netconsole.Logging")
             {
-                dependencies.Select(d => d.Attribute("id")!.Value).Should().Contain("Netconsole");
+                dependencies.Should().Equal(
+                    new Dictionary<string, string>
+                    {
+                        ["Netconsole"] = result.Version,
+                        ["Microsoft.Extensions.Logging.Abstractions"] = "10.0.0",
+                        ["Microsoft.Extensions.Logging.Configuration"] = "10.0.0",
+                        ["Microsoft.Extensions.Options.ConfigurationExtensions"] = "10.0.0",
+                    },
+                    "a library's floors are the lowest versions it needs (10.0.0 for net10.0), and Netconsole is the same build");
+            }
+            else
+            {
+                dependencies.Keys.Should().Equal(["SharpPcap"], "the core package needs only SharpPcap");
             }
         }
     }
