@@ -53,9 +53,9 @@ else
   "${run_tests[@]}" > "$results/console.log" 2>&1
   status=$?
 fi
-# The per-project summaries, then every failed test with its message and the skipped ones
+# The runner's verdict, then every failed test with its message and the skipped ones
 # grouped by their reason (read from the .trx files, not grepped from the console output).
-grep -E '^(Passed!|Failed!)' "$results/console.log" || true
+grep -E '^(Test Run (Successful|Failed|Aborted)|Passed!|Failed!)' "$results/console.log" || true
 scripts/test-report.sh "$results"/*.trx
 
 # Sum the counters of every test run (one .trx per test project).
