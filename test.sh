@@ -3,8 +3,8 @@
 # Exits non-zero when the build or any test failed, or when no test ran.
 # As root, the tests run inside a private network namespace (unshare -n) with only `lo` up,
 # so nothing they do can reach a real network. With CI=true, anything a test needs that is
-# missing (root, libpcap, namespaces, tcpdump, clang and zlib for Native AOT) makes the run
-# fail instead of being skipped.
+# missing (root, libpcap, namespaces, tcpdump, clang and zlib for Native AOT, make and a C
+# compiler for netconsd) makes the run fail instead of being skipped.
 set -uo pipefail
 cd "$(dirname "$0")"
 . scripts/prerequisites.sh
@@ -17,6 +17,8 @@ ensure_command tcpdump tcpdump || missing=1
 ensure_command ip iproute2 || missing=1
 ensure_command socat socat || missing=1
 ensure_native_aot || missing=1
+ensure_command make make || missing=1 # netconsd, the real receiver, is built from source by the tests
+ensure_command cc gcc || missing=1
 if [ "$missing" = 1 ] && [ "$ci" = true ]; then
   say "CI=true: prerequisites are missing (see above); failing."
   echo "0 passed, 1 failed, 0 skipped"

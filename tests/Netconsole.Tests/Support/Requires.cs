@@ -45,6 +45,27 @@ internal static class Requires
         That(ChildProcess.FindOnPath("clang") is not null, "needs clang for Native AOT (apt-get install clang zlib1g-dev)");
     }
 
+    /// <summary>The environment variable naming a netconsd source folder for the netconsd interop tests.</summary>
+    public const string NetconsdSourceVariable = "NETCONSD_SOURCE";
+
+    /// <summary>
+    /// netconsd's source (https://github.com/facebook/netconsd) to build the real receiver from:
+    /// the folder <c>NETCONSD_SOURCE</c> names, else <c>../shared/third_party/netconsd</c> beside
+    /// the clone; and make and a C compiler to build it. Returns the folder (only read, never written).
+    /// </summary>
+    public static string NetconsdSource()
+    {
+        string? named = Environment.GetEnvironmentVariable(NetconsdSourceVariable);
+        string folder = Path.GetFullPath(named is { Length: > 0 } ? named : Path.Combine(Repository.Root(), "..", "shared", "third_party", "netconsd"));
+        bool found = File.Exists(Path.Combine(folder, "Makefile")) && File.Exists(Path.Combine(folder, "worker.c"));
+        That(found, named is { Length: > 0 }
+            ? $"needs netconsd's source, and {NetconsdSourceVariable} names {folder}, which holds none (no Makefile and worker.c): point it at a checkout of https://github.com/facebook/netconsd"
+            : $"needs netconsd's source: put a checkout of https://github.com/facebook/netconsd at {folder}, or set {NetconsdSourceVariable} to one");
+        That(ChildProcess.FindOnPath("make") is not null && ChildProcess.FindOnPath("cc") is not null,
+            "needs make and a C compiler (cc) to build netconsd (apt-get install make gcc)");
+        return folder;
+    }
+
     public static void That(bool condition, string reason)
     {
         if (condition)
