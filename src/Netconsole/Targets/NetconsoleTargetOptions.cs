@@ -180,20 +180,17 @@ public sealed partial class NetconsoleTargetOptions
     /// <summary>
     /// The release string used by <see cref="PrependRelease"/> and the <c>release</c> sysdata line,
     /// or <see langword="null"/> for <see cref="RecordFormat.DefaultRelease"/>. The default is <see langword="null"/>.
-    /// A release is 1-64 printable ASCII characters (0x21-0x7e), contains a <c>.</c> (netconsd takes
-    /// a record's first field for a release only when it has one) and no <c>,</c> or <c>;</c>.
+    /// A release is 1-63 printable ASCII characters (0x21-0x7e; netconsd looks for the <c>,</c> that
+    /// ends it within a record's first 64 bytes), contains a <c>.</c> (netconsd takes a record's
+    /// first field for a release only when it has one) and no <c>,</c> or <c>;</c>.
     /// </summary>
-    /// <exception cref="NetconsoleConfigurationException">The string is not a usable release.</exception>
+    /// <exception cref="NetconsoleConfigurationException">The string is not a usable release; the message says which rule it breaks.</exception>
     public string? Release
     {
         get => _release;
-        set => _release = value is null || RecordFormat.IsUsableRelease(value)
-            ? value
-            : throw NetconsoleConfigurationException.ForValue(
-                value,
-                "a release is 1-64 printable ASCII characters without ',' or ';' and contains a '.' (netconsd takes the first field for a release only when it has a '.')",
-                "6.4.0",
-                nameof(Release));
+        set => _release = value is not null && RecordFormat.ReleaseRule(value) is { } rule
+            ? throw NetconsoleConfigurationException.ForValue(value, rule, "6.4.0", nameof(Release))
+            : value;
     }
 
     /// <summary>Userdata: ordered key/value lines appended to every extended record. Empty by default.</summary>
