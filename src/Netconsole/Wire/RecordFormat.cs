@@ -6,9 +6,10 @@ namespace Netconsole.Wire;
 
 /// <summary>
 /// How a <see cref="RecordFormatter"/> writes records: basic or extended, the release prefix,
-/// the facility of records that carry none, userdata and sysdata lines. Addresses and devices are
-/// not part of it. <c>NetconsoleTargetOptions.ToRecordFormat()</c> gives a target's; build one
-/// directly to format records without a target (a pcap file, a sender of your own).
+/// the facility of records that carry none, userdata and sysdata lines, the printk time of basic
+/// records. Addresses and devices are not part of it. <c>NetconsoleTargetOptions.ToRecordFormat()</c>
+/// gives a target's; build one directly to format records without a target (a pcap file, a
+/// sender of your own).
 /// </summary>
 /// <remarks>
 /// Immutable once built: <see cref="Userdata"/> is copied when set. Every setter checks its value
@@ -45,6 +46,18 @@ public sealed class RecordFormat
 
     /// <summary>Prepend the release to every extended record (<c>r</c> in the kernel syntax). Needs <see cref="Extended"/>. The default is <see langword="false"/>.</summary>
     public bool PrependRelease { get; init; }
+
+    /// <summary>
+    /// Start every line of a basic record with the kernel's printk time, <c>[    T.TTTTTT] </c>: the
+    /// record's <see cref="NetconsoleRecord.TimestampMicroseconds"/> as seconds right-aligned in 5
+    /// characters (wider from 100000 s on), a <c>.</c>, 6 digits of microseconds, then <c>] </c>, as
+    /// the kernel's console output with <c>printk.time</c> on. Each line of the text gets it (a text
+    /// with newlines is several lines, as a multi-line printk); the prefixed lines are then cut into
+    /// 1000-byte datagrams as usual, so a datagram that continues a long line has none. Basic format
+    /// only: the extended format carries the timestamp in its header (<see cref="RecordFormatter"/>
+    /// refuses both together). The default is <see langword="false"/>.
+    /// </summary>
+    public bool PrintkTime { get; init; }
 
     /// <summary>
     /// The release written by <see cref="PrependRelease"/> and the <c>release</c> sysdata line.
