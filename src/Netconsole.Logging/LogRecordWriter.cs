@@ -47,10 +47,12 @@ internal sealed class LogRecordWriter
     /// <summary>Creates a writer sending through <paramref name="manager"/>.</summary>
     /// <param name="manager">The provider's targets.</param>
     /// <param name="wantsDictionary">Whether some target is extended, so dictionary lines are worth making.</param>
-    public LogRecordWriter(TargetManager manager, bool wantsDictionary)
+    /// <param name="sequenceBase">The sequence number before the first record's (which gets <paramref name="sequenceBase"/> + 1).</param>
+    public LogRecordWriter(TargetManager manager, bool wantsDictionary, ulong sequenceBase)
     {
         _manager = manager;
         _wantsDictionary = wantsDictionary;
+        _sequence = sequenceBase;
     }
 
     /// <summary>The syslog facility of the next records (live: the provider sets it on reload).</summary>

@@ -129,6 +129,13 @@ public sealed class NetconsoleLoggerOptions
     /// </summary>
     public Func<TargetManagerOptions>? ManagerOptions { get; set; }
 
+    /// <summary>
+    /// The sequence number before the provider's first record, or <see langword="null"/> (the
+    /// default) for the monotonic clock when the provider is created. Tests fix it so sequence
+    /// numbers are exact. Read once, at construction.
+    /// </summary>
+    internal ulong? SequenceBase { get; set; }
+
     /// <summary>The first configuration error found while binding (kept here so a reload never throws on a watcher thread).</summary>
     internal NetconsoleConfigurationException? ConfigurationError { get; set; }
 

@@ -27,10 +27,19 @@ namespace Netconsole.Logging;
 /// are formatted with the invariant culture; null is <c>(null)</c>.
 /// </para>
 /// <para>
-/// Sequence numbers: one counter per provider, one number per record (the manager adds each
-/// target's skew for continued groups). Timestamps are <see cref="System.Diagnostics.Stopwatch"/>
-/// microseconds taken on the logging thread, which also gives the task name (its thread name,
-/// else its managed thread id) and the CPU.
+/// Sequence numbers: one counter per provider, one number per record (logged, sent at once, or
+/// a drop notice; the manager adds each target's skew for continued groups). The counter starts
+/// from the monotonic clock in microseconds (<see cref="NetconsoleRecord.GetTimestampMicroseconds"/>,
+/// the clock of the timestamps) read when the provider is created: the first record gets that
+/// value + 1. So a process that restarts continues above the numbers of its previous run, and a
+/// receiver that discards numbers it has just seen (netconsd takes a number up to 512 behind the
+/// newest, from the same source address within 5 seconds, for a duplicate) keeps the new run's
+/// records. A run would need more than one record per microsecond of its life to reach the next
+/// run's numbers. The limit: two processes (or providers) sending from the same source address at
+/// the same time interleave their numbers, and netconsd, which keys senders by source address
+/// only, drops records of both as duplicates; give each its own source address. Timestamps are
+/// <see cref="System.Diagnostics.Stopwatch"/> microseconds taken on the logging thread, which
+/// also gives the task name (its thread name, else its managed thread id) and the CPU.
 /// </para>
 /// <para>
 /// The queue holds at most <see cref="NetconsoleLoggerOptions.MaxQueueLength"/> records; see
@@ -128,7 +137,10 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             throw;
         }
 
-        _writer = new LogRecordWriter(Manager, WantsDictionary) { Facility = options.Facility };
+        _writer = new LogRecordWriter(Manager, WantsDictionary, options.SequenceBase ?? NetconsoleRecord.GetTimestampMicroseconds())
+        {
+            Facility = options.Facility,
+        };
         _processor = new NetconsoleLoggerProcessor(new LogQueue(), _writer, options, DisposeManager);
         _metrics = new NetconsoleLoggerMetrics(Manager, _processor);
         UpdateCrashSubscription(options.CaptureUnhandledExceptions);
