@@ -24,7 +24,9 @@ namespace Netconsole.Logging;
 /// it is structured (<see cref="NetconsoleLoggerOptions.IncludeScopes"/>), then the structured
 /// state's key/value pairs. Keys are the template's names as written (not upper-cased);
 /// <c>{OriginalFormat}</c> is left out (the text already carries the rendered message). Values
-/// are formatted with the invariant culture; null is <c>(null)</c>.
+/// are formatted with the invariant culture; null is <c>(null)</c>; a value longer than
+/// <see cref="NetconsoleLoggerOptions.MaxDictionaryValueBytes"/> (256 bytes by default) is cut
+/// and marked <c>[+N bytes]</c>, so a large argument does not make a record twice its size.
 /// </para>
 /// <para>
 /// Sequence numbers: one counter per provider, one number per record (logged, sent at once, or
@@ -140,6 +142,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         _writer = new LogRecordWriter(Manager, WantsDictionary, options.SequenceBase ?? NetconsoleRecord.GetTimestampMicroseconds())
         {
             Facility = options.Facility,
+            MaxDictionaryValueBytes = options.MaxDictionaryValueBytes,
         };
         _processor = new NetconsoleLoggerProcessor(new LogQueue(), _writer, options, DisposeManager);
         _metrics = new NetconsoleLoggerMetrics(Manager, _processor);
@@ -287,6 +290,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             // Targets and manager options are structural: they need a restart.
             _options = options;
             _writer.Facility = options.Facility;
+            _writer.MaxDictionaryValueBytes = options.MaxDictionaryValueBytes;
             _processor.Options = options; // a longer queue or DropWrite frees waiting logging threads
             UpdateCrashSubscription(options.CaptureUnhandledExceptions);
         }
