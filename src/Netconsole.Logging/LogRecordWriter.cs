@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Netconsole.Targets;
@@ -20,8 +21,16 @@ namespace Netconsole.Logging;
 /// <para>
 /// Per record, in steady state, nothing is allocated: the lists, the text buffer and the value
 /// texts are reused. Allocated: an exception's text (<see cref="Exception.ToString"/>), a drop
-/// notice's text, the text of a value not seen recently, and buffers growing to the largest
-/// record so far.
+/// notice's text, the text of a value not seen recently, the text of an enum or BigInteger
+/// value over the cap (below), and buffers growing to the largest record so far.
+/// </para>
+/// <para>
+/// Dictionary values from a log call (the state's and the scopes') longer than
+/// <see cref="MaxDictionaryValueBytes"/> are cut here, once per record whatever the number of
+/// targets, into a reused <see cref="TruncatedValue"/>: a string is measured and cut without
+/// being copied; an enum or a BigInteger (the only values kept by reference whose text may be
+/// long) is formatted into a reused buffer to be measured, and only one over the limit gets its
+/// text made.
 /// </para>
 /// </remarks>
 internal sealed class LogRecordWriter
@@ -39,18 +48,25 @@ internal sealed class LogRecordWriter
     private readonly List<KeyValuePair<string, string>> _dictionary = new();
     private readonly List<KeyValuePair<string, object?>> _values = new();
     private readonly ValueTexts _texts = new();
+    private readonly List<TruncatedValue> _truncated = new();
+    private int _truncatedInRecord;
+    private char[] _formatted = [];
     private byte[] _text = new byte[1024];
     private ulong _sequence; // the last sequence number used
     private long _recordsSent;
+    private long _valuesTruncated;
     private volatile int _facility = NetconsoleTargetOptions.DefaultFacility;
+    private volatile int _maxValueBytes = NetconsoleLoggerOptions.DefaultMaxDictionaryValueBytes;
 
     /// <summary>Creates a writer sending through <paramref name="manager"/>.</summary>
     /// <param name="manager">The provider's targets.</param>
     /// <param name="wantsDictionary">Whether some target is extended, so dictionary lines are worth making.</param>
-    public LogRecordWriter(TargetManager manager, bool wantsDictionary)
+    /// <param name="sequenceBase">The sequence number before the first record's (which gets <paramref name="sequenceBase"/> + 1).</param>
+    public LogRecordWriter(TargetManager manager, bool wantsDictionary, ulong sequenceBase)
     {
         _manager = manager;
         _wantsDictionary = wantsDictionary;
+        _sequence = sequenceBase;
     }
 
     /// <summary>The syslog facility of the next records (live: the provider sets it on reload).</summary>
@@ -59,6 +75,16 @@ internal sealed class LogRecordWriter
         get => _facility;
         set => _facility = value;
     }
+
+    /// <summary>The cap on a dictionary value from a log call, in UTF-8 bytes, 0 for none (live: the provider sets it on reload).</summary>
+    public int MaxDictionaryValueBytes
+    {
+        get => _maxValueBytes;
+        set => _maxValueBytes = value;
+    }
+
+    /// <summary>Dictionary values cut to <see cref="MaxDictionaryValueBytes"/>, one per value per record.</summary>
+    public long DictionaryValuesTruncated => Interlocked.Read(ref _valuesTruncated);
 
     /// <summary>Records handed to the targets, not counting drop notices.</summary>
     public long RecordsSent => Interlocked.Read(ref _recordsSent);
@@ -102,9 +128,11 @@ internal sealed class LogRecordWriter
         {
             AddHeaderPairs(entry.Category, entry.EventId);
             List<KeyValuePair<string, object?>> pairs = entry.Pairs;
+            int cap = _maxValueBytes;
             for (int i = 0; i < pairs.Count; i++)
             {
-                _values.Add(new(pairs[i].Key, _texts.ForRecord(pairs[i].Value)));
+                object? value = _texts.ForRecord(pairs[i].Value);
+                _values.Add(new(pairs[i].Key, cap == 0 ? value : Capped(value, cap)));
             }
         }
 
@@ -158,11 +186,79 @@ internal sealed class LogRecordWriter
         }
     }
 
-    // Every record starts without pairs (Send sends both lists).
+    // Every record starts without pairs (Send sends both lists); once sent, the writer lets go of them.
     private void ClearPairs()
     {
         _dictionary.Clear();
         _values.Clear();
+        for (int i = 0; i < _truncatedInRecord; i++)
+        {
+            _truncated[i].Clear();
+        }
+
+        _truncatedInRecord = 0;
+    }
+
+    // The value, or a TruncatedValue when its text is longer than the cap (at least 64 bytes).
+    private object? Capped(object? value, int cap) => value switch
+    {
+        // A UTF-16 character is at most 3 UTF-8 bytes: most strings need no counting.
+        string text => text.Length <= cap / 3 ? text : Capped(text, cap),
+        Enum or BigInteger => Capped((ISpanFormattable)value, cap),
+
+        // Every other value kept by reference (numbers, dates, times, Guid, Half, Int128 ...) has
+        // at most 48 characters of text: within the smallest cap.
+        _ => value,
+    };
+
+    private object Capped(ISpanFormattable value, int cap)
+    {
+        if (_formatted.Length <= cap)
+        {
+            _formatted = new char[cap + 1];
+        }
+
+        // Formatted as the record formatter will (invariant culture); only a text over the cap is made into a string.
+        return value.TryFormat(_formatted, out int length, default, CultureInfo.InvariantCulture)
+            && Utf8.GetByteCount(_formatted, 0, length) <= cap
+                ? value
+                : Capped(value.ToString(null, CultureInfo.InvariantCulture), cap);
+    }
+
+    // Cut between characters, so the kept text and the marker take at most `cap` bytes.
+    private object Capped(string text, int cap)
+    {
+        int total = Utf8.GetByteCount(text);
+        if (total <= cap)
+        {
+            return text;
+        }
+
+        int room = cap - TruncatedValue.MarkerLength(total);
+        int kept = 0;
+        int chars = 0;
+        while (chars < text.Length)
+        {
+            // A lone surrogate decodes as U+FFFD (3 bytes), as the encoder writes it.
+            Rune.DecodeFromUtf16(text.AsSpan(chars), out Rune rune, out int used);
+            if (kept + rune.Utf8SequenceLength > room)
+            {
+                break;
+            }
+
+            kept += rune.Utf8SequenceLength;
+            chars += used;
+        }
+
+        if (_truncatedInRecord == _truncated.Count)
+        {
+            _truncated.Add(new TruncatedValue());
+        }
+
+        TruncatedValue truncated = _truncated[_truncatedInRecord++];
+        truncated.Set(text, chars, total - kept);
+        Interlocked.Increment(ref _valuesTruncated);
+        return truncated;
     }
 
     // The dictionary is ready. The text is the message, then "\n" and the exception.
@@ -193,5 +289,6 @@ internal sealed class LogRecordWriter
             TaskName = taskName,
         };
         _manager.Send(record);
+        ClearPairs();
     }
 }

@@ -56,6 +56,7 @@ internal sealed class NetconsoleLoggerConfigureOptions : IConfigureOptions<Netco
         Set(configuration, nameof(NetconsoleLoggerOptions.MaxQueueLength), options, static (o, v, k) => o.MaxQueueLength = Int(v, k));
         Set(configuration, nameof(NetconsoleLoggerOptions.DisposeTimeout), options, static (o, v, k) => o.DisposeTimeout = Time(v, k));
         Set(configuration, nameof(NetconsoleLoggerOptions.IncludeScopes), options, static (o, v, k) => o.IncludeScopes = Bool(v, k));
+        Set(configuration, nameof(NetconsoleLoggerOptions.MaxDictionaryValueBytes), options, static (o, v, k) => o.MaxDictionaryValueBytes = Int(v, k));
         Set(configuration, nameof(NetconsoleLoggerOptions.CaptureUnhandledExceptions), options, static (o, v, k) => o.CaptureUnhandledExceptions = Bool(v, k));
         Set(configuration, nameof(NetconsoleLoggerOptions.CrashFlushTimeout), options, static (o, v, k) => o.CrashFlushTimeout = Time(v, k));
     }

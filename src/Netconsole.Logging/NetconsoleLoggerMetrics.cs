@@ -31,6 +31,11 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
             "Records dropped, by reason: queue_full and disposed by the provider (no target tag); disabled, deactivated, device_down, device_gone, transmit_error and internal_error per target.");
         Meter.CreateObservableCounter("netconsole.transmit.errors", () => PerTarget(static s => s.TransmitErrors), "{error}", "Transmit errors, per target.");
         Meter.CreateObservableCounter("netconsole.resumes", () => PerTarget(static s => s.Resumes), "{resume}", "Automatic target resumes, per target.");
+        Meter.CreateObservableCounter(
+            "netconsole.dictionary_values.truncated",
+            () => _processor.GetStatistics().DictionaryValuesTruncated,
+            "{value}",
+            "Dictionary values cut to the provider's MaxDictionaryValueBytes.");
         Meter.CreateObservableGauge("netconsole.queue.length", () => _processor.RecordsQueued, "{record}", "Records waiting for the sender thread.");
     }
 

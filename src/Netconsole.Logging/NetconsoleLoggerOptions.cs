@@ -10,9 +10,9 @@ namespace Netconsole.Logging;
 /// <remarks>
 /// <para>
 /// Live reload (through <c>IOptionsMonitor</c>): <see cref="Facility"/>, <see cref="QueueFullMode"/>,
-/// <see cref="MaxQueueLength"/>, <see cref="IncludeScopes"/>, <see cref="DisposeTimeout"/>,
-/// <see cref="CaptureUnhandledExceptions"/> and <see cref="CrashFlushTimeout"/> take effect on the
-/// next record. The targets (<see cref="Targets"/>, <see cref="TargetOptions"/>) and
+/// <see cref="MaxQueueLength"/>, <see cref="IncludeScopes"/>, <see cref="MaxDictionaryValueBytes"/>,
+/// <see cref="DisposeTimeout"/>, <see cref="CaptureUnhandledExceptions"/> and
+/// <see cref="CrashFlushTimeout"/> take effect on the next record. The targets (<see cref="Targets"/>, <see cref="TargetOptions"/>) and
 /// <see cref="ManagerOptions"/> are read once, when the provider is created: changing them needs a
 /// restart (use <see cref="NetconsoleLoggerProvider.Manager"/> to change targets at run time).
 /// A reload with an invalid value is ignored (the previous options stay in force).
@@ -20,9 +20,19 @@ namespace Netconsole.Logging;
 /// </remarks>
 public sealed class NetconsoleLoggerOptions
 {
+    /// <summary>The default of <see cref="MaxDictionaryValueBytes"/>, 256 bytes.</summary>
+    internal const int DefaultMaxDictionaryValueBytes = 256;
+
+    /// <summary>The smallest cap on a dictionary value other than 0 (no cap), 64 bytes: room for the marker and the value's start.</summary>
+    internal const int SmallestMaxDictionaryValueBytes = 64;
+
+    /// <summary>The largest cap on a dictionary value, 8191 bytes: the most a record holds at netconsd.</summary>
+    internal const int LargestMaxDictionaryValueBytes = 8191;
+
     private int _facility = NetconsoleTargetOptions.DefaultFacility;
     private NetconsoleQueueFullMode _queueFullMode = NetconsoleQueueFullMode.DropWrite;
     private int _maxQueueLength = 10_000;
+    private int _maxDictionaryValueBytes = DefaultMaxDictionaryValueBytes;
     private TimeSpan _disposeTimeout = TimeSpan.FromSeconds(5);
     private TimeSpan _crashFlushTimeout = TimeSpan.FromSeconds(2);
 
@@ -104,6 +114,27 @@ public sealed class NetconsoleLoggerOptions
     public bool IncludeScopes { get; set; } = true;
 
     /// <summary>
+    /// The most bytes (UTF-8, before escaping) of one dictionary value taken from a log call: each
+    /// value of the structured state and of the scopes (<c>SCOPE=</c> texts and their pairs), on
+    /// extended targets. A longer value is cut between characters and ends with the marker
+    /// <c>[+N bytes]</c>, N being the bytes left out; the kept text and the marker together take
+    /// at most this many bytes. Each value cut is counted in
+    /// <see cref="NetconsoleLoggerStatistics.DictionaryValuesTruncated"/>. The message text is never
+    /// cut (it already shows the value whole), nor are <c>CATEGORY=</c>, <c>EVENT_ID=</c> and
+    /// <c>EVENT_NAME=</c>. The default is 256: a log call with a large argument stays one record
+    /// at netconsd (8191 bytes per record) instead of carrying the argument twice and becoming a
+    /// continued group. 0 turns the cap off; otherwise 64 to 8191. Live.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is neither 0 nor 64 to 8191.</exception>
+    public int MaxDictionaryValueBytes
+    {
+        get => _maxDictionaryValueBytes;
+        set => _maxDictionaryValueBytes = value is 0 or (>= SmallestMaxDictionaryValueBytes and <= LargestMaxDictionaryValueBytes)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "A dictionary value cap is 0 (no cap) or 64 to 8191 bytes.");
+    }
+
+    /// <summary>
     /// Whether the provider reports crashes: an unhandled exception (<see cref="AppDomain.UnhandledException"/>)
     /// is sent at level 0 (emerg) and an unobserved task exception
     /// (<see cref="TaskScheduler.UnobservedTaskException"/>) at level 3 (err), each after draining
@@ -128,6 +159,13 @@ public sealed class NetconsoleLoggerOptions
     /// defaults (the platform's device watcher, libpcap). Called once, at construction.
     /// </summary>
     public Func<TargetManagerOptions>? ManagerOptions { get; set; }
+
+    /// <summary>
+    /// The sequence number before the provider's first record, or <see langword="null"/> (the
+    /// default) for the monotonic clock when the provider is created. Tests fix it so sequence
+    /// numbers are exact. Read once, at construction.
+    /// </summary>
+    internal ulong? SequenceBase { get; set; }
 
     /// <summary>The first configuration error found while binding (kept here so a reload never throws on a watcher thread).</summary>
     internal NetconsoleConfigurationException? ConfigurationError { get; set; }

@@ -113,7 +113,8 @@ internal sealed class NetconsoleLoggerProcessor
         Interlocked.Read(ref _droppedQueueFull),
         Interlocked.Read(ref _droppedDisposed),
         Interlocked.Read(ref _errors),
-        _queue.Count);
+        _queue.Count,
+        _writer.DictionaryValuesTruncated);
 
     /// <summary>Counts an exception caught on the logging path.</summary>
     public void CountError() => Interlocked.Increment(ref _errors);

@@ -24,13 +24,24 @@ namespace Netconsole.Logging;
 /// it is structured (<see cref="NetconsoleLoggerOptions.IncludeScopes"/>), then the structured
 /// state's key/value pairs. Keys are the template's names as written (not upper-cased);
 /// <c>{OriginalFormat}</c> is left out (the text already carries the rendered message). Values
-/// are formatted with the invariant culture; null is <c>(null)</c>.
+/// are formatted with the invariant culture; null is <c>(null)</c>; a value longer than
+/// <see cref="NetconsoleLoggerOptions.MaxDictionaryValueBytes"/> (256 bytes by default) is cut
+/// and marked <c>[+N bytes]</c>, so a large argument does not make a record twice its size.
 /// </para>
 /// <para>
-/// Sequence numbers: one counter per provider, one number per record (the manager adds each
-/// target's skew for continued groups). Timestamps are <see cref="System.Diagnostics.Stopwatch"/>
-/// microseconds taken on the logging thread, which also gives the task name (its thread name,
-/// else its managed thread id) and the CPU.
+/// Sequence numbers: one counter per provider, one number per record (logged, sent at once, or
+/// a drop notice; the manager adds each target's skew for continued groups). The counter starts
+/// from the monotonic clock in microseconds (<see cref="NetconsoleRecord.GetTimestampMicroseconds"/>,
+/// the clock of the timestamps) read when the provider is created: the first record gets that
+/// value + 1. So a process that restarts continues above the numbers of its previous run, and a
+/// receiver that discards numbers it has just seen (netconsd takes a number up to 512 behind the
+/// newest, from the same source address within 5 seconds, for a duplicate) keeps the new run's
+/// records. A run would need more than one record per microsecond of its life to reach the next
+/// run's numbers. The limit: two processes (or providers) sending from the same source address at
+/// the same time interleave their numbers, and netconsd, which keys senders by source address
+/// only, drops records of both as duplicates; give each its own source address. Timestamps are
+/// <see cref="System.Diagnostics.Stopwatch"/> microseconds taken on the logging thread, which
+/// also gives the task name (its thread name, else its managed thread id) and the CPU.
 /// </para>
 /// <para>
 /// The queue holds at most <see cref="NetconsoleLoggerOptions.MaxQueueLength"/> records; see
@@ -128,7 +139,11 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             throw;
         }
 
-        _writer = new LogRecordWriter(Manager, WantsDictionary) { Facility = options.Facility };
+        _writer = new LogRecordWriter(Manager, WantsDictionary, options.SequenceBase ?? NetconsoleRecord.GetTimestampMicroseconds())
+        {
+            Facility = options.Facility,
+            MaxDictionaryValueBytes = options.MaxDictionaryValueBytes,
+        };
         _processor = new NetconsoleLoggerProcessor(new LogQueue(), _writer, options, DisposeManager);
         _metrics = new NetconsoleLoggerMetrics(Manager, _processor);
         UpdateCrashSubscription(options.CaptureUnhandledExceptions);
@@ -275,6 +290,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             // Targets and manager options are structural: they need a restart.
             _options = options;
             _writer.Facility = options.Facility;
+            _writer.MaxDictionaryValueBytes = options.MaxDictionaryValueBytes;
             _processor.Options = options; // a longer queue or DropWrite frees waiting logging threads
             UpdateCrashSubscription(options.CaptureUnhandledExceptions);
         }

@@ -10,8 +10,9 @@ namespace Netconsole.Logging;
 /// </summary>
 public sealed class NetconsoleLoggerStatistics
 {
-    internal NetconsoleLoggerStatistics(long recordsEnqueued, long recordsSent, long recordsDroppedQueueFull, long recordsDroppedDisposed, long errors, int recordsQueued)
+    internal NetconsoleLoggerStatistics(long recordsEnqueued, long recordsSent, long recordsDroppedQueueFull, long recordsDroppedDisposed, long errors, int recordsQueued, long dictionaryValuesTruncated)
     {
+        DictionaryValuesTruncated = dictionaryValuesTruncated;
         RecordsEnqueued = recordsEnqueued;
         RecordsSent = recordsSent;
         RecordsDroppedQueueFull = recordsDroppedQueueFull;
@@ -44,9 +45,16 @@ public sealed class NetconsoleLoggerStatistics
     /// <summary>Records waiting in the queue for the sender thread when the snapshot was taken.</summary>
     public int RecordsQueued { get; }
 
-    /// <summary>A one-line summary, for example <c>enqueued 15, sent 15, dropped 3 (queue full 3, disposed 0), queued 0, errors 0</c>.</summary>
+    /// <summary>
+    /// Dictionary values cut to <see cref="NetconsoleLoggerOptions.MaxDictionaryValueBytes"/> (and
+    /// marked <c>[+N bytes]</c>): one per value cut, in records handed to the targets, whatever the
+    /// number of targets. The records themselves are sent.
+    /// </summary>
+    public long DictionaryValuesTruncated { get; }
+
+    /// <summary>A one-line summary, for example <c>enqueued 15, sent 15, dropped 3 (queue full 3, disposed 0), queued 0, errors 0, dictionary values truncated 0</c>.</summary>
     /// <returns>The summary.</returns>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"enqueued {RecordsEnqueued}, sent {RecordsSent}, dropped {RecordsDropped} (queue full {RecordsDroppedQueueFull}, disposed {RecordsDroppedDisposed}), queued {RecordsQueued}, errors {Errors}");
+        $"enqueued {RecordsEnqueued}, sent {RecordsSent}, dropped {RecordsDropped} (queue full {RecordsDroppedQueueFull}, disposed {RecordsDroppedDisposed}), queued {RecordsQueued}, errors {Errors}, dictionary values truncated {DictionaryValuesTruncated}");
 }

@@ -74,7 +74,14 @@ public readonly struct NetconsoleRecord
             : throw new ArgumentOutOfRangeException(nameof(value), value, "A record's facility must be 0 (kern) to 23 (local7).");
     }
 
-    /// <summary>Sequence number, monotonic per sender (the extended format's <c>seq</c>).</summary>
+    /// <summary>
+    /// Sequence number, monotonic per sender (the extended format's <c>seq</c>). The default is 0.
+    /// A sender that may restart starts its numbers from <see cref="GetTimestampMicroseconds"/>
+    /// (as the logging provider and <c>netconsole-send</c> do), so a new run continues above the
+    /// last one: netconsd discards a number up to 512 behind the newest it saw from the source
+    /// address within 5 seconds as a duplicate. Two senders sharing a source address at the same
+    /// time still interleave their numbers: give each its own address.
+    /// </summary>
     public ulong Sequence { get; init; }
 
     /// <summary>

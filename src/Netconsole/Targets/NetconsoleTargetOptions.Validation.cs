@@ -22,7 +22,8 @@ public sealed partial class NetconsoleTargetOptions
     /// Checks the rules that involve several properties: <see cref="RemoteAddress"/> is set;
     /// <see cref="LocalAddress"/>, when set, has the same family; <see cref="PrependRelease"/>,
     /// <see cref="Sysdata"/> and <see cref="Userdata"/> are only used with <see cref="Extended"/>
-    /// (the basic format carries none of them); and the device is given by name or by MAC, not both.
+    /// (the basic format carries none of them) and <see cref="PrintkTime"/> only without it; and the
+    /// device is given by name or by MAC, not both.
     /// </summary>
     /// <exception cref="NetconsoleConfigurationException">A rule is broken; the message shows the options in the kernel syntax and a valid example.</exception>
     public void Validate()
@@ -60,12 +61,20 @@ public sealed partial class NetconsoleTargetOptions
         }
     }
 
-    // The one rule a record format needs checked (RecordFormatter ignores sysdata and userdata in the basic format).
+    // The rules a record format needs checked (RecordFormatter ignores sysdata and userdata in the basic format).
     private void ValidateFormat()
     {
         if (PrependRelease && !Extended)
         {
             throw NetconsoleConfigurationException.ForOptions(ToString(), "release requires extended format (set Extended with PrependRelease)", "+r@/eth0,@192.0.2.2/");
+        }
+
+        if (PrintkTime && Extended)
+        {
+            throw NetconsoleConfigurationException.ForOptions(
+                ToString(),
+                "the printk time is only written in basic format, the extended format carries the timestamp in its header (clear PrintkTime or Extended)",
+                "@/eth0,@192.0.2.2/");
         }
     }
 

@@ -9,7 +9,8 @@ namespace Netconsole.Targets;
 
 /// <summary>
 /// One netconsole target's configuration: where records go (device, addresses, ports, MACs)
-/// and how they are formatted (basic or extended, release prefix, userdata, sysdata, facility).
+/// and how they are formatted (basic or extended, release prefix, userdata, sysdata, facility,
+/// printk time).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -180,21 +181,27 @@ public sealed partial class NetconsoleTargetOptions
     /// <summary>
     /// The release string used by <see cref="PrependRelease"/> and the <c>release</c> sysdata line,
     /// or <see langword="null"/> for <see cref="RecordFormat.DefaultRelease"/>. The default is <see langword="null"/>.
-    /// A release is 1-64 printable ASCII characters (0x21-0x7e), contains a <c>.</c> (netconsd takes
-    /// a record's first field for a release only when it has one) and no <c>,</c> or <c>;</c>.
+    /// A release is 1-63 printable ASCII characters (0x21-0x7e; netconsd looks for the <c>,</c> that
+    /// ends it within a record's first 64 bytes), contains a <c>.</c> (netconsd takes a record's
+    /// first field for a release only when it has one) and no <c>,</c> or <c>;</c>.
     /// </summary>
-    /// <exception cref="NetconsoleConfigurationException">The string is not a usable release.</exception>
+    /// <exception cref="NetconsoleConfigurationException">The string is not a usable release; the message says which rule it breaks.</exception>
     public string? Release
     {
         get => _release;
-        set => _release = value is null || RecordFormat.IsUsableRelease(value)
-            ? value
-            : throw NetconsoleConfigurationException.ForValue(
-                value,
-                "a release is 1-64 printable ASCII characters without ',' or ';' and contains a '.' (netconsd takes the first field for a release only when it has a '.')",
-                "6.4.0",
-                nameof(Release));
+        set => _release = value is not null && RecordFormat.ReleaseRule(value) is { } rule
+            ? throw NetconsoleConfigurationException.ForValue(value, rule, "6.4.0", nameof(Release))
+            : value;
     }
+
+    /// <summary>
+    /// Start every line of a basic record with the kernel's printk time, <c>[    T.TTTTTT] </c> (the
+    /// record's timestamp in seconds, as the kernel's console output with <c>printk.time</c> on); see
+    /// <see cref="RecordFormat.PrintkTime"/>. Basic format only (the extended format carries the
+    /// timestamp in its header): <see cref="Validate"/> rejects it with <see cref="Extended"/>. Not
+    /// part of the kernel syntax. The default is <see langword="false"/>: a basic record is the text and a newline.
+    /// </summary>
+    public bool PrintkTime { get; set; }
 
     /// <summary>Userdata: ordered key/value lines appended to every extended record. Empty by default.</summary>
     public UserdataCollection Userdata { get; }
@@ -231,10 +238,10 @@ public sealed partial class NetconsoleTargetOptions
     /// The format part of these options, as they are now, for a <see cref="RecordFormatter"/>:
     /// <see cref="Extended"/>, <see cref="PrependRelease"/>, <see cref="Release"/> (or
     /// <see cref="RecordFormat.DefaultRelease"/>), <see cref="Facility"/>, a copy of
-    /// <see cref="Userdata"/> and <see cref="Sysdata"/>.
+    /// <see cref="Userdata"/>, <see cref="Sysdata"/> and <see cref="PrintkTime"/>.
     /// </summary>
     /// <returns>The record format.</returns>
-    /// <exception cref="NetconsoleConfigurationException">The options ask for the release prefix without the extended format.</exception>
+    /// <exception cref="NetconsoleConfigurationException">The options ask for the release prefix without the extended format, or for the printk time with it.</exception>
     public RecordFormat ToRecordFormat()
     {
         ValidateFormat();
@@ -246,6 +253,7 @@ public sealed partial class NetconsoleTargetOptions
             Facility = Facility,
             Userdata = [.. Userdata],
             Sysdata = Sysdata,
+            PrintkTime = PrintkTime,
         };
     }
 
@@ -272,6 +280,7 @@ public sealed partial class NetconsoleTargetOptions
             _release = _release,
             _sysdata = _sysdata,
             _facility = _facility,
+            PrintkTime = PrintkTime,
         };
         copy.Userdata.CopyFrom(Userdata);
         return copy;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text;
 
@@ -5,9 +6,10 @@ namespace Netconsole.Wire;
 
 /// <summary>
 /// How a <see cref="RecordFormatter"/> writes records: basic or extended, the release prefix,
-/// the facility of records that carry none, userdata and sysdata lines. Addresses and devices are
-/// not part of it. <c>NetconsoleTargetOptions.ToRecordFormat()</c> gives a target's; build one
-/// directly to format records without a target (a pcap file, a sender of your own).
+/// the facility of records that carry none, userdata and sysdata lines, the printk time of basic
+/// records. Addresses and devices are not part of it. <c>NetconsoleTargetOptions.ToRecordFormat()</c>
+/// gives a target's; build one directly to format records without a target (a pcap file, a
+/// sender of your own).
 /// </summary>
 /// <remarks>
 /// Immutable once built: <see cref="Userdata"/> is copied when set. Every setter checks its value
@@ -16,8 +18,11 @@ namespace Netconsole.Wire;
 /// </remarks>
 public sealed class RecordFormat
 {
-    /// <summary>The longest release string, in characters (ASCII).</summary>
-    internal const int MaxReleaseLength = 64;
+    /// <summary>
+    /// The longest release string, 63 characters (ASCII): netconsd looks for the <c>,</c> that ends
+    /// a release within a record's first 64 bytes, so a 64-character release breaks the record.
+    /// </summary>
+    internal const int MaxReleaseLength = 63;
 
     /// <summary>
     /// The most bytes all userdata lines together may take, 6144: a record keeps room for its
@@ -43,20 +48,31 @@ public sealed class RecordFormat
     public bool PrependRelease { get; init; }
 
     /// <summary>
-    /// The release written by <see cref="PrependRelease"/> and the <c>release</c> sysdata line.
-    /// The default is <see cref="DefaultRelease"/>. A release is 1-64 printable ASCII characters
-    /// (0x21-0x7e), contains a <c>.</c> (netconsd takes a record's first field for a release only
-    /// when it has one) and no <c>,</c> or <c>;</c>.
+    /// Start every line of a basic record with the kernel's printk time, <c>[    T.TTTTTT] </c>: the
+    /// record's <see cref="NetconsoleRecord.TimestampMicroseconds"/> as seconds right-aligned in 5
+    /// characters (wider from 100000 s on), a <c>.</c>, 6 digits of microseconds, then <c>] </c>, as
+    /// the kernel's console output with <c>printk.time</c> on. Each line of the text gets it (a text
+    /// with newlines is several lines, as a multi-line printk); the prefixed lines are then cut into
+    /// 1000-byte datagrams as usual, so a datagram that continues a long line has none. Basic format
+    /// only: the extended format carries the timestamp in its header (<see cref="RecordFormatter"/>
+    /// refuses both together). The default is <see langword="false"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">The string is not a usable release.</exception>
+    public bool PrintkTime { get; init; }
+
+    /// <summary>
+    /// The release written by <see cref="PrependRelease"/> and the <c>release</c> sysdata line.
+    /// The default is <see cref="DefaultRelease"/>. A release is 1-63 printable ASCII characters
+    /// (0x21-0x7e; netconsd looks for the <c>,</c> that ends it within a record's first 64 bytes),
+    /// contains a <c>.</c> (netconsd takes a record's first field for a release only when it has
+    /// one) and no <c>,</c> or <c>;</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The string is not a usable release; the message says which rule it breaks.</exception>
     public string Release
     {
         get => _release ?? DefaultRelease;
-        init => _release = IsUsableRelease(value ?? throw new ArgumentNullException(nameof(value)))
-            ? value
-            : throw new ArgumentException(
-                $"\"{value}\" is not a usable release: 1-{MaxReleaseLength} printable ASCII characters without ',' or ';', with a '.' (netconsd takes the first field for a release only when it has a '.'). Example: \"6.4.0\".",
-                nameof(value));
+        init => _release = ReleaseRule(value ?? throw new ArgumentNullException(nameof(value))) is { } rule
+            ? throw new ArgumentException($"\"{value}\" is not a usable release: {rule}. Example: \"6.4.0\".", nameof(value))
+            : value;
     }
 
     /// <summary>The syslog facility of records that carry none, 0 (kern) to 23 (local7). The default is 1 (user).</summary>
@@ -115,19 +131,33 @@ public sealed class RecordFormat
         pair.Value.Length == 0 ? 0 : 3 + Encoding.UTF8.GetByteCount(pair.Key) + Encoding.UTF8.GetByteCount(pair.Value);
 
     /// <summary>
-    /// Whether <paramref name="release"/> can be sent as a release: 1-64 characters, all printable
+    /// Whether <paramref name="release"/> can be sent as a release: 1-63 characters, all printable
     /// ASCII (0x21-0x7e), at least one <c>.</c>, and no <c>,</c> or <c>;</c>.
+    /// </summary>
+    internal static bool IsUsableRelease(string release) => ReleaseRule(release) is null;
+
+    /// <summary>
+    /// Why <paramref name="release"/> cannot be sent as a release (the rule it breaks, for an
+    /// error message), or <see langword="null"/> when it can.
     /// </summary>
     /// <remarks>
     /// netconsd takes a record's field 0 for a release only when it has a <c>.</c> before the first
-    /// <c>,</c>; a <c>,</c> or <c>;</c> inside would shift the header fields, and whitespace or
-    /// control characters have no place in a header.
+    /// <c>,</c>, and looks for both within the record's first 64 bytes (so the release's own
+    /// <c>,</c> must be among them); a <c>,</c> or <c>;</c> inside would shift the header fields,
+    /// and whitespace or control characters have no place in a header.
     /// </remarks>
-    internal static bool IsUsableRelease(string release)
+    internal static string? ReleaseRule(string release)
     {
-        if (release.Length is 0 or > MaxReleaseLength)
+        if (release.Length == 0)
         {
-            return false;
+            return "a release is 1-63 printable ASCII characters";
+        }
+
+        if (release.Length > MaxReleaseLength)
+        {
+            return string.Create(
+                CultureInfo.InvariantCulture,
+                $"a release is at most {MaxReleaseLength} characters, and this one has {release.Length} (netconsd looks for the ',' that ends the release within a record's first 64 bytes, so a longer release breaks the record)");
         }
 
         bool dot = false;
@@ -135,13 +165,13 @@ public sealed class RecordFormat
         {
             if (c is < (char)0x21 or > (char)0x7e or ',' or ';')
             {
-                return false;
+                return "a release is printable ASCII characters (0x21-0x7e) without ',' or ';' (they would shift the header's fields)";
             }
 
             dot |= c == '.';
         }
 
-        return dot;
+        return dot ? null : "a release contains a '.' (netconsd takes the first field for a release only when it has a '.')";
     }
 
     private static string ComputeDefaultRelease()

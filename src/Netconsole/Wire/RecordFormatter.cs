@@ -41,12 +41,16 @@ public sealed class RecordFormatter
     // Room the msgid line may take at its widest, so a continued group's split does not depend on the counter's value.
     private const int MaxMessageIdLineLength = 17; // " msgid=4294967295\n"
 
+    // The widest printk time: "[" + 14 digits of seconds (ulong.MaxValue microseconds) + "." + 6 digits + "] ".
+    private const int MaxPrintkTimeLength = 24;
+
     // The least text room a continued-group part gets, so a split always makes progress.
     private const int MinimumPartBudget = 256;
 
     private static readonly string ProcessName = GetProcessName();
 
     private readonly bool _extended;
+    private readonly bool _printkTime;
     private readonly int _facility;
     private readonly byte[] _releasePrefix;
     private readonly byte[] _userdata;
@@ -72,7 +76,7 @@ public sealed class RecordFormatter
 
     /// <summary>Creates a formatter that writes records in <paramref name="format"/>.</summary>
     /// <param name="format">The format (a target's: <c>NetconsoleTargetOptions.ToRecordFormat()</c>).</param>
-    /// <exception cref="ArgumentException">The format asks for the release prefix without the extended format.</exception>
+    /// <exception cref="ArgumentException">The format asks for the release prefix without the extended format, or for the printk time with it.</exception>
     public RecordFormatter(RecordFormat format)
     {
         ArgumentNullException.ThrowIfNull(format);
@@ -81,7 +85,13 @@ public sealed class RecordFormatter
             throw new ArgumentException("The release prefix (PrependRelease) needs the extended format (Extended).", nameof(format));
         }
 
+        if (format.PrintkTime && format.Extended)
+        {
+            throw new ArgumentException("The printk time (PrintkTime) is for the basic format: the extended format (Extended) carries the timestamp in its header.", nameof(format));
+        }
+
         _extended = format.Extended;
+        _printkTime = format.PrintkTime;
         _facility = format.Facility;
         _sysdata = format.Sysdata;
         string release = format.Release;
@@ -130,7 +140,14 @@ public sealed class RecordFormatter
 
     private int FormatBasic(in NetconsoleRecord record)
     {
-        // As the kernel's console path: the text and its newline, cut into consecutive chunks.
+        // As the kernel's console path: the text and its newline (each line after its printk time,
+        // when asked), cut into consecutive chunks.
+        if (_printkTime)
+        {
+            WriteBasicDatagrams(WritePrintkLines(record));
+            return 1;
+        }
+
         ReadOnlySpan<byte> text = record.Text.Span;
         int total = text.Length + 1;
         for (int off = 0; off < total; off += MaxDatagramPayload)
@@ -148,6 +165,69 @@ public sealed class RecordFormatter
         }
 
         return 1;
+    }
+
+    // Every line of the text, each after the printk time and ending in '\n', into _content.
+    private ReadOnlySpan<byte> WritePrintkLines(in NetconsoleRecord record)
+    {
+        Span<byte> prefix = stackalloc byte[MaxPrintkTimeLength];
+        prefix = prefix[..WritePrintkTime(record.TimestampMicroseconds, prefix)];
+        ReadOnlySpan<byte> text = record.Text.Span;
+        EnsureContent(text.Length + ((text.Count((byte)'\n') + 1) * (prefix.Length + 1)));
+        Span<byte> content = _content;
+        int w = 0;
+        while (true)
+        {
+            prefix.CopyTo(content[w..]);
+            w += prefix.Length;
+            int end = text.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> line = end < 0 ? text : text[..end];
+            line.CopyTo(content[w..]);
+            w += line.Length;
+            content[w++] = (byte)'\n';
+            if (end < 0)
+            {
+                return content[..w];
+            }
+
+            text = text[(end + 1)..];
+        }
+    }
+
+    /// <summary>
+    /// Writes the kernel's printk time of <paramref name="microseconds"/>: <c>[</c>, the seconds
+    /// right-aligned in 5 characters, <c>.</c>, 6 digits of microseconds, <c>] </c>.
+    /// </summary>
+    private static int WritePrintkTime(ulong microseconds, Span<byte> destination)
+    {
+        Span<byte> seconds = stackalloc byte[20];
+        (microseconds / 1_000_000).TryFormat(seconds, out int digits, default, CultureInfo.InvariantCulture);
+        int w = 0;
+        destination[w++] = (byte)'[';
+        for (int pad = digits; pad < 5; pad++)
+        {
+            destination[w++] = (byte)' ';
+        }
+
+        seconds[..digits].CopyTo(destination[w..]);
+        w += digits;
+        destination[w++] = (byte)'.';
+        (microseconds % 1_000_000).TryFormat(destination[w..], out int fraction, "D6", CultureInfo.InvariantCulture);
+        w += fraction;
+        destination[w++] = (byte)']';
+        destination[w++] = (byte)' ';
+        return w;
+    }
+
+    // A basic record's bytes, already ending in its newline, in consecutive datagrams of at most 1000 bytes.
+    private void WriteBasicDatagrams(ReadOnlySpan<byte> bytes)
+    {
+        for (int off = 0; off < bytes.Length; off += MaxDatagramPayload)
+        {
+            int len = Math.Min(MaxDatagramPayload, bytes.Length - off);
+            bytes.Slice(off, len).CopyTo(Reserve(len));
+            Commit(len);
+        }
     }
 
     private int FormatExtended(in NetconsoleRecord record)

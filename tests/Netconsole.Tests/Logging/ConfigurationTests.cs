@@ -32,7 +32,8 @@ public sealed class ConfigurationTests : IDisposable
             { "Logging": { "Netconsole": {
                 "Targets": [ "+@/veth0,@192.0.2.2/", "6000@/veth0,7000@192.0.2.3/" ],
                 "Facility": 16, "QueueFullMode": "Wait", "MaxQueueLength": 50, "IncludeScopes": false,
-                "DisposeTimeout": "00:00:01", "CaptureUnhandledExceptions": true, "CrashFlushTimeout": "00:00:00.500" } } }
+                "DisposeTimeout": "00:00:01", "CaptureUnhandledExceptions": true, "CrashFlushTimeout": "00:00:00.500",
+                "MaxDictionaryValueBytes": 1024 } } }
             """);
         using ServiceProvider services = Services(configuration);
 
@@ -47,6 +48,7 @@ public sealed class ConfigurationTests : IDisposable
         options.DisposeTimeout.Should().Be(TimeSpan.FromSeconds(1));
         options.CaptureUnhandledExceptions.Should().BeTrue();
         options.CrashFlushTimeout.Should().Be(TimeSpan.FromMilliseconds(500));
+        options.MaxDictionaryValueBytes.Should().Be(1024);
         provider.Manager.Targets.Select(t => t.State).Should().Equal(TargetState.Enabled, TargetState.Enabled);
         provider.Manager.Targets.Select(t => t.Name).Should().Equal("cmdline0", "cmdline1");
         provider.Manager.Targets[1].Options.RemotePort.Should().Be(7000);
@@ -64,6 +66,7 @@ public sealed class ConfigurationTests : IDisposable
         options.CaptureUnhandledExceptions.Should().BeFalse();
         options.DisposeTimeout.Should().Be(TimeSpan.FromSeconds(5));
         options.CrashFlushTimeout.Should().Be(TimeSpan.FromSeconds(2));
+        options.MaxDictionaryValueBytes.Should().Be(256);
     }
 
     [Theory]
@@ -73,6 +76,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("""{ "Facility": "99" }""", "Logging:Netconsole:Facility", "0 (kern) to 23 (local7)")]
     [InlineData("""{ "MaxQueueLength": "lots" }""", "Logging:Netconsole:MaxQueueLength", "not an integer")]
     [InlineData("""{ "DisposeTimeout": "soon" }""", "Logging:Netconsole:DisposeTimeout", "not a time span")]
+    [InlineData("""{ "MaxDictionaryValueBytes": "10" }""", "Logging:Netconsole:MaxDictionaryValueBytes", "\"10\" is out of range. A dictionary value cap is 0 (no cap) or 64 to 8191 bytes.")]
     public void Invalid_configuration_fails_creating_the_provider_naming_the_key_and_the_reason(string section, string key, string reason)
     {
         using ServiceProvider services = Services(Json($$"""{ "Logging": { "Netconsole": {{section}} } }"""));

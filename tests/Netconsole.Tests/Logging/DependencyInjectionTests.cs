@@ -94,7 +94,7 @@ public sealed class DependencyInjectionTests : IDisposable
         _harness.Texts().Should().Equal("r0", "r1", "r2");
         logger.LogInformation("after the container");
         string after = provider.GetStatistics().ToString();
-        after.Should().Be("enqueued 3, sent 3, dropped 1 (queue full 0, disposed 1), queued 0, errors 0");
+        after.Should().Be("enqueued 3, sent 3, dropped 1 (queue full 0, disposed 1), queued 0, errors 0, dictionary values truncated 0");
         ((Action)(() => provider.Manager.Enable("cmdline0"))).Should().Throw<ObjectDisposedException>("the provider disposed its targets' manager");
         provider.Dispose();
         await provider.DisposeAsync();

@@ -31,6 +31,33 @@ public sealed class HotPathTests : IDisposable
     [Fact]
     public void The_sender_thread_allocates_nothing_per_record_in_steady_state()
     {
+        var eventId = new EventId(1007, "Shipped");
+        int orderId = 100_000;
+
+        // Every record has an order id never seen before: its text is written into the datagram, not made into a string.
+        SenderAllocationsPerWindow(
+            logger => logger.LogInformation(eventId, "order {OrderId} shipped to {Warehouse} from {Region}", ++orderId, "north", Warehouse.North),
+            datagramsPerRecord: 1,
+            warmUpBatches: 100,
+            windowBatches: 50);
+    }
+
+    [Fact]
+    public void The_sender_thread_allocates_nothing_to_cut_a_long_value()
+    {
+        string payload = new('x', 5000);
+
+        // A 5000-byte text with the value cut to 256 bytes: one record of 6 fragments.
+        SenderAllocationsPerWindow(
+            logger => logger.LogInformation("payload {Payload}", payload),
+            datagramsPerRecord: 6,
+            warmUpBatches: 20,
+            windowBatches: 10);
+    }
+
+    // Fails unless some window of records costs the sender thread no allocation at all.
+    private void SenderAllocationsPerWindow(Action<ILogger> logOne, int datagramsPerRecord, int warmUpBatches, int windowBatches)
+    {
         var transports = new AllocationMeteringTransportFactory();
         NetconsoleTargetOptions target = NetconsoleTargetOptions.Parse(LoggingHarness.Extended);
         target.Sysdata = SysdataFields.Cpu | SysdataFields.TaskName;
@@ -42,15 +69,11 @@ public sealed class HotPathTests : IDisposable
         using var provider = new NetconsoleLoggerProvider(options);
         using ILoggerFactory factory = LoggerFactory.Create(b => b.AddProvider(provider));
         ILogger logger = factory.CreateLogger("Shop.Orders");
-        var eventId = new EventId(1007, "Shipped");
-        int orderId = 100_000;
         void LogBatch()
         {
             for (int i = 0; i < 8; i++)
             {
-                // Every record has an order id never seen before: its text is written into the datagram, not made into a string.
-                orderId++;
-                logger.LogInformation(eventId, "order {OrderId} shipped to {Warehouse} from {Region}", orderId, "north", Warehouse.North);
+                logOne(logger);
             }
 
             provider.Flush(Timeout).Should().BeTrue();
@@ -60,7 +83,7 @@ public sealed class HotPathTests : IDisposable
         // (numbers, dates, enums): give the background tier-1 compiles time to land.
         for (int round = 0; round < 3; round++)
         {
-            for (int i = 0; i < 100; i++)
+            for (int i = 0; i < warmUpBatches; i++)
             {
                 LogBatch();
             }
@@ -78,17 +101,17 @@ public sealed class HotPathTests : IDisposable
         {
             Thread.Sleep(100);
             int first = transports.Sends;
-            for (int i = 0; i < 50; i++)
+            for (int i = 0; i < windowBatches; i++)
             {
                 LogBatch();
             }
 
             int last = transports.Sends - 1;
-            (last - first).Should().Be(50 * 8 - 1, "one datagram per record");
+            (last - first).Should().Be((windowBatches * 8 * datagramsPerRecord) - 1, "{0} datagram(s) per record", datagramsPerRecord);
             windows.Add(transports.AllocatedAt(last) - transports.AllocatedAt(first));
         }
 
-        windows.Should().Contain(0, "the sender thread allocates nothing per record in steady state (bytes per window of 400 records: {0})", string.Join(", ", windows));
+        windows.Should().Contain(0, "the sender thread allocates nothing per record in steady state (bytes per window of {0} records: {1})", windowBatches * 8, string.Join(", ", windows));
     }
 
     [Fact]

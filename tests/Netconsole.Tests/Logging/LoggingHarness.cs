@@ -38,7 +38,9 @@ internal sealed class LoggingHarness : IDisposable
 
     public NetconsoleLoggerOptions Options(params string[] targets)
     {
-        var options = new NetconsoleLoggerOptions { ManagerOptions = ManagerOptions };
+        // A fixed sequence base (first record 1) keeps the tests' sequence numbers exact; the
+        // provider's own base is the clock (SequenceTests).
+        var options = new NetconsoleLoggerOptions { ManagerOptions = ManagerOptions, SequenceBase = 0 };
         foreach (string target in targets.Length == 0 ? [Extended] : targets)
         {
             options.Targets.Add(target);

@@ -46,7 +46,7 @@ public sealed partial class MetricsTests : IDisposable
     {
         using NetconsoleLoggerProvider provider = _harness.Provider();
         provider.CreateLogger("c").LogInformation("one");
-        provider.CreateLogger("c").LogInformation("two");
+        provider.CreateLogger("c").LogInformation("two {Value}", new string('v', 300)); // its value is cut
         provider.Flush(Timeout).Should().BeTrue();
 
         List<Observed> observed = Collect(provider);
@@ -59,6 +59,7 @@ public sealed partial class MetricsTests : IDisposable
             ("netconsole.records.dropped", "{record}"),
             ("netconsole.transmit.errors", "{error}"),
             ("netconsole.resumes", "{resume}"),
+            ("netconsole.dictionary_values.truncated", "{value}"),
             ("netconsole.queue.length", "{record}"),
         });
         observed.Where(o => o.Instrument != "netconsole.records.dropped").Should().BeEquivalentTo(new[]
@@ -67,6 +68,7 @@ public sealed partial class MetricsTests : IDisposable
             new Observed("netconsole.datagrams.sent", "{datagram}", 2, "target=cmdline0"),
             new Observed("netconsole.transmit.errors", "{error}", 0, "target=cmdline0"),
             new Observed("netconsole.resumes", "{resume}", 0, "target=cmdline0"),
+            new Observed("netconsole.dictionary_values.truncated", "{value}", 1, ""),
             new Observed("netconsole.queue.length", "{record}", 0, ""),
         });
     }

@@ -75,10 +75,10 @@ public sealed class QueueTests : IDisposable
         logger.LogInformation("r1");
         logger.LogInformation("r2"); // dropped: r1 fills the queue
 
-        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 0, dropped 1 (queue full 1, disposed 0), queued 1, errors 0");
+        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 0, dropped 1 (queue full 1, disposed 0), queued 1, errors 0, dictionary values truncated 0");
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
-        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 2, dropped 1 (queue full 1, disposed 0), queued 0, errors 0");
+        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 2, dropped 1 (queue full 1, disposed 0), queued 0, errors 0, dictionary values truncated 0");
     }
 
     [Fact]

@@ -144,12 +144,28 @@ public class TargetOptionsValidationTests
     }
 
     [Fact]
-    public void Release_of_64_characters_is_accepted_and_65_rejected()
+    public void Release_of_63_characters_is_accepted_and_64_rejected_with_netconsds_limit_as_the_reason()
     {
-        string release = "1." + new string('0', 62);
+        // netconsd looks for the release's ',' within a record's first 64 bytes.
+        string release = "1." + new string('0', 61);
+        release.Length.Should().Be(63);
 
         RecordFormat.IsUsableRelease(release).Should().BeTrue();
+        new NetconsoleTargetOptions { Release = release }.Release.Should().Be(release);
         RecordFormat.IsUsableRelease(release + "0").Should().BeFalse();
+        Rejects(() => new NetconsoleTargetOptions().Release = release + "0").Message.Should().StartWith(
+            $"Invalid netconsole configuration value \"{release}0\": a release is at most 63 characters, and this one has 64 "
+            + "(netconsd looks for the ',' that ends the release within a record's first 64 bytes, so a longer release breaks the record). Example: \"6.4.0\".");
+    }
+
+    [Theory]
+    [InlineData("", "a release is 1-63 printable ASCII characters")]
+    [InlineData("6", "a release contains a '.' (netconsd takes the first field for a release only when it has a '.')")]
+    [InlineData("6,4.0", "a release is printable ASCII characters (0x21-0x7e) without ',' or ';' (they would shift the header's fields)")]
+    [InlineData("6.4 0", "a release is printable ASCII characters (0x21-0x7e) without ',' or ';' (they would shift the header's fields)")]
+    public void A_rejected_release_names_the_rule_it_breaks(string release, string rule)
+    {
+        Rejects(() => new NetconsoleTargetOptions().Release = release).Rule.Should().Be(rule);
     }
 
     [Fact]

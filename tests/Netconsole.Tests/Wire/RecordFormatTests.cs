@@ -88,6 +88,23 @@ public class RecordFormatTests
         act.Should().Throw<ArgumentException>().WithMessage("*is not a usable release*Example: \"6.4.0\"*");
     }
 
+    [Fact]
+    public void A_release_of_63_characters_is_written_whole_and_one_of_64_is_refused_for_netconsds_sake()
+    {
+        string release = "6." + new string('9', 61);
+        var format = new RecordFormat { Extended = true, PrependRelease = true, Release = release };
+        NetconsoleRecord record = NetconsoleRecord.FromString(6, "up") with { Sequence = 3, TimestampMicroseconds = 5 };
+
+        // The release's ',' is the 64th byte: within the first 64 bytes where netconsd looks for it.
+        string datagram = Single(format, record);
+        datagram.Should().Be(release + ",14,3,5,-;up\n");
+        datagram.IndexOf(',', StringComparison.Ordinal).Should().Be(63);
+
+        Action act = () => _ = new RecordFormat { Release = release + "9" };
+        act.Should().Throw<ArgumentException>().WithMessage(
+            "*is not a usable release: a release is at most 63 characters, and this one has 64 (netconsd looks for the ',' that ends the release within a record's first 64 bytes*");
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(24)]
