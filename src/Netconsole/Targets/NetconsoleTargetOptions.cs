@@ -272,6 +272,8 @@ public sealed partial class NetconsoleTargetOptions
             _release = _release,
             _sysdata = _sysdata,
             _facility = _facility,
+            _maxDatagramsPerSecond = _maxDatagramsPerSecond,
+            _maxDatagramBurst = _maxDatagramBurst,
         };
         copy.Userdata.CopyFrom(Userdata);
         return copy;
