@@ -105,6 +105,14 @@ internal static class ListenTool
         Option<double?> timeout = Number<double>("--timeout", "a number of seconds above 0 and at most 4294967", TryParseSeconds);
         timeout.Description = "Exit after this many seconds, at most 4294967 (49 days); exit code 1 if --count records did not all arrive";
         var root = new RootCommand(Description) { address, port, byAddress, raw, count, timeout };
+        root.Directives.Clear();
+
+        // The parser would drop a leading "[name]" as a directive: an argument like any other here, refused as one.
+        if (args.Length > 0 && args[0].Length > 2 && args[0][0] == '[' && args[0][^1] == ']')
+        {
+            stderr.WriteLine($"{Name}: unexpected argument {args[0]} (see --help)");
+            return UsageError;
+        }
 
         ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)

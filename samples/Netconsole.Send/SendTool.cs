@@ -136,6 +136,14 @@ internal static class SendTool
         };
         VersionOption version = root.Options.OfType<VersionOption>().Single();
 
+        // A message such as "[suggest]" is a message, not a directive to the parser.
+        root.Directives.Clear();
+        if (args.Length > 0 && IsDirectiveLike(args[0]))
+        {
+            stderr.WriteLine($"netconsole-send: a first argument in brackets ({args[0]}) would be taken for a parser directive and lost: put the options first, or the message after -- (netconsole-send --target ... -- \"{args[0]}\")");
+            return UsageError;
+        }
+
         // Otherwise an unknown option would silently become the message.
         string? unknown = UnknownOption(root, args);
         if (unknown is not null)
@@ -237,6 +245,9 @@ internal static class SendTool
                 return null;
             },
         };
+
+    // The parser takes leading arguments like "[name]" for directives, and drops those it does not know.
+    private static bool IsDirectiveLike(string arg) => arg.Length > 2 && arg[0] == '[' && arg[^1] == ']';
 
     private static string? UnknownOption(RootCommand root, string[] args)
     {

@@ -53,6 +53,15 @@ public class ListenToolRobustnessTests
     }
 
     [Fact]
+    public async Task An_argument_in_brackets_is_refused_not_dropped_as_a_parser_directive()
+    {
+        var (exit, _, stderr) = await RunAsync(null, "[suggest]", "--timeout", "1");
+
+        exit.Should().Be(ListenTool.UsageError);
+        stderr.Should().Be("netconsole-listen: unexpected argument [suggest] (see --help)" + Environment.NewLine);
+    }
+
+    [Fact]
     public async Task Version_prints_the_version_and_exits_0()
     {
         var (exit, stdout, stderr) = await RunAsync(null, "--version");

@@ -167,6 +167,18 @@ public sealed class SendToolRobustnessTests : IDisposable
     }
 
     [Fact]
+    public void A_message_in_brackets_is_a_message_and_never_silently_taken_for_a_parser_directive()
+    {
+        var (exit, stdout, stderr) = Run(ToPcap("[suggest]"));
+        var (firstExit, _, firstStderr) = Run(["[BOOT]", .. ToPcap()]);
+
+        exit.Should().Be(0, stderr);
+        stdout.Should().Contain("-;[suggest]\\n");
+        firstExit.Should().Be(SendTool.UsageError);
+        OneLine(firstStderr, "a first argument in brackets ([BOOT]) would be taken for a parser directive and lost: put the options first, or the message after --");
+    }
+
+    [Fact]
     public void Standard_output_that_cannot_be_written_is_one_line_and_exit_1()
     {
         var stderr = new StringWriter();
