@@ -6,10 +6,10 @@ public sealed partial class NetconsoleTargetOptions
 {
     /// <summary>The default of <see cref="MaxDatagramBurst"/>: 50 datagrams.</summary>
     /// <remarks>
-    /// 50 datagrams of at most 1000 bytes take about 100 KiB of a receiver's socket buffer (each
-    /// datagram costs its payload plus the kernel's per-packet overhead): half of what netconsd gets
-    /// by default (<c>net.core.rmem_default</c>, 208 KiB on most systems), so a receiver that was busy
-    /// for a moment still has room when the burst arrives.
+    /// Each datagram costs a receiver's socket buffer its payload plus the kernel's per-packet
+    /// overhead, 1 to 4 KiB for a datagram of at most 1000 bytes depending on the network driver:
+    /// 50 of them fit in what netconsd gets by default (<c>net.core.rmem_default</c>, 208 KiB on
+    /// most systems), so a burst arriving while the receiver is busy for a moment is not dropped.
     /// </remarks>
     public const int DefaultMaxDatagramBurst = 50;
 
@@ -35,9 +35,9 @@ public sealed partial class NetconsoleTargetOptions
     /// <para>
     /// The unit is the datagram, because that is what fills a receiver's buffer: an ordinary record is
     /// one datagram; a record sent as <c>ncfrag</c> fragments, or as a continued group, takes one
-    /// token per datagram. A record is never split by the wait: it waits for one token, goes out
-    /// whole (netconsd gives up on a record whose fragments are more than 200 ms apart), and the
-    /// records after it wait until all its datagrams are paid for.
+    /// token per datagram. A record is never split by the wait: it waits for one token and goes
+    /// out whole (netconsd stops waiting for a record's missing fragments 200 ms after its first
+    /// one), and the records after it wait until all its datagrams are paid for.
     /// </para>
     /// <para>
     /// Over the limit, the thread that sends waits for a token: the caller of
