@@ -121,6 +121,7 @@ internal static class SendTool
             + DefaultResumeWaitMilliseconds.ToString(CultureInfo.InvariantCulture);
         var rate = new Option<string?>("--rate")
         {
+            HelpName = "N[/BURST]",
             Description = "Pacing, N or N/BURST: at most N datagrams a second (1-1000000), at most BURST at once (default "
                 + DefaultBurstText + "); an ordinary record is one datagram, a longer one one per fragment. Over the limit the tool waits "
                 + "(lines wait in the pipe). Default: no limit",
@@ -129,8 +130,9 @@ internal static class SendTool
 
         var root = new RootCommand(
             "Send a record to a netconsole receiver, like logger(1) for netconsole. Exit codes: 0 sent (with --stdin, dropped lines are "
-            + "counted and reported, not failures); 1 the target could not be set up or the record was dropped; 2 bad input (syntax, "
-            + "a device that does not exist, no route to a target that names no device).")
+            + "counted and reported, not failures); 1 the target could not be set up, the record was dropped, or the pcap file or "
+            + "standard output could not be written; 2 bad input (syntax, a number out of range, a file that cannot be read, a device "
+            + "that does not exist, no route to a target that names no device).")
         {
             target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, stdinOption, resumeWait, rate, message,
         };
