@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Reflection;
 using Netconsole.Receiving;
 
 namespace Netconsole.Listen;
@@ -13,6 +15,9 @@ namespace Netconsole.Listen;
 /// </summary>
 internal static class ListenTool
 {
+    private static readonly string ToolVersion =
+        typeof(ListenTool).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
     /// <summary>Exit code when listening failed, or --timeout passed before --count records.</summary>
     public const int Failure = 1;
 
@@ -20,6 +25,9 @@ internal static class ListenTool
     public const int UsageError = 2;
 
     private const string Name = "netconsole-listen";
+
+    /// <summary>The longest --timeout, in seconds: about 49.7 days, the longest a cancellation timer waits (2^32 - 2 ms).</summary>
+    public const int MaxTimeoutSeconds = 4_294_967;
 
     // How often senders' counters are compared for problems to report, while records flow or not.
     private static readonly TimeSpan CheckInterval = TimeSpan.FromMilliseconds(250);
@@ -44,6 +52,43 @@ internal static class ListenTool
         Exit codes: 0 done; 1 cannot listen, or --timeout passed before --count records; 2 bad options.
         """;
 
+    /// <summary>
+    /// The process's entry: <see cref="RunAsync(string[], TextWriter, TextWriter, CancellationToken)"/>
+    /// with standard output and error guarded (a failed write is one line and exit code 1), and a
+    /// last resort for anything nothing else caught, so no stack trace reaches the user.
+    /// </summary>
+    public static async Task<int> RunProcessAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunAsync(args, new GuardedWriter(stdout, "standard output"), new GuardedWriter(stderr, "standard error"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OutputFailedException e)
+        {
+            TryWriteLine(stderr, $"{Name}: {e.Message}");
+            return Failure;
+        }
+#pragma warning disable CA1031 // the last resort catches everything, by design
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            TryWriteLine(stderr, $"{Name}: unexpected error ({e.GetType().Name}): {e.Message}");
+            return Failure;
+        }
+    }
+
+    private static void TryWriteLine(TextWriter writer, string line)
+    {
+        try
+        {
+            writer.WriteLine(line);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            // Standard error itself is gone: the exit code is all that is left.
+        }
+    }
+
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
         RunAsync(args, stdout, stderr, listening: null, cancellationToken);
 
@@ -51,12 +96,23 @@ internal static class ListenTool
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Action<IPEndPoint>? listening, CancellationToken cancellationToken)
     {
         var address = new Option<string?>("--address") { Description = "The local address to listen on; default [::] (IPv4 and IPv6), or 0.0.0.0 without IPv6" };
-        var port = new Option<int>("--port") { Description = "The UDP port to listen on (0: any free port, printed on stderr)", DefaultValueFactory = _ => 6666 };
+        Option<int?> port = Number<int>("--port", "a whole number from 0 to 65535", TryParseInt);
+        port.Description = "The UDP port to listen on (0: any free port, printed on stderr); default 6666";
         var byAddress = new Option<bool>("--by-address") { Description = "Tell senders apart by address only, as netconsd does (default: address and port)" };
         var raw = new Option<bool>("--raw") { Description = "Print each datagram as it arrives (SENDER N bytes: PAYLOAD) instead of records, without reassembly" };
-        var count = new Option<int?>("--count") { Description = "Exit after printing this many records (datagrams with --raw)" };
-        var timeout = new Option<double?>("--timeout") { Description = "Exit after this many seconds (exit code 1 if --count records did not all arrive)" };
+        Option<int?> count = Number<int>("--count", "a whole number from 1 to 2147483647", TryParseInt);
+        count.Description = "Exit after printing this many records (datagrams with --raw)";
+        Option<double?> timeout = Number<double>("--timeout", "a number of seconds above 0 and at most 4294967", TryParseSeconds);
+        timeout.Description = "Exit after this many seconds, at most 4294967 (49 days); exit code 1 if --count records did not all arrive";
         var root = new RootCommand(Description) { address, port, byAddress, raw, count, timeout };
+        root.Directives.Clear();
+
+        // The parser would drop a leading "[name]" as a directive: an argument like any other here, refused as one.
+        if (args.Length > 0 && args[0].Length > 2 && args[0][0] == '[' && args[0][^1] == ']')
+        {
+            stderr.WriteLine($"{Name}: unexpected argument {args[0]} (see --help)");
+            return UsageError;
+        }
 
         ParseResult parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
@@ -65,15 +121,22 @@ internal static class ListenTool
             return UsageError;
         }
 
-        if (parsed.Action is not null && args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
+        // The version is this tool's, also when another program hosts it (the parser's own would print the entry assembly's).
+        if (parsed.GetResult(root.Options.OfType<VersionOption>().Single()) is not null)
         {
-            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+            stdout.WriteLine(ToolVersion);
+            return 0;
+        }
+
+        if (parsed.Action is HelpAction)
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
 
         Settings settings;
         try
         {
-            settings = Validate(parsed.GetValue(address), parsed.GetValue(port), parsed.GetValue(count), parsed.GetValue(timeout));
+            settings = Validate(parsed.GetValue(address), parsed.GetValue(port) ?? 6666, parsed.GetValue(count), parsed.GetValue(timeout));
         }
         catch (UsageException e)
         {
@@ -100,6 +163,32 @@ internal static class ListenTool
         }
     }
 
+    private delegate bool TryParse<T>(string text, out T value);
+
+    private static bool TryParseInt(string text, out int value) =>
+        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    private static bool TryParseSeconds(string text, out double value) =>
+        double.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value);
+
+    // A number option whose parse error says what a valid value is, not the parser's type name.
+    private static Option<T?> Number<T>(string name, string valid, TryParse<T> tryParse)
+        where T : struct =>
+        new(name)
+        {
+            CustomParser = result =>
+            {
+                string text = string.Join(' ', result.Tokens.Select(t => t.Value));
+                if (tryParse(text, out T value))
+                {
+                    return value;
+                }
+
+                result.AddError($"{name} \"{text}\" is not {valid}.");
+                return null;
+            },
+        };
+
     private static Settings Validate(string? addressText, int port, int? count, double? timeoutSeconds)
     {
         IPAddress address;
@@ -125,9 +214,11 @@ internal static class ListenTool
         TimeSpan? timeout = null;
         if (timeoutSeconds is double seconds)
         {
-            if (!(seconds > 0 && seconds <= TimeSpan.MaxValue.TotalSeconds / 2))
+            // A timer's longest delay is 2^32 - 2 ms, about 49.7 days.
+            if (!(seconds > 0 && seconds <= MaxTimeoutSeconds))
             {
-                throw new UsageException($"--timeout {seconds.ToString(CultureInfo.InvariantCulture)} must be a positive number of seconds.");
+                throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                    $"--timeout {seconds} is out of range: give a number of seconds above 0 and at most {MaxTimeoutSeconds} (49 days); leave it out to listen until Ctrl+C."));
             }
 
             timeout = TimeSpan.FromSeconds(seconds);

@@ -11,4 +11,4 @@ void OnSignal(PosixSignalContext context)
 
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-return await ListenTool.RunAsync(args, Console.Out, Console.Error, stop.Token);
+return await ListenTool.RunProcessAsync(args, Console.Out, Console.Error, stop.Token);

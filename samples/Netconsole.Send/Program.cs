@@ -1,3 +1,3 @@
 using Netconsole.Send;
 
-return SendTool.Run(args, Console.Out, Console.Error);
+return SendTool.RunProcess(args, Console.Out, Console.Error);

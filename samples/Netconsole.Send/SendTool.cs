@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
+using System.Reflection;
 using System.Text;
 using Netconsole.Targets;
 using Netconsole.Transport;
@@ -18,6 +20,9 @@ namespace Netconsole.Send;
 /// </summary>
 internal static class SendTool
 {
+    private static readonly string ToolVersion =
+        typeof(SendTool).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
     /// <summary>Exit code for bad input (syntax, MAC, file).</summary>
     public const int UsageError = 2;
 
@@ -30,7 +35,51 @@ internal static class SendTool
     /// <summary>The default of --resume-wait-ms: longer than a resume with active next-hop resolution (3 x 300 ms) on a busy machine.</summary>
     public const int DefaultResumeWaitMilliseconds = 5000;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null, IFrameTransportFactory? transports = null)
+    private static readonly string DefaultBurstText = NetconsoleTargetOptions.DefaultMaxDatagramBurst.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The process's entry: <see cref="Run(string[], TextWriter, TextWriter, Stream?, IFrameTransportFactory?)"/>
+    /// with standard output and error guarded (a failed write is one line and exit code 1), and a
+    /// last resort for anything nothing else caught, so no stack trace reaches the user.
+    /// </summary>
+    public static int RunProcess(string[] args, TextWriter stdout, TextWriter stderr, Stream? stdin = null)
+    {
+        try
+        {
+            return Run(args, new GuardedWriter(stdout, "standard output"), new GuardedWriter(stderr, "standard error"), stdin);
+        }
+        catch (OutputFailedException e)
+        {
+            TryWriteLine(stderr, $"netconsole-send: {e.Message}");
+            return SendError;
+        }
+#pragma warning disable CA1031 // the last resort catches everything, by design
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            TryWriteLine(stderr, $"netconsole-send: unexpected error ({e.GetType().Name}): {e.Message}");
+            return SendError;
+        }
+    }
+
+    private static void TryWriteLine(TextWriter writer, string line)
+    {
+        try
+        {
+            writer.WriteLine(line);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            // Standard error itself is gone: the exit code is all that is left.
+        }
+    }
+
+    /// <summary>Runs the tool with standard input given as text, read line by line as --stdin needs it (tests that script the input).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin) =>
+        Run(args, stdout, stderr, stdin is null ? null : new TextLinesStream(stdin));
+
+    /// <summary>Runs the tool; <paramref name="stdin"/> is the bytes --stdin reads (null: the process's standard input, opened only with --stdin).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Stream? stdin = null, IFrameTransportFactory? transports = null)
     {
         var target = new Option<string>("--target")
         {
@@ -46,28 +95,56 @@ internal static class SendTool
         };
         var sysdata = new Option<string?>("--sysdata") { Description = "Sysdata lines to append: any of cpu,taskname,release,msgid (comma-separated)" };
         var release = new Option<string?>("--release") { Description = "The release string (for r and the release sysdata line); default: this tool's version" };
-        var level = new Option<int>("--level") { Description = "Level 0 (emerg) to 7 (debug)", DefaultValueFactory = _ => DefaultLevel };
-        var facility = new Option<int?>("--facility") { Description = "Facility 0 (kern) to 23 (local7); default 1 (user)" };
-        var seq = new Option<ulong>("--seq") { Description = "The record's sequence number", DefaultValueFactory = _ => 0 };
-        var timestamp = new Option<ulong?>("--timestamp-us") { Description = "The record's timestamp in microseconds; default: the monotonic clock" };
+        Option<int?> level = Number<int>("--level", "from 0 (emerg) to 7 (debug)", TryParseInt);
+        level.Description = "Level 0 (emerg) to 7 (debug); default 5 (notice)";
+        Option<int?> facility = Number<int>("--facility", "from 0 (kern) to 23 (local7)", TryParseInt);
+        facility.Description = "Facility 0 (kern) to 23 (local7); default 1 (user)";
+        Option<ulong?> seq = Number<ulong>("--seq", "from 0 to 18446744073709551615", TryParseUnsigned);
+        seq.Description = "The record's sequence number (with --stdin the first one, counting up); default: the monotonic clock in microseconds "
+                + "at start (the clock of the timestamps), so every run starts above the numbers of the runs before it and a receiver "
+                + "such as netconsd, which discards a number up to 512 behind the newest as a duplicate, loses nothing";
+        Option<ulong?> timestamp = Number<ulong>("--timestamp-us", "from 0 to 18446744073709551615", TryParseUnsigned);
+        timestamp.Description = "The record's timestamp in microseconds; default: the monotonic clock";
         var sourceMac = new Option<string?>("--source-mac") { Description = "Source MAC of the frames when no device is opened (with --write-pcap)" };
-        var messageFile = new Option<FileInfo?>("--message-file") { Description = "Read the message from this file (one record; a final newline is dropped)" };
-        var writePcap = new Option<FileInfo?>("--write-pcap") { Description = "Write the frames to this pcap file (Ethernet link type) instead of injecting them; no device is opened, so the target needs src-ip (and --source-mac or a device MAC) and the frames go to tgt-mac, or to broadcast as the kernel's" };
-        var stdinOption = new Option<bool>("--stdin") { Description = "Send every line read from standard input as one record until EOF (sequence numbers count up from --seq); records the target cannot send (device down or gone) are dropped, counted and reported once per state change" };
-        var resumeWait = new Option<int>("--resume-wait-ms")
+        var messageFile = new Option<string?>("--message-file") { Description = "Read the message from this file, as bytes (one record of at most 65536 bytes; a final newline is dropped)" };
+        var writePcap = new Option<string?>("--write-pcap") { Description = "Write the frames to this pcap file (Ethernet link type) instead of injecting them; no device is opened, so the target needs src-ip (and --source-mac or a device MAC) and the frames go to tgt-mac, or to broadcast as the kernel's" };
+        var stdinOption = new Option<bool>("--stdin")
         {
-            Description = "With --stdin: when a line comes while the target is down but its device (or route) is back, how long to wait for the target to be set up again before dropping the line (during an outage lines are dropped at once; 0: one immediate attempt, no waiting)",
-            DefaultValueFactory = _ => DefaultResumeWaitMilliseconds,
+            Description = "Send every line of standard input as one record until EOF: the bytes up to each LF, as they are (only LF ends a line; "
+                + "a CR, also one before the LF, stays in the text, and invalid UTF-8 passes through: pipe through tr -d '\\r' to drop CRs). "
+                + "A line longer than 65536 bytes goes out in pieces of at most 65536 bytes, chained as one continued group (flags c, +), "
+                + "and is counted. Sequence numbers count up from --seq; records the target cannot send (device down or gone) are dropped, "
+                + "counted and reported once per state change",
+        };
+        Option<int?> resumeWait = Number<int>("--resume-wait-ms", "from 0 to 600000", TryParseInt);
+        resumeWait.Description = "With --stdin: when a line comes while the target is down but its device (or route) is back, how long to wait for the target to be set up again before dropping the line (during an outage lines are dropped at once; 0: one immediate attempt, no waiting); default "
+            + DefaultResumeWaitMilliseconds.ToString(CultureInfo.InvariantCulture);
+        var rate = new Option<string?>("--rate")
+        {
+            HelpName = "N[/BURST]",
+            Description = "Pacing, N or N/BURST: at most N datagrams a second (1-1000000), at most BURST at once (default "
+                + DefaultBurstText + "); an ordinary record is one datagram, a longer one one per fragment. Over the limit the tool waits "
+                + "(lines wait in the pipe). Default: no limit",
         };
         var message = new Argument<string?>("MESSAGE") { Description = "The message text", Arity = ArgumentArity.ZeroOrOne };
 
         var root = new RootCommand(
             "Send a record to a netconsole receiver, like logger(1) for netconsole. Exit codes: 0 sent (with --stdin, dropped lines are "
-            + "counted and reported, not failures); 1 the target could not be set up or the record was dropped; 2 bad input (syntax, "
-            + "a device that does not exist, no route to a target that names no device).")
+            + "counted and reported, not failures); 1 the target could not be set up, the record was dropped, or the pcap file or "
+            + "standard output could not be written; 2 bad input (syntax, a number out of range, a file that cannot be read, a device "
+            + "that does not exist, no route to a target that names no device).")
         {
-            target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, stdinOption, resumeWait, message,
+            target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, stdinOption, resumeWait, rate, message,
         };
+        VersionOption version = root.Options.OfType<VersionOption>().Single();
+
+        // A message such as "[suggest]" is a message, not a directive to the parser.
+        root.Directives.Clear();
+        if (args.Length > 0 && IsDirectiveLike(args[0]))
+        {
+            stderr.WriteLine($"netconsole-send: a first argument in brackets ({args[0]}) would be taken for a parser directive and lost: put the options first, or the message after -- (netconsole-send --target ... -- \"{args[0]}\")");
+            return UsageError;
+        }
 
         // Otherwise an unknown option would silently become the message.
         string? unknown = UnknownOption(root, args);
@@ -85,9 +162,19 @@ internal static class SendTool
             return UsageError;
         }
 
-        if (parsed.Action is not null && parsed.CommandResult.Command == root && args.Any(a => a is "--help" or "-h" or "-?"))
+        // --help and --version clear the parse errors of the other options (a missing --target):
+        // they print and exit before any value is read (reading a missing required value throws).
+        // The version is this tool's, also when another program hosts it (the parser's own would
+        // print the entry assembly's).
+        if (parsed.GetResult(version) is not null)
         {
-            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+            stdout.WriteLine(ToolVersion);
+            return 0;
+        }
+
+        if (parsed.Action is HelpAction)
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
 
         string? text = parsed.GetValue(message);
@@ -99,7 +186,7 @@ internal static class SendTool
                 Userdata = parsed.GetValue(userdata) ?? [],
                 Sysdata = parsed.GetValue(sysdata),
                 Release = parsed.GetValue(release),
-                Level = parsed.GetValue(level),
+                Level = parsed.GetValue(level) ?? DefaultLevel,
                 Facility = parsed.GetValue(facility),
                 Sequence = parsed.GetValue(seq),
                 TimestampMicroseconds = parsed.GetValue(timestamp),
@@ -107,10 +194,11 @@ internal static class SendTool
                 MessageFile = parsed.GetValue(messageFile),
                 WritePcap = parsed.GetValue(writePcap),
                 Stdin = parsed.GetValue(stdinOption),
-                ResumeWaitMilliseconds = parsed.GetValue(resumeWait),
+                ResumeWaitMilliseconds = parsed.GetValue(resumeWait) ?? DefaultResumeWaitMilliseconds,
+                Rate = parsed.GetValue(rate),
                 Message = text,
             };
-            return Send(request, stdout, stderr, stdin ?? Console.In, transports);
+            return Send(request, stdout, stderr, stdin, transports);
         }
         catch (FrameTransportException e)
         {
@@ -134,6 +222,35 @@ internal static class SendTool
         }
     }
 
+    private delegate bool TryParse<T>(string text, out T value);
+
+    private static bool TryParseInt(string text, out int value) =>
+        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    private static bool TryParseUnsigned(string text, out ulong value) =>
+        ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    // A number option whose parse error says what a valid value is, not the parser's type name.
+    private static Option<T?> Number<T>(string name, string range, TryParse<T> tryParse)
+        where T : struct =>
+        new(name)
+        {
+            CustomParser = result =>
+            {
+                string text = string.Join(' ', result.Tokens.Select(t => t.Value));
+                if (tryParse(text, out T value))
+                {
+                    return value;
+                }
+
+                result.AddError($"{name} \"{text}\" is not a whole number {range}.");
+                return null;
+            },
+        };
+
+    // The parser takes leading arguments like "[name]" for directives, and drops those it does not know.
+    private static bool IsDirectiveLike(string arg) => arg.Length > 2 && arg[0] == '[' && arg[^1] == ']';
+
     private static string? UnknownOption(RootCommand root, string[] args)
     {
         var known = root.Options.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.Ordinal);
@@ -154,7 +271,7 @@ internal static class SendTool
         return null;
     }
 
-    private static int Send(SendRequest request, TextWriter stdout, TextWriter stderr, TextReader stdin, IFrameTransportFactory? transports)
+    private static int Send(SendRequest request, TextWriter stdout, TextWriter stderr, Stream? stdin, IFrameTransportFactory? transports)
     {
         NetconsoleTargetOptions options = BuildOptions(request);
         if (request.Level is < 0 or > 7)
@@ -172,46 +289,71 @@ internal static class SendTool
             throw new UsageException($"--resume-wait-ms {request.ResumeWaitMilliseconds} is out of range: use 0 to 600000 (default {DefaultResumeWaitMilliseconds}).");
         }
 
+        if (request.WritePcap is not null && request.Rate is not null)
+        {
+            throw new UsageException("--rate paces what is sent to a receiver, and --write-pcap sends nothing: leave --rate out.");
+        }
+
+        if (request.WritePcap is { Length: 0 })
+        {
+            throw new UsageException("--write-pcap needs a file name (example: --write-pcap out.pcap).");
+        }
+
         byte[]? single = request.Stdin ? null : ReadMessage(request);
         if (request.WritePcap is null && request.SourceMac is not null)
         {
             throw new UsageException("--source-mac only applies with --write-pcap: injected frames carry the device's own MAC, as the kernel's do.");
         }
 
-        IEnumerable<byte[]> texts = single is not null ? [single] : ReadLines(stdin);
-        return request.WritePcap is not null
-            ? WritePcap(request, options, texts, stdout)
-            : SendLive(request, options, texts, stdout, stderr, transports);
+        // The default: the clock at start, the same for both paths, read before the first line.
+        ulong first = request.Sequence ?? NetconsoleRecord.GetTimestampMicroseconds();
+        var input = new Input(single, request.Stdin ? stdin ?? OpenStandardInput() : null, stderr);
+        int exit = request.WritePcap is not null
+            ? WritePcap(request, options, input, first, stdout)
+            : SendLive(request, options, input, first, stdout, stderr, transports);
+        if (input.Error is { } error)
+        {
+            stderr.WriteLine($"netconsole-send: cannot read standard input: {error}");
+            return UsageError;
+        }
+
+        return exit;
     }
 
-    private static IEnumerable<byte[]> ReadLines(TextReader stdin)
+    private static Stream OpenStandardInput()
     {
-        string? line;
-        while ((line = stdin.ReadLine()) is not null)
+        try
         {
-            yield return Encoding.UTF8.GetBytes(line);
+            return Console.OpenStandardInput();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read standard input: {e.Message}");
         }
     }
 
-    private static NetconsoleRecord NewRecord(SendRequest request, byte[] text, ulong sequence) =>
-        new(request.Level, text)
+    private static NetconsoleRecord NewRecord(SendRequest request, LineReader.Piece piece, ulong sequence) =>
+        new(request.Level, piece.Text)
         {
             Sequence = sequence,
             TimestampMicroseconds = request.TimestampMicroseconds ?? NetconsoleRecord.GetTimestampMicroseconds(),
+            Continuation = piece.Continuation,
         };
 
     // No device: the tool formats the records and builds the frames itself, destination MAC
-    // the target's or broadcast, as the kernel would send them.
-    private static int WritePcap(SendRequest request, NetconsoleTargetOptions options, IEnumerable<byte[]> texts, TextWriter stdout)
+    // the target's or broadcast, as the kernel would send them. Each frame is written through
+    // (no buffer), so what the summary counts is on disk, and a full disk is seen at its frame.
+    private static int WritePcap(SendRequest request, NetconsoleTargetOptions options, Input input, ulong first, TextWriter stdout)
     {
-        using PcapSink sink = PcapSink.Create(request.WritePcap!, CreateFrameBuilder(options, request.SourceMac),
+        FrameBuilder frames = CreateFrameBuilder(options, request.SourceMac);
+        using PcapSink sink = PcapSink.Create(request.WritePcap!, frames,
             FrameLog.Route(options.LocalAddress!, options.LocalPort, options.RemoteAddress!, options.RemotePort), request.Stdin ? null : stdout);
         var formatter = new RecordFormatter(options.ToRecordFormat());
-        ulong sequence = request.Sequence;
+        ulong sequence = first;
         long records = 0;
-        foreach (byte[] text in texts)
+        foreach (LineReader.Piece piece in input.Pieces())
         {
-            FormattedRecord formatted = formatter.Format(NewRecord(request, text, sequence));
+            FormattedRecord formatted = formatter.Format(NewRecord(request, piece, sequence));
             foreach (ReadOnlySpan<byte> datagram in formatted)
             {
                 sink.Send(datagram);
@@ -221,28 +363,35 @@ internal static class SendTool
             sequence += (ulong)formatted.SequenceNumbersUsed;
         }
 
+        sink.Close();
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{records} record(s), {sequence - request.Sequence} sequence number(s), {sink.Sent} frame(s) {sink.Verb}, {sink.Dropped} dropped"));
+            $"{records} record(s), {sequence - first} sequence number(s), {sink.Sent} frame(s) {sink.Verb}, {sink.Dropped} dropped{input.Summary()}"));
         return 0;
     }
 
     // The library's target: the device by name, by MAC or by the route; the next hop resolved
     // when no remote MAC is given; outages ridden through (with --stdin) by its recovery.
-    private static int SendLive(SendRequest request, NetconsoleTargetOptions options, IEnumerable<byte[]> texts, TextWriter stdout, TextWriter stderr, IFrameTransportFactory? transports)
+    private static int SendLive(SendRequest request, NetconsoleTargetOptions options, Input input, ulong first, TextWriter stdout, TextWriter stderr, IFrameTransportFactory? transports)
     {
         using LiveTarget target = LiveTarget.Open(options, transports, stderr, TimeSpan.FromMilliseconds(request.ResumeWaitMilliseconds));
-        ulong sequence = request.Sequence;
+        if (options.MaxDatagramsPerSecond > 0)
+        {
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"netconsole-send: pacing: at most {options.MaxDatagramsPerSecond} datagrams a second, {options.MaxDatagramBurst} at once"));
+        }
+
+        ulong sequence = first;
         long records = 0;
-        foreach (byte[] text in texts)
+        foreach (LineReader.Piece piece in input.Pieces())
         {
             // Consecutive numbers: the target moves later records up by what continued groups take.
-            target.Send(NewRecord(request, text, sequence++));
+            target.Send(NewRecord(request, piece, sequence++));
             records++;
         }
 
         long dropped = target.Dropped;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{records} record(s), {target.FramesSent} frame(s) sent, {dropped} dropped"));
+            $"{records} record(s), {target.FramesSent} frame(s) sent, {dropped} dropped{input.Summary()}"));
 
         // One record that did not go out is a failure; with --stdin, drops are counted and reported, as the kernel counts them.
         return !request.Stdin && dropped > 0 ? SendError : 0;
@@ -271,6 +420,11 @@ internal static class SendTool
         if (request.Facility is int f)
         {
             options.Facility = f;
+        }
+
+        if (request.Rate is not null)
+        {
+            (options.MaxDatagramsPerSecond, options.MaxDatagramBurst) = ParseRate(request.Rate);
         }
 
         options.Validate();
@@ -331,6 +485,21 @@ internal static class SendTool
         return fields;
     }
 
+    private static (int Rate, int Burst) ParseRate(string text)
+    {
+        string[] parts = text.Split('/');
+        int burst = NetconsoleTargetOptions.DefaultMaxDatagramBurst;
+        if (parts.Length <= 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int rate) && rate is >= 1 and <= 1_000_000
+            && (parts.Length == 1 || (int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out burst) && burst is >= 1 and <= 1_000_000)))
+        {
+            return (rate, burst);
+        }
+
+        throw new UsageException(
+            $"--rate \"{text}\" is not N or N/BURST: at most N datagrams a second and BURST at once, each 1 to 1000000 (BURST defaults to {DefaultBurstText}; example: --rate 200/20).");
+    }
+
     private static byte[] ReadMessage(SendRequest request)
     {
         if (request.MessageFile is not null && request.Message is not null)
@@ -340,16 +509,7 @@ internal static class SendTool
 
         if (request.MessageFile is not null)
         {
-            byte[] bytes;
-            try
-            {
-                bytes = File.ReadAllBytes(request.MessageFile.FullName);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new UsageException($"cannot read --message-file {request.MessageFile.FullName}: {e.Message}");
-            }
-
+            byte[] bytes = ReadMessageFile(request.MessageFile);
             return bytes.Length > 0 && bytes[^1] == (byte)'\n' ? bytes[..^1] : bytes;
         }
 
@@ -359,6 +519,46 @@ internal static class SendTool
         }
 
         return Encoding.UTF8.GetBytes(request.Message);
+    }
+
+    // At most one record's text (and its final newline): a device such as /dev/zero, or a huge
+    // file, is refused after that many bytes, not read until memory runs out.
+    private static byte[] ReadMessageFile(string path)
+    {
+        const int Limit = LineReader.MaxLineBytes + 1;
+        if (path.Length == 0)
+        {
+            throw new UsageException("--message-file needs a file name (example: --message-file message.txt).");
+        }
+
+        if (Directory.Exists(path))
+        {
+            throw new UsageException($"--message-file {path} is a directory: give a file.");
+        }
+
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+            byte[] buffer = new byte[Limit + 1];
+            int length = 0;
+            int read;
+            while (length < buffer.Length && (read = file.Read(buffer, length, buffer.Length - length)) > 0)
+            {
+                length += read;
+            }
+
+            if (length > Limit || (length == Limit && buffer[Limit - 1] != (byte)'\n'))
+            {
+                throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                    $"--message-file {path} is longer than {LineReader.MaxLineBytes} bytes, the most one record takes here: send a long text line by line with --stdin (a longer line goes out in pieces)."));
+            }
+
+            return buffer[..length];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new UsageException($"cannot read --message-file {path}: {e.Message}");
+        }
     }
 
     private sealed class SendRequest
@@ -375,22 +575,107 @@ internal static class SendTool
 
         public int? Facility { get; init; }
 
-        public ulong Sequence { get; init; }
+        public ulong? Sequence { get; init; }
 
         public ulong? TimestampMicroseconds { get; init; }
 
         public string? SourceMac { get; init; }
 
-        public FileInfo? MessageFile { get; init; }
+        public string? MessageFile { get; init; }
 
-        public FileInfo? WritePcap { get; init; }
+        public string? WritePcap { get; init; }
 
         public bool Stdin { get; init; }
 
         public int ResumeWaitMilliseconds { get; init; }
 
+        public string? Rate { get; init; }
+
         public string? Message { get; init; }
     }
+}
+
+/// <summary>What the records' texts come from: the one message, or standard input line by line.</summary>
+internal sealed class Input
+{
+    private readonly byte[]? _single;
+    private readonly LineReader? _lines;
+
+    public Input(byte[]? single, Stream? stdin, TextWriter stderr)
+    {
+        _single = single;
+        if (stdin is not null)
+        {
+            _lines = new LineReader(stdin)
+            {
+                LongLineFound = line => stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"netconsole-send: line {line} is longer than {LineReader.MaxLineBytes} bytes: it goes out in pieces of at most {LineReader.MaxLineBytes} bytes, chained as one continued group (flags c, +); further long lines are only counted")),
+            };
+        }
+    }
+
+    /// <summary>Why standard input could not be read to its end, or null.</summary>
+    public string? Error => _lines?.Error;
+
+    public IEnumerable<LineReader.Piece> Pieces() =>
+        _lines?.ReadAll() ?? [new LineReader.Piece(_single!, RecordContinuation.None)];
+
+    /// <summary>What the summary line adds about the input: long lines, when there were any.</summary>
+    public string Summary() =>
+        _lines is { LongLines: > 0 } lines
+            ? string.Create(CultureInfo.InvariantCulture, $", {lines.LongLines} line(s) longer than {LineReader.MaxLineBytes} bytes sent in pieces")
+            : "";
+}
+
+/// <summary>Text given as standard input (tests that script it): each line read from the reader when the tool asks for more, as UTF-8 with its LF.</summary>
+internal sealed class TextLinesStream(TextReader reader) : Stream
+{
+    private byte[] _pending = [];
+    private int _offset;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        if (_offset == _pending.Length)
+        {
+            string? line = reader.ReadLine();
+            if (line is null)
+            {
+                return 0;
+            }
+
+            _pending = Encoding.UTF8.GetBytes(line + "\n");
+            _offset = 0;
+        }
+
+        int n = Math.Min(count, _pending.Length - _offset);
+        Array.Copy(_pending, _offset, buffer, offset, n);
+        _offset += n;
+        return n;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>Bad input on the command line: one clear line on stderr, exit code 2.</summary>

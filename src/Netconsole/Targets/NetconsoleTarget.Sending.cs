@@ -11,6 +11,10 @@ public sealed partial class NetconsoleTarget
     private readonly byte[] _frame = new byte[RecordFormatter.MaxDatagramPayload + 64];
     private readonly long[] _dropped = new long[Enum.GetValues<TargetDropReason>().Length];
     private RecordFormatter _formatter;
+
+    // Null without pacing. A sender waiting for a token waits on the gate, which every new status pulses.
+    private DatagramPacer? _pacer;
+    private readonly object _pacingGate = new();
     private ulong _sequenceSkew;
     private long _recordsSent;
     private long _datagramsSent;
@@ -25,6 +29,11 @@ public sealed partial class NetconsoleTarget
     /// Counted exactly once, in <see cref="TargetStatistics.RecordsSent"/> or under its drop
     /// reason. Never throws; safe to call from several threads.
     /// </summary>
+    /// <remarks>
+    /// With pacing (<see cref="NetconsoleTargetOptions.MaxDatagramsPerSecond"/>) the calling
+    /// thread waits, over the limit, until the record may go; the wait ends early, and the record
+    /// is dropped, when the target stops being enabled.
+    /// </remarks>
     /// <param name="record">The record (see <see cref="TargetManager.Send"/> for its sequence numbers).</param>
     /// <param name="dropReason">When the record was dropped: why. Otherwise <see cref="TargetDropReason.Disabled"/>, meaning nothing.</param>
     /// <returns>True when every datagram of the record went out; false when it was dropped.</returns>
@@ -52,6 +61,40 @@ public sealed partial class NetconsoleTarget
         return true;
     }
 
+    // Waits until the pacer lets a record go: true then; false when the target stopped being enabled meanwhile.
+    private bool WaitForPacing(DatagramPacer pacer)
+    {
+        while (true)
+        {
+            TimeSpan wait = pacer.TryTake();
+            if (wait == TimeSpan.Zero)
+            {
+                return true;
+            }
+
+            if (Status.Session is null)
+            {
+                return false;
+            }
+
+            _manager.WaitForPacing(this, wait);
+        }
+    }
+
+    /// <summary>Waits <paramref name="wait"/> (rounded up to a millisecond), or less when a new status is published.</summary>
+    internal void WaitForPacingOrStatusChange(TimeSpan wait)
+    {
+        int milliseconds = (int)Math.Min(int.MaxValue, Math.Ceiling(wait.TotalMilliseconds));
+        lock (_pacingGate)
+        {
+            // Checked under the gate: a status published after this check pulses it once this thread waits.
+            if (Status.Session is not null)
+            {
+                Monitor.Wait(_pacingGate, milliseconds);
+            }
+        }
+    }
+
     /// <summary>
     /// Waits until no send is using the session published before this call: after it, a send
     /// sees the newly published status, so the old transport may be disposed.
@@ -75,6 +118,13 @@ public sealed partial class NetconsoleTarget
             return NotSending(Status);
         }
 
+        // The wait comes before the lock: configuration changes (which take it) never wait behind pacing.
+        DatagramPacer? pacer = Volatile.Read(ref _pacer);
+        if (pacer is not null && !WaitForPacing(pacer))
+        {
+            return NotSending(Status);
+        }
+
         lock (_sendLock)
         {
             // Read again under the lock: once the manager has published a new status and taken
@@ -91,6 +141,7 @@ public sealed partial class NetconsoleTarget
                 ? _formatter.Format(record)
                 : _formatter.Format(record with { Sequence = record.Sequence + _sequenceSkew });
             _sequenceSkew += (ulong)(formatted.SequenceNumbersUsed - 1);
+            pacer?.Charge(formatted.Count - 1);
 
             // One template for the whole record: a re-check swaps it only under this lock.
             FrameBuilder frames = session.Frames;

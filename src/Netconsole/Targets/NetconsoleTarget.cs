@@ -23,6 +23,7 @@ public sealed partial class NetconsoleTarget
         Name = name;
         _options = options;
         _formatter = new RecordFormatter(options.ToRecordFormat());
+        _pacer = DatagramPacer.For(options, manager.Clock);
         _status = new TargetStatus(TargetState.Disabled, TargetStateCause.NotEnabled, "added, not enabled yet", now, null);
     }
 
@@ -101,10 +102,17 @@ public sealed partial class NetconsoleTarget
     /// <inheritdoc/>
     public override string ToString() => $"{Name}: {State} ({StateReason})";
 
-    /// <summary>Publishes a new status (configuration lock).</summary>
-    internal void Publish(TargetStatus status) => Volatile.Write(ref _status, status);
+    /// <summary>Publishes a new status (configuration lock) and wakes the senders waiting for pacing, so they see it.</summary>
+    internal void Publish(TargetStatus status)
+    {
+        Volatile.Write(ref _status, status);
+        lock (_pacingGate)
+        {
+            Monitor.PulseAll(_pacingGate);
+        }
+    }
 
-    /// <summary>Publishes new options and the formatter that goes with them (configuration lock, target not enabled).</summary>
+    /// <summary>Publishes new options and the formatter and pacing that go with them (configuration lock, target not enabled).</summary>
     internal void SetOptions(NetconsoleTargetOptions options, RecordFormatter? formatter)
     {
         if (formatter is not null)
@@ -113,6 +121,8 @@ public sealed partial class NetconsoleTarget
             {
                 _formatter = formatter;
             }
+
+            Volatile.Write(ref _pacer, DatagramPacer.For(options, _manager.Clock));
         }
 
         Volatile.Write(ref _options, options);

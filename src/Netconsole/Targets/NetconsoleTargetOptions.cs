@@ -281,6 +281,8 @@ public sealed partial class NetconsoleTargetOptions
             _sysdata = _sysdata,
             _facility = _facility,
             PrintkTime = PrintkTime,
+            _maxDatagramsPerSecond = _maxDatagramsPerSecond,
+            _maxDatagramBurst = _maxDatagramBurst,
         };
         copy.Userdata.CopyFrom(Userdata);
         return copy;

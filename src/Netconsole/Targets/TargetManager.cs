@@ -46,6 +46,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     private readonly Func<System.Net.IPAddress, Netconsole.Resolution.RouteInfo?>? _routeLookup; // null: this system has no route lookup
     private readonly TimeProvider _timeProvider;
     private readonly NextHopPolicy _nextHop;
+    private readonly Action<TimeSpan>? _pacingWait;
     private NetconsoleTarget[] _targets = [];
     private int _nextGeneratedName;
     private int _disposed;
@@ -58,6 +59,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         _transportFactory = options.TransportFactory ?? new SharpPcapTransportFactory();
         _timeProvider = options.TimeProvider;
         _routeLookup = options.RouteLookup;
+        _pacingWait = options.PacingWait;
         TimeSpan interval = options.NextHopRecheckInterval;
         _nextHop = new NextHopPolicy(
             options.NextHopResolver,
@@ -106,6 +108,22 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
 
     /// <summary>The manager clock's timestamp (send path: re-check timing).</summary>
     internal long Timestamp() => _timeProvider.GetTimestamp();
+
+    /// <summary>The manager's clock (pacing).</summary>
+    internal TimeProvider Clock => _timeProvider;
+
+    /// <summary>A sender waits for pacing: at most <paramref name="wait"/>, less when the target's status changes.</summary>
+    internal void WaitForPacing(NetconsoleTarget target, TimeSpan wait)
+    {
+        if (_pacingWait is { } hook)
+        {
+            hook(wait);
+        }
+        else
+        {
+            target.WaitForPacingOrStatusChange(wait);
+        }
+    }
 
     private long Ticks(TimeSpan span) => (long)Math.Min(span.TotalSeconds * _timeProvider.TimestampFrequency, long.MaxValue / 2);
 
@@ -282,6 +300,12 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     /// (its skew) to the sequence of every later record, so its stream on the wire stays contiguous.
     /// A record a target drops before formatting (disabled, deactivated) leaves a gap in its stream,
     /// as a lost record should.
+    /// </para>
+    /// <para>
+    /// Pacing: a target with <see cref="NetconsoleTargetOptions.MaxDatagramsPerSecond"/> makes the
+    /// calling thread wait, over its limit, until the record may go to it (the targets are served
+    /// in turn, so the targets after it wait too). The wait ends early, and the target drops the
+    /// record, when it is disabled or deactivated, or the manager is disposed.
     /// </para>
     /// <para>After <see cref="Dispose"/>, does nothing.</para>
     /// </remarks>

@@ -29,7 +29,7 @@ public sealed class TargetManagerOptions
     /// </summary>
     public IFrameTransportFactory? TransportFactory { get; set; }
 
-    /// <summary>The clock of <see cref="TargetStatistics.LastStateChange"/>. The default is <see cref="TimeProvider.System"/>.</summary>
+    /// <summary>The clock of <see cref="TargetStatistics.LastStateChange"/>, next-hop re-checks and pacing. The default is <see cref="TimeProvider.System"/>.</summary>
     /// <exception cref="ArgumentNullException">The value is null.</exception>
     public TimeProvider TimeProvider
     {
@@ -56,6 +56,9 @@ public sealed class TargetManagerOptions
             ? value
             : throw new ArgumentOutOfRangeException(nameof(value), value, "The next-hop re-check interval is positive, or Timeout.InfiniteTimeSpan for none.");
     }
+
+    /// <summary>Replaces a paced sender's wait (tests: advance a manual clock by the wait asked for); null: a real wait, which a target's state change ends early.</summary>
+    internal Action<TimeSpan>? PacingWait { get; set; }
 
     /// <summary>Resolves next-hop MACs (tests replace it; null: the default, on every transport that is not loopback).</summary>
     internal NextHopResolver? NextHopResolver { get; set; }

@@ -122,6 +122,26 @@ public sealed class SendToolLabTests : IDisposable
         receiver.GetStatistics().Reassembler.RecordsLost.Should().Be(1);
     }
 
+    // The pacing itself is specified on a manual clock (Targets/Manager/PacingTests); here: --rate
+    // reaches the target, the sender says so, and a burst from standard input arrives whole.
+    [SkippableFact]
+    public async Task Rate_paces_the_target_and_a_burst_from_stdin_arrives_whole()
+    {
+        NetworkLab lab = Lab();
+        await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, 6666));
+        string lines = string.Concat(Enumerable.Range(1, 30).Select(i => $"line {i}\n"));
+
+        var (exit, stdout, stderr) = Send(new StringReader(lines), "--target", $"+@/{lab.DeviceName},@{lab.PeerIPv4}/", "--stdin", "--rate", "300/5");
+
+        exit.Should().Be(0, stderr);
+        stderr.Should().Contain("netconsole-send: pacing: at most 300 datagrams a second, 5 at once");
+        stdout.Should().Contain("30 record(s), 30 frame(s) sent, 0 dropped");
+        for (int i = 1; i <= 30; i++)
+        {
+            (await Next(receiver)).TextString.Should().Be($"line {i}");
+        }
+    }
+
     [SkippableFact]
     public void A_named_device_that_does_not_exist_is_refused_with_exit_2_and_the_devices_that_do()
     {
