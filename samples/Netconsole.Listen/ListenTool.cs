@@ -6,6 +6,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using Netconsole.Receiving;
+using Netconsole.Samples;
 
 namespace Netconsole.Listen;
 

@@ -9,6 +9,7 @@ using System.Text;
 using Netconsole.Targets;
 using Netconsole.Transport;
 using Netconsole.Wire;
+using Netconsole.Samples;
 
 namespace Netconsole.Send;
 

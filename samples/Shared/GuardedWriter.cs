@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Netconsole.Listen;
+namespace Netconsole.Samples;
 
 /// <summary>
 /// Standard output or error as the tool writes them: a write that fails (a full disk, a closed
