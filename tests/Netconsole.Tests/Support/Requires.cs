@@ -50,13 +50,14 @@ internal static class Requires
 
     /// <summary>
     /// netconsd's source (https://github.com/facebook/netconsd) to build the real receiver from:
-    /// the folder <c>NETCONSD_SOURCE</c> names, else <c>../shared/third_party/netconsd</c> beside
-    /// the clone; and make and a C compiler to build it. Returns the folder (only read, never written).
+    /// the folder <c>NETCONSD_SOURCE</c> names, else <c>shared/third_party/netconsd</c> beside the
+    /// clone (<c>../shared</c>) or beside a folder above it (a CI checkout may sit deeper); and make
+    /// and a C compiler to build it. Returns the folder (only read, never written).
     /// </summary>
     public static string NetconsdSource()
     {
         string? named = Environment.GetEnvironmentVariable(NetconsdSourceVariable);
-        string folder = Path.GetFullPath(named is { Length: > 0 } ? named : Path.Combine(Repository.Root(), "..", "shared", "third_party", "netconsd"));
+        string folder = Path.GetFullPath(named is { Length: > 0 } ? named : SharedNetconsd());
         bool found = File.Exists(Path.Combine(folder, "Makefile")) && File.Exists(Path.Combine(folder, "worker.c"));
         That(found, named is { Length: > 0 }
             ? $"needs netconsd's source, and {NetconsdSourceVariable} names {folder}, which holds none (no Makefile and worker.c): point it at a checkout of https://github.com/facebook/netconsd"
@@ -64,6 +65,21 @@ internal static class Requires
         That(ChildProcess.FindOnPath("make") is not null && ChildProcess.FindOnPath("cc") is not null,
             "needs make and a C compiler (cc) to build netconsd (apt-get install make gcc)");
         return folder;
+    }
+
+    private static string SharedNetconsd()
+    {
+        string nearest = Path.Combine(Repository.Root(), "..", "shared", "third_party", "netconsd");
+        for (DirectoryInfo? dir = Directory.GetParent(Repository.Root()); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", "third_party", "netconsd");
+            if (File.Exists(Path.Combine(candidate, "Makefile")))
+            {
+                return candidate;
+            }
+        }
+
+        return nearest;
     }
 
     public static void That(bool condition, string reason)
