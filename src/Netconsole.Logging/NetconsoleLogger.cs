@@ -25,6 +25,7 @@ internal sealed class NetconsoleLogger : ILogger
 
     // Whether a structured scope type's text is made from its pairs alone (Microsoft.Extensions.Logging's own).
     private static readonly ConcurrentDictionary<Type, bool> ScopeTypesWithPureText = new();
+    private static readonly ConcurrentDictionary<Type, bool> ScopeTypesWithOwnText = new();
 
     [ThreadStatic]
     private static LogEntry? t_entry;
@@ -148,18 +149,42 @@ internal sealed class NetconsoleLogger : ILogger
             // filled with their values: with every value immutable it cannot change either.
             into[at] = new(ScopeKey, allImmutable && HasPureText(scope.GetType()) ? scope : ToText(scope));
         }
+        else if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
+        {
+            // A key/value scope (BeginScope(new Dictionary<string, object> { ... })): its pairs are
+            // what it says; its text is worth a SCOPE line only when it is more than the type's name.
+            if (HasOwnText(scope))
+            {
+                into.Add(new(ScopeKey, ToText(scope)));
+            }
+
+            foreach (KeyValuePair<string, object?> pair in pairs)
+            {
+                Add(into, pair);
+            }
+        }
+        else if (scope is IEnumerable<KeyValuePair<string, string?>> texts)
+        {
+            if (HasOwnText(scope))
+            {
+                into.Add(new(ScopeKey, ToText(scope)));
+            }
+
+            foreach (KeyValuePair<string, string?> pair in texts)
+            {
+                Add(into, new(pair.Key, pair.Value));
+            }
+        }
         else
         {
             into.Add(new(ScopeKey, Captured(scope)));
-            if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
-            {
-                foreach (KeyValuePair<string, object?> pair in pairs)
-                {
-                    Add(into, pair);
-                }
-            }
         }
     }
+
+    // Whether a scope's ToString says more than its type's name (object.ToString's text), decided
+    // once per type: a collection's default text is no use to a reader.
+    private static bool HasOwnText(object scope) =>
+        ScopeTypesWithOwnText.GetOrAdd(scope.GetType(), static (type, s) => s.ToString() != type.ToString(), scope);
 
     private static bool HasPureText(Type type) =>
         ScopeTypesWithPureText.GetOrAdd(type, static t => t.Assembly == typeof(ILogger).Assembly && t.IsValueType);

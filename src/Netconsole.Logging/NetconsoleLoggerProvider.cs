@@ -21,7 +21,8 @@ namespace Netconsole.Logging;
 /// continued group that reassembles whole). Extended targets also get dictionary lines, in this
 /// order: <c>CATEGORY=</c>, <c>EVENT_ID=</c> (when not 0), <c>EVENT_NAME=</c> (when set), then
 /// for each scope, outermost first, <c>SCOPE=</c> (its text) followed by its key/value pairs when
-/// it is structured (<see cref="NetconsoleLoggerOptions.IncludeScopes"/>), then the structured
+/// it is structured; a key/value scope whose text is only its type's name (a dictionary) gives
+/// its pairs alone (<see cref="NetconsoleLoggerOptions.IncludeScopes"/>), then the structured
 /// state's key/value pairs. Keys are the template's names as written (not upper-cased);
 /// <c>{OriginalFormat}</c> is left out (the text already carries the rendered message). Values
 /// are formatted with the invariant culture; null is <c>(null)</c>; a value longer than

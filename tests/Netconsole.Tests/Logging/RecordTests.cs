@@ -95,6 +95,38 @@ public sealed class RecordTests : IDisposable
     }
 
     [Fact]
+    public void A_key_value_scope_arrives_as_its_pairs_not_as_its_type_name()
+    {
+        ReceivedRecord record = LogOne(l =>
+        {
+            using (l.BeginScope(new Dictionary<string, object> { ["TenantId"] = "t-9", ["Attempt"] = 2 }))
+            using (l.BeginScope(new Dictionary<string, string> { ["Region"] = "eu-1" }))
+            using (l.BeginScope(new NamedPairs("batch 7", ("BatchId", 7))))
+            {
+                l.LogInformation("hello");
+            }
+        });
+
+        record.Dictionary.Where(p => p.Key is not ("cpu" or "taskname")).Should().Equal(
+            new("CATEGORY", "Shop.Orders"),
+            new("TenantId", "t-9"),
+            new("Attempt", "2"),
+            new("Region", "eu-1"),
+            new("SCOPE", "batch 7"),
+            new("BatchId", "7"));
+    }
+
+    /// <summary>A key/value scope with a text of its own: the text stays a SCOPE line.</summary>
+    private sealed class NamedPairs(string text, params (string Key, object? Value)[] pairs) : IEnumerable<KeyValuePair<string, object?>>
+    {
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => pairs.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value)).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => text;
+    }
+
+    [Fact]
     public void Scopes_are_left_out_when_IncludeScopes_is_off()
     {
         ReceivedRecord record = LogOne(
