@@ -58,37 +58,8 @@ internal static class ListenTool
     /// with standard output and error guarded (a failed write is one line and exit code 1), and a
     /// last resort for anything nothing else caught, so no stack trace reaches the user.
     /// </summary>
-    public static async Task<int> RunProcessAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await RunAsync(args, new GuardedWriter(stdout, "standard output"), new GuardedWriter(stderr, "standard error"), cancellationToken).ConfigureAwait(false);
-        }
-        catch (OutputFailedException e)
-        {
-            TryWriteLine(stderr, $"{Name}: {e.Message}");
-            return Failure;
-        }
-#pragma warning disable CA1031 // the last resort catches everything, by design
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            TryWriteLine(stderr, $"{Name}: unexpected error ({e.GetType().Name}): {e.Message}");
-            return Failure;
-        }
-    }
-
-    private static void TryWriteLine(TextWriter writer, string line)
-    {
-        try
-        {
-            writer.WriteLine(line);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-        {
-            // Standard error itself is gone: the exit code is all that is left.
-        }
-    }
+    public static Task<int> RunProcessAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        ToolProcess.RunAsync(Name, Failure, stdout, stderr, (output, errors) => RunAsync(args, output, errors, cancellationToken));
 
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
         RunAsync(args, stdout, stderr, listening: null, cancellationToken);

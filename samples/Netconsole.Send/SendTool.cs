@@ -43,37 +43,8 @@ internal static class SendTool
     /// with standard output and error guarded (a failed write is one line and exit code 1), and a
     /// last resort for anything nothing else caught, so no stack trace reaches the user.
     /// </summary>
-    public static int RunProcess(string[] args, TextWriter stdout, TextWriter stderr, Stream? stdin = null)
-    {
-        try
-        {
-            return Run(args, new GuardedWriter(stdout, "standard output"), new GuardedWriter(stderr, "standard error"), stdin);
-        }
-        catch (OutputFailedException e)
-        {
-            TryWriteLine(stderr, $"netconsole-send: {e.Message}");
-            return SendError;
-        }
-#pragma warning disable CA1031 // the last resort catches everything, by design
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            TryWriteLine(stderr, $"netconsole-send: unexpected error ({e.GetType().Name}): {e.Message}");
-            return SendError;
-        }
-    }
-
-    private static void TryWriteLine(TextWriter writer, string line)
-    {
-        try
-        {
-            writer.WriteLine(line);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-        {
-            // Standard error itself is gone: the exit code is all that is left.
-        }
-    }
+    public static int RunProcess(string[] args, TextWriter stdout, TextWriter stderr, Stream? stdin = null) =>
+        ToolProcess.RunAsync("netconsole-send", SendError, stdout, stderr, (output, errors) => Task.FromResult(Run(args, output, errors, stdin))).GetAwaiter().GetResult();
 
     /// <summary>Runs the tool with standard input given as text, read line by line as --stdin needs it (tests that script the input).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin) =>

@@ -51,3 +51,44 @@ internal sealed class OutputFailedException(string stream, string reason) : Exce
     /// <summary>"standard output" or "standard error".</summary>
     public string Stream { get; } = stream;
 }
+
+/// <summary>How both tools run as a process: guarded output, and one line on stderr instead of a stack trace.</summary>
+internal static class ToolProcess
+{
+    /// <summary>
+    /// Runs <paramref name="run"/> with <paramref name="stdout"/> and <paramref name="stderr"/>
+    /// guarded. Output that cannot be written, or anything nobody handled (the last resort: each
+    /// known failure has its own message), ends as one line on stderr and <paramref name="failure"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(string tool, int failure, TextWriter stdout, TextWriter stderr, Func<TextWriter, TextWriter, Task<int>> run)
+    {
+        try
+        {
+            return await run(new GuardedWriter(stdout, "standard output"), new GuardedWriter(stderr, "standard error")).ConfigureAwait(false);
+        }
+        catch (OutputFailedException e)
+        {
+            TryWriteLine(stderr, $"{tool}: {e.Message}");
+            return failure;
+        }
+#pragma warning disable CA1031 // the last resort catches everything, by design
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            TryWriteLine(stderr, $"{tool}: unexpected error ({e.GetType().Name}): {e.Message}");
+            return failure;
+        }
+    }
+
+    private static void TryWriteLine(TextWriter writer, string line)
+    {
+        try
+        {
+            writer.WriteLine(line);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            // Standard error itself is gone: the exit code is all that is left.
+        }
+    }
+}
