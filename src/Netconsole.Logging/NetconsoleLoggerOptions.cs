@@ -97,8 +97,10 @@ public sealed class NetconsoleLoggerOptions
 
     /// <summary>
     /// How long disposing the provider waits for the queue to drain before giving up on what is
-    /// left (counted in <see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>). Zero or more.
-    /// The default is 5 seconds. Live.
+    /// left (counted in <see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>); also how
+    /// long a process that exits without disposing it (returning from <c>Main</c>,
+    /// <see cref="Environment.Exit"/>, SIGTERM) waits, in <see cref="AppDomain.ProcessExit"/>, for
+    /// the records queued to be handed to the targets. Zero or more. The default is 5 seconds. Live.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public TimeSpan DisposeTimeout

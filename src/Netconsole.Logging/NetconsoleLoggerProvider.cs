@@ -148,6 +148,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         _processor = new NetconsoleLoggerProcessor(new LogQueue(), _writer, options, DisposeManager);
         _metrics = new NetconsoleLoggerMetrics(Manager, _processor);
         UpdateCrashSubscription(options.CaptureUnhandledExceptions);
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
     /// <summary>The provider's targets: add, enable, disable them, watch their states and statistics.</summary>
@@ -255,6 +256,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         try
         {
             _onChange?.Dispose();
+            AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             UpdateCrashSubscription(false);
             managerLeftToSender = _processor.Complete(_options.DisposeTimeout);
             _metrics.Dispose();
@@ -335,6 +337,25 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             }
 
             _crashSubscribed = subscribe;
+        }
+    }
+
+    // The process is exiting (Main returned, Environment.Exit, SIGTERM) and the provider was not
+    // disposed: the sender thread is a background thread and would die with records still queued.
+    // Hand them to the targets first, within DisposeTimeout. Not a disposal: a handler running
+    // after this one may still log, and the host may still dispose the provider properly.
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        try
+        {
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                Flush(_options.DisposeTimeout);
+            }
+        }
+        catch (Exception)
+        {
+            _processor.CountError();
         }
     }
 
