@@ -53,7 +53,8 @@ internal sealed class LogRecordWriter
     private char[] _formatted = [];
     private byte[] _text = new byte[1024];
     private ulong _sequence; // the last sequence number used
-    private long _recordsSent;
+    private long _recordsDelivered;
+    private long _recordsUndelivered;
     private long _valuesTruncated;
     private volatile int _facility = NetconsoleTargetOptions.DefaultFacility;
     private volatile int _maxValueBytes = NetconsoleLoggerOptions.DefaultMaxDictionaryValueBytes;
@@ -86,8 +87,11 @@ internal sealed class LogRecordWriter
     /// <summary>Dictionary values cut to <see cref="MaxDictionaryValueBytes"/>, one per value per record.</summary>
     public long DictionaryValuesTruncated => Interlocked.Read(ref _valuesTruncated);
 
-    /// <summary>Records handed to the targets, not counting drop notices.</summary>
-    public long RecordsSent => Interlocked.Read(ref _recordsSent);
+    /// <summary>Records (not drop notices) handed to the targets that at least one target sent.</summary>
+    public long RecordsDelivered => Interlocked.Read(ref _recordsDelivered);
+
+    /// <summary>Records (not drop notices) handed to the targets that no target sent: none enabled, or each dropped it.</summary>
+    public long RecordsUndelivered => Interlocked.Read(ref _recordsUndelivered);
 
     /// <summary>Waits for the writer.</summary>
     public void Enter() => Monitor.Enter(_lock);
@@ -136,8 +140,7 @@ internal sealed class LogRecordWriter
             }
         }
 
-        Send(entry.Level, entry.Message, entry.Exception, entry.TimestampMicroseconds, entry.Cpu, entry.ThreadName ?? _texts.Of(entry.ThreadId));
-        Interlocked.Increment(ref _recordsSent);
+        Count(Send(entry.Level, entry.Message, entry.Exception, entry.TimestampMicroseconds, entry.Cpu, entry.ThreadName ?? _texts.Of(entry.ThreadId)));
     }
 
     /// <summary>Caller inside: sends a record made here and now (<see cref="NetconsoleLoggerProvider.SendNow"/>, crash reports): no CPU, no task name, no scopes.</summary>
@@ -154,8 +157,7 @@ internal sealed class LogRecordWriter
             AddHeaderPairs(category, default);
         }
 
-        Send(level, message, exception, timestamp, null, null);
-        Interlocked.Increment(ref _recordsSent);
+        Count(Send(level, message, exception, timestamp, null, null));
     }
 
     /// <summary>Forgets the scope texts remembered, so an idle sender holds no reference to the scopes it saw.</summary>
@@ -261,8 +263,11 @@ internal sealed class LogRecordWriter
         return truncated;
     }
 
-    // The dictionary is ready. The text is the message, then "\n" and the exception.
-    private void Send(int level, string message, object? exception, ulong timestamp, int? cpu, string? taskName)
+    private void Count(int targetsThatSent) =>
+        Interlocked.Increment(ref targetsThatSent > 0 ? ref _recordsDelivered : ref _recordsUndelivered);
+
+    // The dictionary is ready. The text is the message, then "\n" and the exception. Returns how many targets sent it.
+    private int Send(int level, string message, object? exception, ulong timestamp, int? cpu, string? taskName)
     {
         string? exceptionText = exception?.ToString();
         int length = Utf8.GetMaxByteCount(message.Length + 1 + (exceptionText?.Length ?? 0));
@@ -288,7 +293,8 @@ internal sealed class LogRecordWriter
             Cpu = cpu,
             TaskName = taskName,
         };
-        _manager.Send(record);
+        int sent = _manager.Send(record);
         ClearPairs();
+        return sent;
     }
 }

@@ -52,7 +52,9 @@ public static class NetconsoleLoggerExtensions
         // One instance, two service types: the ILoggerProvider registration forwards to the
         // singleton, so what the LoggerFactory logs through is what the application injects. A
         // factory, not type activation: the provider has two one-argument constructors.
-        builder.Services.TryAddSingleton(static services => new NetconsoleLoggerProvider(services.GetRequiredService<IOptionsMonitor<NetconsoleLoggerOptions>>()));
+        builder.Services.TryAddSingleton(static services => new NetconsoleLoggerProvider(
+            services.GetRequiredService<IOptionsMonitor<NetconsoleLoggerOptions>>(),
+            () => services.GetService<ILoggerFactory>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, NetconsoleLoggerProvider>(static services => services.GetRequiredService<NetconsoleLoggerProvider>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<NetconsoleLoggerOptions>, NetconsoleLoggerConfigureOptions>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IOptionsChangeTokenSource<NetconsoleLoggerOptions>, LoggerProviderOptionsChangeTokenSource<NetconsoleLoggerOptions, NetconsoleLoggerProvider>>());

@@ -37,6 +37,16 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
             "{value}",
             "Dictionary values cut to the provider's MaxDictionaryValueBytes.");
         Meter.CreateObservableGauge("netconsole.queue.length", () => _processor.RecordsQueued, "{record}", "Records waiting for the sender thread.");
+        Meter.CreateObservableCounter(
+            "netconsole.records.undelivered",
+            () => _processor.GetStatistics().RecordsUndelivered,
+            "{record}",
+            "Records handed to the targets that no target sent (none enabled, or each dropped it).");
+        Meter.CreateObservableUpDownCounter(
+            "netconsole.targets",
+            TargetsByState,
+            "{target}",
+            "Targets by state: enabled (sending), deactivated (waiting for its device, or its setup failed) and disabled.");
     }
 
     /// <summary>The meter (tests tell providers apart by it).</summary>
@@ -71,6 +81,30 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
         }
 
         return measurements;
+    }
+
+    // Every state, 0 included, so a dashboard sees "0 enabled" rather than no series.
+    private Measurement<int>[] TargetsByState()
+    {
+        int enabled = 0;
+        int deactivated = 0;
+        int disabled = 0;
+        foreach (NetconsoleTarget target in _manager.Targets)
+        {
+            switch (target.State)
+            {
+                case TargetState.Enabled: enabled++; break;
+                case TargetState.Deactivated: deactivated++; break;
+                default: disabled++; break;
+            }
+        }
+
+        return
+        [
+            new(enabled, new KeyValuePair<string, object?>("state", "enabled")),
+            new(deactivated, new KeyValuePair<string, object?>("state", "deactivated")),
+            new(disabled, new KeyValuePair<string, object?>("state", "disabled")),
+        ];
     }
 
     private List<Measurement<long>> Dropped()

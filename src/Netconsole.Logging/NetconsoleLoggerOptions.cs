@@ -11,7 +11,7 @@ namespace Netconsole.Logging;
 /// <para>
 /// Live reload (through <c>IOptionsMonitor</c>): <see cref="Facility"/>, <see cref="QueueFullMode"/>,
 /// <see cref="MaxQueueLength"/>, <see cref="IncludeScopes"/>, <see cref="MaxDictionaryValueBytes"/>,
-/// <see cref="DisposeTimeout"/>, <see cref="CaptureUnhandledExceptions"/> and
+/// <see cref="DisposeTimeout"/>, <see cref="CaptureUnhandledExceptions"/>, <see cref="DiagnosticsToStandardError"/> and
 /// <see cref="CrashFlushTimeout"/> take effect on the next record. The targets (<see cref="Targets"/>, <see cref="TargetOptions"/>) and
 /// <see cref="ManagerOptions"/> are read once, when the provider is created: changing them needs a
 /// restart (use <see cref="NetconsoleLoggerProvider.Manager"/> to change targets at run time).
@@ -35,6 +35,7 @@ public sealed class NetconsoleLoggerOptions
     private int _maxDictionaryValueBytes = DefaultMaxDictionaryValueBytes;
     private TimeSpan _disposeTimeout = TimeSpan.FromSeconds(5);
     private TimeSpan _crashFlushTimeout = TimeSpan.FromSeconds(2);
+    private NetconsoleStandardErrorMode _diagnosticsToStandardError;
 
     /// <summary>
     /// Targets in the kernel's <c>netconsole=</c> syntax, for example <c>+@/lo,@::1/</c> (see
@@ -156,6 +157,23 @@ public sealed class NetconsoleLoggerOptions
     }
 
     /// <summary>
+    /// When the provider's diagnostics (a target that cannot send and why, a configuration
+    /// problem) are written to standard error. The default is <see cref="NetconsoleStandardErrorMode.Auto"/>:
+    /// problems go there when no other logger provider of the application shows the
+    /// <c>Netconsole.Diagnostics</c> category, so a misconfigured app says so with no extra code.
+    /// The other channels (that category, the <c>Netconsole-Logging</c> EventSource, the
+    /// <c>netconsole.targets</c> metric, <see cref="NetconsoleHealthCheck"/>) do not depend on it. Live.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined mode.</exception>
+    public NetconsoleStandardErrorMode DiagnosticsToStandardError
+    {
+        get => _diagnosticsToStandardError;
+        set => _diagnosticsToStandardError = Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The standard error mode is Auto, Always or Never.");
+    }
+
+    /// <summary>
     /// Creates the options of the provider's <see cref="TargetManager"/> (device watcher, transport
     /// factory, clock), for tests and embedders. The default is <see langword="null"/>: the manager's
     /// defaults (the platform's device watcher, libpcap). Called once, at construction.
@@ -168,6 +186,9 @@ public sealed class NetconsoleLoggerOptions
     /// numbers are exact. Read once, at construction.
     /// </summary>
     internal ulong? SequenceBase { get; set; }
+
+    /// <summary>Where standard error is for the provider's diagnostics; null for <see cref="Console.Error"/> (tests give their own).</summary>
+    internal Func<TextWriter>? StandardError { get; set; }
 
     /// <summary>The first configuration error found while binding (kept here so a reload never throws on a watcher thread).</summary>
     internal NetconsoleConfigurationException? ConfigurationError { get; set; }

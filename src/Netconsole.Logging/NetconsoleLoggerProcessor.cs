@@ -109,7 +109,8 @@ internal sealed class NetconsoleLoggerProcessor
     /// <returns>The statistics.</returns>
     public NetconsoleLoggerStatistics GetStatistics() => new(
         _queue.Enqueued,
-        _writer.RecordsSent,
+        _writer.RecordsDelivered,
+        _writer.RecordsUndelivered,
         Interlocked.Read(ref _droppedQueueFull),
         Interlocked.Read(ref _droppedDisposed),
         Interlocked.Read(ref _errors),

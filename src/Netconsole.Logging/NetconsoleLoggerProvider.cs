@@ -76,10 +76,14 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     internal const string CrashCategory = "Netconsole.Crash";
     internal const int EmergencyLevel = 0;
 
+    // How long disposal and process exit wait to write the diagnostics still queued.
+    private static readonly TimeSpan DiagnosticsDrainTimeout = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<string, NetconsoleLogger> _loggers = new(StringComparer.Ordinal);
     private readonly NetconsoleLoggerProcessor _processor;
     private readonly LogRecordWriter _writer;
     private readonly NetconsoleLoggerMetrics _metrics;
+    private readonly NetconsoleDiagnostics _diagnostics;
     private readonly IDisposable? _onChange;
     private readonly object _crashSubscriptionLock = new();
     private bool _crashSubscribed;
@@ -91,16 +95,29 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     /// <summary>Creates the provider from monitored options (dependency injection), with live reload.</summary>
     /// <param name="options">The options monitor.</param>
     /// <exception cref="NetconsoleConfigurationException">The configuration is invalid; the message names the key and the reason.</exception>
+    /// <remarks>Its diagnostics go to standard error only (per <see cref="NetconsoleLoggerOptions.DiagnosticsToStandardError"/>): it has no logger factory to write them to. <c>AddNetconsole()</c> gives it the application's.</remarks>
     public NetconsoleLoggerProvider(IOptionsMonitor<NetconsoleLoggerOptions> options)
-        : this((options ?? throw new ArgumentNullException(nameof(options))).CurrentValue)
+        : this(options, loggerFactory: null)
     {
-        _onChange = options.OnChange(OnOptionsChanged);
     }
 
     /// <summary>Creates the provider from options, without dependency injection (no reload).</summary>
     /// <param name="options">The options: read now; the targets are added and enabled.</param>
     /// <exception cref="NetconsoleConfigurationException">An option or target is invalid; the message names which and why.</exception>
+    /// <remarks>Its diagnostics (a target that cannot send, and why) go to standard error, per <see cref="NetconsoleLoggerOptions.DiagnosticsToStandardError"/>.</remarks>
     public NetconsoleLoggerProvider(NetconsoleLoggerOptions options)
+        : this(options, loggerFactory: null)
+    {
+    }
+
+    /// <summary>Creates the provider for <c>AddNetconsole()</c>: monitored options, and the application's logger factory for its diagnostics.</summary>
+    internal NetconsoleLoggerProvider(IOptionsMonitor<NetconsoleLoggerOptions> options, Func<ILoggerFactory?>? loggerFactory)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).CurrentValue, loggerFactory)
+    {
+        _onChange = options.OnChange(OnOptionsChanged);
+    }
+
+    private NetconsoleLoggerProvider(NetconsoleLoggerOptions options, Func<ILoggerFactory?>? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.ConfigurationError is { } error)
@@ -115,7 +132,16 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             WantsDictionary |= target.Extended;
         }
 
+        _diagnostics = new NetconsoleDiagnostics(loggerFactory, options.DiagnosticsToStandardError, options.StandardError);
+        if (targets.Count == 0)
+        {
+            _diagnostics.ConfigurationWarning(
+                $"No netconsole targets are configured ({NetconsoleLoggerConfigureOptions.SectionPath}:Targets and NetconsoleLoggerOptions.Targets are empty): no record is sent. "
+                + "Add one, for example \"Targets\": [ \"+@eth1,6666@192.0.2.1/\" ].");
+        }
+
         Manager = new TargetManager(options.ManagerOptions?.Invoke());
+        Manager.StateChanged += OnTargetStateChanged;
         try
         {
             for (int i = 0; i < targets.Count; i++)
@@ -149,6 +175,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         _metrics = new NetconsoleLoggerMetrics(Manager, _processor);
         UpdateCrashSubscription(options.CaptureUnhandledExceptions);
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        _diagnostics.Open();
     }
 
     /// <summary>The provider's targets: add, enable, disable them, watch their states and statistics.</summary>
@@ -176,10 +203,19 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     /// <summary>This provider's meter (tests tell providers apart by it).</summary>
     internal Meter Meter => _metrics.Meter;
 
+    /// <summary>What the provider says about itself (tests drain it).</summary>
+    internal NetconsoleDiagnostics Diagnostics => _diagnostics;
+
     /// <inheritdoc/>
+    /// <remarks>The category <c>Netconsole.Diagnostics</c> (the provider's own reports, for the application's other providers) gets a logger that sends nothing: a report about netconsole never goes back into it.</remarks>
     public ILogger CreateLogger(string categoryName)
     {
         ArgumentNullException.ThrowIfNull(categoryName);
+        if (string.Equals(categoryName, NetconsoleDiagnostics.Category, StringComparison.Ordinal))
+        {
+            return Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        }
+
         return _loggers.GetOrAdd(categoryName, static (name, provider) => new NetconsoleLogger(name, provider, provider._processor), this);
     }
 
@@ -260,6 +296,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             UpdateCrashSubscription(false);
             managerLeftToSender = _processor.Complete(_options.DisposeTimeout);
             _metrics.Dispose();
+            _diagnostics.Drain(DiagnosticsDrainTimeout);
         }
         catch (Exception)
         {
@@ -284,9 +321,10 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     {
         try
         {
-            if (options.ConfigurationError is not null)
+            if (options.ConfigurationError is { } error)
             {
                 Interlocked.Increment(ref _reloadFailures);
+                _diagnostics.ConfigurationRejected(error);
                 return;
             }
 
@@ -295,6 +333,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             _writer.Facility = options.Facility;
             _writer.MaxDictionaryValueBytes = options.MaxDictionaryValueBytes;
             _processor.Options = options; // a longer queue or DropWrite frees waiting logging threads
+            _diagnostics.Mode = options.DiagnosticsToStandardError;
             UpdateCrashSubscription(options.CaptureUnhandledExceptions);
         }
         catch (Exception)
@@ -351,11 +390,24 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             if (Volatile.Read(ref _disposed) == 0)
             {
                 Flush(_options.DisposeTimeout);
+                _diagnostics.Drain(DiagnosticsDrainTimeout);
             }
         }
         catch (Exception)
         {
             _processor.CountError();
+        }
+    }
+
+    private void OnTargetStateChanged(object? sender, TargetStateChangedEventArgs e)
+    {
+        try
+        {
+            _diagnostics.TargetStateChanged(e);
+        }
+        catch (Exception)
+        {
+            _processor?.CountError(); // null while the constructor enables the targets
         }
     }
 

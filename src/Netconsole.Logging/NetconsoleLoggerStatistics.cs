@@ -5,16 +5,23 @@ namespace Netconsole.Logging;
 /// <summary>
 /// A snapshot of what a <see cref="NetconsoleLoggerProvider"/> did with the records it was given,
 /// counted since it was created. Every record logged is counted exactly once: enqueued, or dropped
-/// (queue full, or disposal). Per-target counts (sent, dropped by reason, transmit errors) are on
-/// <see cref="NetconsoleLoggerProvider.Manager"/>'s targets.
+/// (queue full, or disposal); every record handed to the targets exactly once: delivered (at least
+/// one target sent it) or undelivered (none did). Per-target counts (sent, dropped by reason,
+/// transmit errors) are on <see cref="NetconsoleLoggerProvider.Manager"/>'s targets.
 /// </summary>
+/// <remarks>
+/// "Delivered" means handed to the network by a target: the frames were injected on its device.
+/// UDP has no acknowledgement, so whether the receiver got them is only known at the receiver
+/// (its sequence numbers show gaps).
+/// </remarks>
 public sealed class NetconsoleLoggerStatistics
 {
-    internal NetconsoleLoggerStatistics(long recordsEnqueued, long recordsSent, long recordsDroppedQueueFull, long recordsDroppedDisposed, long errors, int recordsQueued, long dictionaryValuesTruncated)
+    internal NetconsoleLoggerStatistics(long recordsEnqueued, long recordsDelivered, long recordsUndelivered, long recordsDroppedQueueFull, long recordsDroppedDisposed, long errors, int recordsQueued, long dictionaryValuesTruncated)
     {
         DictionaryValuesTruncated = dictionaryValuesTruncated;
         RecordsEnqueued = recordsEnqueued;
-        RecordsSent = recordsSent;
+        RecordsDelivered = recordsDelivered;
+        RecordsUndelivered = recordsUndelivered;
         RecordsDroppedQueueFull = recordsDroppedQueueFull;
         RecordsDroppedDisposed = recordsDroppedDisposed;
         Errors = errors;
@@ -25,10 +32,18 @@ public sealed class NetconsoleLoggerStatistics
     public long RecordsEnqueued { get; }
 
     /// <summary>
-    /// Records handed to the targets (from the queue and through <see cref="NetconsoleLoggerProvider.SendNow"/>),
-    /// not counting drop notices. A record handed over may still be dropped by a target (see its statistics).
+    /// Records handed to the targets (from the queue and through <see cref="NetconsoleLoggerProvider.SendNow"/>,
+    /// not counting drop notices) that at least one target sent.
     /// </summary>
-    public long RecordsSent { get; }
+    public long RecordsDelivered { get; }
+
+    /// <summary>
+    /// Records handed to the targets that no target sent: there was no target, none was enabled,
+    /// or each dropped the record (the targets' statistics say why). Not 0 means records are being
+    /// lost; the provider's diagnostics (category <c>Netconsole.Diagnostics</c>) say what state the
+    /// targets are in.
+    /// </summary>
+    public long RecordsUndelivered { get; }
 
     /// <summary>Records dropped because the queue held <see cref="NetconsoleLoggerOptions.MaxQueueLength"/> records (<see cref="NetconsoleQueueFullMode.DropWrite"/>); each drop is announced by a notice record.</summary>
     public long RecordsDroppedQueueFull { get; }
@@ -52,9 +67,9 @@ public sealed class NetconsoleLoggerStatistics
     /// </summary>
     public long DictionaryValuesTruncated { get; }
 
-    /// <summary>A one-line summary, for example <c>enqueued 15, sent 15, dropped 3 (queue full 3, disposed 0), queued 0, errors 0, dictionary values truncated 0</c>.</summary>
+    /// <summary>A one-line summary, for example <c>enqueued 15, delivered 15, undelivered 0, dropped 3 (queue full 3, disposed 0), queued 0, errors 0, dictionary values truncated 0</c>.</summary>
     /// <returns>The summary.</returns>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"enqueued {RecordsEnqueued}, sent {RecordsSent}, dropped {RecordsDropped} (queue full {RecordsDroppedQueueFull}, disposed {RecordsDroppedDisposed}), queued {RecordsQueued}, errors {Errors}, dictionary values truncated {DictionaryValuesTruncated}");
+        $"enqueued {RecordsEnqueued}, delivered {RecordsDelivered}, undelivered {RecordsUndelivered}, dropped {RecordsDropped} (queue full {RecordsDroppedQueueFull}, disposed {RecordsDroppedDisposed}), queued {RecordsQueued}, errors {Errors}, dictionary values truncated {DictionaryValuesTruncated}");
 }

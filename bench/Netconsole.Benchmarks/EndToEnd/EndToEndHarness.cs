@@ -338,7 +338,7 @@ internal static class EndToEndHarness
                 loopSeconds,
                 provider.RecordsEnqueued,
                 provider.RecordsDropped,
-                provider.RecordsSent,
+                provider.RecordsDelivered + provider.RecordsUndelivered,
                 target.RecordsSent,
                 target.RecordsDropped,
                 phase.Received,

@@ -288,6 +288,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     /// throws: failures are counted in the targets' statistics.
     /// </summary>
     /// <param name="record">The record.</param>
+    /// <returns>How many targets sent it: 0 when none did (no target, none enabled, or each dropped it; each counted why in its statistics).</returns>
     /// <remarks>
     /// <para>
     /// Synchronous: when it returns, the frames were handed to the transports. Safe to call from
@@ -307,21 +308,27 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     /// in turn, so the targets after it wait too). The wait ends early, and the target drops the
     /// record, when it is disabled or deactivated, or the manager is disposed.
     /// </para>
-    /// <para>After <see cref="Dispose"/>, does nothing.</para>
+    /// <para>After <see cref="Dispose"/>, does nothing and returns 0.</para>
     /// </remarks>
-    public void Send(in NetconsoleRecord record)
+    public int Send(in NetconsoleRecord record)
     {
+        int sent = 0;
         foreach (NetconsoleTarget target in Volatile.Read(ref _targets))
         {
             try
             {
-                target.TrySend(record, out _);
+                if (target.TrySend(record, out _))
+                {
+                    sent++;
+                }
             }
             catch (Exception)
             {
                 // TrySend counts its own failures and never throws; the application must never see one.
             }
         }
+
+        return sent;
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ public sealed class DependencyInjectionTests : IDisposable
         provider.Flush(Timeout).Should().BeTrue();
 
         services.GetServices<ILoggerProvider>().OfType<NetconsoleLoggerProvider>().Should().ContainSingle().Which.Should().BeSameAs(provider);
-        provider.GetStatistics().RecordsSent.Should().Be(1);
+        provider.GetStatistics().RecordsDelivered.Should().Be(1);
         _harness.Texts().Should().Equal("through the factory");
     }
 
@@ -65,7 +65,7 @@ public sealed class DependencyInjectionTests : IDisposable
         ShutdownReport report = services.GetRequiredService<ShutdownReport>();
         services.GetRequiredService<ILogger<ShutdownReport>>().LogWarning("last words");
 
-        report.Flushed().Should().StartWith("enqueued 1, sent 1, dropped 0");
+        report.Flushed().Should().StartWith("enqueued 1, delivered 1, undelivered 0, dropped 0");
         _harness.Texts().Should().Equal("last words");
     }
 
@@ -94,7 +94,7 @@ public sealed class DependencyInjectionTests : IDisposable
         _harness.Texts().Should().Equal("r0", "r1", "r2");
         logger.LogInformation("after the container");
         string after = provider.GetStatistics().ToString();
-        after.Should().Be("enqueued 3, sent 3, dropped 1 (queue full 0, disposed 1), queued 0, errors 0, dictionary values truncated 0");
+        after.Should().Be("enqueued 3, delivered 3, undelivered 0, dropped 1 (queue full 0, disposed 1), queued 0, errors 0, dictionary values truncated 0");
         ((Action)(() => provider.Manager.Enable("cmdline0"))).Should().Throw<ObjectDisposedException>("the provider disposed its targets' manager");
         provider.Dispose();
         await provider.DisposeAsync();

@@ -19,8 +19,11 @@ internal sealed class LoggingHarness : IDisposable
     private const int Ipv4Headers = 14 + 20 + 8;
     private static readonly IPEndPoint Sender = new(IPAddress.Parse("192.0.2.1"), 6665);
 
+    private readonly StringWriter _standardError = new();
+
     public LoggingHarness(bool registerDevice = true)
     {
+        StandardError = TextWriter.Synchronized(_standardError);
         if (registerDevice)
         {
             RegisterDevice();
@@ -31,6 +34,19 @@ internal sealed class LoggingHarness : IDisposable
 
     public GatedTransportFactory Factory { get; } = new();
 
+    /// <summary>The provider's standard error (its diagnostics when nothing else shows them): kept here, not printed.</summary>
+    /// <remarks>A synchronized writer locks itself in each call (MethodImplOptions.Synchronized), so reading under that lock sees whole lines.</remarks>
+    public TextWriter StandardError { get; }
+
+    /// <summary>What the provider wrote to <see cref="StandardError"/>, a line each.</summary>
+    public string[] StandardErrorLines()
+    {
+        lock (StandardError)
+        {
+            return _standardError.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }
+    }
+
     public void RegisterDevice() =>
         Watcher.Register("veth0", PhysicalAddress.Parse("02-00-00-00-00-0A"), [IPAddress.Parse("192.0.2.1")], up: true);
 
@@ -40,7 +56,7 @@ internal sealed class LoggingHarness : IDisposable
     {
         // A fixed sequence base (first record 1) keeps the tests' sequence numbers exact; the
         // provider's own base is the clock (SequenceTests).
-        var options = new NetconsoleLoggerOptions { ManagerOptions = ManagerOptions, SequenceBase = 0 };
+        var options = new NetconsoleLoggerOptions { ManagerOptions = ManagerOptions, SequenceBase = 0, StandardError = () => StandardError };
         foreach (string target in targets.Length == 0 ? [Extended] : targets)
         {
             options.Targets.Add(target);
@@ -125,7 +141,10 @@ internal sealed class GatedTransportFactory : IFrameTransportFactory
         _permits.Release(1000);
     }
 
-    public IFrameTransport Open(string deviceName) => new Transport(this, deviceName);
+    /// <summary>When set, opening a transport throws it (permission denied, libpcap missing ...).</summary>
+    public FrameTransportException? OpenFailure { get; set; }
+
+    public IFrameTransport Open(string deviceName) => OpenFailure is { } failure ? throw failure : new Transport(this, deviceName);
 
     private sealed class Transport(GatedTransportFactory factory, string deviceName) : IFrameTransport
     {

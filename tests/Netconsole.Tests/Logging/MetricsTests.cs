@@ -61,6 +61,8 @@ public sealed partial class MetricsTests : IDisposable
             ("netconsole.resumes", "{resume}"),
             ("netconsole.dictionary_values.truncated", "{value}"),
             ("netconsole.queue.length", "{record}"),
+            ("netconsole.records.undelivered", "{record}"),
+            ("netconsole.targets", "{target}"),
         });
         observed.Where(o => o.Instrument != "netconsole.records.dropped").Should().BeEquivalentTo(new[]
         {
@@ -70,7 +72,36 @@ public sealed partial class MetricsTests : IDisposable
             new Observed("netconsole.resumes", "{resume}", 0, "target=cmdline0"),
             new Observed("netconsole.dictionary_values.truncated", "{value}", 1, ""),
             new Observed("netconsole.queue.length", "{record}", 0, ""),
+            new Observed("netconsole.records.undelivered", "{record}", 0, ""),
+            new Observed("netconsole.targets", "{target}", 1, "state=enabled"),
+            new Observed("netconsole.targets", "{target}", 0, "state=deactivated"),
+            new Observed("netconsole.targets", "{target}", 0, "state=disabled"),
         });
+    }
+
+    [Fact]
+    public void Targets_are_counted_by_state_and_records_no_target_sent_as_undelivered()
+    {
+        // cmdline0 on veth0 (sending), cmdline1 on a device that does not exist (deactivated), cmdline2 disabled by the operator.
+        using NetconsoleLoggerProvider provider = _harness.Provider(LoggingHarness.Extended, "@/veth9,@192.0.2.2/", "@/veth0,6667@192.0.2.2/");
+        provider.Manager.Disable("cmdline2");
+        provider.CreateLogger("c").LogInformation("sent by cmdline0 only");
+        provider.Flush(Timeout).Should().BeTrue();
+        provider.Manager.Disable("cmdline0");
+        provider.CreateLogger("c").LogInformation("sent by none");
+        provider.CreateLogger("c").LogInformation("sent by none either");
+        provider.Flush(Timeout).Should().BeTrue();
+
+        List<Observed> observed = Collect(provider);
+
+        observed.Where(o => o.Instrument is "netconsole.targets" or "netconsole.records.undelivered").Should().BeEquivalentTo(new[]
+        {
+            new Observed("netconsole.targets", "{target}", 0, "state=enabled"),
+            new Observed("netconsole.targets", "{target}", 1, "state=deactivated"),
+            new Observed("netconsole.targets", "{target}", 2, "state=disabled"),
+            new Observed("netconsole.records.undelivered", "{record}", 2, ""),
+        });
+        (provider.GetStatistics().RecordsDelivered, provider.GetStatistics().RecordsUndelivered).Should().Be((1L, 2L));
     }
 
     [Fact]

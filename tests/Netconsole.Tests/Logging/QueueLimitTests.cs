@@ -60,7 +60,7 @@ public sealed class QueueLimitTests : IDisposable
         expected.Add(Notice(2));
         _harness.Texts().Should().Equal(expected);
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
-        (statistics.RecordsEnqueued, statistics.RecordsDroppedQueueFull, statistics.RecordsSent).Should().Be((101L, 4L, 101L));
+        (statistics.RecordsEnqueued, statistics.RecordsDroppedQueueFull, statistics.RecordsDelivered).Should().Be((101L, 4L, 101L));
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class QueueLimitTests : IDisposable
 
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
         (statistics.RecordsEnqueued + statistics.RecordsDroppedQueueFull).Should().Be(Threads * PerThread);
-        statistics.RecordsSent.Should().Be(statistics.RecordsEnqueued);
+        statistics.RecordsDelivered.Should().Be(statistics.RecordsEnqueued);
         List<string> texts = _harness.Texts();
         List<string> notices = texts.Where(t => t.StartsWith("netconsole: ", StringComparison.Ordinal)).ToList();
         notices.Sum(t => long.Parse(t.Split(' ')[1], CultureInfo.InvariantCulture)).Should().Be(statistics.RecordsDroppedQueueFull, "every drop is announced once");
@@ -161,7 +161,7 @@ public sealed class QueueLimitTests : IDisposable
         provider.Flush(Timeout).Should().BeTrue();
 
         provider.GetStatistics().RecordsDropped.Should().Be(0);
-        provider.GetStatistics().RecordsSent.Should().Be(Threads * PerThread);
+        provider.GetStatistics().RecordsDelivered.Should().Be(Threads * PerThread);
         AssertOrderPerThread(_harness.Texts(), Threads).Should().Be(Threads * PerThread);
     }
 

@@ -62,7 +62,7 @@ public sealed class QueueTests : IDisposable
         records.Select(r => r.Sequence).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
         statistics.RecordsEnqueued.Should().Be(5);
-        statistics.RecordsSent.Should().Be(5);
+        statistics.RecordsDelivered.Should().Be(5);
         statistics.RecordsDroppedQueueFull.Should().Be(5);
     }
 
@@ -75,10 +75,10 @@ public sealed class QueueTests : IDisposable
         logger.LogInformation("r1");
         logger.LogInformation("r2"); // dropped: r1 fills the queue
 
-        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 0, dropped 1 (queue full 1, disposed 0), queued 1, errors 0, dictionary values truncated 0");
+        provider.GetStatistics().ToString().Should().Be("enqueued 2, delivered 0, undelivered 0, dropped 1 (queue full 1, disposed 0), queued 1, errors 0, dictionary values truncated 0");
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
-        provider.GetStatistics().ToString().Should().Be("enqueued 2, sent 2, dropped 1 (queue full 1, disposed 0), queued 0, errors 0, dictionary values truncated 0");
+        provider.GetStatistics().ToString().Should().Be("enqueued 2, delivered 2, undelivered 0, dropped 1 (queue full 1, disposed 0), queued 0, errors 0, dictionary values truncated 0");
     }
 
     [Fact]
