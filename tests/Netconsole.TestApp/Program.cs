@@ -1,0 +1,129 @@
+// netconsole-test-app MODE [--key=value ...]: test infrastructure, not a sample. The tests run it
+// as a real child process to see what an application sees when it ends the way applications end
+// (tests/Netconsole.Tests/Logging/ProcessExitTests.cs). Everything after MODE is configuration
+// (Microsoft.Extensions.Configuration.CommandLine), such as
+//
+//   netconsole-test-app return-from-main --count=200 --Logging:Netconsole:Targets:0=+@/lo,@::1/
+//
+// Modes (the records are "record i of N", category Netconsole.TestApp, level Information):
+//   return-from-main     logs --count records (default 200) and returns 0 from Main WITHOUT
+//                        disposing the logger factory: only the provider's ProcessExit handler
+//                        can get the queued records out.
+//   exit-after-critical  logs --count records (default 200), then LogCritical("last words ...")
+//                        and Environment.Exit(1) at once, with the records still queued.
+//   plain                a plain console app: LoggerFactory.Create with the netconsole provider
+//                        only, 3 records, the factory disposed, exit 0.
+//   host                 a Generic Host app: Host.CreateApplicationBuilder with its default
+//                        providers (console among them) plus AddNetconsole(); a hosted service
+//                        logs 3 records and stops the host; exit 0.
+// The app prints nothing of its own (except a usage error, exit 2): what appears on stdout or
+// stderr comes from the logging providers or the runtime.
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Netconsole.TestApp;
+
+const string Usage = "usage: netconsole-test-app return-from-main|exit-after-critical|plain|host [--count=N] [--Logging:Netconsole:Targets:0=TARGET ...]";
+if (args.Length == 0)
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+string[] configurationArgs = args[1..];
+IConfiguration configuration = new ConfigurationBuilder().AddCommandLine(configurationArgs).Build();
+int count = 200;
+if (configuration["count"] is { } countText && (!int.TryParse(countText, out count) || count < 0))
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+switch (args[0])
+{
+    case "return-from-main":
+    {
+        // Deliberately never disposed: the application forgets to, and returns from Main.
+        ILoggerFactory factory = CreateFactory(configuration);
+        LogRecords(factory.CreateLogger(Log.Category), count);
+        return 0;
+    }
+
+    case "exit-after-critical":
+    {
+        ILoggerFactory factory = CreateFactory(configuration);
+        ILogger logger = factory.CreateLogger(Log.Category);
+        LogRecords(logger, count);
+        Log.LastWords(logger, count);
+        Environment.Exit(1);
+        return 1; // never reached
+    }
+
+    case "plain":
+    {
+        using (ILoggerFactory factory = CreateFactory(configuration))
+        {
+            LogRecords(factory.CreateLogger(Log.Category), 3);
+        }
+
+        return 0;
+    }
+
+    case "host":
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(configurationArgs);
+        builder.Logging.AddNetconsole();
+        builder.Services.AddHostedService<ThreeRecords>();
+        await builder.Build().RunAsync();
+        return 0;
+    }
+
+    default:
+        Console.Error.WriteLine(Usage);
+        return 2;
+}
+
+// A factory without a host, configured the way a host configures one: the Logging section (here
+// from the command line), then the provider.
+static ILoggerFactory CreateFactory(IConfiguration configuration) =>
+    LoggerFactory.Create(logging => logging.AddConfiguration(configuration.GetSection("Logging")).AddNetconsole());
+
+static void LogRecords(ILogger logger, int count)
+{
+    for (int i = 1; i <= count; i++)
+    {
+        Log.Record(logger, i, count);
+    }
+}
+
+namespace Netconsole.TestApp
+{
+    /// <summary>The host mode's work: logs 3 records, then stops the host (the host disposes the providers).</summary>
+    internal sealed class ThreeRecords(ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
+    {
+        protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            ILogger logger = loggers.CreateLogger(Log.Category);
+            for (int i = 1; i <= 3; i++)
+            {
+                Log.Record(logger, i, 3);
+            }
+
+            lifetime.StopApplication();
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The records, as source-generated logging methods.</summary>
+    internal static partial class Log
+    {
+        public const string Category = "Netconsole.TestApp";
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "record {Index} of {Count}")]
+        public static partial void Record(ILogger logger, int index, int count);
+
+        [LoggerMessage(Level = LogLevel.Critical, Message = "last words after {Count} records: exiting with code 1")]
+        public static partial void LastWords(ILogger logger, int count);
+    }
+}
