@@ -11,13 +11,40 @@ namespace Netconsole.Logging;
 /// <see cref="NetconsoleLoggerOptions"/> by hand: no reflection (trim-friendly), and every error
 /// names its configuration key. Errors are stored in the options, not thrown, because a reload
 /// runs on a configuration watcher's thread; the provider throws them at construction and
-/// ignores an invalid reload.
+/// ignores an invalid reload. A key that is not an option is not an error: it becomes a warning
+/// in <see cref="NetconsoleLoggerOptions.ConfigurationWarnings"/>, with the option it probably
+/// meant.
 /// </summary>
-internal sealed class NetconsoleLoggerConfigureOptions : IConfigureOptions<NetconsoleLoggerOptions>
+/// <remarks>
+/// This file binds the section's own keys; NetconsoleLoggerConfigureOptions.Targets.cs binds
+/// <c>Targets</c> (strings and objects); ConfigurationKeys.cs finds the option a misspelled key meant.
+/// </remarks>
+internal sealed partial class NetconsoleLoggerConfigureOptions : IConfigureOptions<NetconsoleLoggerOptions>
 {
     // The provider's section as the logging configuration sees it; the path inside the merged
-    // provider configuration is relative, so error messages name the conventional place.
+    // provider configuration is relative, so messages name the conventional place.
     internal const string SectionPath = "Logging:Netconsole";
+
+    // Read by Microsoft.Extensions.Logging's filter rules from the same section, not by this binder.
+    private const string LogLevelKey = "LogLevel";
+
+    // The options of the section besides Targets, in the order of the README's table. Adding an
+    // option here binds it and makes its key known (no warning).
+    private static readonly (string Key, Action<NetconsoleLoggerOptions, string, string> Apply)[] Options =
+    [
+        (nameof(NetconsoleLoggerOptions.Facility), static (o, v, k) => o.Facility = Int(v, k)),
+        (nameof(NetconsoleLoggerOptions.QueueFullMode), static (o, v, k) => o.QueueFullMode = Mode(v, k)),
+        (nameof(NetconsoleLoggerOptions.MaxQueueLength), static (o, v, k) => o.MaxQueueLength = Int(v, k)),
+        (nameof(NetconsoleLoggerOptions.DisposeTimeout), static (o, v, k) => o.DisposeTimeout = Time(v, k)),
+        (nameof(NetconsoleLoggerOptions.IncludeScopes), static (o, v, k) => o.IncludeScopes = Bool(v, k)),
+        (nameof(NetconsoleLoggerOptions.MaxDictionaryValueBytes), static (o, v, k) => o.MaxDictionaryValueBytes = Int(v, k)),
+        (nameof(NetconsoleLoggerOptions.CaptureUnhandledExceptions), static (o, v, k) => o.CaptureUnhandledExceptions = Bool(v, k)),
+        (nameof(NetconsoleLoggerOptions.CrashFlushTimeout), static (o, v, k) => o.CrashFlushTimeout = Time(v, k)),
+    ];
+
+    /// <summary>Every key the section may hold: <c>Targets</c>, the options, and <c>LogLevel</c>.</summary>
+    internal static readonly string[] SectionKeys =
+        [TargetsKey, .. Options.Select(o => o.Key), LogLevelKey];
 
     private readonly IConfiguration _configuration;
 
@@ -38,44 +65,44 @@ internal sealed class NetconsoleLoggerConfigureOptions : IConfigureOptions<Netco
         }
     }
 
+    /// <summary>
+    /// Reads the section into <paramref name="options"/>: warnings for keys that are not options
+    /// first (so a misspelled key is reported even when a value after it is invalid), then the
+    /// targets, then the other options.
+    /// </summary>
+    /// <exception cref="NetconsoleConfigurationException">A value is invalid; the message names its key.</exception>
     internal static void Bind(IConfiguration configuration, NetconsoleLoggerOptions options)
     {
-        IConfigurationSection targets = configuration.GetSection(nameof(NetconsoleLoggerOptions.Targets));
-        if (targets.Value is { Length: > 0 } single)
+        ReportUnknownKeys(configuration, options.ConfigurationWarnings);
+        BindTargets(configuration.GetSection(TargetsKey), options);
+        foreach ((string key, Action<NetconsoleLoggerOptions, string, string> apply) in Options)
         {
-            AddTarget(options, single, nameof(NetconsoleLoggerOptions.Targets));
+            Set(configuration, key, options, apply);
         }
-
-        foreach (IConfigurationSection entry in targets.GetChildren())
-        {
-            AddTarget(options, entry.Value ?? string.Empty, nameof(NetconsoleLoggerOptions.Targets) + ":" + entry.Key);
-        }
-
-        Set(configuration, nameof(NetconsoleLoggerOptions.Facility), options, static (o, v, k) => o.Facility = Int(v, k));
-        Set(configuration, nameof(NetconsoleLoggerOptions.QueueFullMode), options, static (o, v, k) => o.QueueFullMode = Mode(v, k));
-        Set(configuration, nameof(NetconsoleLoggerOptions.MaxQueueLength), options, static (o, v, k) => o.MaxQueueLength = Int(v, k));
-        Set(configuration, nameof(NetconsoleLoggerOptions.DisposeTimeout), options, static (o, v, k) => o.DisposeTimeout = Time(v, k));
-        Set(configuration, nameof(NetconsoleLoggerOptions.IncludeScopes), options, static (o, v, k) => o.IncludeScopes = Bool(v, k));
-        Set(configuration, nameof(NetconsoleLoggerOptions.MaxDictionaryValueBytes), options, static (o, v, k) => o.MaxDictionaryValueBytes = Int(v, k));
-        Set(configuration, nameof(NetconsoleLoggerOptions.CaptureUnhandledExceptions), options, static (o, v, k) => o.CaptureUnhandledExceptions = Bool(v, k));
-        Set(configuration, nameof(NetconsoleLoggerOptions.CrashFlushTimeout), options, static (o, v, k) => o.CrashFlushTimeout = Time(v, k));
     }
 
     internal static NetconsoleConfigurationException Error(string key, string reason, Exception? inner = null) =>
         new($"Invalid netconsole logging configuration at {SectionPath}:{key}: {reason}", inner);
 
-    private static void AddTarget(NetconsoleLoggerOptions options, string value, string key)
+    private static void ReportUnknownKeys(IConfiguration configuration, List<string> warnings)
     {
-        try
+        foreach (IConfigurationSection child in configuration.GetChildren())
         {
-            NetconsoleTargetOptions.ParseMany(value);
-        }
-        catch (NetconsoleConfigurationException e)
-        {
-            throw Error(key, e.Message, e);
-        }
+            if (ConfigurationKeys.IsKnown(child.Key, SectionKeys))
+            {
+                continue;
+            }
 
-        options.Targets.Add(value);
+            string key = $"{SectionPath}:{child.Key}";
+            warnings.Add(child.Key switch
+            {
+                _ when ConfigurationKeys.Same(child.Key, nameof(NetconsoleLoggerOptions.TargetOptions)) =>
+                    $"{key} is not read from configuration and was ignored; give target objects in {SectionPath}:{TargetsKey}.",
+                _ when ConfigurationKeys.Same(child.Key, nameof(NetconsoleLoggerOptions.ManagerOptions)) =>
+                    $"{key} is set in code only (NetconsoleLoggerOptions.ManagerOptions) and was ignored.",
+                _ => ConfigurationKeys.NotAnOption(key, child.Key, "a netconsole option", "the netconsole options", SectionKeys),
+            });
+        }
     }
 
     private static void Set(IConfiguration configuration, string key, NetconsoleLoggerOptions options, Action<NetconsoleLoggerOptions, string, string> apply)

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using Netconsole.Targets;
+using Netconsole.Wire;
 
 namespace Netconsole.Logging;
 
@@ -41,11 +43,19 @@ public sealed class NetconsoleLoggerOptions
     /// Targets in the kernel's <c>netconsole=</c> syntax, for example <c>+@/lo,@::1/</c> (see
     /// <see cref="NetconsoleTargetOptions.Parse"/>); an entry may hold several separated by <c>;</c>
     /// (<see cref="NetconsoleTargetOptions.ParseMany"/>). The default is empty. Configuration:
-    /// <c>"Targets": [ "+@/lo,@::1/" ]</c>. Read once, at construction.
+    /// <c>"Targets": [ "+@/lo,@::1/" ]</c>; the strings of <c>Logging:Netconsole:Targets</c> are
+    /// added here, its objects to <see cref="TargetOptions"/>. A target that sends to the same
+    /// device, address and port as one before it (here or in <see cref="TargetOptions"/>, given
+    /// in code and in configuration) is left out, with a warning. Read once, at construction.
     /// </summary>
     public IList<string> Targets { get; } = new List<string>();
 
-    /// <summary>Targets as option objects, added after <see cref="Targets"/>. The default is empty. Read once, at construction.</summary>
+    /// <summary>
+    /// Targets as option objects, added after <see cref="Targets"/>. The default is empty.
+    /// Configuration: the objects of <c>Logging:Netconsole:Targets</c>, whose keys are the
+    /// properties of <see cref="NetconsoleTargetOptions"/>, are added here. A target without a
+    /// name is named <c>target0</c>, <c>target1</c>, ... Read once, at construction.
+    /// </summary>
     public IList<NetconsoleTargetOptions> TargetOptions { get; } = new List<NetconsoleTargetOptions>();
 
     /// <summary>
@@ -194,49 +204,224 @@ public sealed class NetconsoleLoggerOptions
     internal NetconsoleConfigurationException? ConfigurationError { get; set; }
 
     /// <summary>
-    /// The targets to add, in order: each <see cref="Targets"/> entry parsed (named
-    /// <c>cmdline0</c>, <c>cmdline1</c> ... across all entries), then <see cref="TargetOptions"/> validated.
+    /// What the binder ignored, one complete sentence each, naming the full key: keys under
+    /// <c>Logging:Netconsole</c> and in target objects that are not options (with the option
+    /// meant when one is close). Not errors: the provider starts; its diagnostics report them.
     /// </summary>
-    /// <exception cref="NetconsoleConfigurationException">An entry is invalid; the message names it (for example <c>NetconsoleLoggerOptions.Targets[1]</c>) and why.</exception>
-    internal List<NetconsoleTargetOptions> ResolveTargets()
+    internal List<string> ConfigurationWarnings { get; } = [];
+
+    /// <summary>
+    /// The targets to add, in order: each <see cref="Targets"/> entry parsed (named
+    /// <c>cmdline0</c>, <c>cmdline1</c> ... across all entries), then <see cref="TargetOptions"/>
+    /// validated (one without a name is named <c>target0</c>, <c>target1</c> ..., skipping the
+    /// names other targets have, as <see cref="TargetManager.Add"/> would). Names are given
+    /// first, then a target that sends where an earlier one does (<see cref="SameDestination"/>)
+    /// is left out, with a warning: so every target keeps the name its place gives it, whether
+    /// or not one before it was left out.
+    /// </summary>
+    /// <param name="warnings">Receives a sentence for each target left out.</param>
+    /// <exception cref="NetconsoleConfigurationException">
+    /// An entry is invalid, or two targets sending to different places have the same name; the
+    /// message names the entry (for example <c>NetconsoleLoggerOptions.Targets[1]</c>) and why.
+    /// </exception>
+    internal List<NetconsoleTargetOptions> ResolveTargets(ICollection<string> warnings)
     {
-        var targets = new List<NetconsoleTargetOptions>();
+        ArgumentNullException.ThrowIfNull(warnings);
+        var all = new List<(NetconsoleTargetOptions Target, string Entry)>();
         int commandLineTargets = 0;
         for (int i = 0; i < Targets.Count; i++)
         {
             string? value = Targets[i];
+            string entry = $"{nameof(Targets)}[{i}]";
             try
             {
                 // Each entry is parsed on its own, so number the cmdlineN names across all entries.
                 foreach (NetconsoleTargetOptions target in NetconsoleTargetOptions.ParseMany(value ?? string.Empty))
                 {
                     target.Name = string.Create(CultureInfo.InvariantCulture, $"{NetconsoleTargetOptions.CommandLineNamePrefix}{commandLineTargets++}");
-                    targets.Add(target);
+                    all.Add((target, entry));
                 }
             }
             catch (NetconsoleConfigurationException e)
             {
-                throw new NetconsoleConfigurationException($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{nameof(NetconsoleLoggerOptions.Targets)}[{i}]: {e.Message}", e);
+                throw Invalid(entry, e.Message, e);
             }
         }
 
         for (int i = 0; i < TargetOptions.Count; i++)
         {
-            NetconsoleTargetOptions target = TargetOptions[i]
-                ?? throw new NetconsoleConfigurationException($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{nameof(NetconsoleLoggerOptions.TargetOptions)}[{i}]: the entry is null.");
+            string entry = $"{nameof(TargetOptions)}[{i}]";
+            NetconsoleTargetOptions target = TargetOptions[i] ?? throw Invalid(entry, "the entry is null.");
             try
             {
                 target.Validate();
             }
             catch (NetconsoleConfigurationException e)
             {
-                throw new NetconsoleConfigurationException($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{nameof(NetconsoleLoggerOptions.TargetOptions)}[{i}]: {e.Message}", e);
+                throw Invalid(entry, e.Message, e);
+            }
+
+            all.Add((target, entry));
+        }
+
+        NameUnnamed(all);
+        var targets = new List<NetconsoleTargetOptions>(all.Count);
+        foreach ((NetconsoleTargetOptions target, string entry) in all)
+        {
+            if (targets.Find(t => SameDestination(t, target)) is { } earlier)
+            {
+                warnings.Add($"{target.Name} ({target}) sends to the same device, address and port as {earlier.Name} ({earlier}) and was left out.");
+                continue;
+            }
+
+            if (targets.Find(t => string.Equals(t.Name, target.Name, StringComparison.Ordinal)) is { } namesake)
+            {
+                throw Invalid(entry, $"the name {target.Name} is taken by another target ({namesake}) that sends elsewhere ({target}): target names are unique.");
             }
 
             targets.Add(target);
         }
 
         return targets;
+    }
+
+    /// <summary>
+    /// Whether two targets send to the same place: the same device binding (both by the same
+    /// name, both by the same MAC, or both without a device), the same remote address and the
+    /// same remote port. Their records would reach the receiver twice.
+    /// </summary>
+    internal static bool SameDestination(NetconsoleTargetOptions a, NetconsoleTargetOptions b) =>
+        string.Equals(a.DeviceName, b.DeviceName, StringComparison.Ordinal)
+        && (a.DeviceMac is null ? b.DeviceMac is null : a.DeviceMac.Equals(b.DeviceMac))
+        && Equals(a.RemoteAddress, b.RemoteAddress)
+        && a.RemotePort == b.RemotePort;
+
+    /// <summary>
+    /// Why a reload's target list cannot take effect, or <see langword="null"/> when it is the
+    /// one in force: the targets are read when the provider is created.
+    /// </summary>
+    /// <param name="current">The options the provider was created with (whose targets are in force), not those of the last reload.</param>
+    /// <param name="reloaded">The options of the reload.</param>
+    /// <returns>
+    /// <see langword="null"/> when both resolve (<see cref="ResolveTargets"/>) to targets that are
+    /// the same, in the same order, option for option (<see cref="Describe"/>); also when the
+    /// reload is invalid (<see cref="ConfigurationError"/>, or its targets do not resolve), since
+    /// such a reload is refused as a whole and reported as such. Otherwise a sentence naming the
+    /// targets in force and those the configuration now gives.
+    /// </returns>
+    internal static string? TargetsChangeNotApplied(NetconsoleLoggerOptions current, NetconsoleLoggerOptions reloaded)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(reloaded);
+        if (reloaded.ConfigurationError is not null)
+        {
+            return null;
+        }
+
+        List<string> was;
+        List<string> now;
+        try
+        {
+            was = current.ResolveTargets(new List<string>()).ConvertAll(Describe);
+            now = reloaded.ResolveTargets(new List<string>()).ConvertAll(Describe);
+        }
+        catch (NetconsoleConfigurationException)
+        {
+            return null;
+        }
+
+        return was.SequenceEqual(now, StringComparer.Ordinal)
+            ? null
+            : $"Logging:Netconsole:Targets changed (was: {List(was)}; now: {List(now)}); the target list is read when the provider is created: restart the application, or change targets at run time through NetconsoleLoggerProvider.Manager.";
+
+        static string List(List<string> targets) => targets.Count == 0 ? "none" : string.Join(", ", targets);
+    }
+
+    /// <summary>
+    /// A target as one line that tells it apart from any other: its name (when it has one), the kernel syntax
+    /// (<see cref="NetconsoleTargetOptions.ToString"/>), then the options the syntax has no place
+    /// for, when they are not their defaults; for example
+    /// <c>central +@/eth1,@192.0.2.2/ release=6.4.0 userdata=region=eu-west-1 sysdata=Cpu, TaskName</c>.
+    /// </summary>
+    internal static string Describe(NetconsoleTargetOptions target)
+    {
+        var text = new StringBuilder();
+        if (target.Name is not null)
+        {
+            text.Append(target.Name).Append(' ');
+        }
+
+        text.Append(target.ToString());
+        if (target.Release is { } release)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" release={release}");
+        }
+
+        if (target.Userdata.Count > 0)
+        {
+            text.Append(" userdata=").AppendJoin(',', target.Userdata.Select(entry => $"{entry.Key}={entry.Value}"));
+        }
+
+        if (target.Sysdata != SysdataFields.None)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" sysdata={target.Sysdata}");
+        }
+
+        if (target.Facility != NetconsoleTargetOptions.DefaultFacility)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" facility={target.Facility}");
+        }
+
+        if (target.PrintkTime)
+        {
+            text.Append(" printk-time");
+        }
+
+        if (target.MaxDatagramsPerSecond != 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" pacing={target.MaxDatagramsPerSecond}/s burst {target.MaxDatagramBurst}");
+        }
+
+        return text.ToString();
+    }
+
+    private static NetconsoleConfigurationException Invalid(string entry, string reason, Exception? inner = null) =>
+        new($"Invalid netconsole logging option {nameof(NetconsoleLoggerOptions)}.{entry}: {reason}", inner);
+
+    /// <summary>
+    /// Names the targets without one <c>target0</c>, <c>target1</c> ... in order, skipping the
+    /// names other targets have (a copy is named: the caller's options stay as they are).
+    /// </summary>
+    private static void NameUnnamed(List<(NetconsoleTargetOptions Target, string Entry)> targets)
+    {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((NetconsoleTargetOptions target, _) in targets)
+        {
+            if (!string.IsNullOrEmpty(target.Name))
+            {
+                taken.Add(target.Name);
+            }
+        }
+
+        int next = 0;
+        for (int i = 0; i < targets.Count; i++)
+        {
+            if (!string.IsNullOrEmpty(targets[i].Target.Name))
+            {
+                continue;
+            }
+
+            string name;
+            do
+            {
+                name = string.Create(CultureInfo.InvariantCulture, $"target{next++}");
+            }
+            while (!taken.Add(name));
+
+            NetconsoleTargetOptions named = targets[i].Target.Clone();
+            named.Name = name;
+            targets[i] = (named, targets[i].Entry);
+        }
     }
 
     private static TimeSpan NotNegative(TimeSpan value) => value >= TimeSpan.Zero

@@ -125,7 +125,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             throw error;
         }
 
-        List<NetconsoleTargetOptions> targets = options.ResolveTargets();
+        List<NetconsoleTargetOptions> targets = options.ResolveTargets(new List<string>());
         _options = options;
         foreach (NetconsoleTargetOptions target in targets)
         {

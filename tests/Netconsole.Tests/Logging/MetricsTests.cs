@@ -107,7 +107,7 @@ public sealed partial class MetricsTests : IDisposable
     [Fact]
     public void Records_dropped_are_tagged_by_reason_in_snake_case_the_providers_without_a_target_the_targets_with_theirs()
     {
-        NetconsoleLoggerOptions options = _harness.Options(LoggingHarness.Extended, LoggingHarness.Basic);
+        NetconsoleLoggerOptions options = _harness.Options(LoggingHarness.Extended, "@/veth0,6667@192.0.2.2/"); // two receivers: the same one twice would be left out
         options.MaxQueueLength = 1;
         using var provider = new NetconsoleLoggerProvider(options);
         provider.Manager.Disable("cmdline1");
