@@ -40,6 +40,7 @@ internal sealed partial class NetconsoleLoggerConfigureOptions : IConfigureOptio
         (nameof(NetconsoleLoggerOptions.MaxDictionaryValueBytes), static (o, v, k) => o.MaxDictionaryValueBytes = Int(v, k)),
         (nameof(NetconsoleLoggerOptions.CaptureUnhandledExceptions), static (o, v, k) => o.CaptureUnhandledExceptions = Bool(v, k)),
         (nameof(NetconsoleLoggerOptions.CrashFlushTimeout), static (o, v, k) => o.CrashFlushTimeout = Time(v, k)),
+        (nameof(NetconsoleLoggerOptions.DiagnosticsToStandardError), static (o, v, k) => o.DiagnosticsToStandardError = StandardErrorMode(v, k)),
     ];
 
     /// <summary>Every key the section may hold: <c>Targets</c>, the options, and <c>LogLevel</c>.</summary>
@@ -141,4 +142,9 @@ internal sealed partial class NetconsoleLoggerConfigureOptions : IConfigureOptio
         Enum.TryParse(value, ignoreCase: true, out NetconsoleQueueFullMode mode) && Enum.IsDefined(mode) && !char.IsAsciiDigit(value.TrimStart('-')[0])
             ? mode
             : throw Error(key, $"\"{value}\" is not a queue-full mode: use Wait or DropWrite.");
+
+    private static NetconsoleStandardErrorMode StandardErrorMode(string value, string key) =>
+        Enum.TryParse(value, ignoreCase: true, out NetconsoleStandardErrorMode mode) && Enum.IsDefined(mode) && !char.IsAsciiDigit(value.TrimStart('-')[0])
+            ? mode
+            : throw Error(key, $"\"{value}\" is not a standard error mode: use Auto, Always or Never.");
 }

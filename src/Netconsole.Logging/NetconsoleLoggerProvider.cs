@@ -88,6 +88,8 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     private readonly object _crashSubscriptionLock = new();
     private bool _crashSubscribed;
     private IExternalScopeProvider? _scopeProvider;
+    private readonly NetconsoleLoggerOptions _initialOptions; // whose targets are in force
+    private readonly HashSet<string> _warningsReported = new(StringComparer.Ordinal); // under itself
     private volatile NetconsoleLoggerOptions _options;
     private long _reloadFailures;
     private int _disposed;
@@ -125,14 +127,16 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             throw error;
         }
 
-        List<NetconsoleTargetOptions> targets = options.ResolveTargets(new List<string>());
-        _options = options;
+        var warnings = new List<string>(options.ConfigurationWarnings);
+        List<NetconsoleTargetOptions> targets = options.ResolveTargets(warnings);
+        _options = _initialOptions = options;
         foreach (NetconsoleTargetOptions target in targets)
         {
             WantsDictionary |= target.Extended;
         }
 
         _diagnostics = new NetconsoleDiagnostics(loggerFactory, options.DiagnosticsToStandardError, options.StandardError);
+        ReportWarnings(warnings);
         if (targets.Count == 0)
         {
             _diagnostics.ConfigurationWarning(
@@ -335,11 +339,36 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             _processor.Options = options; // a longer queue or DropWrite frees waiting logging threads
             _diagnostics.Mode = options.DiagnosticsToStandardError;
             UpdateCrashSubscription(options.CaptureUnhandledExceptions);
+            var warnings = new List<string>(options.ConfigurationWarnings);
+            if (NetconsoleLoggerOptions.TargetsChangeNotApplied(_initialOptions, options) is { } notApplied)
+            {
+                warnings.Add(notApplied);
+            }
+
+            ReportWarnings(warnings);
         }
         catch (Exception)
         {
             // Runs on a configuration watcher's thread: never throw there.
             Interlocked.Increment(ref _reloadFailures);
+        }
+    }
+
+    // Each distinct warning once per provider: a reload that changes something else does not repeat them.
+    private void ReportWarnings(List<string> warnings)
+    {
+        foreach (string warning in warnings)
+        {
+            bool first;
+            lock (_warningsReported)
+            {
+                first = _warningsReported.Add(warning);
+            }
+
+            if (first)
+            {
+                _diagnostics.ConfigurationWarning(warning);
+            }
         }
     }
 
