@@ -109,11 +109,15 @@ internal sealed class LogRecordWriter
     /// <summary>Leaves the writer.</summary>
     public void Exit() => Monitor.Exit(_lock);
 
-    /// <summary>Caller inside: sends the warning-level notice <c>netconsole: N records dropped (queue full)</c>.</summary>
-    /// <param name="dropped">The records dropped.</param>
-    public void WriteNotice(long dropped)
+    /// <summary>
+    /// Caller inside: sends the warning-level notice <c>netconsole: N records dropped (queue full), T since start</c>
+    /// (numbers in the invariant culture, no separators, <c>records</c> even for 1, so a receiver greps and parses it).
+    /// </summary>
+    /// <param name="dropped">N: the records dropped since the previous notice.</param>
+    /// <param name="total">T: the records announced dropped since the provider was created, this notice's included.</param>
+    public void WriteNotice(long dropped, long total)
     {
-        string text = string.Create(CultureInfo.InvariantCulture, $"netconsole: {dropped} records dropped (queue full)");
+        string text = string.Create(CultureInfo.InvariantCulture, $"netconsole: {dropped} records dropped (queue full), {total} since start");
         ClearPairs();
         if (_wantsDictionary)
         {

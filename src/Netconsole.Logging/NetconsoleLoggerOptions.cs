@@ -77,7 +77,8 @@ public sealed class NetconsoleLoggerOptions
     /// <summary>
     /// What happens to a record logged while the queue holds <see cref="MaxQueueLength"/> records.
     /// The default is <see cref="NetconsoleQueueFullMode.DropWrite"/>: logging never blocks the
-    /// application; drops are counted and announced in order. Live.
+    /// application; drops are counted and announced to the targets in drop notices (at most one
+    /// per 100 ms while the queue stays busy). Live.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a defined mode.</exception>
     public NetconsoleQueueFullMode QueueFullMode
@@ -199,6 +200,14 @@ public sealed class NetconsoleLoggerOptions
 
     /// <summary>Where standard error is for the provider's diagnostics; null for <see cref="Console.Error"/> (tests give their own).</summary>
     internal Func<TextWriter>? StandardError { get; set; }
+
+    /// <summary>
+    /// The clock of the interval between drop notices (at most one per 100 ms, see
+    /// <see cref="NetconsoleLoggerProcessor.DropNoticeInterval"/>), or <see langword="null"/> (the
+    /// default) for <see cref="TimeProvider.System"/>. Tests move a manual clock so coalescing is
+    /// exact. Read once, at construction.
+    /// </summary>
+    internal TimeProvider? DropNoticeClock { get; set; }
 
     /// <summary>The first configuration error found while binding (kept here so a reload never throws on a watcher thread).</summary>
     internal NetconsoleConfigurationException? ConfigurationError { get; set; }

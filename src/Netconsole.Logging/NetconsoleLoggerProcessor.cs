@@ -5,12 +5,32 @@ namespace Netconsole.Logging;
 
 /// <summary>
 /// The provider's queue and its one sender thread (<c>netconsole-logger</c>): logging threads
-/// hand entries over (<see cref="Enqueue"/>), the sender takes them in order and sends each,
-/// after the notice of the drops before it, through the <see cref="LogRecordWriter"/>. Also:
+/// hand entries over (<see cref="Enqueue"/>), the sender takes them in order and sends each
+/// through the <see cref="LogRecordWriter"/>, with drop notices coalesced among them. Also:
 /// <see cref="Flush"/>, records sent at once (<see cref="SendNow"/>), and draining on disposal
 /// within a time limit (<see cref="Complete"/>).
 /// </summary>
 /// <remarks>
+/// <para>
+/// Drop notices: the drops the sender meets (carried by the entries it takes, or collected from
+/// an empty queue) add up as pending; one notice announces all of them, at most one per
+/// <see cref="DropNoticeInterval"/> (the first at once). Under overload nearly every queued
+/// record carries a few dozen drops before it: a notice for each (the earlier design: 4,271
+/// notices for 182,689 drops in one overload run) cost a record on the wire per few dozen lost, while
+/// the receiver was already flooded. A notice goes out without waiting for the interval when the queue is found empty (the burst
+/// is over, and the sender never goes idle with drops unannounced, so no timer is needed), when
+/// <see cref="Flush"/> waits (it returns only once the drops counted before it are announced),
+/// while disposal drains the queue (its time is limited), and before a record sent at once
+/// (<see cref="SendNow"/>, crash reports). So a notice follows the drops it announces, not
+/// necessarily at once: all of them happened before the record that comes after it, and since
+/// the notice before it. Its text, <c>netconsole: N records dropped (queue full), T since
+/// start</c>, gives N, the drops since the previous notice, and T, the drops announced since
+/// the provider was created (the sum of every N so far): a receiver that misses a notice sees
+/// T jump. The interval runs on <see cref="NetconsoleLoggerOptions.DropNoticeClock"/> (tests
+/// freeze it). The pending count and the interval live inside the writer's lock, which the
+/// sender and <see cref="SendNow"/> both take. Drops pending when disposal gives up on the
+/// queue are not announced (nor are the records left in it); the statistics count them all.
+/// </para>
 /// <para>
 /// Wait mode: a logging thread that finds the queue full sleeps on a monitor until the queue is
 /// down to half its limit (<see cref="LowWater"/>); the sender pulses it only while someone waits.
@@ -39,6 +59,9 @@ internal sealed class NetconsoleLoggerProcessor
     // A waiting logging thread or Flush looks again at least this often, whatever it was told.
     private const int WaitSliceMilliseconds = 10;
 
+    /// <summary>The shortest time between two drop notices, unless one is forced (see the remarks).</summary>
+    internal static readonly TimeSpan DropNoticeInterval = TimeSpan.FromMilliseconds(100);
+
     private const int SenderIdle = 0;
     private const int SenderSending = 1;
     private const int SenderAborted = 2;
@@ -50,6 +73,8 @@ internal sealed class NetconsoleLoggerProcessor
     private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 1);
     private readonly object _roomLock = new(); // Wait-mode logging threads wait on it for room
     private readonly object _flushLock = new(); // Flush waits on it for the sender to catch up
+    private readonly TimeProvider _clock; // of the drop-notice interval
+    private readonly long _noticeInterval; // DropNoticeInterval in the clock's ticks
     private volatile NetconsoleLoggerOptions _options;
     private volatile bool _accepting = true;
     private volatile bool _completing;
@@ -61,10 +86,16 @@ internal sealed class NetconsoleLoggerProcessor
     private long _droppedDisposed;
     private long _errors;
 
+    // Inside the writer only (the sender's Send, SendNow). The sender also reads _pendingDrops
+    // outside it, as a hint: only the sender leaves it above 0 (SendNow announces what it adds
+    // before it lets go of the writer), so the sender never misses its own drops.
+    private long _pendingDrops; // drops met and not yet announced
+    private long _nextNoticeAt = long.MinValue; // clock timestamp from which a notice may go out unforced
+
     /// <summary>Creates the processor and starts its sender thread.</summary>
     /// <param name="queue">The queue (a new one).</param>
     /// <param name="writer">What turns entries into records and sends them.</param>
-    /// <param name="options">The options in force (queue limit and mode).</param>
+    /// <param name="options">The options in force (queue limit and mode; the drop-notice clock, read once).</param>
     /// <param name="disposeManager">What the sender does when disposal gave up on it during a send: dispose the targets once the send returns.</param>
     public NetconsoleLoggerProcessor(LogQueue queue, LogRecordWriter writer, NetconsoleLoggerOptions options, Action disposeManager)
     {
@@ -72,6 +103,8 @@ internal sealed class NetconsoleLoggerProcessor
         _writer = writer;
         _options = options;
         _disposeManager = disposeManager;
+        _clock = options.DropNoticeClock ?? TimeProvider.System;
+        _noticeInterval = Math.Max(1, (long)Math.Round(DropNoticeInterval.TotalSeconds * _clock.TimestampFrequency));
         _thread = new Thread(RunSender) { IsBackground = true, Name = SenderThreadName };
         _thread.Start();
     }
@@ -89,6 +122,9 @@ internal sealed class NetconsoleLoggerProcessor
 
     /// <summary>False once disposal began: records logged after it are counted as dropped.</summary>
     public bool IsAccepting => _accepting;
+
+    /// <summary>True once disposal began draining the queue: drop notices no longer wait for their interval (tests wait for it).</summary>
+    public bool IsCompleting => _completing;
 
     /// <summary>The queue itself (tests look at its storage).</summary>
     public LogQueue Queue => _queue;
@@ -227,11 +263,13 @@ internal sealed class NetconsoleLoggerProcessor
 
             try
             {
-                long notice = _queue.TakeDrops();
-                if (notice > 0)
+                // The drops the sender holds back and those no entry carries yet: all of them
+                // happened before this record, whatever the interval says. (Drops the sender has
+                // just collected from an empty queue, about to enter the writer, go out after it.)
+                _pendingDrops += _queue.TakeDrops();
+                if (_pendingDrops > 0)
                 {
-                    _writer.WriteNotice(notice);
-                    Interlocked.Add(ref _progress.Announced, notice);
+                    AnnouncePending();
                 }
 
                 _writer.WriteMessage(syslogLevel, message ?? string.Empty, exception, category ?? LogRecordWriter.ProviderCategory, timestamp);
@@ -351,8 +389,11 @@ internal sealed class NetconsoleLoggerProcessor
             step = _queue.TryTake(out LogEntry? entry, out long position, out long dropped) switch
             {
                 TakeResult.Taken => SendTaken(entry!, position, dropped, ref idle),
-                TakeResult.Drops => StepAfter(Send(dropped, null)),
+
+                // The queue is empty: the burst is over, so the drops pending go out now.
+                TakeResult.Drops => StepAfter(Send(dropped, null, queueEmpty: true)),
                 TakeResult.Abandoned => SenderStep.Stop,
+                TakeResult.Empty or TakeResult.Drained when _pendingDrops > 0 => StepAfter(Send(0, null, queueEmpty: true)),
                 TakeResult found => Idle(found == TakeResult.Drained, ref idle),
             };
         }
@@ -370,12 +411,12 @@ internal sealed class NetconsoleLoggerProcessor
     }
 
     // An entry taken: it leaves the queue's room behind at once, so Wait-mode logging threads may
-    // go on; then it is sent (after the notice of the drops before it) and marked done for Flush.
+    // go on; then it is sent (after a notice, when one is due) and marked done for Flush.
     private SenderStep SendTaken(LogEntry entry, long position, long dropped, ref IdleState idle)
     {
         idle = default; // busy: poll again after this record, and something may grow now
         ReleaseRoomWaiters();
-        SendOutcome outcome = Send(dropped, entry.Level == LogEntry.Broken ? null : entry);
+        SendOutcome outcome = Send(dropped, entry.Level == LogEntry.Broken ? null : entry, queueEmpty: false);
         if (outcome == SendOutcome.Sent)
         {
             Volatile.Write(ref _progress.Completed, position + 1);
@@ -399,8 +440,9 @@ internal sealed class NetconsoleLoggerProcessor
         }
     }
 
-    // Sends a notice for `notice` drops (if any), then the entry (if any), unless disposal gave up.
-    private SendOutcome Send(long notice, LogEntry? entry)
+    // Adds `dropped` to the drops pending and sends their notice when it is due (or the queue is
+    // empty), then the entry (if any); unless disposal gave up.
+    private SendOutcome Send(long dropped, LogEntry? entry, bool queueEmpty)
     {
         if (Interlocked.CompareExchange(ref _progress.State, SenderSending, SenderIdle) != SenderIdle)
         {
@@ -410,9 +452,10 @@ internal sealed class NetconsoleLoggerProcessor
         _writer.Enter();
         try
         {
-            if (notice > 0)
+            _pendingDrops += dropped;
+            if (_pendingDrops > 0 && (queueEmpty || NoticeForced() || _clock.GetTimestamp() >= _nextNoticeAt))
             {
-                _writer.WriteNotice(notice);
+                AnnouncePending();
             }
 
             if (entry is not null)
@@ -429,14 +472,32 @@ internal sealed class NetconsoleLoggerProcessor
             _writer.Exit();
         }
 
-        if (notice > 0)
-        {
-            Interlocked.Add(ref _progress.Announced, notice);
-        }
-
         return Interlocked.CompareExchange(ref _progress.State, SenderIdle, SenderSending) == SenderSending
             ? SendOutcome.Sent
             : SendOutcome.SentAfterDisposal;
+    }
+
+    // Whether the drops pending go out before the next record whatever the interval: Flush waits
+    // for them (and for the records, which the interval does not hold back), or disposal drains
+    // within a time limit. The flush waiter's count is read per record only while drops are pending.
+    private bool NoticeForced() => _completing || Volatile.Read(ref _flushWaiters) != 0;
+
+    // Inside the writer: one notice for every drop pending; the interval starts again. Counted as
+    // announced even when the notice throws (counted as an error): Flush must not wait for it.
+    private void AnnouncePending()
+    {
+        long dropped = _pendingDrops;
+        long total = _progress.Announced + dropped; // written inside the writer only
+        _pendingDrops = 0;
+        _nextNoticeAt = _clock.GetTimestamp() + _noticeInterval;
+        try
+        {
+            _writer.WriteNotice(dropped, total);
+        }
+        finally
+        {
+            Volatile.Write(ref _progress.Announced, total);
+        }
     }
 
     // Nothing to take. Flush may be waiting for this moment; then poll for a while, then sleep.
@@ -509,7 +570,7 @@ internal sealed class NetconsoleLoggerProcessor
         _ => SenderStep.Stop,
     };
 
-    /// <summary>The sender's per-record counters, alone on their cache lines so logging threads reading the processor's fields never miss on them.</summary>
+    /// <summary>The sender's per-record counters, alone on their cache lines so logging threads reading the processor's fields never miss on them. Flush reads them.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 192)]
     private struct SenderProgress
     {
@@ -521,7 +582,7 @@ internal sealed class NetconsoleLoggerProcessor
         [FieldOffset(72)]
         public long Completed;
 
-        /// <summary>Drops announced (handed to the targets in a notice).</summary>
+        /// <summary>Drops announced (handed to the targets in a notice): the running total a notice shows. Written inside the writer (sender or SendNow).</summary>
         [FieldOffset(80)]
         public long Announced;
     }

@@ -46,10 +46,18 @@ namespace Netconsole.Logging;
 /// </para>
 /// <para>
 /// The queue holds at most <see cref="NetconsoleLoggerOptions.MaxQueueLength"/> records; see
-/// <see cref="NetconsoleQueueFullMode"/>. Dropped records are announced by a warning-level
-/// record <c>netconsole: N records dropped (queue full)</c>, in order: the notice goes out
-/// exactly where the drops happened among the queued records. Nothing on the logging path ever
-/// throws into the application. Metrics: meter <c>Netconsole</c>.
+/// <see cref="NetconsoleQueueFullMode"/>. Dropped records are announced by warning-level
+/// records <c>netconsole: N records dropped (queue full), T since start</c> (category
+/// <c>Netconsole.Logging</c>): N records dropped since the previous notice, T announced since the
+/// provider was created (the sum of every N so far, so a receiver that misses a notice sees T
+/// jump). Notices are coalesced: at most one per 100 ms while the queue stays busy (the first at
+/// once), so an overload does not add a record per gap between queued records to the flood; the
+/// drops not yet announced go out at once when the queue empties, before <see cref="Flush"/>
+/// returns true, while disposal drains the queue and before a record sent by
+/// <see cref="SendNow"/>. A notice comes after the drops it announces, not necessarily right
+/// where they happened. <see cref="NetconsoleLoggerStatistics.RecordsDroppedQueueFull"/> counts
+/// each drop when it happens; the notices add up to it once announced. Nothing on the logging
+/// path ever throws into the application. Metrics: meter <c>Netconsole</c>.
 /// </para>
 /// <para>
 /// Cost on the logging thread: the message is formatted there (once); the record is handed to

@@ -12,9 +12,11 @@ public enum NetconsoleQueueFullMode
     Wait = 0,
 
     /// <summary>
-    /// The new record is dropped and counted; the next record sent is preceded by a notice
-    /// (<c>netconsole: N records dropped (queue full)</c>, warning level), in order. Logging never
-    /// blocks the application. The default.
+    /// The new record is dropped and counted, and announced to the targets by a notice
+    /// (<c>netconsole: N records dropped (queue full), T since start</c>, warning level) that
+    /// follows the drops: at most one notice per 100 ms while the queue stays busy, at once when
+    /// it empties (see <see cref="NetconsoleLoggerProvider"/>). Logging never blocks the
+    /// application. The default.
     /// </summary>
     DropWrite = 1,
 }

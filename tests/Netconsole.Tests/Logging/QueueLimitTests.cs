@@ -23,7 +23,7 @@ public sealed class QueueLimitTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static string Notice(long dropped) => $"netconsole: {dropped} records dropped (queue full)";
+    private static string Notice(long dropped, long total) => $"netconsole: {dropped} records dropped (queue full), {total} since start";
 
     private void BlockSenderOn(ILogger logger)
     {
@@ -55,9 +55,9 @@ public sealed class QueueLimitTests : IDisposable
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
 
-        var expected = new List<string> { "r0", "r1", "r2", Notice(2) };
+        var expected = new List<string> { "r0", "r1", "r2", Notice(2, 2) };
         expected.AddRange(Enumerable.Range(5, 98).Select(i => "r" + i.ToString(CultureInfo.InvariantCulture)));
-        expected.Add(Notice(2));
+        expected.Add(Notice(2, 4));
         _harness.Texts().Should().Equal(expected);
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
         (statistics.RecordsEnqueued, statistics.RecordsDroppedQueueFull, statistics.RecordsDelivered).Should().Be((101L, 4L, 101L));
@@ -83,7 +83,7 @@ public sealed class QueueLimitTests : IDisposable
         provider.Flush(Timeout).Should().BeTrue();
         logger.LogInformation("r7");
         provider.Flush(Timeout).Should().BeTrue();
-        _harness.Texts().Should().Equal("r0", "r1", "r2", "r3", "r4", "r5", Notice(1), "r7");
+        _harness.Texts().Should().Equal("r0", "r1", "r2", "r3", "r4", "r5", Notice(1, 1), "r7");
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class QueueLimitTests : IDisposable
 
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
-        _harness.Texts().Should().Equal("r0", "r1", "r2", Notice(1));
+        _harness.Texts().Should().Equal("r0", "r1", "r2", Notice(1, 1));
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public sealed class QueueTests : IDisposable
         provider.Flush(Timeout).Should().BeTrue();
 
         List<ReceivedRecord> records = _harness.Records();
-        records.Select(r => r.TextString).Should().Equal("r0", "r1", "r2", "r3", "netconsole: 5 records dropped (queue full)", "r9");
+        records.Select(r => r.TextString).Should().Equal("r0", "r1", "r2", "r3", "netconsole: 5 records dropped (queue full), 5 since start", "r9");
         records[4].Level.Should().Be(4);
         records.Select(r => r.Sequence).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
@@ -94,7 +94,7 @@ public sealed class QueueTests : IDisposable
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
 
-        _harness.Texts().Should().Equal("r0", "r1", "netconsole: 2 records dropped (queue full)");
+        _harness.Texts().Should().Equal("r0", "r1", "netconsole: 2 records dropped (queue full), 2 since start");
     }
 
     [Fact]

@@ -89,7 +89,7 @@ public sealed class SequenceTests : IDisposable
         provider.SendNow(LogLevel.Critical, "last words");
 
         List<ReceivedRecord> records = _harness.Records();
-        records.Select(r => r.TextString).Should().Equal("r0", "r1", "netconsole: 1 records dropped (queue full)", "last words");
+        records.Select(r => r.TextString).Should().Equal("r0", "r1", "netconsole: 1 records dropped (queue full), 1 since start", "last words");
         records[0].Sequence.Should().BeInRange(before + 1, after + 1);
         records.Select(r => r.Sequence - records[0].Sequence).Should().Equal(0UL, 1UL, 2UL, 3UL);
     }
