@@ -85,13 +85,14 @@ internal sealed class NetconsoleDiagnostics
 
         string spec = e.Target.Options.ToString();
         string cause = e.Cause.ToString();
+        string reason = OneLine(e.Reason);
         (int id, LogLevel level, string message) = e.NewState switch
         {
-            TargetState.Enabled => (TargetEnabledId, LogLevel.Information, $"Target {e.Target.Name} ({spec}) is sending: {e.Reason}."),
+            TargetState.Enabled => (TargetEnabledId, LogLevel.Information, $"Target {e.Target.Name} ({spec}) is sending: {reason}."),
             TargetState.Deactivated when !ResolvesByItself(e.Cause) =>
-                (TargetSetupFailedId, LogLevel.Error, $"Target {e.Target.Name} ({spec}) is not sending: {e.Reason}. {Hint(e.Cause)}"),
-            TargetState.Deactivated => (TargetDeactivatedId, LogLevel.Warning, $"Target {e.Target.Name} ({spec}) is not sending: {e.Reason}. {Hint(e.Cause)}"),
-            _ => (TargetDisabledId, e.Cause == TargetStateCause.DisabledByOperator ? LogLevel.Information : LogLevel.Debug, $"Target {e.Target.Name} ({spec}) is disabled: {e.Reason}."),
+                (TargetSetupFailedId, LogLevel.Error, $"Target {e.Target.Name} ({spec}) is not sending: {reason}. {Hint(e.Cause)}"),
+            TargetState.Deactivated => (TargetDeactivatedId, LogLevel.Warning, $"Target {e.Target.Name} ({spec}) is not sending: {reason}. {Hint(e.Cause)}"),
+            _ => (TargetDisabledId, e.Cause == TargetStateCause.DisabledByOperator ? LogLevel.Information : LogLevel.Debug, $"Target {e.Target.Name} ({spec}) is disabled: {reason}."),
         };
 
         NetconsoleLoggingEventSource events = NetconsoleLoggingEventSource.Log;
@@ -181,6 +182,15 @@ internal sealed class NetconsoleDiagnostics
                 Monitor.Exit(_writeLock);
             }
         }
+    }
+
+    // A report is one line (a log line, a line of standard error): a reason may quote a multi-line
+    // exception message (the runtime's list of library paths it tried). Its own full stop is left
+    // out, since the report ends the sentence.
+    private static string OneLine(string reason)
+    {
+        string line = string.Join(' ', reason.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return line.TrimEnd('.');
     }
 
     // Whether a deactivated target's cause can go away without anyone changing the host: a device

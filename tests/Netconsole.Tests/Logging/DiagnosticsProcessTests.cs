@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using Netconsole.Receiving;
 using Netconsole.Tests.Integration;
 using Netconsole.Tests.Support;
 using Xunit.Abstractions;
@@ -55,15 +57,26 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
         child.Stderr.Should().NotContain("netconsole: ", "the console provider showed it (Auto)");
     }
 
-    [SkippableFact]
-    public async Task A_healthy_plain_app_prints_nothing()
+    [SkippableTheory]
+    [InlineData("--Logging:Netconsole:Targets:0=+@/lo,@::1/")]
+    [InlineData("--Logging:Netconsole:Targets:0:DeviceName=lo", "--Logging:Netconsole:Targets:0:RemoteAddress=::1", "--Logging:Netconsole:Targets:0:Extended=true")]
+    public async Task A_healthy_plain_app_prints_nothing_and_its_records_arrive_with_the_target_as_a_string_or_an_object(params string[] configuration)
     {
         string dll = RequireLabAndTestApp();
+        await using NetconsoleReceiver receiver = NetconsoleReceiver.Listen(new IPEndPoint(IPAddress.IPv6Loopback, 6666));
 
-        ChildProcess.Result child = await Run([], dll, "plain", "--Logging:Netconsole:Targets:0=+@/lo,@::1/");
+        ChildProcess.Result child = await Run([], dll, "plain", configuration);
 
         child.ExitCode.Should().Be(0);
         (child.Stdout + child.Stderr).Should().BeEmpty();
+        var texts = new List<string>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (texts.Count < 3)
+        {
+            texts.Add((await receiver.ReadAsync(deadline.Token)).TextString);
+        }
+
+        texts.Should().Equal("record 1 of 3", "record 2 of 3", "record 3 of 3");
     }
 
     private static string RequireLabAndTestApp()
@@ -92,7 +105,7 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
     private static string Tool(string name) =>
         ChildProcess.FindOnPath(name) ?? throw new InvalidOperationException($"{name} (util-linux) is needed for this test");
 
-    private async Task<ChildProcess.Result> Run(string[] wrapper, string dll, string mode, string configuration)
+    private async Task<ChildProcess.Result> Run(string[] wrapper, string dll, string mode, params string[] configuration)
     {
         var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : ChildProcess.DotnetHost());
         foreach (string argument in wrapper.Skip(1))
@@ -107,19 +120,23 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
 
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add(mode);
-        start.ArgumentList.Add(configuration);
+        foreach (string setting in configuration)
+        {
+            start.ArgumentList.Add(setting);
+        }
+
         start.WorkingDirectory = Path.GetTempPath(); // no appsettings.json of anyone's
         ChildProcess.Result child = await ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60));
         output.WriteLine($"exit code {child.ExitCode}; stdout:{Environment.NewLine}{child.Stdout}stderr:{Environment.NewLine}{child.Stderr}");
         return child;
     }
 
-    /// <summary>A dummy device, left down, in the test's private network namespace, removed afterwards.</summary>
+    /// <summary>A veth pair, left down, in the test's private network namespace, removed afterwards.</summary>
     private readonly struct DownDeviceScope : IDisposable
     {
         public DownDeviceScope()
         {
-            IpLink($"add {DownDevice} type dummy");
+            IpLink($"add {DownDevice} type veth peer name {DownDevice}p");
         }
 
         public void Dispose()
