@@ -21,7 +21,15 @@ public static class NetconsoleLoggerExtensions
     /// <para>
     /// The section is bound by hand (no reflection binder), at startup and on reload only. An
     /// invalid value makes creating the provider fail with a <see cref="Netconsole.Targets.NetconsoleConfigurationException"/>
-    /// naming the key (for example <c>Logging:Netconsole:Targets:0</c>); an invalid reload is ignored.
+    /// naming the key (for example <c>Logging:Netconsole:Targets:0</c>); an invalid reload is reported and ignored.
+    /// </para>
+    /// <para>
+    /// What the provider cannot do is reported, not silent: a target that cannot send (and why),
+    /// an unknown key, a duplicate target, a reload that cannot take effect go to the application's
+    /// other providers under the category <c>Netconsole.Diagnostics</c> (never into netconsole), to
+    /// standard error when no other provider shows them
+    /// (<see cref="NetconsoleLoggerOptions.DiagnosticsToStandardError"/>), and to the EventSource
+    /// <c>Netconsole-Logging</c>. <see cref="NetconsoleHealthCheck"/> reports the targets' states.
     /// </para>
     /// <para>
     /// The <see cref="ILoggerProvider"/> the <see cref="ILoggerFactory"/> uses is that same

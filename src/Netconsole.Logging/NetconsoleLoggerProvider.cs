@@ -71,10 +71,11 @@ namespace Netconsole.Logging;
 /// </para>
 /// </remarks>
 // Split as Microsoft.Extensions.Logging.Console splits it: this class holds the options (and
-// their reload), the loggers, the targets, the metrics and the crash subscription;
+// their reload), the loggers, the targets, the metrics, the crash and process-exit subscriptions;
 // NetconsoleLoggerProcessor holds the queue and the sender thread (Flush, Wait-mode back-pressure,
-// drop notices in order, the drain on disposal); LogRecordWriter turns an entry into a
-// NetconsoleRecord and owns the buffers that takes.
+// coalesced drop notices, the drain on disposal); LogRecordWriter turns an entry into a
+// NetconsoleRecord and owns the buffers that takes; NetconsoleDiagnostics says what the provider
+// cannot do (target states, configuration problems) to the operator.
 [ProviderAlias("Netconsole")]
 public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternalScope, IAsyncDisposable
 {

@@ -44,16 +44,18 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
             line => line.StartsWith("netconsole: ", StringComparison.Ordinal), "each report is one line, and nothing else is printed");
     }
 
-    [SkippableFact]
-    public async Task A_host_app_that_cannot_send_shows_why_on_its_console_and_not_twice_on_standard_error()
+    [SkippableTheory]
+    [InlineData("--Logging:Netconsole:Targets:0=+@/nosuch0,@::1/", "warn: Netconsole.Diagnostics[2]", "Target cmdline0 (+6665@/nosuch0,6666@::1/) is not sending: setup failed: no device named nosuch0")]
+    [InlineData("--Logging:Netconsole:Targets:0=@/lo,@127.0.0.1/", "fail: Netconsole.Diagnostics[3]", "Target cmdline0 (6665@/lo,6666@127.0.0.1/) is not sending: setup failed: Cannot send to 127.0.0.1 on lo")]
+    [InlineData("--Logging:Netconsole:Target:0=+@/lo,@::1/", "warn: Netconsole.Diagnostics[5]", "Logging:Netconsole:Target is not a netconsole option and was ignored; did you mean Targets?")]
+    public async Task A_host_app_that_cannot_send_shows_why_on_its_console_and_not_twice_on_standard_error(string configuration, string header, string report)
     {
         string dll = RequireLabAndTestApp();
 
-        ChildProcess.Result child = await Run([], dll, "host", "--Logging:Netconsole:Targets:0=+@/nosuch0,@::1/");
+        ChildProcess.Result child = await Run([], dll, "host", configuration);
 
         child.ExitCode.Should().Be(0);
-        child.Stdout.Should().Contain("warn: Netconsole.Diagnostics[2]")
-            .And.Contain("Target cmdline0 (+6665@/nosuch0,6666@::1/) is not sending: setup failed: no device named nosuch0");
+        child.Stdout.Should().Contain(header).And.Contain(report);
         child.Stderr.Should().NotContain("netconsole: ", "the console provider showed it (Auto)");
     }
 
