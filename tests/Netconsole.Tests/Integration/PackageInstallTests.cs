@@ -117,6 +117,7 @@ public sealed partial class PackageInstallTests(PackageInstallTests.Install inst
                         ["Microsoft.Extensions.Logging.Abstractions"] = "10.0.0",
                         ["Microsoft.Extensions.Logging.Configuration"] = "10.0.0",
                         ["Microsoft.Extensions.Options.ConfigurationExtensions"] = "10.0.0",
+                        ["Microsoft.Extensions.Diagnostics.HealthChecks.Abstractions"] = "10.0.0",
                     },
                     "a library's floors are the lowest versions it needs (10.0.0 for net10.0), and Netconsole is the same build");
             }
