@@ -197,11 +197,12 @@ internal sealed class NetconsoleDiagnostics
     // appears or comes up, a route or an address is added. The others need a person.
     private static bool ResolvesByItself(TargetStateCause cause) => cause is TargetStateCause.DeviceUnregistered
         or TargetStateCause.TransportLost or TargetStateCause.NoSuchDevice or TargetStateCause.DeviceDown
-        or TargetStateCause.NoRoute or TargetStateCause.NoLocalAddress;
+        or TargetStateCause.NoRoute or TargetStateCause.NoLocalAddress or TargetStateCause.NoCarrier;
 
     private static string Hint(TargetStateCause cause) => cause switch
     {
         TargetStateCause.DeviceDown => "Records to it are dropped (and counted) until the device comes up; it then resumes by itself.",
+        TargetStateCause.NoCarrier => "Records to it are dropped (and counted as no_carrier) until the carrier returns; it then resumes by itself.",
         TargetStateCause.NoRoute or TargetStateCause.NoLocalAddress => "Records to it are dropped (and counted); it is set up again every second.",
         TargetStateCause.RouteLookupUnsupported => "Records to it are dropped (and counted); it is not set up again by itself: name its device in the target.",
         _ when ResolvesByItself(cause) => "Records to it are dropped (and counted) until its device appears; it then resumes by itself.",

@@ -28,7 +28,7 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
             "netconsole.records.dropped",
             Dropped,
             "{record}",
-            "Records dropped, by reason: queue_full and disposed by the provider (no target tag); disabled, deactivated, device_down, device_gone, transmit_error and internal_error per target.");
+            "Records dropped, by reason: queue_full and disposed by the provider (no target tag); disabled, deactivated, device_down, device_gone, transmit_error, internal_error and no_carrier per target.");
         Meter.CreateObservableCounter("netconsole.transmit.errors", () => PerTarget(static s => s.TransmitErrors), "{error}", "Transmit errors, per target.");
         Meter.CreateObservableCounter("netconsole.resumes", () => PerTarget(static s => s.Resumes), "{resume}", "Automatic target resumes, per target.");
         Meter.CreateObservableCounter(
@@ -67,6 +67,7 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
         TargetDropReason.DeviceGone => "device_gone",
         TargetDropReason.TransmitError => "transmit_error",
         TargetDropReason.InternalError => "internal_error",
+        TargetDropReason.NoCarrier => "no_carrier",
         _ => "unknown",
     };
 

@@ -86,6 +86,24 @@ internal sealed class ManualDeviceWatcher : IDeviceWatcher
         Raise(new DeviceChangedEventArgs(up ? DeviceChangeKind.Up : DeviceChangeKind.Down, Find(device.Index)));
     }
 
+    /// <summary>
+    /// Gives a device its carrier or takes it away (it stays administratively up), and reports
+    /// <see cref="DeviceChangeKind.Up"/> or <see cref="DeviceChangeKind.Down"/> when that changes
+    /// whether it is usable, as the real watchers do.
+    /// </summary>
+    /// <param name="name">The device name.</param>
+    /// <param name="carrier">Whether it has carrier (IFF_RUNNING).</param>
+    public void SetCarrier(string name, bool carrier)
+    {
+        NetworkDevice before = Change(name, d => new NetworkDevice(d.Index, d.Name, d.Mac, d.IsUp, carrier, d.Addresses) { PcapName = d.PcapName });
+        var events = new List<DeviceChangedEventArgs>();
+        DeviceChanges.Compare(before, Find(before.Index), events);
+        foreach (DeviceChangedEventArgs e in events)
+        {
+            Raise(e);
+        }
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

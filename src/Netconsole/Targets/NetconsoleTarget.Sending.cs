@@ -106,8 +106,12 @@ public sealed partial class NetconsoleTarget
         }
     }
 
-    private static TargetDropReason NotSending(TargetStatus status) =>
-        status.State == TargetState.Deactivated ? TargetDropReason.Deactivated : TargetDropReason.Disabled;
+    private static TargetDropReason NotSending(TargetStatus status) => status.State switch
+    {
+        TargetState.Deactivated when status.Cause == TargetStateCause.NoCarrier => TargetDropReason.NoCarrier,
+        TargetState.Deactivated => TargetDropReason.Deactivated,
+        _ => TargetDropReason.Disabled,
+    };
 
     // Null when every datagram of the record went out; otherwise why it was dropped.
     private TargetDropReason? SendCore(in NetconsoleRecord record)
@@ -133,6 +137,14 @@ public sealed partial class NetconsoleTarget
             if (status.Session is not { } session)
             {
                 return NotSending(status);
+            }
+
+            // The watcher said the device lost its carrier: the driver would take the frames and
+            // drop them, and they would count as sent. (A device set down refuses them itself.)
+            // Not formatted, so the record leaves a gap in the sequence, as a lost one should.
+            if (session.Link == TargetSession.LinkNoCarrier)
+            {
+                return TargetDropReason.NoCarrier;
             }
 
             // A record split into a continued group takes several sequence numbers: later records

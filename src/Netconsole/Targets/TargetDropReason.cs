@@ -20,4 +20,12 @@ public enum TargetDropReason
 
     /// <summary>An unexpected failure while formatting or sending (a bug: the record was dropped rather than thrown into the application).</summary>
     InternalError = 5,
+
+    /// <summary>
+    /// The device had no carrier (a cable pulled, a switch port or a veth peer down): the driver
+    /// would have dropped the frames, so they were not sent. Counted from the moment the device
+    /// watcher reports the carrier lost, while the target is enabled and then deactivated for it
+    /// (<see cref="TargetStateCause.NoCarrier"/>), until the carrier returns and the target resumes.
+    /// </summary>
+    NoCarrier = 6,
 }

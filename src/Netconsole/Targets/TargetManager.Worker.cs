@@ -129,12 +129,31 @@ public sealed partial class TargetManager
     internal void QueueNextHopRecheck(NetconsoleTarget target, TargetSession session, string why) =>
         Enqueue(new NextHopRecheckDue(target, session, why));
 
-    // The watcher's thread: only queue.
+    // The watcher's thread: the link state of the sessions on the device (so a send stops at
+    // once when the carrier goes, and goes again as soon as it returns), a pulse for a setup
+    // waiting for a carrier, and the rest queued for the worker.
     private void OnDeviceChanged(object? sender, DeviceChangedEventArgs e)
     {
-        if (e is null || e.Kind == DeviceChangeKind.Down || IsDisposed)
+        if (e is null || IsDisposed)
         {
             return;
+        }
+
+        if (e.Kind is DeviceChangeKind.Up or DeviceChangeKind.Down)
+        {
+            foreach (NetconsoleTarget target in Volatile.Read(ref _targets))
+            {
+                if (target.Status.Session is { } session && session.DeviceIndex == e.Device.Index)
+                {
+                    session.SetLink(e.Device);
+                }
+            }
+
+            lock (_carrierGate)
+            {
+                _linkEvents++;
+                Monitor.PulseAll(_carrierGate);
+            }
         }
 
         Enqueue(new DeviceChanged(e));
@@ -268,6 +287,13 @@ public sealed partial class TargetManager
             {
                 FollowRename(target, session, device);
             }
+            else if (e.Kind == DeviceChangeKind.Down && session.Link == TargetSession.LinkNoCarrier)
+            {
+                // Still without carrier (a flap already over leaves the target enabled: the sends
+                // in between were counted as NoCarrier). A device set down stays enabled, as in
+                // the kernel: the transport refuses its frames (DeviceDown) until it is up again.
+                SetStatus(target, TargetState.Deactivated, TargetStateCause.NoCarrier, $"device {session.DeviceName} lost its carrier (no link: a cable, a switch port or the veth peer is down)", null);
+            }
             else if (e.Kind == DeviceChangeKind.Up && session.Recheck is not null && session.TryMarkRecheckQueued())
             {
                 // The link was down: the neighbour may have changed meanwhile.
@@ -277,12 +303,12 @@ public sealed partial class TargetManager
             return;
         }
 
-        // Registered, renamed, new MAC, up: a deactivated target bound to this device resumes.
+        // Registered, renamed, new MAC, up (carrier back included): a deactivated target bound to this device resumes.
         // Only the state and the binding are looked at now; the operator's Disable, a Remove or a
         // Reconfigure made meanwhile (all under the configuration lock) are seen here.
         // A target that names no device on a system without route lookup fails the same way on
         // every event: it waits for the operator instead (Reconfigure, Enable).
-        if (e.Kind == DeviceChangeKind.Unregistered || status.State != TargetState.Deactivated
+        if (e.Kind is DeviceChangeKind.Unregistered or DeviceChangeKind.Down || status.State != TargetState.Deactivated
             || !TargetSetup.Matches(target.CurrentOptions, device)
             || (_routeLookup is null && TargetSetup.NamesNoDevice(target.CurrentOptions)))
         {

@@ -47,6 +47,10 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly NextHopPolicy _nextHop;
     private readonly Action<TimeSpan>? _pacingWait;
+    private readonly TimeSpan _carrierTimeout;
+    private readonly object _carrierGate = new(); // setup waiting for a carrier sleeps on it; device events pulse it
+    private long _linkEvents; // Up/Down events seen, under _carrierGate: a waiting setup looks again when it moved
+    private int _carrierWaits;
     private NetconsoleTarget[] _targets = [];
     private int _nextGeneratedName;
     private int _disposed;
@@ -60,6 +64,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         _timeProvider = options.TimeProvider;
         _routeLookup = options.RouteLookup;
         _pacingWait = options.PacingWait;
+        _carrierTimeout = options.CarrierTimeout;
         TimeSpan interval = options.NextHopRecheckInterval;
         _nextHop = new NextHopPolicy(
             options.NextHopResolver,
@@ -108,6 +113,9 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
 
     /// <summary>The manager clock's timestamp (send path: re-check timing).</summary>
     internal long Timestamp() => _timeProvider.GetTimestamp();
+
+    /// <summary>Setups that found their device up without carrier and waited for it (tests wait for one to begin).</summary>
+    internal int CarrierWaits => Volatile.Read(ref _carrierWaits);
 
     /// <summary>The manager's clock (pacing).</summary>
     internal TimeProvider Clock => _timeProvider;
@@ -394,7 +402,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         try
         {
             NetconsoleTargetOptions options = target.CurrentOptions;
-            session = TargetSetup.Open(options, _watcher.GetDevices(), _transportFactory, target.NextIdentification, _routeLookup, _nextHop);
+            session = TargetSetup.Open(options, _watcher.GetDevices(), _transportFactory, target.NextIdentification, _routeLookup, _nextHop, AwaitCarrier);
         }
         catch (Exception e)
         {
@@ -411,7 +419,65 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         session.SetupReason = successReason(session.DeviceName);
         session.Checked(Timestamp());
         SetStatus(target, TargetState.Enabled, success, session.Reason, session);
+
+        // A carrier lost between setup's look at the device and the session's publication was
+        // raised when no send could see this session: take the link from the watcher's view now.
+        // (An event raised after that view was taken finds the session published.) Its Down event
+        // is queued behind this work, and deactivates the target.
+        if (_watcher.GetDevices().FirstOrDefault(d => d.Index == session.DeviceIndex) is { } now)
+        {
+            session.SetLink(now);
+        }
+
         return true;
+    }
+
+    // Configuration lock held (setup): waits at most CarrierTimeout for the device's carrier,
+    // looking at the watcher's view again after each link event (and every 50 ms, for watchers
+    // that are slow to tell). Ends early when the device goes down or away, or on disposal.
+    private NetworkDevice AwaitCarrier(NetworkDevice device)
+    {
+        Interlocked.Increment(ref _carrierWaits);
+        long deadline = Environment.TickCount64 + (long)_carrierTimeout.TotalMilliseconds;
+        while (true)
+        {
+            long seen;
+            lock (_carrierGate)
+            {
+                seen = _linkEvents;
+            }
+
+            // The watcher's view, read outside the gate: the watcher never holds its lock while it raises events.
+            NetworkDevice? current = _watcher.GetDevices().FirstOrDefault(d => d.Index == device.Index);
+            if (current is { IsUp: true, IsRunning: true })
+            {
+                return current;
+            }
+
+            if (current is null)
+            {
+                throw new TargetSetupException(TargetStateCause.NoSuchDevice, $"device {device.Name} went away while setup waited for its carrier");
+            }
+
+            if (!current.IsUp)
+            {
+                throw new TargetSetupException(TargetStateCause.DeviceDown, $"device {device.Name} was set down while setup waited for its carrier");
+            }
+
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0 || IsDisposed)
+            {
+                throw new TargetSetupException(TargetStateCause.NoCarrier, TargetSetup.NoCarrierReason(device.Name, _carrierTimeout));
+            }
+
+            lock (_carrierGate)
+            {
+                if (_linkEvents == seen)
+                {
+                    Monitor.Wait(_carrierGate, (int)Math.Min(left, 50));
+                }
+            }
+        }
     }
 
     // Configuration lock held. Publishes the new status first, then closes the old session once

@@ -9,6 +9,10 @@ public sealed class TargetManagerOptions
 {
     private TimeProvider _timeProvider = TimeProvider.System;
     private TimeSpan _nextHopRecheckInterval = DefaultNextHopRecheckInterval;
+    private TimeSpan _carrierTimeout = DefaultCarrierTimeout;
+
+    /// <summary>The default of <see cref="CarrierTimeout"/>: 4 seconds, the Linux kernel's netpoll carrier timeout.</summary>
+    public static readonly TimeSpan DefaultCarrierTimeout = TimeSpan.FromSeconds(4);
 
     /// <summary>The default of <see cref="NextHopRecheckInterval"/>: 60 seconds.</summary>
     public static readonly TimeSpan DefaultNextHopRecheckInterval = TimeSpan.FromSeconds(60);
@@ -55,6 +59,25 @@ public sealed class TargetManagerOptions
         set => _nextHopRecheckInterval = value > TimeSpan.Zero || value == Timeout.InfiniteTimeSpan
             ? value
             : throw new ArgumentOutOfRangeException(nameof(value), value, "The next-hop re-check interval is positive, or Timeout.InfiniteTimeSpan for none.");
+    }
+
+    /// <summary>
+    /// How long setting a target up (<see cref="TargetManager.Enable"/>, and resuming) waits for
+    /// its device's carrier when the device is up without one (a link still negotiating, a cable
+    /// pulled, a switch port or a veth peer down), as the kernel's netpoll setup waits. Past it the
+    /// target is <see cref="TargetState.Deactivated"/> with <see cref="TargetStateCause.NoCarrier"/>
+    /// and resumes by itself when the carrier comes. The wait holds the manager's configuration lock
+    /// (so <see cref="TargetManager.Enable"/> returns after it) and ends early when the carrier comes,
+    /// the device goes down or away, or the manager is disposed. The default is
+    /// <see cref="DefaultCarrierTimeout"/> (4 s); <see cref="TimeSpan.Zero"/> does not wait.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan CarrierTimeout
+    {
+        get => _carrierTimeout;
+        set => _carrierTimeout = value >= TimeSpan.Zero
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The carrier timeout is zero (no wait) or more.");
     }
 
     /// <summary>Replaces a paced sender's wait (tests: advance a manual clock by the wait asked for); null: a real wait, which a target's state change ends early.</summary>

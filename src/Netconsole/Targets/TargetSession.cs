@@ -19,6 +19,16 @@ internal sealed class TargetSession
     private long _lastSend;
     private long _lastErrorCheck;
     private int _recheckQueued;
+    private volatile int _link; // LinkUsable, LinkNoCarrier or LinkDown: the device as the watcher last reported it
+
+    /// <summary><see cref="Link"/>: the device is up and has its carrier.</summary>
+    public const int LinkUsable = 0;
+
+    /// <summary><see cref="Link"/>: the device is up without carrier.</summary>
+    public const int LinkNoCarrier = 1;
+
+    /// <summary><see cref="Link"/>: the device is set down.</summary>
+    public const int LinkDown = 2;
 
     public TargetSession(IFrameTransport transport, FrameSpec spec, PhysicalAddress destination, ushort firstIdentification, NetworkDevice device, string? routeNote = null, string? nextHopNote = null, NextHopRecheck? recheck = null)
     {
@@ -32,6 +42,17 @@ internal sealed class TargetSession
         _nextHopNote = nextHopNote;
         Recheck = recheck;
     }
+
+    /// <summary>
+    /// The device's link as the watcher last reported it (<see cref="LinkUsable"/>,
+    /// <see cref="LinkNoCarrier"/>, <see cref="LinkDown"/>), set on the watcher's thread as each
+    /// event is raised, so a send stops at once rather than when the worker gets to the event.
+    /// </summary>
+    public int Link => _link;
+
+    /// <summary>Takes the link state from <paramref name="device"/> (this session's device as a watcher reports it).</summary>
+    public void SetLink(NetworkDevice device) =>
+        _link = !device.IsUp ? LinkDown : device.IsRunning ? LinkUsable : LinkNoCarrier;
 
     /// <summary>How the device was chosen when the target names none (<c>device X chosen by the route to R</c>), else null.</summary>
     public string? RouteNote { get; }

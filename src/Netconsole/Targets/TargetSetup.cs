@@ -59,6 +59,11 @@ internal static class TargetSetup
         return options.DeviceName is { } name && device.IsNamed(name);
     }
 
+    /// <summary>Why a target was not set up on a device without carrier, after waiting <paramref name="waited"/>.</summary>
+    public static string NoCarrierReason(string device, TimeSpan waited) => waited > TimeSpan.Zero
+        ? string.Create(CultureInfo.InvariantCulture, $"device {device} has no carrier after {waited.TotalSeconds:0.###} s (no link: a cable, a switch port or the veth peer is down)")
+        : $"device {device} has no carrier (no link: a cable, a switch port or the veth peer is down)";
+
     /// <summary>Describes the device the target waits for, for reasons: <c>named veth0</c> or <c>with MAC 12:34:...</c>.</summary>
     public static string DescribeBinding(NetconsoleTargetOptions options) =>
         options.DeviceMac is { } mac
@@ -68,11 +73,14 @@ internal static class TargetSetup
     /// <summary>
     /// Sets the target up on the device it is bound to. A target that names no device takes the
     /// device of the route to its remote from <paramref name="routeLookup"/>, which is null on a
-    /// system without route lookup: then it cannot be set up.
+    /// system without route lookup: then it cannot be set up. A device that is up without carrier
+    /// is handed to <c>awaitCarrier</c>, which waits for its carrier and returns the device as it
+    /// is then, or throws <see cref="TargetSetupException"/> (<see cref="TargetStateCause.NoCarrier"/>);
+    /// without it such a device fails at once.
     /// </summary>
-    /// <exception cref="TargetSetupException">No device, device down, no local address.</exception>
+    /// <exception cref="TargetSetupException">No device, device down, no carrier, no local address.</exception>
     /// <exception cref="FrameTransportException">The transport could not be opened or cannot reach the remote.</exception>
-    public static TargetSession Open(NetconsoleTargetOptions options, IReadOnlyList<NetworkDevice> devices, IFrameTransportFactory factory, ushort firstIdentification, Func<IPAddress, RouteInfo?>? routeLookup, NextHopPolicy policy)
+    public static TargetSession Open(NetconsoleTargetOptions options, IReadOnlyList<NetworkDevice> devices, IFrameTransportFactory factory, ushort firstIdentification, Func<IPAddress, RouteInfo?>? routeLookup, NextHopPolicy policy, Func<NetworkDevice, NetworkDevice>? awaitCarrier = null)
     {
         string? routeNote = null;
         NetworkDevice device;
@@ -101,6 +109,15 @@ internal static class TargetSetup
         if (!device.IsUp)
         {
             throw new TargetSetupException(TargetStateCause.DeviceDown, $"device {device.Name} is down");
+        }
+
+        // Up without carrier: the driver would drop every frame. Wait for it, as the kernel's
+        // netpoll setup does, rather than claim to be enabled on a dead link.
+        if (!device.IsRunning)
+        {
+            device = awaitCarrier is null
+                ? throw new TargetSetupException(TargetStateCause.NoCarrier, NoCarrierReason(device.Name, TimeSpan.Zero))
+                : awaitCarrier(device);
         }
 
         // As the kernel: an unset local address is the device's first of the remote's family

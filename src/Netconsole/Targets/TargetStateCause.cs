@@ -68,4 +68,12 @@ public enum TargetStateCause
     /// <see cref="TargetManager.Enable"/> it.
     /// </summary>
     RouteLookupUnsupported = 16,
+
+    /// <summary>
+    /// Deactivated: its device is up but has no carrier (a cable pulled, a switch port or a veth
+    /// peer down), so every frame would be dropped by the driver. Set when an enabled target's
+    /// device loses its carrier, and by a setup that waited <see cref="TargetManagerOptions.CarrierTimeout"/>
+    /// in vain. It resumes by itself when the carrier returns.
+    /// </summary>
+    NoCarrier = 17,
 }

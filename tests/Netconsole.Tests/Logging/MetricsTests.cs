@@ -13,7 +13,7 @@ namespace Netconsole.Tests.Logging;
 public sealed partial class MetricsTests : IDisposable
 {
     private static readonly TimeSpan Timeout = LoggingHarness.Timeout;
-    private static readonly string[] TargetReasons = ["disabled", "deactivated", "device_down", "device_gone", "transmit_error", "internal_error"];
+    private static readonly string[] TargetReasons = ["disabled", "deactivated", "device_down", "device_gone", "transmit_error", "internal_error", "no_carrier"];
     private readonly LoggingHarness _harness = new();
 
     public void Dispose() => _harness.Dispose();
@@ -25,6 +25,7 @@ public sealed partial class MetricsTests : IDisposable
     [InlineData(TargetDropReason.DeviceGone, "device_gone")]
     [InlineData(TargetDropReason.TransmitError, "transmit_error")]
     [InlineData(TargetDropReason.InternalError, "internal_error")]
+    [InlineData(TargetDropReason.NoCarrier, "no_carrier")]
     public void A_targets_drop_reason_is_tagged_in_snake_case(TargetDropReason reason, string tag) =>
         NetconsoleLoggerMetrics.ReasonTagValue(reason).Should().Be(tag);
 

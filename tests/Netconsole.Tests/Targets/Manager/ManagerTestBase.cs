@@ -19,7 +19,8 @@ public abstract class ManagerTestBase : IDisposable
     /// The system whose rules the manager's worker applies (it keeps those of the flow it was
     /// started in); null for this one. The test's own calls pretend in their own scope.
     /// </param>
-    private protected ManagerTestBase(bool hasRouteLookup = true, HostKind? pretend = null)
+    /// <param name="carrierTimeout">The manager's <see cref="TargetManagerOptions.CarrierTimeout"/>; null for its default.</param>
+    private protected ManagerTestBase(bool hasRouteLookup = true, HostKind? pretend = null, TimeSpan? carrierTimeout = null)
     {
         using IDisposable? scope = pretend is { } kind ? HostPlatform.Pretend(kind) : null;
         Watcher = new ManualDeviceWatcher();
@@ -32,6 +33,7 @@ public abstract class ManagerTestBase : IDisposable
             TransportFactory = Factory,
             RouteLookup = hasRouteLookup ? remote => Routes(remote) : null,
             NextHopResolver = (_, _) => new Netconsole.Resolution.NextHopAnswer(null, ""),
+            CarrierTimeout = carrierTimeout ?? TargetManagerOptions.DefaultCarrierTimeout,
         });
         Manager.StateChanged += (_, e) => { lock (Events) { Events.Add(e); } };
     }
