@@ -18,13 +18,14 @@ namespace Netconsole.Send;
 /// target without a device, a route to its remote) is back is not dropped for the manager's
 /// being a few milliseconds behind: the tool enables the target itself (as an operator would)
 /// and, while that fails, waits for the manager, at most the resume wait. During a real outage
-/// (no device, no route) records are dropped at once, never held up; and a wait that ran out
-/// is not repeated until the cause of the target's state changes.
+/// (no device, no carrier, no route) records are dropped at once, never held up; and a wait that
+/// ran out is not repeated until the cause of the target's state changes.
 /// </remarks>
 internal sealed class LiveTarget : IDisposable
 {
     private const string DownProblem = "Network is down";
     private const string GoneProblem = "No such device";
+    private const string NoCarrierProblem = "No carrier";
     private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly TargetManager _manager;
@@ -52,20 +53,44 @@ internal sealed class LiveTarget : IDisposable
     /// <summary>Frames handed to the transport.</summary>
     public long FramesSent => _target.GetStatistics().DatagramsSent;
 
-    /// <summary>Records dropped (device down or gone, target not set up), counted, never silently lost.</summary>
+    /// <summary>Records dropped (device down or gone, no carrier, target not set up), counted, never silently lost.</summary>
     public long Dropped => _target.GetStatistics().RecordsDropped;
+
+    /// <summary>
+    /// The drops by reason for the summary line, named and ordered as the target's statistics
+    /// name them (<see cref="TargetStatistics.ToString"/>): <c> (DeviceGone 1, NoCarrier 3)</c>;
+    /// empty when nothing was dropped.
+    /// </summary>
+    public string DroppedByReason()
+    {
+        KeyValuePair<TargetDropReason, long>[] reasons = _target.GetStatistics().RecordsDroppedByReason
+            .Where(r => r.Value > 0).OrderBy(r => r.Key).ToArray();
+        return reasons.Length == 0
+            ? ""
+            : " (" + string.Join(", ", reasons.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} {r.Value}"))) + ")";
+    }
 
     /// <summary>
     /// Adds the target to a new manager and enables it; says on <paramref name="state"/> where it sends.
     /// </summary>
+    /// <param name="options">The target.</param>
+    /// <param name="transports">Opens the transports (tests); null: libpcap.</param>
+    /// <param name="watcher">The manager's device watcher (tests); null: the platform's own, which the manager owns.</param>
+    /// <param name="state">Where the target's setup and state changes are reported (stderr).</param>
+    /// <param name="resumeWait">How long a record waits for a target whose device is back.</param>
     /// <exception cref="UsageException">The target's device does not exist, or it names none and there is no route to its remote.</exception>
-    /// <exception cref="SendFailureException">The target could not be set up for another reason (device down, no address, permission, libpcap).</exception>
-    public static LiveTarget Open(NetconsoleTargetOptions options, IFrameTransportFactory? transports, TextWriter state, TimeSpan resumeWait)
+    /// <exception cref="SendFailureException">The target could not be set up for another reason (device down, no carrier, no address, permission, libpcap).</exception>
+    public static LiveTarget Open(NetconsoleTargetOptions options, IFrameTransportFactory? transports, IDeviceWatcher? watcher, TextWriter state, TimeSpan resumeWait)
     {
         var managerOptions = new TargetManagerOptions();
         if (transports is not null)
         {
             managerOptions.TransportFactory = transports;
+        }
+
+        if (watcher is not null)
+        {
+            managerOptions.Watcher = watcher;
         }
 
         var manager = new TargetManager(managerOptions);
@@ -165,11 +190,15 @@ internal sealed class LiveTarget : IDisposable
     }
 
     // Whether what the target needs is there now, asked of the system directly (the manager's
-    // watcher may not have seen it yet): its device, up; or for a target without one, a route.
+    // watcher may not have seen it yet): its device, up with its carrier (setting a target up on
+    // a device without one waits for it, so an outage would hold each record up); or for a
+    // target without one, a route.
     private bool DeviceIsBack() =>
-        _options.DeviceName is { } name ? NetworkDevice.FindByName(name) is { IsUp: true }
-        : _options.DeviceMac is { } mac ? NetworkDevice.FindByMac(mac) is { IsUp: true }
-        : HasRoute(_options.RemoteAddress!);
+        _options.DeviceName is { } name ? IsUsable(NetworkDevice.FindByName(name))
+        : _options.DeviceMac is { } mac ? IsUsable(NetworkDevice.FindByMac(mac))
+        : HasRoute(_options.RemoteAddress!) && (_target.StateCause != TargetStateCause.NoCarrier || IsUsable(NetworkDevice.FindByName(_device)));
+
+    private static bool IsUsable(NetworkDevice? device) => device is { IsUp: true, IsRunning: true };
 
     private void TryBringBack()
     {
@@ -215,6 +244,7 @@ internal sealed class LiveTarget : IDisposable
         {
             TargetDropReason.DeviceDown => DownProblem,
             TargetDropReason.DeviceGone => GoneProblem,
+            TargetDropReason.NoCarrier => NoCarrierProblem,
             TargetDropReason.Deactivated when NetworkDevice.FindByName(_device) is null => GoneProblem,
             TargetDropReason.Deactivated => "not sending",
             _ => "could not send (" + reason + ")",
@@ -224,8 +254,15 @@ internal sealed class LiveTarget : IDisposable
             return;
         }
 
-        string detail = reason == TargetDropReason.DeviceDown ? "" : $" ({_target.StateReason})";
-        string until = reason == TargetDropReason.DeviceDown ? "it is up" : "it is back";
+        // Down and no carrier say all there is; the target's reason may still be the one from
+        // before (the manager deactivates it for a lost carrier on its own thread, a moment later).
+        string detail = reason is TargetDropReason.DeviceDown or TargetDropReason.NoCarrier ? "" : $" ({_target.StateReason})";
+        string until = reason switch
+        {
+            TargetDropReason.DeviceDown => "it is up",
+            TargetDropReason.NoCarrier => "the carrier is back",
+            _ => "it is back",
+        };
         _state.WriteLine($"netconsole-send: {_device}: {problem}{detail}; dropping records until {until}");
         _causeAtProblem ??= _target.StateCause;
         _problem = problem;

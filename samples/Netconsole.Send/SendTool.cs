@@ -6,6 +6,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Reflection;
 using System.Text;
+using Netconsole.Devices;
 using Netconsole.Targets;
 using Netconsole.Transport;
 using Netconsole.Wire;
@@ -50,8 +51,12 @@ internal static class SendTool
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin) =>
         Run(args, stdout, stderr, stdin is null ? null : new TextLinesStream(stdin));
 
-    /// <summary>Runs the tool; <paramref name="stdin"/> is the bytes --stdin reads (null: the process's standard input, opened only with --stdin).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Stream? stdin = null, IFrameTransportFactory? transports = null)
+    /// <summary>
+    /// Runs the tool; <paramref name="stdin"/> is the bytes --stdin reads (null: the process's
+    /// standard input, opened only with --stdin). Tests may give the target's transports and
+    /// device watcher (null: libpcap, and the platform's watcher).
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Stream? stdin = null, IFrameTransportFactory? transports = null, IDeviceWatcher? watcher = null)
     {
         var target = new Option<string>("--target")
         {
@@ -85,8 +90,8 @@ internal static class SendTool
             Description = "Send every line of standard input as one record until EOF: the bytes up to each LF, as they are (only LF ends a line; "
                 + "a CR, also one before the LF, stays in the text, and invalid UTF-8 passes through: pipe through tr -d '\\r' to drop CRs). "
                 + "A line longer than 65536 bytes goes out in pieces of at most 65536 bytes, chained as one continued group (flags c, +), "
-                + "and is counted. Sequence numbers count up from --seq; records the target cannot send (device down or gone) are dropped, "
-                + "counted and reported once per state change",
+                + "and is counted. Sequence numbers count up from --seq; records the target cannot send (device down or gone, no carrier) are "
+                + "dropped, counted by reason in the summary and reported once per state change",
         };
         Option<int?> resumeWait = Number<int>("--resume-wait-ms", "from 0 to 600000", TryParseInt);
         resumeWait.Description = "With --stdin: when a line comes while the target is down but its device (or route) is back, how long to wait for the target to be set up again before dropping the line (during an outage lines are dropped at once; 0: one immediate attempt, no waiting); default "
@@ -170,7 +175,7 @@ internal static class SendTool
                 Rate = parsed.GetValue(rate),
                 Message = text,
             };
-            return Send(request, stdout, stderr, stdin, transports);
+            return Send(request, stdout, stderr, stdin, transports, watcher);
         }
         catch (FrameTransportException e)
         {
@@ -243,7 +248,7 @@ internal static class SendTool
         return null;
     }
 
-    private static int Send(SendRequest request, TextWriter stdout, TextWriter stderr, Stream? stdin, IFrameTransportFactory? transports)
+    private static int Send(SendRequest request, TextWriter stdout, TextWriter stderr, Stream? stdin, IFrameTransportFactory? transports, IDeviceWatcher? watcher)
     {
         NetconsoleTargetOptions options = BuildOptions(request);
         if (request.Level is < 0 or > 7)
@@ -282,7 +287,7 @@ internal static class SendTool
         var input = new Input(single, request.Stdin ? stdin ?? OpenStandardInput() : null, stderr);
         int exit = request.WritePcap is not null
             ? WritePcap(request, options, input, first, stdout)
-            : SendLive(request, options, input, first, stdout, stderr, transports);
+            : SendLive(request, options, input, first, stdout, stderr, transports, watcher);
         if (input.Error is { } error)
         {
             stderr.WriteLine($"netconsole-send: cannot read standard input: {error}");
@@ -343,9 +348,9 @@ internal static class SendTool
 
     // The library's target: the device by name, by MAC or by the route; the next hop resolved
     // when no remote MAC is given; outages ridden through (with --stdin) by its recovery.
-    private static int SendLive(SendRequest request, NetconsoleTargetOptions options, Input input, ulong first, TextWriter stdout, TextWriter stderr, IFrameTransportFactory? transports)
+    private static int SendLive(SendRequest request, NetconsoleTargetOptions options, Input input, ulong first, TextWriter stdout, TextWriter stderr, IFrameTransportFactory? transports, IDeviceWatcher? watcher)
     {
-        using LiveTarget target = LiveTarget.Open(options, transports, stderr, TimeSpan.FromMilliseconds(request.ResumeWaitMilliseconds));
+        using LiveTarget target = LiveTarget.Open(options, transports, watcher, stderr, TimeSpan.FromMilliseconds(request.ResumeWaitMilliseconds));
         if (options.MaxDatagramsPerSecond > 0)
         {
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -363,7 +368,7 @@ internal static class SendTool
 
         long dropped = target.Dropped;
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{records} record(s), {target.FramesSent} frame(s) sent, {dropped} dropped{input.Summary()}"));
+            $"{records} record(s), {target.FramesSent} frame(s) sent, {dropped} dropped{target.DroppedByReason()}{input.Summary()}"));
 
         // One record that did not go out is a failure; with --stdin, drops are counted and reported, as the kernel counts them.
         return !request.Stdin && dropped > 0 ? SendError : 0;

@@ -6,6 +6,7 @@ using Netconsole.Lab;
 using Netconsole.Receiving;
 using Netconsole.Send;
 using Netconsole.Targets;
+using Netconsole.Tests.Devices;
 using Netconsole.Tests.Integration;
 using Netconsole.Tests.Support;
 using Xunit.Abstractions;
@@ -120,6 +121,58 @@ public sealed class SendToolLabTests : IDisposable
         after.TextString.Should().Be("after re-creation");
         after.Sequence.Should().Be(12, "the dropped record's number is a gap");
         receiver.GetStatistics().Reassembler.RecordsLost.Should().Be(1);
+    }
+
+    // The peer set down takes the device's carrier: the lines read then are dropped and counted
+    // as NoCarrier (none claimed sent), and the line read once it is back goes out. The tool runs
+    // on the given watcher; a recorder subscribed to it after the tool's manager sees each event
+    // only once the manager has, so every line meets the link state the script set.
+    [SkippableTheory]
+    [InlineData("netlink")]
+    [InlineData("polling")]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")] // the lab's watchers
+    public async Task Stdin_lines_while_the_peer_is_down_are_counted_as_no_carrier_and_the_first_after_it_is_up_arrives(string kind)
+    {
+        NetworkLab lab = Lab();
+        await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, 6666));
+        using IDeviceWatcher watcher = RecoveryTests.Watcher(kind);
+        DeviceEventRecorder? events = null;
+        void SetPeer(bool up)
+        {
+            events ??= new DeviceEventRecorder(watcher);
+            if (up)
+            {
+                lab.SetPeerUp();
+            }
+            else
+            {
+                lab.SetPeerDown();
+            }
+
+            events.WaitFor(e => e.Device.Name == lab.DeviceName && e.Kind == (up ? DeviceChangeKind.Up : DeviceChangeKind.Down), $"{lab.DeviceName} {(up ? "up" : "down")}");
+        }
+
+        var input = new ScriptedReader(
+            ("before", null),
+            ("no carrier 1", () => SetPeer(up: false)),
+            ("no carrier 2", null),
+            ("carrier back", () => SetPeer(up: true)));
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        string[] args = ["--target", $"+@/{lab.DeviceName},@{lab.PeerIPv4}/{MacAddressText.Format(lab.PeerMac)}", "--stdin", "--seq", "1"];
+
+        int exit = SendTool.Run(args, stdout, stderr, new TextLinesStream(input), transports: null, watcher);
+        events?.Dispose();
+
+        _output.WriteLine($"netconsole-send {string.Join(' ', args)} -> {exit}\n{stdout}{stderr}");
+        exit.Should().Be(0, stderr.ToString());
+        stdout.ToString().Should().Be("4 record(s), 2 frame(s) sent, 2 dropped (NoCarrier 2)" + Environment.NewLine);
+        stderr.ToString().Should().Contain($"netconsole-send: {lab.DeviceName}: No carrier; dropping records until the carrier is back")
+            .And.Contain($"netconsole-send: {lab.DeviceName}: sending again");
+        (await Next(receiver)).TextString.Should().Be("before");
+        ReceivedRecord after = await Next(receiver);
+        after.TextString.Should().Be("carrier back");
+        after.Sequence.Should().Be(4, "the two lines dropped for the missing carrier leave a gap");
     }
 
     // The pacing itself is specified on a manual clock (Targets/Manager/PacingTests); here: --rate
