@@ -1,5 +1,5 @@
 // netconsole-demo: ILogger -> netconsole on lo, automatic recovery of a target whose interface
-// disappears and returns, and crash reporting from a child process. Run it through ./demo.sh,
+// loses its carrier or disappears, and returns, and crash reporting from a child process. Run it through ./demo.sh,
 // which runs it as root inside a private network namespace (unshare -n).
 using Netconsole.Demo;
 
