@@ -38,6 +38,7 @@ internal static class RecoveryScene
         string target = $"+@/{lab.DeviceName},@{lab.PeerIPv4}/";
         output.WriteLine($"   lab: {lab.DeviceName} ({lab.DeviceIPv4}) <-> {lab.PeerName} ({lab.PeerIPv4}, in namespace {lab.PeerNamespace}); receiver on {lab.PeerIPv4}:{Port}");
         output.WriteLine($"   logger target \"{target}\" with the default device watcher");
+        output.WriteLine("   (the lines that begin with \"netconsole:\" are the provider's own notices, on standard error)");
         await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, Port));
         await using LoggingHost host = LoggingHost.Create(o => o.Targets.Add(target));
         NetconsoleTarget netconsole = host.Target;
@@ -62,7 +63,7 @@ internal static class RecoveryScene
         lab.SetPeerDown();
         if (Outage(output, changes, netconsole, TargetStateCause.NoCarrier, problems) > TimeSpan.FromMilliseconds(200))
         {
-            output.WriteLine("   (late: the kernel reports such link changes at most once a second, through its linkwatch)");
+            output.WriteLine("   (late: as for a physical NIC, the kernel holds a lost carrier's report until a second has passed since its previous link report)");
         }
 
         Dropped(output, logger, host, netconsole, 4, "no carrier", "without carrier", TargetDropReason.NoCarrier, problems);
