@@ -51,6 +51,7 @@ internal static class RecoveryScene
             return new SceneResult(Name, 0, 0, 0, Passed: false, $"target {netconsole}");
         }
 
+        changes.Forget(); // the target's enabling, if it came after the subscription
         output.WriteLine($"   {netconsole.Name} is {netconsole.State} on {netconsole.DeviceName}");
         ILogger logger = host.Factory.CreateLogger("Demo.Recovery");
         var received = new List<ReceivedRecord>();
@@ -106,6 +107,14 @@ internal static class RecoveryScene
         private long _actionAt = Stopwatch.GetTimestamp();
 
         public StateChanges(TargetManager manager) => manager.StateChanged += (_, e) => _changes.Add((Stopwatch.GetTimestamp(), e));
+
+        /// <summary>Drops the changes seen so far.</summary>
+        public void Forget()
+        {
+            while (_changes.TryTake(out _))
+            {
+            }
+        }
 
         /// <summary>Notes that an action (ip link ...) begins now: the next changes are timed from here.</summary>
         public void Action() => _actionAt = Stopwatch.GetTimestamp();
