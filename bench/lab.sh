@@ -3,14 +3,16 @@
 # (unshare -n), so it cannot touch any real network. Needs root.
 #   bench/lab.sh lab-rate [RECORDS] [ROUNDS]     libpcap injection vs a plain UDP socket, same run
 #   bench/lab.sh recovery-latency [TRIES]        interface re-created -> target Enabled, both watchers
+#   bench/lab.sh carrier-latency [TRIES]         veth peer down/up (carrier lost, back) and device deleted/re-created ->
+#                                                first record received, next to an OS UDP socket; both watchers
 #   bench/lab.sh resolution-latency [TRIES]      Enable with the neighbour table / ARP / NDP / nothing answering, re-check
 #   bench/lab.sh e2e [RECORDS] [ROUNDS]          end-to-end harness (issue 7): ILogger -> veth -> receiver next to
 #                                                libpcap, AF_PACKET, UDP socket and NLog; writes bench/e2e-latest.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  lab-rate|recovery-latency|resolution-latency|e2e) ;;
-  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS]" >&2; exit 2 ;;
+  lab-rate|recovery-latency|carrier-latency|resolution-latency|e2e) ;;
+  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | carrier-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS]" >&2; exit 2 ;;
 esac
 dotnet build bench/Netconsole.Benchmarks -c Release -nologo -v quiet >/dev/null
 exec env NETCONSOLE_TEST_NETNS=1 unshare -n bash -c 'ip link set lo up && exec dotnet bench/Netconsole.Benchmarks/bin/Release/net10.0/Netconsole.Benchmarks.dll "$@"' bash "$@"

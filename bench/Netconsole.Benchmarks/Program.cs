@@ -7,6 +7,7 @@ using Netconsole.Benchmarks.EndToEnd;
 // Recovery latency:   bench/lab.sh recovery-latency  (root; likewise)
 // Next-hop resolution: bench/lab.sh resolution-latency [TRIES] (root; likewise; issue 6)
 // End-to-end harness: bench/lab.sh e2e [RECORDS] [ROUNDS] (root; likewise; issue 7)
+// Carrier recovery:   bench/lab.sh carrier-latency [TRIES] (root; likewise; issue 15)
 if (args.Length > 0 && args[0] == "lab-rate")
 {
     return LabRate.Run(args[1..], Console.Out);
@@ -15,6 +16,13 @@ if (args.Length > 0 && args[0] == "lab-rate")
 if (args.Length > 0 && args[0] == "recovery-latency")
 {
     return RecoveryLatency.Run(args[1..], Console.Out);
+}
+
+if (args.Length > 0 && args[0] == "carrier-latency")
+{
+    return OperatingSystem.IsLinux()
+        ? CarrierLatency.Run(args[1..], Console.Out)
+        : throw new PlatformNotSupportedException("The network lab and the rtnetlink watcher exist only on Linux.");
 }
 
 if (args.Length > 0 && args[0] == "resolution-latency")

@@ -23,6 +23,6 @@ internal static partial class DemoLog
     [LoggerMessage(Level = LogLevel.Error, Message = "checkout of order {OrderId} failed")]
     public static partial void CheckoutFailed(ILogger logger, Exception exception, int orderId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "record {Index} of 9 ({When})")]
-    public static partial void Record(ILogger logger, int index, string when);
+    [LoggerMessage(Level = LogLevel.Information, Message = "record {Index} of {Count} ({When})")]
+    public static partial void Record(ILogger logger, int index, int count, string when);
 }

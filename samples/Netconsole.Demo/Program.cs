@@ -1,6 +1,6 @@
 // netconsole-demo: ILogger -> netconsole on lo, automatic recovery of a target whose interface
-// disappears and returns, and crash reporting from a child process. Run it through ./demo.sh,
-// which runs it as root inside a private network namespace (unshare -n).
+// loses its carrier or disappears and then returns, and crash reporting from a child process.
+// Run it through ./demo.sh, which runs it as root inside a private network namespace (unshare -n).
 using Netconsole.Demo;
 
 return await DemoRunner.RunAsync(Console.Out);

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Netconsole.Lab;
@@ -8,30 +10,39 @@ using Netconsole.Targets;
 namespace Netconsole.Demo;
 
 /// <summary>
-/// Scene 2: recovery. The network lab makes a veth pair (its far end in a namespace of its own,
-/// where the receiver listens); the logger's target is bound to the near end by name. Three
-/// records arrive; the interface is deleted and the target deactivates; three records are
-/// counted as dropped; the interface is re-created and the target resumes by itself; three
-/// more records arrive.
+/// Scene 2: recovery. The network lab makes a veth pair (its far end, the peer, in a namespace
+/// of its own, where the receiver listens); the logger's target is bound to the near end by
+/// name. Three records arrive. Two outages follow, each with three records logged during it
+/// and counted as dropped (none sent), and three records received after it:
+/// a carrier loss (the peer set down: the device stays up but has no link, as with a pulled
+/// cable; the target is Deactivated with cause NoCarrier) and the carrier's return, then the
+/// device's deletion (an unplugged adapter) and re-creation. The target resumes by itself.
 /// </summary>
+/// <remarks>
+/// IPv4: the peer end, unlike the lab's device end, drops its IPv6 address when it is set down
+/// (Linux does so unless keep_addr_on_down is set), so an IPv6 receiver would hear nothing
+/// after the carrier returns.
+/// </remarks>
 internal static class RecoveryScene
 {
     public const string Name = "2. recovery";
+    public const int Count = 15;
+    private const int PerStep = 3;
+    private const int Port = 6666;
     private static readonly TimeSpan StateTimeout = TimeSpan.FromSeconds(10);
 
     public static async Task<SceneResult> RunAsync(TextWriter output)
     {
         output.WriteLine($"== {Name}");
         using NetworkLab lab = NetworkLab.Create();
-        string target = $"+@/{lab.DeviceName},@{lab.PeerIPv6}/";
-        output.WriteLine($"   lab: {lab.DeviceName} ({lab.DeviceIPv6}) <-> {lab.PeerName} ({lab.PeerIPv6}, in namespace {lab.PeerNamespace}); receiver on [{lab.PeerIPv6}]:6666");
+        string target = $"+@/{lab.DeviceName},@{lab.PeerIPv4}/";
+        output.WriteLine($"   lab: {lab.DeviceName} ({lab.DeviceIPv4}) <-> {lab.PeerName} ({lab.PeerIPv4}, in namespace {lab.PeerNamespace}); receiver on {lab.PeerIPv4}:{Port}");
         output.WriteLine($"   logger target \"{target}\" with the default device watcher");
-        await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(AddressFamily.InterNetworkV6, 6666));
+        output.WriteLine("   (the lines that begin with \"netconsole:\" are the provider's own notices, on standard error)");
+        await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, Port));
         await using LoggingHost host = LoggingHost.Create(o => o.Targets.Add(target));
         NetconsoleTarget netconsole = host.Target;
-        var clock = Stopwatch.StartNew();
-        host.Provider.Manager.StateChanged += (_, e) =>
-            output.WriteLine($"     [{clock.ElapsedMilliseconds,5} ms] {e.Target.Name}: {e.OldState} -> {e.NewState} ({e.Reason})");
+        var changes = new StateChanges(host.Provider.Manager);
 
         var problems = new List<string>();
         if (!LoggingHost.WaitFor(netconsole, TargetState.Enabled, StateTimeout))
@@ -40,51 +51,129 @@ internal static class RecoveryScene
             return new SceneResult(Name, 0, 0, 0, Passed: false, $"target {netconsole}");
         }
 
+        changes.Forget(); // the target's enabling, if it came after the subscription
         output.WriteLine($"   {netconsole.Name} is {netconsole.State} on {netconsole.DeviceName}");
         ILogger logger = host.Factory.CreateLogger("Demo.Recovery");
         var received = new List<ReceivedRecord>();
 
-        Log(logger, host, "before", 1);
-        received.AddRange(await Show(output, receiver, "before the interface goes away"));
+        Log(logger, host, 1, "link up");
+        received.AddRange(await Show(output, receiver, "while the link is up"));
 
-        output.WriteLine($"   deleting {lab.DeviceName} ...");
-        lab.DeleteDevice();
-        LoggerScene.Check(LoggingHost.WaitFor(netconsole, TargetState.Deactivated, StateTimeout), $"not Deactivated after the delete: {netconsole}", problems);
-        long droppedBefore = netconsole.GetStatistics().RecordsDropped;
-        Log(logger, host, "while gone", 4);
-        TargetStatistics gone = netconsole.GetStatistics();
-        output.WriteLine($"   logged 3 records while {lab.DeviceName} is gone: counted as dropped {gone.RecordsDropped - droppedBefore}{Records.DropReasons(gone)}");
-        LoggerScene.Check(gone.RecordsDropped - droppedBefore == 3, "the records logged while the device was gone were not all counted as dropped", problems);
-
-        output.WriteLine($"   re-creating {lab.DeviceName} ...");
-        lab.RecreateDevice();
-        bool resumed = LoggingHost.WaitFor(netconsole, TargetState.Enabled, StateTimeout);
-        LoggerScene.Check(resumed, $"did not resume: {netconsole}", problems);
-        if (resumed)
+        output.WriteLine($"   -- carrier loss: the peer {lab.PeerName} is set down; {lab.DeviceName} stays up but has no link (a pulled cable)");
+        changes.Action();
+        lab.SetPeerDown();
+        if (Outage(output, changes, netconsole, TargetStateCause.NoCarrier, problems) > TimeSpan.FromMilliseconds(200))
         {
-            output.WriteLine($"   {netconsole.Name} is {netconsole.State} on {netconsole.DeviceName} (the re-created interface has index {lab.DeviceIndex})");
+            output.WriteLine("   (late: as for a physical NIC, the kernel holds a lost carrier's report until a second has passed since its previous link report)");
         }
 
-        Log(logger, host, "after", 7);
-        received.AddRange(await Show(output, receiver, "after the interface came back"));
+        Dropped(output, logger, host, netconsole, 4, "no carrier", "without carrier", TargetDropReason.NoCarrier, problems);
+
+        output.WriteLine($"   -- carrier back: {lab.PeerName} is set up again");
+        changes.Action();
+        lab.SetPeerUp();
+        Resume(output, changes, netconsole, problems);
+        Log(logger, host, 7, "carrier back");
+        received.AddRange(await Show(output, receiver, "after the carrier came back"));
+
+        output.WriteLine($"   -- deletion: {lab.DeviceName} is deleted (an unplugged adapter)");
+        changes.Action();
+        lab.DeleteDevice();
+        Outage(output, changes, netconsole, TargetStateCause.DeviceUnregistered, problems);
+        Dropped(output, logger, host, netconsole, 10, "device gone", $"while {lab.DeviceName} is gone", TargetDropReason.Deactivated, problems);
+
+        output.WriteLine($"   -- re-creation: {lab.DeviceName} is created again");
+        changes.Action();
+        lab.RecreateDevice();
+        Resume(output, changes, netconsole, problems);
+        output.WriteLine($"   (the re-created {lab.DeviceName} has a new interface index, {lab.DeviceIndex}: the target follows the name)");
+        Log(logger, host, 13, "re-created");
+        received.AddRange(await Show(output, receiver, "after the re-creation"));
 
         string[] texts = received.Select(r => r.TextString).ToArray();
-        string[] expected = [.. Texts("before", 1), .. Texts("after", 7)];
-        LoggerScene.Check(texts.SequenceEqual(expected), "the receiver did not get exactly records 1-3 and 7-9", problems);
+        string[] expected = [.. Texts(1, "link up"), .. Texts(7, "carrier back"), .. Texts(13, "re-created")];
+        LoggerScene.Check(texts.SequenceEqual(expected), "the receiver did not get exactly records 1-3, 7-9 and 13-15", problems);
         output.WriteLine("   " + Records.Statistics(netconsole));
         problems.ForEach(p => output.WriteLine("   PROBLEM: " + p));
         output.WriteLine();
-        return new SceneResult(Name, 9, received.Count, netconsole.GetStatistics().RecordsDropped, problems.Count == 0, problems.FirstOrDefault());
+        return new SceneResult(Name, Count, received.Count, netconsole.GetStatistics().RecordsDropped, problems.Count == 0, problems.FirstOrDefault());
     }
 
-    private static IEnumerable<string> Texts(string when, int first) =>
-        Enumerable.Range(first, 3).Select(i => $"record {i} of 9 ({when})");
-
-    private static void Log(ILogger logger, LoggingHost host, string when, int first)
+    // The target's state changes, printed in order by the scene's thread as it waits for them,
+    // with the time since the scene's last action on the network began.
+    private sealed class StateChanges
     {
-        for (int i = first; i < first + 3; i++)
+        private readonly BlockingCollection<(long At, TargetStateChangedEventArgs Change)> _changes = [];
+        private long _actionAt = Stopwatch.GetTimestamp();
+
+        public StateChanges(TargetManager manager) => manager.StateChanged += (_, e) => _changes.Add((Stopwatch.GetTimestamp(), e));
+
+        /// <summary>Drops the changes seen so far.</summary>
+        public void Forget()
         {
-            DemoLog.Record(logger, i, when);
+            while (_changes.TryTake(out _))
+            {
+            }
+        }
+
+        /// <summary>Notes that an action (ip link ...) begins now: the next changes are timed from here.</summary>
+        public void Action() => _actionAt = Stopwatch.GetTimestamp();
+
+        /// <summary>
+        /// Prints the changes up to the first one to <paramref name="state"/> and returns it with
+        /// the time since the action (null after the timeout).
+        /// </summary>
+        public (TargetStateChangedEventArgs Change, TimeSpan After)? WaitFor(TextWriter output, TargetState state)
+        {
+            while (_changes.TryTake(out var next, StateTimeout))
+            {
+                TargetStateChangedEventArgs e = next.Change;
+                TimeSpan after = Stopwatch.GetElapsedTime(_actionAt, next.At);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"   {after.TotalMilliseconds,4:F0} ms later: {e.Target.Name} {e.OldState} -> {e.NewState}, cause {e.Cause}: {e.Reason}"));
+                if (e.NewState == state)
+                {
+                    return (e, after);
+                }
+            }
+
+            return null;
+        }
+    }
+
+    // Returns how long after the action the target was deactivated.
+    private static TimeSpan Outage(TextWriter output, StateChanges changes, NetconsoleTarget target, TargetStateCause cause, List<string> problems)
+    {
+        (TargetStateChangedEventArgs Change, TimeSpan After)? deactivated = changes.WaitFor(output, TargetState.Deactivated);
+        LoggerScene.Check(deactivated is not null, $"not Deactivated: {target}", problems);
+        LoggerScene.Check(deactivated is not { Change: var change } || change.Cause == cause, $"Deactivated with cause {deactivated?.Change.Cause}, not {cause}", problems);
+        return deactivated?.After ?? TimeSpan.Zero;
+    }
+
+    private static void Resume(TextWriter output, StateChanges changes, NetconsoleTarget target, List<string> problems) =>
+        LoggerScene.Check(changes.WaitFor(output, TargetState.Enabled) is not null, $"did not resume: {target}", problems);
+
+    // Logs three records during an outage: none may be sent, all must be counted as dropped for the given reason.
+    private static void Dropped(TextWriter output, ILogger logger, LoggingHost host, NetconsoleTarget target, int first, string when, string during, TargetDropReason reason, List<string> problems)
+    {
+        TargetStatistics before = target.GetStatistics();
+        Log(logger, host, first, when);
+        TargetStatistics after = target.GetStatistics();
+        long sent = after.RecordsSent - before.RecordsSent;
+        long dropped = after.RecordsDropped - before.RecordsDropped;
+        long forReason = after.RecordsDroppedByReason.GetValueOrDefault(reason) - before.RecordsDroppedByReason.GetValueOrDefault(reason);
+        output.WriteLine($"   logged records {first}-{first + PerStep - 1} {during}: {sent} sent, {dropped} counted as dropped ({reason}={forReason})");
+        LoggerScene.Check(sent == 0 && dropped == PerStep && forReason == PerStep, $"records {first}-{first + PerStep - 1}: {sent} sent, {dropped} dropped, {forReason} as {reason} (expected 0, {PerStep}, {PerStep})", problems);
+    }
+
+    private static IEnumerable<string> Texts(int first, string when) =>
+        Enumerable.Range(first, PerStep).Select(i => $"record {i} of {Count} ({when})");
+
+    private static void Log(ILogger logger, LoggingHost host, int first, string when)
+    {
+        for (int i = first; i < first + PerStep; i++)
+        {
+            DemoLog.Record(logger, i, Count, when);
         }
 
         host.Flush();
@@ -92,8 +181,8 @@ internal static class RecoveryScene
 
     private static async Task<List<ReceivedRecord>> Show(TextWriter output, NetconsoleReceiver receiver, string when)
     {
-        List<ReceivedRecord> records = await Records.ReceiveAsync(receiver, 3, TimeSpan.FromSeconds(5));
-        output.WriteLine($"   received {records.Count} of 3 {when}:");
+        List<ReceivedRecord> records = await Records.ReceiveAsync(receiver, PerStep, TimeSpan.FromSeconds(5));
+        output.WriteLine($"   received {records.Count} of {PerStep} {when}:");
         foreach (ReceivedRecord record in records)
         {
             output.WriteLine("     " + Records.Line(record));
