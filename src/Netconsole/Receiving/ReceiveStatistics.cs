@@ -56,7 +56,13 @@ public abstract class ReceiveStatistics
     /// <summary>Incomplete records dropped by a limit (in-flight records per sender, sender eviction).</summary>
     public long RecordsDropped { get; }
 
-    /// <summary>Times a sender's sequence numbers started over (it restarted), resetting the gap tracking.</summary>
+    /// <summary>
+    /// Times a sender's sequence numbers started over, resetting the gap tracking: a number gone
+    /// back (a restarted sender), or gone further ahead than the sender could have used in the
+    /// time its timestamps say passed (a restarted sender that numbers from its clock, as this
+    /// library's provider does, or a hostile one). Its gap is not counted in <see cref="RecordsLost"/>:
+    /// what was lost across a restart cannot be known.
+    /// </summary>
     public long Restarts { get; }
 
     /// <summary>Continued groups closed early because the next part would exceed <see cref="RecordReassemblerOptions.MaxGroupBytes"/>.</summary>
@@ -145,19 +151,23 @@ internal sealed class Counters
     public long Restarts;
     public long OversizedGroups;
 
+    /// <summary><paramref name="count"/> + <paramref name="more"/>, stopping at <see cref="long.MaxValue"/>: a counter never wraps negative, whatever a sender does.</summary>
+    public static long Add(long count, ulong more) =>
+        more >= (ulong)(long.MaxValue - Math.Max(count, 0)) ? long.MaxValue : count + (long)more;
+
     public void AddTo(Counters total)
     {
-        total.Datagrams += Datagrams;
-        total.Records += Records;
-        total.Fragments += Fragments;
-        total.Malformed += Malformed;
-        total.Duplicates += Duplicates;
-        total.LostRecords += LostRecords;
-        total.OutOfOrderRecords += OutOfOrderRecords;
-        total.IncompleteRecords += IncompleteRecords;
-        total.MissingBytes += MissingBytes;
-        total.DroppedRecords += DroppedRecords;
-        total.Restarts += Restarts;
-        total.OversizedGroups += OversizedGroups;
+        total.Datagrams = Add(total.Datagrams, (ulong)Datagrams);
+        total.Records = Add(total.Records, (ulong)Records);
+        total.Fragments = Add(total.Fragments, (ulong)Fragments);
+        total.Malformed = Add(total.Malformed, (ulong)Malformed);
+        total.Duplicates = Add(total.Duplicates, (ulong)Duplicates);
+        total.LostRecords = Add(total.LostRecords, (ulong)Math.Max(LostRecords, 0));
+        total.OutOfOrderRecords = Add(total.OutOfOrderRecords, (ulong)OutOfOrderRecords);
+        total.IncompleteRecords = Add(total.IncompleteRecords, (ulong)IncompleteRecords);
+        total.MissingBytes = Add(total.MissingBytes, (ulong)MissingBytes);
+        total.DroppedRecords = Add(total.DroppedRecords, (ulong)DroppedRecords);
+        total.Restarts = Add(total.Restarts, (ulong)Restarts);
+        total.OversizedGroups = Add(total.OversizedGroups, (ulong)OversizedGroups);
     }
 }

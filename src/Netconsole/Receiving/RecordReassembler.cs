@@ -358,7 +358,7 @@ public sealed class RecordReassembler
     // A whole record (one datagram, or all its fragments): sequence tracking, then grouping.
     private ReassemblyResult Complete(SenderState state, Part part, ICollection<ReceivedRecord> output)
     {
-        switch (state.Sequences.Accept(part.Sequence, part.Timestamp, out ulong gap))
+        switch (state.Sequences.Accept(part.Sequence, part.Timestamp, Microseconds(part.Received), out ulong gap))
         {
             case SequenceTracker.Outcome.Duplicate:
                 state.Counters.Duplicates++;
@@ -374,7 +374,7 @@ public sealed class RecordReassembler
                 state.Counters.OutOfOrderRecords++;
                 break;
             default:
-                state.Counters.LostRecords += (long)Math.Min(gap, (ulong)(long.MaxValue / 4));
+                state.Counters.LostRecords = Counters.Add(state.Counters.LostRecords, gap);
                 break;
         }
 
@@ -418,6 +418,10 @@ public sealed class RecordReassembler
         _bufferedBytes -= group.Bytes;
         Deliver(state, group.ToRecord(state.Sender), output);
     }
+
+    // The caller's Stopwatch ticks in microseconds (a negative clock counts as 0).
+    private static ulong Microseconds(long ticks) =>
+        ticks <= 0 ? 0 : (ulong)((UInt128)(ulong)ticks * 1_000_000 / (ulong)Stopwatch.Frequency);
 
     private static void Deliver(SenderState state, ReceivedRecord record, ICollection<ReceivedRecord> output)
     {

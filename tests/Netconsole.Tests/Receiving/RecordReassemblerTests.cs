@@ -299,6 +299,55 @@ public class RecordReassemblerTests
     }
 
     [Fact]
+    public void A_sender_alternating_the_lowest_and_highest_sequence_numbers_makes_restarts_never_billions_lost()
+    {
+        var reassembler = new RecordReassembler();
+        for (int i = 0; i < 1000; i++)
+        {
+            Add(reassembler, "6,0,1,-;low\n");
+            Add(reassembler, "6,18446744073709551615,18446744073709551615,-;high\n");
+        }
+
+        var stats = reassembler.GetSenderStatistics(Sender)!;
+        stats.RecordsLost.Should().Be(0, "no sender can use 2^64 numbers: each jump is a restart");
+        stats.Restarts.Should().Be(1999);
+        reassembler.GetStatistics().RecordsLost.Should().Be(0);
+    }
+
+    [Fact]
+    public void A_jump_ahead_further_than_one_number_per_microsecond_since_is_a_restart_of_a_clock_numbered_sender()
+    {
+        // This library's provider numbers from its clock: a run created at 1 s sends 10 records
+        // until 6 s; the next run, created at 16 s, starts at 16,000,001.
+        var reassembler = new RecordReassembler();
+        Add(reassembler, "6,1000001,1000000,-;first run\n");
+        Add(reassembler, "6,1000010,6000000,-;first run, last\n");
+        Add(reassembler, "6,16000001,16000000,-;second run\n");
+
+        var stats = reassembler.GetSenderStatistics(Sender)!;
+        (stats.RecordsLost, stats.Restarts).Should().Be((8L, 1L), "2-9 were lost; the jump to the second run is not 15 million lost records");
+    }
+
+    [Fact]
+    public void A_burst_lost_whole_within_the_allowance_is_counted_lost_even_when_logged_within_one_microsecond()
+    {
+        var reassembler = new RecordReassembler();
+        Add(reassembler, "6,1,100,-;before\n");
+        Add(reassembler, "6,65538,100,-;after a burst of 65,536 lost\n");
+
+        var stats = reassembler.GetSenderStatistics(Sender)!;
+        (stats.RecordsLost, stats.Restarts).Should().Be((65536L, 0L));
+    }
+
+    [Fact]
+    public void The_lost_counter_stops_at_its_maximum_instead_of_wrapping_negative()
+    {
+        Netconsole.Receiving.Counters.Add(long.MaxValue - 1, 5).Should().Be(long.MaxValue);
+        Netconsole.Receiving.Counters.Add(3, ulong.MaxValue).Should().Be(long.MaxValue);
+        Netconsole.Receiving.Counters.Add(3, 4).Should().Be(7);
+    }
+
+    [Fact]
     public void Seen_sequence_number_with_another_timestamp_is_a_restart_not_a_duplicate()
     {
         var reassembler = new RecordReassembler();
