@@ -20,6 +20,7 @@ public abstract class ReceiveStatistics
         RecordsDropped = counters.DroppedRecords;
         Restarts = counters.Restarts;
         GroupsClosedEarly = counters.OversizedGroups;
+        DictionaryEntriesDropped = counters.DictionaryEntriesDropped;
     }
 
     /// <summary>Datagrams added.</summary>
@@ -68,11 +69,14 @@ public abstract class ReceiveStatistics
     /// <summary>Continued groups closed early because the next part would exceed <see cref="RecordReassemblerOptions.MaxGroupBytes"/>.</summary>
     public long GroupsClosedEarly { get; }
 
+    /// <summary>Dictionary entries left out of records beyond <see cref="RecordReassemblerOptions.MaxDictionaryEntries"/> (the records were delivered).</summary>
+    public long DictionaryEntriesDropped { get; }
+
     /// <summary>The counters on one line, for a log or a console.</summary>
-    /// <returns>For example <c>records 12, datagrams 20 (fragments 10, malformed 0, duplicates 0), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0</c>.</returns>
+    /// <returns>For example <c>records 12, datagrams 20 (fragments 10, malformed 0, duplicates 0), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0, dictionary entries dropped 0</c>.</returns>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"records {RecordsReceived}, datagrams {DatagramsReceived} (fragments {FragmentsReceived}, malformed {DatagramsMalformed}, duplicates {DuplicatesIgnored}), lost {RecordsLost}, out of order {RecordsOutOfOrder}, incomplete {RecordsIncomplete} ({BytesMissing} bytes missing), dropped {RecordsDropped}, restarts {Restarts}, groups closed early {GroupsClosedEarly}");
+        $"records {RecordsReceived}, datagrams {DatagramsReceived} (fragments {FragmentsReceived}, malformed {DatagramsMalformed}, duplicates {DuplicatesIgnored}), lost {RecordsLost}, out of order {RecordsOutOfOrder}, incomplete {RecordsIncomplete} ({BytesMissing} bytes missing), dropped {RecordsDropped}, restarts {Restarts}, groups closed early {GroupsClosedEarly}, dictionary entries dropped {DictionaryEntriesDropped}");
 }
 
 /// <summary>One sender's counters and current state.</summary>
@@ -150,6 +154,7 @@ internal sealed class Counters
     public long DroppedRecords;
     public long Restarts;
     public long OversizedGroups;
+    public long DictionaryEntriesDropped;
 
     /// <summary><paramref name="count"/> + <paramref name="more"/>, stopping at <see cref="long.MaxValue"/>: a counter never wraps negative, whatever a sender does.</summary>
     public static long Add(long count, ulong more) =>
@@ -169,5 +174,6 @@ internal sealed class Counters
         total.DroppedRecords = Add(total.DroppedRecords, (ulong)DroppedRecords);
         total.Restarts = Add(total.Restarts, (ulong)Restarts);
         total.OversizedGroups = Add(total.OversizedGroups, (ulong)OversizedGroups);
+        total.DictionaryEntriesDropped = Add(total.DictionaryEntriesDropped, (ulong)DictionaryEntriesDropped);
     }
 }

@@ -56,14 +56,12 @@ namespace Netconsole.Receiving;
 /// </remarks>
 public sealed class RecordReassembler
 {
-    // Each group part is charged this much beyond its data, so empty parts cannot pile up for free.
-    private const int PartOverhead = 64;
-
     private readonly long _timeoutTicks;
     private readonly int _maxSenders;
     private readonly int _maxInFlight;
     private readonly int _maxGroupBytes;
     private readonly long _maxBufferedBytes;
+    private readonly int _maxDictionaryEntries;
     private readonly Dictionary<IPEndPoint, SenderState> _senders = new();
     private readonly LinkedList<SenderState> _recent = new(); // most recently heard first
     private readonly Counters _retired = new();
@@ -87,6 +85,7 @@ public sealed class RecordReassembler
         _maxInFlight = options.MaxInFlightRecordsPerSender;
         _maxGroupBytes = options.MaxGroupBytes;
         _maxBufferedBytes = options.MaxBufferedBytes;
+        _maxDictionaryEntries = options.MaxDictionaryEntries;
     }
 
     /// <summary>
@@ -126,8 +125,8 @@ public sealed class RecordReassembler
                 }
 
                 var dictionary = new List<KeyValuePair<string, string>>();
-                byte[] text = DatagramParser.DecodeRecordData(parsed.Data, dictionary);
-                var part = new Part(parsed.GetReleaseString(), parsed.Priority, parsed.Sequence, parsed.TimestampMicroseconds, parsed.Continuation, text, dictionary, 1, parsed.Data.Length, timestamp);
+                byte[] text = Decode(state, parsed.Data, dictionary);
+                var part = new Part(parsed.GetReleaseString(), parsed.Priority, parsed.Sequence, parsed.TimestampMicroseconds, parsed.Continuation, text, dictionary, 1, timestamp);
                 result = Complete(state, part, output);
                 break;
 
@@ -245,7 +244,7 @@ public sealed class RecordReassembler
         foreach (InFlightRecord record in state.InFlight.Values)
         {
             state.Counters.DroppedRecords++;
-            _bufferedBytes -= record.Data.Length;
+            _bufferedBytes -= record.Cost;
         }
 
         state.InFlight.Clear();
@@ -296,7 +295,7 @@ public sealed class RecordReassembler
     {
         state.Counters.IncompleteRecords++;
         state.Counters.MissingBytes += record.Data.Length - record.Received;
-        _bufferedBytes -= record.Data.Length;
+        _bufferedBytes -= record.Cost;
     }
 
     private ReassemblyResult AddFragment(SenderState state, in ParsedDatagram parsed, long timestamp, ICollection<ReceivedRecord> output)
@@ -316,7 +315,7 @@ public sealed class RecordReassembler
 
             record = new InFlightRecord(parsed, timestamp);
             state.InFlight.Add(parsed.Sequence, record);
-            _bufferedBytes += record.Data.Length;
+            _bufferedBytes += record.Cost;
         }
         else if (!record.Matches(parsed))
         {
@@ -340,11 +339,19 @@ public sealed class RecordReassembler
         }
 
         state.InFlight.Remove(parsed.Sequence);
-        _bufferedBytes -= record.Data.Length;
+        _bufferedBytes -= record.Cost;
         var dictionary = new List<KeyValuePair<string, string>>();
-        byte[] text = DatagramParser.DecodeRecordData(record.Data, dictionary);
-        var part = new Part(record.Release, record.Priority, parsed.Sequence, record.Timestamp, record.Continuation, text, dictionary, record.Fragments, record.Data.Length, timestamp);
+        byte[] text = Decode(state, record.Data, dictionary);
+        var part = new Part(record.Release, record.Priority, parsed.Sequence, record.Timestamp, record.Continuation, text, dictionary, record.Fragments, timestamp);
         return Complete(state, part, output);
+    }
+
+    // A record's data decoded, at most MaxDictionaryEntries entries kept (the rest counted).
+    private byte[] Decode(SenderState state, ReadOnlySpan<byte> data, List<KeyValuePair<string, string>> dictionary)
+    {
+        byte[] text = DatagramParser.DecodeRecordData(data, dictionary, _maxDictionaryEntries, out int dropped);
+        state.Counters.DictionaryEntriesDropped += dropped;
+        return text;
     }
 
     private void DropOldestInFlight(SenderState state)
@@ -352,7 +359,7 @@ public sealed class RecordReassembler
         KeyValuePair<ulong, InFlightRecord> oldest = state.InFlight.MinBy(entry => entry.Value.FirstReceived);
         state.InFlight.Remove(oldest.Key);
         state.Counters.DroppedRecords++;
-        _bufferedBytes -= oldest.Value.Data.Length;
+        _bufferedBytes -= oldest.Value.Cost;
     }
 
     // A whole record (one datagram, or all its fragments): sequence tracking, then grouping.
@@ -485,6 +492,9 @@ public sealed class RecordReassembler
 
         public byte[] Data { get; }
 
+        /// <summary>What it holds in memory: the data buffer, its bitmap of bytes received, the object and its header copy.</summary>
+        public long Cost => Data.Length + (_received.Length * 8L) + 160 + _releaseBytes.Length;
+
         public int Received { get; private set; }
 
         public int Fragments { get; private set; }
@@ -549,7 +559,6 @@ public sealed class RecordReassembler
         byte[] text,
         List<KeyValuePair<string, string>> dictionary,
         int fragments,
-        int dataLength,
         long received)
     {
         public string? Release { get; } = release;
@@ -568,7 +577,8 @@ public sealed class RecordReassembler
 
         public int Fragments { get; } = fragments;
 
-        public long Cost { get; } = dataLength + PartOverhead;
+        /// <summary>What holding the part costs in memory, decoded (<see cref="ReceivedRecord.MemoryCost"/>): what a held group is charged.</summary>
+        public long Cost { get; } = ReceivedRecord.MemoryCost(text.Length, dictionary);
 
         public long Received { get; } = received;
 
