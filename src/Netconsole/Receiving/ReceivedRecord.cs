@@ -36,8 +36,8 @@ public sealed class ReceivedRecord
         return cost;
     }
 
-    /// <summary>This record's <see cref="MemoryCost"/>.</summary>
-    internal long Cost => MemoryCost(Text.Length, Dictionary);
+    /// <summary>This record's <see cref="MemoryCost"/>, computed once (queues count it in and out).</summary>
+    internal long Cost { get; }
 
     internal ReceivedRecord(
         IPEndPoint sender,
@@ -66,6 +66,7 @@ public sealed class ReceivedRecord
         PartCount = partCount;
         FragmentCount = fragmentCount;
         ReceivedTimestamp = receivedTimestamp;
+        Cost = MemoryCost(text.Length, dictionary);
     }
 
     /// <summary>The sender, as given to <see cref="RecordReassembler.Add"/>.</summary>
