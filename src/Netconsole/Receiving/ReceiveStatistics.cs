@@ -21,6 +21,7 @@ public abstract class ReceiveStatistics
         Restarts = counters.Restarts;
         GroupsClosedEarly = counters.OversizedGroups;
         DictionaryEntriesDropped = counters.DictionaryEntriesDropped;
+        SendersResumed = counters.Resumed;
     }
 
     /// <summary>Datagrams added.</summary>
@@ -69,14 +70,23 @@ public abstract class ReceiveStatistics
     /// <summary>Continued groups closed early because the next part would exceed <see cref="RecordReassemblerOptions.MaxGroupBytes"/>.</summary>
     public long GroupsClosedEarly { get; }
 
+    /// <summary>
+    /// Times a sender was heard again after its state was evicted and its sequence position had
+    /// been kept, so the numbers it skipped meanwhile were counted in <see cref="RecordsLost"/>.
+    /// Positions are kept for the last 4 x <see cref="RecordReassemblerOptions.MaxSenders"/>
+    /// senders evicted; one heard again after that starts afresh, and what it lost meanwhile is
+    /// not known (see <see cref="ReassemblerStatistics.SendersEvicted"/>).
+    /// </summary>
+    public long SendersResumed { get; }
+
     /// <summary>Dictionary entries left out of records beyond <see cref="RecordReassemblerOptions.MaxDictionaryEntries"/> (the records were delivered).</summary>
     public long DictionaryEntriesDropped { get; }
 
     /// <summary>The counters on one line, for a log or a console.</summary>
-    /// <returns>For example <c>records 12, datagrams 20 (fragments 10, malformed 0, duplicates 0), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0, dictionary entries dropped 0</c>.</returns>
+    /// <returns>For example <c>records 12, datagrams 20 (fragments 10, malformed 0, duplicates 0), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0, dictionary entries dropped 0, senders resumed 0</c>.</returns>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"records {RecordsReceived}, datagrams {DatagramsReceived} (fragments {FragmentsReceived}, malformed {DatagramsMalformed}, duplicates {DuplicatesIgnored}), lost {RecordsLost}, out of order {RecordsOutOfOrder}, incomplete {RecordsIncomplete} ({BytesMissing} bytes missing), dropped {RecordsDropped}, restarts {Restarts}, groups closed early {GroupsClosedEarly}, dictionary entries dropped {DictionaryEntriesDropped}");
+        $"records {RecordsReceived}, datagrams {DatagramsReceived} (fragments {FragmentsReceived}, malformed {DatagramsMalformed}, duplicates {DuplicatesIgnored}), lost {RecordsLost}, out of order {RecordsOutOfOrder}, incomplete {RecordsIncomplete} ({BytesMissing} bytes missing), dropped {RecordsDropped}, restarts {Restarts}, groups closed early {GroupsClosedEarly}, dictionary entries dropped {DictionaryEntriesDropped}, senders resumed {SendersResumed}");
 }
 
 /// <summary>One sender's counters and current state.</summary>
@@ -155,6 +165,7 @@ internal sealed class Counters
     public long Restarts;
     public long OversizedGroups;
     public long DictionaryEntriesDropped;
+    public long Resumed;
 
     /// <summary><paramref name="count"/> + <paramref name="more"/>, stopping at <see cref="long.MaxValue"/>: a counter never wraps negative, whatever a sender does.</summary>
     public static long Add(long count, ulong more) =>
@@ -175,5 +186,6 @@ internal sealed class Counters
         total.Restarts = Add(total.Restarts, (ulong)Restarts);
         total.OversizedGroups = Add(total.OversizedGroups, (ulong)OversizedGroups);
         total.DictionaryEntriesDropped = Add(total.DictionaryEntriesDropped, (ulong)DictionaryEntriesDropped);
+        total.Resumed = Add(total.Resumed, (ulong)Resumed);
     }
 }

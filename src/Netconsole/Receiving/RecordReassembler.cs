@@ -64,6 +64,9 @@ public sealed class RecordReassembler
     private readonly int _maxDictionaryEntries;
     private readonly Dictionary<IPEndPoint, SenderState> _senders = new();
     private readonly LinkedList<SenderState> _recent = new(); // most recently heard first
+    private readonly LinkedList<SenderState> _probation = new(); // senders not yet established, most recently heard first
+    private readonly Dictionary<IPEndPoint, (SequenceTracker.Position Position, long Delivered)> _evictedPositions = new();
+    private readonly Queue<IPEndPoint> _evictedOrder = new(); // oldest first: the first forgotten
     private readonly Counters _retired = new();
     private long _evictedSenders;
     private long _bufferedBytes;
@@ -87,6 +90,12 @@ public sealed class RecordReassembler
         _maxBufferedBytes = options.MaxBufferedBytes;
         _maxDictionaryEntries = options.MaxDictionaryEntries;
     }
+
+    /// <summary>Records a sender delivers before it is established: evicted only when no sender on probation is left.</summary>
+    internal const int RecordsToEstablish = 4;
+
+    /// <summary>Evicted senders whose sequence position is kept, per sender tracked, so one heard again resumes its gap counting.</summary>
+    internal const int EvictedPositionsPerSender = 4;
 
     /// <summary>
     /// Handles one datagram: a complete record goes to <paramref name="output"/> (with any
@@ -217,25 +226,69 @@ public sealed class RecordReassembler
     {
         if (_senders.TryGetValue(sender, out SenderState? state))
         {
-            if (_recent.First != state.Node)
+            MoveToFront(_recent, state.Node);
+            if (!state.Established)
             {
-                _recent.Remove(state.Node);
-                _recent.AddFirst(state.Node);
+                MoveToFront(_probation, state.ProbationNode);
             }
 
             return state;
         }
 
-        while (_senders.Count >= _maxSenders && _recent.Last is not null)
+        while (_senders.Count >= _maxSenders && Victim(null) is { } victim)
         {
-            Evict(_recent.Last.Value, output);
+            Evict(victim, output);
         }
 
         // A copy: IPEndPoint is mutable and the caller may reuse its instance.
         state = new SenderState(new IPEndPoint(sender.Address, sender.Port));
         _senders.Add(state.Sender, state);
         _recent.AddFirst(state.Node);
+        _probation.AddFirst(state.ProbationNode);
+        if (_evictedPositions.Remove(state.Sender, out (SequenceTracker.Position Position, long Delivered) kept))
+        {
+            // Evicted earlier and heard again: its numbers go on from where they were, so what it
+            // lost meanwhile is counted (the window of late arrivals is not kept), and the records
+            // it delivered before count towards being established.
+            state.Sequences.Resume(kept.Position);
+            state.Counters.Resumed++;
+            state.DeliveredBefore = kept.Delivered;
+        }
+
         return state;
+    }
+
+    private static void MoveToFront(LinkedList<SenderState> list, LinkedListNode<SenderState> node)
+    {
+        if (list.First != node)
+        {
+            list.Remove(node);
+            list.AddFirst(node);
+        }
+    }
+
+    // Who goes when room is needed: the least recently heard sender still on probation (a spoofed
+    // address that sent one datagram is one), else the least recently heard established one. A
+    // flood of new senders evicts its own kind, not a sender with a history. Never `keep`.
+    private SenderState? Victim(SenderState? keep)
+    {
+        for (LinkedListNode<SenderState>? node = _probation.Last; node is not null; node = node.Previous)
+        {
+            if (node.Value != keep)
+            {
+                return node.Value;
+            }
+        }
+
+        for (LinkedListNode<SenderState>? node = _recent.Last; node is not null; node = node.Previous)
+        {
+            if (node.Value != keep)
+            {
+                return node.Value;
+            }
+        }
+
+        return null;
     }
 
     private void Evict(SenderState state, ICollection<ReceivedRecord> output)
@@ -251,14 +304,32 @@ public sealed class RecordReassembler
         state.Counters.AddTo(_retired);
         _senders.Remove(state.Sender);
         _recent.Remove(state.Node);
+        if (!state.Established)
+        {
+            _probation.Remove(state.ProbationNode);
+        }
+
         _evictedSenders++;
+        if (state.Sequences.GetPosition() is { } position)
+        {
+            // Kept (a few dozen bytes) for the senders evicted most recently, bounded.
+            if (_evictedPositions.TryAdd(state.Sender, (position, state.DeliveredBefore + state.Counters.Records)))
+            {
+                _evictedOrder.Enqueue(state.Sender);
+            }
+
+            while (_evictedOrder.Count > EvictedPositionsPerSender * _maxSenders)
+            {
+                _evictedPositions.Remove(_evictedOrder.Dequeue());
+            }
+        }
     }
 
     private void EnforceBufferLimit(SenderState current, ICollection<ReceivedRecord> output)
     {
-        while (_bufferedBytes > _maxBufferedBytes && _recent.Last is { } last && last.Value != current)
+        while (_bufferedBytes > _maxBufferedBytes && Victim(current) is { } victim)
         {
-            Evict(last.Value, output);
+            Evict(victim, output);
         }
     }
 
@@ -430,9 +501,15 @@ public sealed class RecordReassembler
     private static ulong Microseconds(long ticks) =>
         ticks <= 0 ? 0 : (ulong)((UInt128)(ulong)ticks * 1_000_000 / (ulong)Stopwatch.Frequency);
 
-    private static void Deliver(SenderState state, ReceivedRecord record, ICollection<ReceivedRecord> output)
+    private void Deliver(SenderState state, ReceivedRecord record, ICollection<ReceivedRecord> output)
     {
         state.Counters.Records++;
+        if (!state.Established && state.DeliveredBefore + state.Counters.Records >= RecordsToEstablish)
+        {
+            state.Established = true;
+            _probation.Remove(state.ProbationNode);
+        }
+
         output.Add(record);
     }
 
@@ -442,7 +519,16 @@ public sealed class RecordReassembler
         {
             Sender = sender;
             Node = new LinkedListNode<SenderState>(this);
+            ProbationNode = new LinkedListNode<SenderState>(this);
         }
+
+        /// <summary>Delivered <see cref="RecordsToEstablish"/> records: evicted after every sender on probation.</summary>
+        public bool Established { get; set; }
+
+        public LinkedListNode<SenderState> ProbationNode { get; }
+
+        /// <summary>Records it delivered before its state was last evicted (they count towards being established).</summary>
+        public long DeliveredBefore { get; set; }
 
         public IPEndPoint Sender { get; }
 

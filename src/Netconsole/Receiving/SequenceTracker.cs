@@ -56,6 +56,15 @@ internal sealed class SequenceTracker
         Restart,
     }
 
+    /// <summary>Where a sender's numbers stand, kept when its state is evicted: enough to count its next gap.</summary>
+    public readonly record struct Position(ulong Highest, ulong HighestTimestamp, ulong HighestReceived);
+
+    /// <summary>Where the numbers stand, or null before the first.</summary>
+    public Position? GetPosition() => _started ? new Position(_highest, _highestTimestamp, _highestReceived) : null;
+
+    /// <summary>Goes on from a kept position, as if its highest record had just been seen (the window of late arrivals is not kept).</summary>
+    public void Resume(Position position) => Reset(position.Highest, position.HighestTimestamp, position.HighestReceived);
+
     /// <summary>True when this number was seen with this timestamp (a duplicate), without recording anything.</summary>
     public bool IsDuplicate(ulong sequence, ulong timestamp) =>
         InWindow(sequence) && Seen(sequence, out int slot) && _timestamps[slot] == timestamp;

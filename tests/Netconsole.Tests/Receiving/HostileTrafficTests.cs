@@ -82,4 +82,67 @@ public sealed class HostileTrafficTests
         reassembler.Add(Sender, datagram, 0, output);
         return GC.GetAllocatedBytesForCurrentThread() - before;
     }
+
+    [Fact]
+    public void A_sender_with_a_history_keeps_its_state_through_a_flood_of_spoofed_senders()
+    {
+        var reassembler = new RecordReassembler(); // 1024 senders tracked
+        var output = new List<ReceivedRecord>();
+        byte[] spoofed = Encoding.ASCII.GetBytes("6,1,1,-,ncfrag=0/100;x");
+        int spoofedSenders = 0;
+        for (ulong sequence = 1; sequence <= 50; sequence++)
+        {
+            reassembler.Add(Sender, Encoding.ASCII.GetBytes($"6,{sequence},{sequence},-;record {sequence}\n"), 0, output);
+            for (int i = 0; i < (sequence < 4 ? 0 : 2000); i++) // the flood starts once it has a history of 4 records // more new senders between two of its records than are tracked
+            {
+                int n = spoofedSenders++;
+                reassembler.Add(new IPEndPoint(new IPAddress([198, 51, (byte)(n >> 8), (byte)n]), 1 + (n >> 16)), spoofed, 0, output);
+            }
+        }
+
+        output.Select(r => r.TextString).Should().Equal(Enumerable.Range(1, 50).Select(i => $"record {i}"));
+        SenderStatistics legitimate = reassembler.GetSenderStatistics(Sender)!;
+        legitimate.Should().NotBeNull("100,000 one-datagram senders evict each other, not a sender with a history");
+        (legitimate.RecordsReceived, legitimate.RecordsLost, legitimate.SendersResumed).Should().Be((50L, 0L, 0L), "it was never evicted");
+        reassembler.GetStatistics().SendersEvicted.Should().BeGreaterThan(90_000);
+    }
+
+    [Fact]
+    public void A_sender_heard_again_after_its_state_was_evicted_has_the_records_it_skipped_counted_lost()
+    {
+        var reassembler = new RecordReassembler(new RecordReassemblerOptions { MaxSenders = 1 });
+        var output = new List<ReceivedRecord>();
+        var other = new IPEndPoint(IPAddress.Parse("2001:db8::9"), 6665);
+
+        reassembler.Add(Sender, Encoding.ASCII.GetBytes("6,1,1,-;one\n"), 0, output);
+        reassembler.Add(other, Encoding.ASCII.GetBytes("6,1,1,-;evicts it\n"), 0, output);
+        reassembler.Add(Sender, Encoding.ASCII.GetBytes("6,5,5,-;five\n"), 0, output);
+
+        SenderStatistics returned = reassembler.GetSenderStatistics(Sender)!;
+        (returned.RecordsLost, returned.SendersResumed, returned.Restarts).Should().Be((3L, 1L, 0L), "2, 3 and 4 were skipped while it was not tracked");
+    }
+
+    [Fact]
+    public void A_sender_that_starts_during_a_flood_is_established_by_its_fourth_record_and_then_keeps_its_state()
+    {
+        var reassembler = new RecordReassembler(); // 1024 senders tracked
+        var output = new List<ReceivedRecord>();
+        byte[] spoofed = Encoding.ASCII.GetBytes("6,1,1,-,ncfrag=0/100;x");
+        int spoofedSenders = 0;
+        for (ulong sequence = 1; sequence <= 20; sequence++)
+        {
+            reassembler.Add(Sender, Encoding.ASCII.GetBytes($"6,{sequence},{sequence},-;record {sequence}\n"), 0, output);
+            for (int i = 0; i < 2000; i++)
+            {
+                int n = spoofedSenders++;
+                reassembler.Add(new IPEndPoint(new IPAddress([198, 51, (byte)(n >> 8), (byte)n]), 1 + (n >> 16)), spoofed, 0, output);
+            }
+        }
+
+        output.Should().HaveCount(20, "every record of it was delivered");
+        SenderStatistics legitimate = reassembler.GetSenderStatistics(Sender)!;
+        legitimate.Should().NotBeNull();
+        legitimate.SendersResumed.Should().Be(1, "evicted while on probation (records 1-3), resumed with its history once, then kept");
+        reassembler.GetStatistics().RecordsLost.Should().Be(0, "its numbers were followed across the evictions");
+    }
 }
