@@ -176,7 +176,10 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="cancellationToken">Stops the enumeration (with <see cref="OperationCanceledException"/>).</param>
     /// <returns>The records, in the order they completed.</returns>
-    public async IAsyncEnumerable<ReceivedRecord> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ReceivedRecord> ReadAllAsync(CancellationToken cancellationToken = default) => ReadAll(cancellationToken);
+
+    // Each record read through TryRead, so the queue's memory count follows.
+    private async IAsyncEnumerable<ReceivedRecord> ReadAll([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         while (await _channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
