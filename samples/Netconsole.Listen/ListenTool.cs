@@ -25,6 +25,12 @@ internal static class ListenTool
     /// <summary>Exit code for bad options.</summary>
     public const int UsageError = 2;
 
+    /// <summary>Exit code when a signal's clean stop did not end within <see cref="StopGrace"/> (standard output blocked), or at a second signal: 3.</summary>
+    public const int StoppedUnclean = 3;
+
+    /// <summary>How long a signal's clean stop (the records still queued, the summary) may take before the process exits without it: 2 seconds.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
+
     private const string Name = "netconsole-listen";
 
     /// <summary>The longest --timeout, in seconds: about 49.7 days, the longest a cancellation timer waits (2^32 - 2 ms).</summary>
@@ -207,6 +213,21 @@ internal static class ListenTool
         NetconsoleReceiver receiver = NetconsoleReceiver.Listen(settings.EndPoint, options);
         var reporter = new ProblemReporter(receiver, stderr);
         int printed = 0;
+        using var receiverCheck = new Timer(
+            static state =>
+            {
+                try
+                {
+                    ((ProblemReporter)state!).CheckReceiver();
+                }
+                catch (OutputFailedException)
+                {
+                    // Standard error is gone: the printing loop meets it too and ends the tool.
+                }
+            },
+            reporter,
+            CheckInterval,
+            CheckInterval);
         try
         {
             stderr.WriteLine($"{Name}: listening on {receiver.LocalEndPoint} (senders told apart by {(byAddress ? "address" : "address and port")})");
@@ -342,6 +363,7 @@ internal static class ListenTool
         private readonly Dictionary<IPEndPoint, SenderStatistics> _seen = new();
         private readonly Dictionary<IPEndPoint, ulong> _highest = new();
         private readonly Dictionary<IPEndPoint, long> _restarts = new();
+        private readonly Lock _receiverLock = new();
         private long _unreadDropped;
         private long _socketErrors;
 
@@ -399,19 +421,32 @@ internal static class ListenTool
                 Check(now.Sender, now);
             }
 
-            NetconsoleReceiverStatistics total = receiver.GetStatistics();
-            if (total.RecordsDroppedUnread > _unreadDropped)
-            {
-                long n = total.RecordsDroppedUnread - _unreadDropped;
-                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Name}: {n} {Plural(n, "record")} dropped unread (output too slow)"));
-                _unreadDropped = total.RecordsDroppedUnread;
-            }
+            CheckReceiver();
+        }
 
-            if (total.SocketErrors > _socketErrors)
+        /// <summary>
+        /// The receiver's own losses (records dropped unread, socket errors). Also run by a timer
+        /// of its own: when standard output blocks (a pipe nobody reads), the printing loop is
+        /// stuck in a write, and these are exactly what must still be said, on stderr.
+        /// </summary>
+        public void CheckReceiver()
+        {
+            lock (_receiverLock)
             {
-                long n = total.SocketErrors - _socketErrors;
-                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Name}: {n} socket {Plural(n, "error")}"));
-                _socketErrors = total.SocketErrors;
+                NetconsoleReceiverStatistics total = receiver.GetStatistics();
+                if (total.RecordsDroppedUnread > _unreadDropped)
+                {
+                    long n = total.RecordsDroppedUnread - _unreadDropped;
+                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Name}: {n} {Plural(n, "record")} dropped unread (output too slow)"));
+                    _unreadDropped = total.RecordsDroppedUnread;
+                }
+
+                if (total.SocketErrors > _socketErrors)
+                {
+                    long n = total.SocketErrors - _socketErrors;
+                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Name}: {n} socket {Plural(n, "error")}"));
+                    _socketErrors = total.SocketErrors;
+                }
             }
         }
 

@@ -165,8 +165,18 @@ internal static class DatagramParser
     /// dictionary pairs. Empty lines are skipped; a line without <c>=</c> is a key with an empty
     /// value; a line without the leading space is taken as it is.
     /// </remarks>
-    internal static byte[] DecodeRecordData(ReadOnlySpan<byte> data, List<KeyValuePair<string, string>> dictionary)
+    internal static byte[] DecodeRecordData(ReadOnlySpan<byte> data, List<KeyValuePair<string, string>> dictionary) =>
+        DecodeRecordData(data, dictionary, int.MaxValue, out _);
+
+    /// <summary>
+    /// As <see cref="DecodeRecordData(ReadOnlySpan{byte}, List{KeyValuePair{string, string}})"/>,
+    /// keeping at most <paramref name="maxEntries"/> dictionary entries: the lines after them are
+    /// counted in <paramref name="dropped"/>, not decoded (no strings made for them), so a datagram
+    /// of thousands of short lines costs no more than one of <paramref name="maxEntries"/>.
+    /// </summary>
+    internal static byte[] DecodeRecordData(ReadOnlySpan<byte> data, List<KeyValuePair<string, string>> dictionary, int maxEntries, out int dropped)
     {
+        dropped = 0;
         int newline = data.IndexOf((byte)'\n');
         ReadOnlySpan<byte> body = newline < 0 ? data : data[..newline];
         byte[] text = Unescape(body);
@@ -181,6 +191,12 @@ internal static class DatagramParser
             if (line.IsEmpty)
             {
                 continue;
+            }
+
+            if (dictionary.Count >= maxEntries)
+            {
+                dropped = 1 + CountLines(lines);
+                break;
             }
 
             if (line[0] == (byte)' ')
@@ -202,6 +218,24 @@ internal static class DatagramParser
         }
 
         return text;
+    }
+
+    // The non-empty lines left (each one a dictionary entry that will not be kept).
+    private static int CountLines(ReadOnlySpan<byte> lines)
+    {
+        int count = 0;
+        while (!lines.IsEmpty)
+        {
+            int end = lines.IndexOf((byte)'\n');
+            if ((end < 0 ? lines.Length : end) > 0)
+            {
+                count++;
+            }
+
+            lines = end < 0 ? default : lines[(end + 1)..];
+        }
+
+        return count;
     }
 
     private static byte[] Unescape(ReadOnlySpan<byte> escaped)

@@ -71,6 +71,8 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     private long _datagrams;
     private long _records;
     private long _unreadDropped;
+    private long _queuedBytes; // the Cost of the records in the channel
+    private readonly long _maxQueuedBytes;
     private long _socketErrors;
     private int _disposed;
 
@@ -114,7 +116,12 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
                 SingleWriter = true, // every write happens under _lock
                 SingleReader = false,
             },
-            _ => Interlocked.Increment(ref _unreadDropped));
+            dropped =>
+            {
+                Interlocked.Increment(ref _unreadDropped);
+                Interlocked.Add(ref _queuedBytes, -dropped.Cost);
+            });
+        _maxQueuedBytes = options.MaxQueuedBytes;
         if (options.ReceiveBufferSize != 0)
         {
             // Best effort: the system's default buffer still works, with less room for bursts.
@@ -169,21 +176,47 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="cancellationToken">Stops the enumeration (with <see cref="OperationCanceledException"/>).</param>
     /// <returns>The records, in the order they completed.</returns>
-    public IAsyncEnumerable<ReceivedRecord> ReadAllAsync(CancellationToken cancellationToken = default) =>
-        _channel.Reader.ReadAllAsync(cancellationToken);
+    public IAsyncEnumerable<ReceivedRecord> ReadAllAsync(CancellationToken cancellationToken = default) => ReadAll(cancellationToken);
+
+    // Each record read through TryRead, so the queue's memory count follows.
+    private async IAsyncEnumerable<ReceivedRecord> ReadAll([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (await _channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (TryRead(out ReceivedRecord? record))
+            {
+                yield return record;
+            }
+        }
+    }
 
     /// <summary>Waits for the next record.</summary>
     /// <param name="cancellationToken">Stops waiting (with <see cref="OperationCanceledException"/>).</param>
     /// <returns>The record.</returns>
     /// <exception cref="ChannelClosedException">The receiver was disposed and every record has been read.</exception>
-    public ValueTask<ReceivedRecord> ReadAsync(CancellationToken cancellationToken = default) =>
-        _channel.Reader.ReadAsync(cancellationToken);
+    public async ValueTask<ReceivedRecord> ReadAsync(CancellationToken cancellationToken = default) =>
+        Taken(await _channel.Reader.ReadAsync(cancellationToken).ConfigureAwait(false));
 
     /// <summary>Takes the next record if one is waiting.</summary>
     /// <param name="record">The record, or <see langword="null"/> when none is waiting.</param>
     /// <returns><see langword="true"/> when a record was taken.</returns>
-    public bool TryRead([MaybeNullWhen(false)] out ReceivedRecord record) =>
-        _channel.Reader.TryRead(out record);
+    public bool TryRead([MaybeNullWhen(false)] out ReceivedRecord record)
+    {
+        if (_channel.Reader.TryRead(out record))
+        {
+            Taken(record);
+            return true;
+        }
+
+        return false;
+    }
+
+    // A record left the queue: its memory is no longer the queue's.
+    private ReceivedRecord Taken(ReceivedRecord record)
+    {
+        Interlocked.Add(ref _queuedBytes, -record.Cost);
+        return record;
+    }
 
     /// <summary>Waits until a record can be read.</summary>
     /// <param name="cancellationToken">Stops waiting (with <see cref="OperationCanceledException"/>).</param>
@@ -207,6 +240,7 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             Interlocked.Read(ref _unreadDropped),
             Interlocked.Read(ref _socketErrors),
             _channel.Reader.Count,
+            Interlocked.Read(ref _queuedBytes),
             reassembler);
     }
 
@@ -415,9 +449,22 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     {
         foreach (ReceivedRecord record in _output)
         {
+            // Over the memory budget: the oldest unread records go, as when the queue is full.
+            long cost = record.Cost;
+            while (Interlocked.Read(ref _queuedBytes) + cost > _maxQueuedBytes && _channel.Reader.TryRead(out ReceivedRecord? oldest))
+            {
+                Interlocked.Add(ref _queuedBytes, -oldest.Cost);
+                Interlocked.Increment(ref _unreadDropped);
+            }
+
+            Interlocked.Add(ref _queuedBytes, cost);
             if (_channel.Writer.TryWrite(record))
             {
                 Interlocked.Increment(ref _records);
+            }
+            else
+            {
+                Interlocked.Add(ref _queuedBytes, -cost);
             }
         }
 

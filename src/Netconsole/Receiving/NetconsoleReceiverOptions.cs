@@ -9,6 +9,10 @@ public sealed class NetconsoleReceiverOptions
     /// <summary>The default <see cref="ReceiveBufferSize"/>, 4 MiB.</summary>
     public const int DefaultReceiveBufferSize = 4 * 1024 * 1024;
 
+    /// <summary>The default <see cref="MaxQueuedBytes"/>, 32 MiB.</summary>
+    public const long DefaultMaxQueuedBytes = 32L * 1024 * 1024;
+
+    private long _maxQueuedBytes = DefaultMaxQueuedBytes;
     private int _capacity = DefaultCapacity;
     private int _receiveBufferSize = DefaultReceiveBufferSize;
     private SenderKey _senderKey = SenderKey.AddressAndPort;
@@ -26,6 +30,23 @@ public sealed class NetconsoleReceiverOptions
     {
         get => _capacity;
         set => _capacity = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The record queue must hold at least one record.");
+    }
+
+    /// <summary>
+    /// The most memory the records waiting for a reader may hold, in bytes, counted as they are
+    /// held decoded (text, dictionary entries and their strings: a record of short dictionary
+    /// lines holds ~20 times its wire size). When a record would go over it, the oldest unread
+    /// records are dropped and counted (<see cref="NetconsoleReceiverStatistics.RecordsDroppedUnread"/>),
+    /// as for <see cref="Capacity"/>. With the reassembler's limit
+    /// (<see cref="RecordReassemblerOptions.MaxBufferedBytes"/>, 64 MiB) this keeps a receiver
+    /// within ~128 MiB whatever arrives. The default is <see cref="DefaultMaxQueuedBytes"/> (32 MiB).
+    /// At least 65,536.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 65,536.</exception>
+    public long MaxQueuedBytes
+    {
+        get => _maxQueuedBytes;
+        set => _maxQueuedBytes = value >= 65_536 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The queue must be allowed at least 65,536 bytes.");
     }
 
     /// <summary>

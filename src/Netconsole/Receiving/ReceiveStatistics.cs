@@ -20,6 +20,8 @@ public abstract class ReceiveStatistics
         RecordsDropped = counters.DroppedRecords;
         Restarts = counters.Restarts;
         GroupsClosedEarly = counters.OversizedGroups;
+        DictionaryEntriesDropped = counters.DictionaryEntriesDropped;
+        SendersResumed = counters.Resumed;
     }
 
     /// <summary>Datagrams added.</summary>
@@ -56,17 +58,35 @@ public abstract class ReceiveStatistics
     /// <summary>Incomplete records dropped by a limit (in-flight records per sender, sender eviction).</summary>
     public long RecordsDropped { get; }
 
-    /// <summary>Times a sender's sequence numbers started over (it restarted), resetting the gap tracking.</summary>
+    /// <summary>
+    /// Times a sender's sequence numbers started over, resetting the gap tracking: a number gone
+    /// back (a restarted sender), or gone further ahead than the sender could have used in the
+    /// time its timestamps say passed (a restarted sender that numbers from its clock, as this
+    /// library's provider does, or a hostile one). Its gap is not counted in <see cref="RecordsLost"/>:
+    /// what was lost across a restart cannot be known.
+    /// </summary>
     public long Restarts { get; }
 
     /// <summary>Continued groups closed early because the next part would exceed <see cref="RecordReassemblerOptions.MaxGroupBytes"/>.</summary>
     public long GroupsClosedEarly { get; }
 
+    /// <summary>
+    /// Times a sender was heard again after its state was evicted and its sequence position had
+    /// been kept, so the numbers it skipped meanwhile were counted in <see cref="RecordsLost"/>.
+    /// Positions are kept for the last 4 x <see cref="RecordReassemblerOptions.MaxSenders"/>
+    /// senders evicted; one heard again after that starts afresh, and what it lost meanwhile is
+    /// not known (see <see cref="ReassemblerStatistics.SendersEvicted"/>).
+    /// </summary>
+    public long SendersResumed { get; }
+
+    /// <summary>Dictionary entries left out of records beyond <see cref="RecordReassemblerOptions.MaxDictionaryEntries"/> (the records were delivered).</summary>
+    public long DictionaryEntriesDropped { get; }
+
     /// <summary>The counters on one line, for a log or a console.</summary>
-    /// <returns>For example <c>records 12, datagrams 20 (fragments 10, malformed 0, duplicates 0), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0</c>.</returns>
+    /// <returns>For example <c>records 12, datagrams 20 (fragments 10, malformed 0, duplicates 0), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0, dictionary entries dropped 0, senders resumed 0</c>.</returns>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"records {RecordsReceived}, datagrams {DatagramsReceived} (fragments {FragmentsReceived}, malformed {DatagramsMalformed}, duplicates {DuplicatesIgnored}), lost {RecordsLost}, out of order {RecordsOutOfOrder}, incomplete {RecordsIncomplete} ({BytesMissing} bytes missing), dropped {RecordsDropped}, restarts {Restarts}, groups closed early {GroupsClosedEarly}");
+        $"records {RecordsReceived}, datagrams {DatagramsReceived} (fragments {FragmentsReceived}, malformed {DatagramsMalformed}, duplicates {DuplicatesIgnored}), lost {RecordsLost}, out of order {RecordsOutOfOrder}, incomplete {RecordsIncomplete} ({BytesMissing} bytes missing), dropped {RecordsDropped}, restarts {Restarts}, groups closed early {GroupsClosedEarly}, dictionary entries dropped {DictionaryEntriesDropped}, senders resumed {SendersResumed}");
 }
 
 /// <summary>One sender's counters and current state.</summary>
@@ -144,20 +164,28 @@ internal sealed class Counters
     public long DroppedRecords;
     public long Restarts;
     public long OversizedGroups;
+    public long DictionaryEntriesDropped;
+    public long Resumed;
+
+    /// <summary><paramref name="count"/> + <paramref name="more"/>, stopping at <see cref="long.MaxValue"/>: a counter never wraps negative, whatever a sender does.</summary>
+    public static long Add(long count, ulong more) =>
+        more >= (ulong)(long.MaxValue - Math.Max(count, 0)) ? long.MaxValue : count + (long)more;
 
     public void AddTo(Counters total)
     {
-        total.Datagrams += Datagrams;
-        total.Records += Records;
-        total.Fragments += Fragments;
-        total.Malformed += Malformed;
-        total.Duplicates += Duplicates;
-        total.LostRecords += LostRecords;
-        total.OutOfOrderRecords += OutOfOrderRecords;
-        total.IncompleteRecords += IncompleteRecords;
-        total.MissingBytes += MissingBytes;
-        total.DroppedRecords += DroppedRecords;
-        total.Restarts += Restarts;
-        total.OversizedGroups += OversizedGroups;
+        total.Datagrams = Add(total.Datagrams, (ulong)Datagrams);
+        total.Records = Add(total.Records, (ulong)Records);
+        total.Fragments = Add(total.Fragments, (ulong)Fragments);
+        total.Malformed = Add(total.Malformed, (ulong)Malformed);
+        total.Duplicates = Add(total.Duplicates, (ulong)Duplicates);
+        total.LostRecords = Add(total.LostRecords, (ulong)Math.Max(LostRecords, 0));
+        total.OutOfOrderRecords = Add(total.OutOfOrderRecords, (ulong)OutOfOrderRecords);
+        total.IncompleteRecords = Add(total.IncompleteRecords, (ulong)IncompleteRecords);
+        total.MissingBytes = Add(total.MissingBytes, (ulong)MissingBytes);
+        total.DroppedRecords = Add(total.DroppedRecords, (ulong)DroppedRecords);
+        total.Restarts = Add(total.Restarts, (ulong)Restarts);
+        total.OversizedGroups = Add(total.OversizedGroups, (ulong)OversizedGroups);
+        total.DictionaryEntriesDropped = Add(total.DictionaryEntriesDropped, (ulong)DictionaryEntriesDropped);
+        total.Resumed = Add(total.Resumed, (ulong)Resumed);
     }
 }

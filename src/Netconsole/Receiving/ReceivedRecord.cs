@@ -15,6 +15,30 @@ public sealed class ReceivedRecord
 
     private string? _textString;
 
+    /// <summary>
+    /// The managed memory a record holds once decoded, in bytes (an estimate on the side of more):
+    /// the record object, its text, the dictionary list and each entry's two strings. Budgets
+    /// (the reassembler's held groups, a receiver's queue) count this, not the wire bytes: short
+    /// dictionary lines take ~20 times their wire size once decoded.
+    /// </summary>
+    internal static long MemoryCost(int textLength, IReadOnlyList<KeyValuePair<string, string>> dictionary)
+    {
+        const int RecordObject = 128; // the record's fields, the sender reference, object header
+        const int ArrayOverhead = 24;
+        const int StringOverhead = 24;
+        const int EntrySlot = 16; // a KeyValuePair<string, string> in the list's array
+        long cost = RecordObject + ArrayOverhead + textLength + 32 + ArrayOverhead;
+        foreach (KeyValuePair<string, string> entry in dictionary)
+        {
+            cost += EntrySlot + StringOverhead + (2L * entry.Key.Length) + StringOverhead + (2L * entry.Value.Length);
+        }
+
+        return cost;
+    }
+
+    /// <summary>This record's <see cref="MemoryCost"/>, computed once (queues count it in and out).</summary>
+    internal long Cost { get; }
+
     internal ReceivedRecord(
         IPEndPoint sender,
         bool isExtended,
@@ -42,6 +66,7 @@ public sealed class ReceivedRecord
         PartCount = partCount;
         FragmentCount = fragmentCount;
         ReceivedTimestamp = receivedTimestamp;
+        Cost = MemoryCost(text.Length, dictionary);
     }
 
     /// <summary>The sender, as given to <see cref="RecordReassembler.Add"/>.</summary>

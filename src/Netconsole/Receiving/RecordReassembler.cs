@@ -56,16 +56,17 @@ namespace Netconsole.Receiving;
 /// </remarks>
 public sealed class RecordReassembler
 {
-    // Each group part is charged this much beyond its data, so empty parts cannot pile up for free.
-    private const int PartOverhead = 64;
-
     private readonly long _timeoutTicks;
     private readonly int _maxSenders;
     private readonly int _maxInFlight;
     private readonly int _maxGroupBytes;
     private readonly long _maxBufferedBytes;
+    private readonly int _maxDictionaryEntries;
     private readonly Dictionary<IPEndPoint, SenderState> _senders = new();
     private readonly LinkedList<SenderState> _recent = new(); // most recently heard first
+    private readonly LinkedList<SenderState> _probation = new(); // senders not yet established, most recently heard first
+    private readonly Dictionary<IPEndPoint, (SequenceTracker.Position Position, long Delivered)> _evictedPositions = new();
+    private readonly Queue<IPEndPoint> _evictedOrder = new(); // oldest first: the first forgotten
     private readonly Counters _retired = new();
     private long _evictedSenders;
     private long _bufferedBytes;
@@ -87,7 +88,14 @@ public sealed class RecordReassembler
         _maxInFlight = options.MaxInFlightRecordsPerSender;
         _maxGroupBytes = options.MaxGroupBytes;
         _maxBufferedBytes = options.MaxBufferedBytes;
+        _maxDictionaryEntries = options.MaxDictionaryEntries;
     }
+
+    /// <summary>Records a sender delivers before it is established: evicted only when no sender on probation is left.</summary>
+    internal const int RecordsToEstablish = 4;
+
+    /// <summary>Evicted senders whose sequence position is kept, per sender tracked, so one heard again resumes its gap counting.</summary>
+    internal const int EvictedPositionsPerSender = 4;
 
     /// <summary>
     /// Handles one datagram: a complete record goes to <paramref name="output"/> (with any
@@ -126,8 +134,8 @@ public sealed class RecordReassembler
                 }
 
                 var dictionary = new List<KeyValuePair<string, string>>();
-                byte[] text = DatagramParser.DecodeRecordData(parsed.Data, dictionary);
-                var part = new Part(parsed.GetReleaseString(), parsed.Priority, parsed.Sequence, parsed.TimestampMicroseconds, parsed.Continuation, text, dictionary, 1, parsed.Data.Length, timestamp);
+                byte[] text = Decode(state, parsed.Data, dictionary);
+                var part = new Part(parsed.GetReleaseString(), parsed.Priority, parsed.Sequence, parsed.TimestampMicroseconds, parsed.Continuation, text, dictionary, 1, timestamp);
                 result = Complete(state, part, output);
                 break;
 
@@ -218,25 +226,69 @@ public sealed class RecordReassembler
     {
         if (_senders.TryGetValue(sender, out SenderState? state))
         {
-            if (_recent.First != state.Node)
+            MoveToFront(_recent, state.Node);
+            if (!state.Established)
             {
-                _recent.Remove(state.Node);
-                _recent.AddFirst(state.Node);
+                MoveToFront(_probation, state.ProbationNode);
             }
 
             return state;
         }
 
-        while (_senders.Count >= _maxSenders && _recent.Last is not null)
+        while (_senders.Count >= _maxSenders && Victim(null) is { } victim)
         {
-            Evict(_recent.Last.Value, output);
+            Evict(victim, output);
         }
 
         // A copy: IPEndPoint is mutable and the caller may reuse its instance.
         state = new SenderState(new IPEndPoint(sender.Address, sender.Port));
         _senders.Add(state.Sender, state);
         _recent.AddFirst(state.Node);
+        _probation.AddFirst(state.ProbationNode);
+        if (_evictedPositions.Remove(state.Sender, out (SequenceTracker.Position Position, long Delivered) kept))
+        {
+            // Evicted earlier and heard again: its numbers go on from where they were, so what it
+            // lost meanwhile is counted (the window of late arrivals is not kept), and the records
+            // it delivered before count towards being established.
+            state.Sequences.Resume(kept.Position);
+            state.Counters.Resumed++;
+            state.DeliveredBefore = kept.Delivered;
+        }
+
         return state;
+    }
+
+    private static void MoveToFront(LinkedList<SenderState> list, LinkedListNode<SenderState> node)
+    {
+        if (list.First != node)
+        {
+            list.Remove(node);
+            list.AddFirst(node);
+        }
+    }
+
+    // Who goes when room is needed: the least recently heard sender still on probation (a spoofed
+    // address that sent one datagram is one), else the least recently heard established one. A
+    // flood of new senders evicts its own kind, not a sender with a history. Never `keep`.
+    private SenderState? Victim(SenderState? keep)
+    {
+        for (LinkedListNode<SenderState>? node = _probation.Last; node is not null; node = node.Previous)
+        {
+            if (node.Value != keep)
+            {
+                return node.Value;
+            }
+        }
+
+        for (LinkedListNode<SenderState>? node = _recent.Last; node is not null; node = node.Previous)
+        {
+            if (node.Value != keep)
+            {
+                return node.Value;
+            }
+        }
+
+        return null;
     }
 
     private void Evict(SenderState state, ICollection<ReceivedRecord> output)
@@ -245,21 +297,39 @@ public sealed class RecordReassembler
         foreach (InFlightRecord record in state.InFlight.Values)
         {
             state.Counters.DroppedRecords++;
-            _bufferedBytes -= record.Data.Length;
+            _bufferedBytes -= record.Cost;
         }
 
         state.InFlight.Clear();
         state.Counters.AddTo(_retired);
         _senders.Remove(state.Sender);
         _recent.Remove(state.Node);
+        if (!state.Established)
+        {
+            _probation.Remove(state.ProbationNode);
+        }
+
         _evictedSenders++;
+        if (state.Sequences.GetPosition() is { } position)
+        {
+            // Kept (a few dozen bytes) for the senders evicted most recently, bounded.
+            if (_evictedPositions.TryAdd(state.Sender, (position, state.DeliveredBefore + state.Counters.Records)))
+            {
+                _evictedOrder.Enqueue(state.Sender);
+            }
+
+            while (_evictedOrder.Count > EvictedPositionsPerSender * _maxSenders)
+            {
+                _evictedPositions.Remove(_evictedOrder.Dequeue());
+            }
+        }
     }
 
     private void EnforceBufferLimit(SenderState current, ICollection<ReceivedRecord> output)
     {
-        while (_bufferedBytes > _maxBufferedBytes && _recent.Last is { } last && last.Value != current)
+        while (_bufferedBytes > _maxBufferedBytes && Victim(current) is { } victim)
         {
-            Evict(last.Value, output);
+            Evict(victim, output);
         }
     }
 
@@ -296,7 +366,7 @@ public sealed class RecordReassembler
     {
         state.Counters.IncompleteRecords++;
         state.Counters.MissingBytes += record.Data.Length - record.Received;
-        _bufferedBytes -= record.Data.Length;
+        _bufferedBytes -= record.Cost;
     }
 
     private ReassemblyResult AddFragment(SenderState state, in ParsedDatagram parsed, long timestamp, ICollection<ReceivedRecord> output)
@@ -316,7 +386,7 @@ public sealed class RecordReassembler
 
             record = new InFlightRecord(parsed, timestamp);
             state.InFlight.Add(parsed.Sequence, record);
-            _bufferedBytes += record.Data.Length;
+            _bufferedBytes += record.Cost;
         }
         else if (!record.Matches(parsed))
         {
@@ -340,11 +410,19 @@ public sealed class RecordReassembler
         }
 
         state.InFlight.Remove(parsed.Sequence);
-        _bufferedBytes -= record.Data.Length;
+        _bufferedBytes -= record.Cost;
         var dictionary = new List<KeyValuePair<string, string>>();
-        byte[] text = DatagramParser.DecodeRecordData(record.Data, dictionary);
-        var part = new Part(record.Release, record.Priority, parsed.Sequence, record.Timestamp, record.Continuation, text, dictionary, record.Fragments, record.Data.Length, timestamp);
+        byte[] text = Decode(state, record.Data, dictionary);
+        var part = new Part(record.Release, record.Priority, parsed.Sequence, record.Timestamp, record.Continuation, text, dictionary, record.Fragments, timestamp);
         return Complete(state, part, output);
+    }
+
+    // A record's data decoded, at most MaxDictionaryEntries entries kept (the rest counted).
+    private byte[] Decode(SenderState state, ReadOnlySpan<byte> data, List<KeyValuePair<string, string>> dictionary)
+    {
+        byte[] text = DatagramParser.DecodeRecordData(data, dictionary, _maxDictionaryEntries, out int dropped);
+        state.Counters.DictionaryEntriesDropped += dropped;
+        return text;
     }
 
     private void DropOldestInFlight(SenderState state)
@@ -352,13 +430,13 @@ public sealed class RecordReassembler
         KeyValuePair<ulong, InFlightRecord> oldest = state.InFlight.MinBy(entry => entry.Value.FirstReceived);
         state.InFlight.Remove(oldest.Key);
         state.Counters.DroppedRecords++;
-        _bufferedBytes -= oldest.Value.Data.Length;
+        _bufferedBytes -= oldest.Value.Cost;
     }
 
     // A whole record (one datagram, or all its fragments): sequence tracking, then grouping.
     private ReassemblyResult Complete(SenderState state, Part part, ICollection<ReceivedRecord> output)
     {
-        switch (state.Sequences.Accept(part.Sequence, part.Timestamp, out ulong gap))
+        switch (state.Sequences.Accept(part.Sequence, part.Timestamp, Microseconds(part.Received), out ulong gap))
         {
             case SequenceTracker.Outcome.Duplicate:
                 state.Counters.Duplicates++;
@@ -374,7 +452,7 @@ public sealed class RecordReassembler
                 state.Counters.OutOfOrderRecords++;
                 break;
             default:
-                state.Counters.LostRecords += (long)Math.Min(gap, (ulong)(long.MaxValue / 4));
+                state.Counters.LostRecords = Counters.Add(state.Counters.LostRecords, gap);
                 break;
         }
 
@@ -419,9 +497,19 @@ public sealed class RecordReassembler
         Deliver(state, group.ToRecord(state.Sender), output);
     }
 
-    private static void Deliver(SenderState state, ReceivedRecord record, ICollection<ReceivedRecord> output)
+    // The caller's Stopwatch ticks in microseconds (a negative clock counts as 0).
+    private static ulong Microseconds(long ticks) =>
+        ticks <= 0 ? 0 : (ulong)((UInt128)(ulong)ticks * 1_000_000 / (ulong)Stopwatch.Frequency);
+
+    private void Deliver(SenderState state, ReceivedRecord record, ICollection<ReceivedRecord> output)
     {
         state.Counters.Records++;
+        if (!state.Established && state.DeliveredBefore + state.Counters.Records >= RecordsToEstablish)
+        {
+            state.Established = true;
+            _probation.Remove(state.ProbationNode);
+        }
+
         output.Add(record);
     }
 
@@ -431,7 +519,16 @@ public sealed class RecordReassembler
         {
             Sender = sender;
             Node = new LinkedListNode<SenderState>(this);
+            ProbationNode = new LinkedListNode<SenderState>(this);
         }
+
+        /// <summary>Delivered <see cref="RecordsToEstablish"/> records: evicted after every sender on probation.</summary>
+        public bool Established { get; set; }
+
+        public LinkedListNode<SenderState> ProbationNode { get; }
+
+        /// <summary>Records it delivered before its state was last evicted (they count towards being established).</summary>
+        public long DeliveredBefore { get; set; }
 
         public IPEndPoint Sender { get; }
 
@@ -480,6 +577,9 @@ public sealed class RecordReassembler
         public RecordContinuation Continuation { get; }
 
         public byte[] Data { get; }
+
+        /// <summary>What it holds in memory: the data buffer, its bitmap of bytes received, the object and its header copy.</summary>
+        public long Cost => Data.Length + (_received.Length * 8L) + 160 + _releaseBytes.Length;
 
         public int Received { get; private set; }
 
@@ -545,7 +645,6 @@ public sealed class RecordReassembler
         byte[] text,
         List<KeyValuePair<string, string>> dictionary,
         int fragments,
-        int dataLength,
         long received)
     {
         public string? Release { get; } = release;
@@ -564,7 +663,8 @@ public sealed class RecordReassembler
 
         public int Fragments { get; } = fragments;
 
-        public long Cost { get; } = dataLength + PartOverhead;
+        /// <summary>What holding the part costs in memory, decoded (<see cref="ReceivedRecord.MemoryCost"/>): what a held group is charged.</summary>
+        public long Cost { get; } = ReceivedRecord.MemoryCost(text.Length, dictionary);
 
         public long Received { get; } = received;
 

@@ -28,6 +28,10 @@ public sealed class RecordReassemblerOptions
     private int _maxInFlight = DefaultMaxInFlightRecordsPerSender;
     private int _maxGroupBytes = DefaultMaxGroupBytes;
     private long _maxBufferedBytes = DefaultMaxBufferedBytes;
+    private int _maxDictionaryEntries = DefaultMaxDictionaryEntries;
+
+    /// <summary>The default <see cref="MaxDictionaryEntries"/>, 256.</summary>
+    public const int DefaultMaxDictionaryEntries = 256;
 
     /// <summary>
     /// How long an incomplete record waits for its missing fragments (from its first fragment),
@@ -66,7 +70,8 @@ public sealed class RecordReassemblerOptions
     }
 
     /// <summary>
-    /// The most record data, in bytes, one continued group may gather. A part that would exceed
+    /// The most memory, in bytes, one continued group may hold, decoded (its parts' texts,
+    /// dictionary entries and strings; see <see cref="MaxBufferedBytes"/>). A part that would exceed
     /// it closes the group as it stands and is delivered on its own (counted as an oversized
     /// group). The default is <see cref="DefaultMaxGroupBytes"/> (1 MiB). At least 8191 (one record).
     /// </summary>
@@ -78,7 +83,25 @@ public sealed class RecordReassemblerOptions
     }
 
     /// <summary>
-    /// The most bytes held for all senders together (fragment buffers and continued groups).
+    /// The most dictionary entries (<c>KEY=value</c> lines) kept of one record. The lines after
+    /// them are left out, not decoded, and counted
+    /// (<see cref="ReceiveStatistics.DictionaryEntriesDropped"/>); the record is delivered. A
+    /// datagram of short lines would otherwise decode into one entry and two strings per 2-4 wire
+    /// bytes, ~20 times its size in memory and in work. The default is
+    /// <see cref="DefaultMaxDictionaryEntries"/> (256: the kernel sends a handful, this library's
+    /// provider a few dozen). At least 0.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int MaxDictionaryEntries
+    {
+        get => _maxDictionaryEntries;
+        set => _maxDictionaryEntries = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The dictionary entry limit cannot be negative.");
+    }
+
+    /// <summary>
+    /// The most memory held for all senders together, in bytes: fragment buffers (with their
+    /// bookkeeping) and continued groups as decoded (each part's text, dictionary entries and
+    /// strings, as .NET holds them: short dictionary lines take ~20 times their wire size).
     /// Beyond it, the least recently heard other senders are evicted until it fits. The default
     /// is <see cref="DefaultMaxBufferedBytes"/> (64 MiB). At least 8191.
     /// </summary>

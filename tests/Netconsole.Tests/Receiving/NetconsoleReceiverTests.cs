@@ -42,6 +42,39 @@ public class NetconsoleReceiverTests
     }
 
     [Fact]
+    public async Task Records_nobody_reads_stay_within_the_queues_memory_budget_and_the_oldest_are_dropped_and_counted()
+    {
+        const long Budget = 256 * 1024;
+        await using var receiver = NetconsoleReceiver.Listen(Loopback4, new NetconsoleReceiverOptions { MaxQueuedBytes = Budget });
+        using var flood = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        var lines = new StringBuilder();
+        while (lines.Length < 60_000)
+        {
+            lines.Append("\n a=b"); // 256 entries kept per record: ~18 KiB held each
+        }
+
+        for (int i = 1; i <= 60; i++) // 3.6 MB: within the socket buffer, so the kernel drops none
+        {
+            flood.SendTo(Encoding.ASCII.GetBytes($"6,{i},{i},-;x{lines}"), receiver.LocalEndPoint);
+        }
+
+        await TestWait.UntilAsync(() => receiver.GetStatistics().DatagramsReceived == 60);
+        NetconsoleReceiverStatistics statistics = receiver.GetStatistics();
+
+        statistics.BytesQueued.Should().BeGreaterThan(0).And.BeLessThanOrEqualTo(Budget);
+        (statistics.RecordsQueued + statistics.RecordsDroppedUnread).Should().Be(statistics.RecordsReceived, "every record is queued or counted as dropped");
+        statistics.RecordsDroppedUnread.Should().BeGreaterThan(0);
+        int read = 0;
+        while (receiver.TryRead(out _))
+        {
+            read++;
+        }
+
+        read.Should().Be(statistics.RecordsQueued);
+        receiver.GetStatistics().BytesQueued.Should().Be(0, "what was read is no longer the queue's");
+    }
+
+    [Fact]
     public async Task Delivers_legacy_text_as_a_legacy_record()
     {
         await using var receiver = NetconsoleReceiver.Listen(Loopback4);

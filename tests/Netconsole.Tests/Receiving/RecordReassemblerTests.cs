@@ -11,6 +11,9 @@ namespace Netconsole.Tests.Receiving;
 
 public class RecordReassemblerTests
 {
+    // What an incomplete 8191-byte record holds: its buffer, a bit per byte, 160 bytes of bookkeeping.
+    private const long InFlightCost8191 = 8191 + (128 * 8) + 160;
+
     private static readonly IPEndPoint Sender = new(IPAddress.Parse("192.0.2.1"), 6665);
     private static readonly IPEndPoint OtherSender = new(IPAddress.Parse("2001:db8::1"), 6665);
 
@@ -299,6 +302,55 @@ public class RecordReassemblerTests
     }
 
     [Fact]
+    public void A_sender_alternating_the_lowest_and_highest_sequence_numbers_makes_restarts_never_billions_lost()
+    {
+        var reassembler = new RecordReassembler();
+        for (int i = 0; i < 1000; i++)
+        {
+            Add(reassembler, "6,0,1,-;low\n");
+            Add(reassembler, "6,18446744073709551615,18446744073709551615,-;high\n");
+        }
+
+        var stats = reassembler.GetSenderStatistics(Sender)!;
+        stats.RecordsLost.Should().Be(0, "no sender can use 2^64 numbers: each jump is a restart");
+        stats.Restarts.Should().Be(1999);
+        reassembler.GetStatistics().RecordsLost.Should().Be(0);
+    }
+
+    [Fact]
+    public void A_jump_ahead_further_than_one_number_per_microsecond_since_is_a_restart_of_a_clock_numbered_sender()
+    {
+        // This library's provider numbers from its clock: a run created at 1 s sends 10 records
+        // until 6 s; the next run, created at 16 s, starts at 16,000,001.
+        var reassembler = new RecordReassembler();
+        Add(reassembler, "6,1000001,1000000,-;first run\n");
+        Add(reassembler, "6,1000010,6000000,-;first run, last\n");
+        Add(reassembler, "6,16000001,16000000,-;second run\n");
+
+        var stats = reassembler.GetSenderStatistics(Sender)!;
+        (stats.RecordsLost, stats.Restarts).Should().Be((8L, 1L), "2-9 were lost; the jump to the second run is not 15 million lost records");
+    }
+
+    [Fact]
+    public void A_burst_lost_whole_within_the_allowance_is_counted_lost_even_when_logged_within_one_microsecond()
+    {
+        var reassembler = new RecordReassembler();
+        Add(reassembler, "6,1,100,-;before\n");
+        Add(reassembler, "6,65538,100,-;after a burst of 65,536 lost\n");
+
+        var stats = reassembler.GetSenderStatistics(Sender)!;
+        (stats.RecordsLost, stats.Restarts).Should().Be((65536L, 0L));
+    }
+
+    [Fact]
+    public void The_lost_counter_stops_at_its_maximum_instead_of_wrapping_negative()
+    {
+        Netconsole.Receiving.Counters.Add(long.MaxValue - 1, 5).Should().Be(long.MaxValue);
+        Netconsole.Receiving.Counters.Add(3, ulong.MaxValue).Should().Be(long.MaxValue);
+        Netconsole.Receiving.Counters.Add(3, 4).Should().Be(7);
+    }
+
+    [Fact]
     public void Seen_sequence_number_with_another_timestamp_is_a_restart_not_a_duplicate()
     {
         var reassembler = new RecordReassembler();
@@ -433,7 +485,8 @@ public class RecordReassemblerTests
     [Fact]
     public void Continued_group_over_its_size_limit_is_delivered_as_it_stands_and_the_extra_part_alone()
     {
-        var reassembler = new RecordReassembler(new RecordReassemblerOptions { MaxGroupBytes = 8191 });
+        // A 4000-byte part costs 4208 bytes held (text, record, list): two fit in 9000, not three.
+        var reassembler = new RecordReassembler(new RecordReassemblerOptions { MaxGroupBytes = 9000 });
         string big = new('x', 4000);
         Add(reassembler, $"6,10,5,c;{big}\n");
         Add(reassembler, $"6,11,5,+;{big}\n");
@@ -481,7 +534,7 @@ public class RecordReassemblerTests
         var stats = reassembler.GetStatistics();
         stats.RecordsInFlight.Should().Be(64);
         stats.RecordsDropped.Should().Be(5000 - 64);
-        stats.BytesBuffered.Should().Be(64 * 8191);
+        stats.BytesBuffered.Should().Be(64 * InFlightCost8191, "each holds its 8191-byte buffer, its bitmap and its bookkeeping");
         _output.Should().BeEmpty();
     }
 
@@ -518,13 +571,13 @@ public class RecordReassemblerTests
     [Fact]
     public void Buffered_bytes_over_the_limit_evict_the_least_recently_heard_senders()
     {
-        var reassembler = new RecordReassembler(new RecordReassemblerOptions { MaxBufferedBytes = 10 * 8191 });
+        var reassembler = new RecordReassembler(new RecordReassemblerOptions { MaxBufferedBytes = 10 * InFlightCost8191 });
         for (int i = 0; i < 50; i++)
         {
             var sender = new IPEndPoint(IPAddress.Parse("192.0.2.7"), 1 + i);
             reassembler.Add(sender, Bytes("6,1,1,-,ncfrag=0/8191;x"), 0, _output);
             reassembler.Add(sender, Bytes("6,2,1,-,ncfrag=0/8191;x"), 0, _output);
-            reassembler.GetStatistics().BytesBuffered.Should().BeLessThanOrEqualTo(10 * 8191);
+            reassembler.GetStatistics().BytesBuffered.Should().BeLessThanOrEqualTo(10 * InFlightCost8191);
         }
 
         reassembler.GetStatistics().SendersTracked.Should().Be(5);
@@ -591,7 +644,7 @@ public class RecordReassemblerTests
         reassembler.Add(Sender, Bytes("6,x,0,-;broken\n"), 0, output);
 
         reassembler.GetStatistics().ToString().Should().Be(
-            "records 2, datagrams 4 (fragments 0, malformed 1, duplicates 1), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0; "
+            "records 2, datagrams 4 (fragments 0, malformed 1, duplicates 1), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0, dictionary entries dropped 0, senders resumed 0; "
             + "now 1 senders (0 evicted so far), 0 records in flight, 0 groups held, 0 bytes buffered");
         reassembler.GetSenderStatistics(Sender)!.ToString().Should().StartWith("192.0.2.1:6665: records 2, datagrams 4 ").And.EndWith("; now 0 records in flight, 0 group parts held");
     }
