@@ -176,6 +176,14 @@ internal static class PcapErrors
             _ => $"Cannot {action} {deviceName}: libpcap failed.",
         };
 
+        if (error == FrameTransportError.LibpcapMissing && detail is not null)
+        {
+            // The runtime's message goes on to list every path it probed, over many lines: the
+            // first sentence says what failed; the whole of it stays in the inner exception.
+            int end = detail.IndexOf(". ", StringComparison.Ordinal);
+            detail = end < 0 ? detail.Split('\n')[0].Trim() : detail[..(end + 1)];
+        }
+
         if (!string.IsNullOrEmpty(detail))
         {
             message += $" ({detail})";

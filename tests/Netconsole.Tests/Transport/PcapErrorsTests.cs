@@ -22,6 +22,20 @@ public class PcapErrorsTests
     }
 
     [Fact]
+    public void A_missing_native_library_is_said_in_one_line_without_the_runtimes_list_of_probed_paths()
+    {
+        var cause = new DllNotFoundException(
+            "Unable to load shared library 'wpcap' or one of its dependencies. In order to help diagnose loading problems, consider using a tool like strace. If you're using glibc, consider setting the LD_DEBUG environment variable: \n"
+            + "/usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.12/wpcap.so: cannot open shared object file: No such file or directory\n"
+            + "/app/libwpcap.so: cannot open shared object file: No such file or directory\n");
+
+        FrameTransportException e = PcapErrors.Translate(cause, "lo", PcapOperation.Open);
+
+        e.Message.Should().Be("Cannot open lo: the native libpcap library could not be loaded; install libpcap0.8 (Debian/Ubuntu), libpcap (Fedora), Npcap (Windows). (Unable to load shared library 'wpcap' or one of its dependencies.)");
+        e.InnerException.Should().BeSameAs(cause, "the whole of the runtime's message stays there");
+    }
+
+    [Fact]
     public void A_missing_native_library_behind_a_type_initializer_is_LibpcapMissing()
     {
         var cause = new TypeInitializationException("SharpPcap.LibPcap.LibPcapSafeNativeMethods", new DllNotFoundException("Unable to load shared library 'wpcap'"));
