@@ -57,6 +57,7 @@ public sealed class RecordFormatter
     private readonly byte[] _releaseLine;
     private readonly SysdataFields _sysdata;
     private readonly RecordSigningKey? _signingKey;
+    private readonly byte[] _signaturePrefix = []; // " ncsig=v1:KEYID:RUN:", this formatter's run
     private uint _messageId;
 
     // Reused buffers: the escaped content (body, '\n', dictionary lines), one part's data,
@@ -102,6 +103,7 @@ public sealed class RecordFormatter
         _facility = format.Facility;
         _sysdata = format.Sysdata;
         _signingKey = format.SigningKey;
+        _signaturePrefix = _signingKey?.NewLinePrefix() ?? [];
         string release = format.Release;
         _releasePrefix = _extended && format.PrependRelease ? Encoding.UTF8.GetBytes(release + ",") : [];
         _releaseLine = Encoding.UTF8.GetBytes(" release=" + release + "\n");
@@ -241,7 +243,7 @@ public sealed class RecordFormatter
     private int FormatExtended(in NetconsoleRecord record)
     {
         int prio = ((record.Facility ?? _facility) << 3) | record.Level;
-        int extras = _userdata.Length + SysdataLength(record, MaxMessageIdLineLength) + (_signingKey?.LineLength ?? 0);
+        int extras = _userdata.Length + SysdataLength(record, MaxMessageIdLineLength) + SignatureLineLength;
 
         // Room for one part's text and dictionary; -1 for the '\n' that ends the part's text.
         // Validated options leave at least ~1.6 KiB (userdata is capped at 6144 bytes); the floor
@@ -571,11 +573,14 @@ public sealed class RecordFormatter
         WriteDatagrams(header[..h], data[..n]);
     }
 
+    // The signature line's length: its prefix, the MAC and the newline (0 unsigned).
+    private int SignatureLineLength => _signingKey is null ? 0 : _signaturePrefix.Length + RecordSigningKey.MacTextLength + 1;
+
     // Appends the signature line after the part's data: the MAC of the release prefix, the header
     // (as it is before fragmentation adds ncfrag), ';', the data and the line up to its MAC.
     private int Sign(RecordSigningKey key, ReadOnlySpan<byte> header, Span<byte> data, int length)
     {
-        ReadOnlySpan<byte> prefix = key.LinePrefix;
+        ReadOnlySpan<byte> prefix = _signaturePrefix;
         int total = _releasePrefix.Length + header.Length + 1 + length + prefix.Length;
         if (_signed is null || _signed.Length < total)
         {
@@ -594,7 +599,7 @@ public sealed class RecordFormatter
         prefix.CopyTo(line);
         key.WriteMac(signed[..w], line[prefix.Length..]);
         line[prefix.Length + RecordSigningKey.MacTextLength] = (byte)'\n';
-        return key.LineLength;
+        return SignatureLineLength;
     }
 
     private int WriteSysdata(in NetconsoleRecord record, Span<byte> destination)

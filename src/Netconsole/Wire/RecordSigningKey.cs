@@ -11,10 +11,13 @@ namespace Netconsole.Wire;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A signed record carries one more dictionary line, its last: <c> ncsig=v1:KEYID:MAC\n</c>, MAC
-/// being the HMAC-SHA256 of every byte of the record before it, up to and including
-/// <c>ncsig=v1:KEYID:</c> (the release prefix, the header without <c>ncfrag</c>, <c>;</c>, the text,
-/// every other dictionary line, userdata, sysdata), in base64url without padding (43 characters).
+/// A signed record carries one more dictionary line, its last: <c> ncsig=v1:KEYID:RUN:MAC\n</c>,
+/// RUN being 11 base64url characters drawn at random when the formatter is created (so a receiver
+/// tells a sender that restarted, and numbers its records from low again, from a replay of its
+/// old records), and MAC the HMAC-SHA256 of every byte of the record before it, up to and
+/// including <c>ncsig=v1:KEYID:RUN:</c> (the release prefix, the header without <c>ncfrag</c>,
+/// <c>;</c>, the text, every other dictionary line, userdata, sysdata), in base64url without
+/// padding (43 characters).
 /// A fragmented record is signed once (over the record, before it is cut); each part of a
 /// continued group is signed on its own. For netconsd, socat and the kernel format it is one more
 /// dictionary line. docs/wire.md has the exact rule, for receivers of your own.
@@ -39,6 +42,9 @@ public sealed class RecordSigningKey
     /// <summary>The dictionary key of the signature line.</summary>
     internal const string LineKey = "ncsig";
 
+    /// <summary>The length of a run id, 11 characters (8 random bytes in base64url).</summary>
+    internal const int RunIdLength = 11;
+
     private readonly byte[] _secret;
 
     /// <summary>Creates a key from its id and secret bytes (copied).</summary>
@@ -62,17 +68,18 @@ public sealed class RecordSigningKey
 
         KeyId = keyId;
         _secret = secret.ToArray();
-        LinePrefix = Encoding.ASCII.GetBytes($" {LineKey}=v1:{keyId}:");
     }
 
     /// <summary>The key id, sent in every record signed with this key.</summary>
     public string KeyId { get; }
 
-    /// <summary><c> ncsig=v1:KEYID:</c>, the signature line up to its MAC (covered by the MAC).</summary>
-    internal byte[] LinePrefix { get; }
-
-    /// <summary>The whole signature line's length: the prefix, the MAC and its newline.</summary>
-    internal int LineLength => LinePrefix.Length + MacTextLength + 1;
+    /// <summary><c> ncsig=v1:KEYID:RUN:</c> for a new run id: the signature line up to its MAC (covered by the MAC).</summary>
+    internal byte[] NewLinePrefix()
+    {
+        Span<byte> run = stackalloc byte[8];
+        RandomNumberGenerator.Fill(run);
+        return Encoding.ASCII.GetBytes($" {LineKey}=v1:{KeyId}:{Base64Url.EncodeToString(run)}:");
+    }
 
     /// <summary>
     /// Creates a key from its id and a secret written in base64 (or base64url), as configuration

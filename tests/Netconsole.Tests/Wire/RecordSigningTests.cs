@@ -34,6 +34,10 @@ public class RecordSigningTests
         return list;
     }
 
+    // The run id a formatter put in its lines (random per formatter): 11 base64url characters.
+    private static string Run(string datagram) =>
+        System.Text.RegularExpressions.Regex.Match(datagram, " ncsig=v1:k1:(?<run>[A-Za-z0-9_-]{11}):").Groups["run"].Value;
+
     private static string Mac(string signed)
     {
         byte[] mac = HMACSHA256.HashData(Secret, Encoding.UTF8.GetBytes(signed));
@@ -45,10 +49,11 @@ public class RecordSigningTests
     {
         var record = NetconsoleRecord.FromString(6, "disk OK") with { Sequence = 42, TimestampMicroseconds = 1_000_000, Dictionary = [new("SUBSYSTEM", "block")] };
 
-        byte[] datagram = Datagrams(Formatter(), record).Single();
+        string datagram = Encoding.UTF8.GetString(Datagrams(Formatter(), record).Single());
 
-        string covered = "6,42,1000000,-;disk OK\n SUBSYSTEM=block\n ncsig=v1:k1:";
-        Encoding.UTF8.GetString(datagram).Should().Be(covered + Mac(covered) + "\n");
+        string covered = $"6,42,1000000,-;disk OK\n SUBSYSTEM=block\n ncsig=v1:k1:{Run(datagram)}:";
+        Run(datagram).Should().HaveLength(11);
+        datagram.Should().Be(covered + Mac(covered) + "\n");
         Mac(covered).Should().HaveLength(43);
     }
 
@@ -57,10 +62,10 @@ public class RecordSigningTests
     {
         var record = NetconsoleRecord.FromString(3, "x") with { Sequence = 1, TimestampMicroseconds = 5 };
 
-        byte[] datagram = Datagrams(Formatter(prependRelease: true, sysdata: SysdataFields.MessageId), record).Single();
+        string datagram = Encoding.UTF8.GetString(Datagrams(Formatter(prependRelease: true, sysdata: SysdataFields.MessageId), record).Single());
 
-        string covered = "6.4.0,3,1,5,-;x\n msgid=1\n ncsig=v1:k1:";
-        Encoding.UTF8.GetString(datagram).Should().Be(covered + Mac(covered) + "\n");
+        string covered = $"6.4.0,3,1,5,-;x\n msgid=1\n ncsig=v1:k1:{Run(datagram)}:";
+        datagram.Should().Be(covered + Mac(covered) + "\n");
     }
 
     [Fact]
@@ -79,9 +84,10 @@ public class RecordSigningTests
 
         datagrams.Should().HaveCountGreaterThan(1);
         datagrams.Select(Encoding.UTF8.GetString).Should().AllSatisfy(d => d.Should().StartWith("6,7,9,-,ncfrag="));
-        string covered = $"6,7,9,-;{text}\n ncsig=v1:k1:";
+        string run = Run(Encoding.UTF8.GetString(datagrams[^1]));
+        string covered = $"6,7,9,-;{text}\n ncsig=v1:k1:{run}:";
         KeyValuePair<string, string> line = records.Single().Dictionary.Should().ContainSingle().Subject;
-        line.Should().Be(new KeyValuePair<string, string>("ncsig", "v1:k1:" + Mac(covered)));
+        line.Should().Be(new KeyValuePair<string, string>("ncsig", $"v1:k1:{run}:" + Mac(covered)));
     }
 
     [Fact]
@@ -95,8 +101,9 @@ public class RecordSigningTests
         foreach ((string header, string data) in parts)
         {
             int line = data.LastIndexOf("\n ncsig=v1:k1:", StringComparison.Ordinal);
-            string covered = $"{header};{data[..(line + 14)]}";
-            data[(line + 14)..].Should().Be(Mac(covered) + "\n", "part {0} carries the MAC of its own bytes", header);
+            int macStart = line + 14 + 12; // after "RUN:"
+            string covered = $"{header};{data[..macStart]}";
+            data[macStart..].Should().Be(Mac(covered) + "\n", "part {0} carries the MAC of its own bytes", header);
         }
     }
 
@@ -162,6 +169,21 @@ public class RecordSigningTests
         }
 
         (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+
+    [Fact]
+    public void A_formatter_keeps_its_run_id_and_another_formatter_draws_its_own()
+    {
+        RecordFormatter one = Formatter();
+        RecordFormatter other = Formatter();
+        var record = NetconsoleRecord.FromString(6, "x") with { Sequence = 1, TimestampMicroseconds = 1 };
+
+        string first = Run(Encoding.UTF8.GetString(Datagrams(one, record).Single()));
+        string second = Run(Encoding.UTF8.GetString(Datagrams(one, record with { Sequence = 2 }).Single()));
+        string another = Run(Encoding.UTF8.GetString(Datagrams(other, record).Single()));
+
+        second.Should().Be(first, "one run: a receiver follows its sequence numbers");
+        another.Should().NotBe(first, "a restarted sender is a new run, not a replay of the old one");
     }
 
     [Fact]
