@@ -111,13 +111,22 @@ internal static class DatagramParser
         bool isFragment = false;
         ulong offset = 0;
         ulong total = 0;
+        ReadOnlySpan<byte> signedHeader = header;
         while (more)
         {
+            int fieldStart = header.Length - rest.Length;
             field = NextField(ref rest, out more);
             if (!field.StartsWith("ncfrag="u8))
             {
+                if (isFragment)
+                {
+                    signedHeader = default; // a field after ncfrag: not as a signing sender writes it
+                }
+
                 continue; // netconsd ignores header fields it does not know
             }
+
+            signedHeader = header[..(fieldStart - 1)]; // without ",ncfrag=..."
 
             if (isFragment)
             {
@@ -152,7 +161,7 @@ internal static class DatagramParser
             }
         }
 
-        return new ParsedDatagram(release, hasRelease, (int)prio, seq, ts, continuation, isFragment, (int)offset, (int)total, data);
+        return new ParsedDatagram(release, hasRelease, (int)prio, seq, ts, continuation, isFragment, (int)offset, (int)total, data, signedHeader);
     }
 
     /// <summary>

@@ -69,9 +69,11 @@ internal readonly ref struct ParsedDatagram
         bool isFragment,
         int fragmentOffset,
         int fragmentTotal,
-        ReadOnlySpan<byte> data)
+        ReadOnlySpan<byte> data,
+        ReadOnlySpan<byte> signedHeader = default)
     {
         Kind = DatagramKind.Extended;
+        SignedHeader = signedHeader;
         Release = release;
         HasRelease = hasRelease;
         Priority = priority;
@@ -83,6 +85,14 @@ internal readonly ref struct ParsedDatagram
         FragmentTotal = fragmentTotal;
         Data = data;
     }
+
+    /// <summary>
+    /// The header as a record signature covers it: the release prefix and the header fields
+    /// before <c>;</c>, without the <c>ncfrag</c> field (which a sender adds when it cuts the
+    /// signed record). Empty when the <c>ncfrag</c> field is not the header's last, so no sender
+    /// of this rule wrote it (such a record cannot verify).
+    /// </summary>
+    public ReadOnlySpan<byte> SignedHeader { get; }
 
     /// <summary>Extended record or fragment, basic-format text, or malformed.</summary>
     public DatagramKind Kind { get; }

@@ -69,6 +69,14 @@ public sealed partial class NetconsoleTargetOptions
             throw NetconsoleConfigurationException.ForOptions(ToString(), "release requires extended format (set Extended with PrependRelease)", "+r@/eth0,@192.0.2.2/");
         }
 
+        if (SigningKey is not null && !Extended)
+        {
+            throw NetconsoleConfigurationException.ForOptions(
+                ToString(),
+                "signing needs the extended format: the signature is a dictionary line (set Extended with SigningKey)",
+                "+@/eth0,@192.0.2.2/");
+        }
+
         if (PrintkTime && Extended)
         {
             throw NetconsoleConfigurationException.ForOptions(

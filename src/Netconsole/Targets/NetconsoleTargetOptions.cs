@@ -203,6 +203,14 @@ public sealed partial class NetconsoleTargetOptions
     /// </summary>
     public bool PrintkTime { get; set; }
 
+    /// <summary>
+    /// Signs every record this target sends with this key (HMAC-SHA256 in one more dictionary
+    /// line; see <see cref="Wire.RecordSigningKey"/>), so a receiver holding the key tells real
+    /// records from forged or replayed ones. Needs <see cref="Extended"/>. The kernel syntax has no
+    /// place for it: set it in code or configuration. The default is <see langword="null"/> (not signed).
+    /// </summary>
+    public Wire.RecordSigningKey? SigningKey { get; set; }
+
     /// <summary>Userdata: ordered key/value lines appended to every extended record. Empty by default.</summary>
     public UserdataCollection Userdata { get; }
 
@@ -254,6 +262,7 @@ public sealed partial class NetconsoleTargetOptions
             Userdata = [.. Userdata],
             Sysdata = Sysdata,
             PrintkTime = PrintkTime,
+            SigningKey = SigningKey,
         };
     }
 
@@ -281,6 +290,7 @@ public sealed partial class NetconsoleTargetOptions
             _sysdata = _sysdata,
             _facility = _facility,
             PrintkTime = PrintkTime,
+            SigningKey = SigningKey, // immutable: shared
             _maxDatagramsPerSecond = _maxDatagramsPerSecond,
             _maxDatagramBurst = _maxDatagramBurst,
         };

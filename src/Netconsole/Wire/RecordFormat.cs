@@ -75,6 +75,13 @@ public sealed class RecordFormat
             : value;
     }
 
+    /// <summary>
+    /// Signs every record (HMAC-SHA256, one more dictionary line, see <see cref="RecordSigningKey"/>)
+    /// with this key, or <see langword="null"/> (the default) for none. Needs <see cref="Extended"/>:
+    /// the basic format has no dictionary (<see cref="RecordFormatter"/> refuses it).
+    /// </summary>
+    public RecordSigningKey? SigningKey { get; init; }
+
     /// <summary>The syslog facility of records that carry none, 0 (kern) to 23 (local7). The default is 1 (user).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The facility is outside 0-23.</exception>
     public int Facility

@@ -56,6 +56,8 @@ public sealed class RecordFormatter
     private readonly byte[] _userdata;
     private readonly byte[] _releaseLine;
     private readonly SysdataFields _sysdata;
+    private readonly RecordSigningKey? _signingKey;
+    private readonly byte[] _signaturePrefix = []; // " ncsig=v1:KEYID:RUN:", this formatter's run
     private uint _messageId;
 
     // Reused buffers: the escaped content (body, '\n', dictionary lines), one part's data,
@@ -63,6 +65,7 @@ public sealed class RecordFormatter
     private byte[] _content = new byte[2048];
     private int[] _lineEnds = new int[16];
     private byte[] _part = new byte[MaxRecordData + 1024];
+    private byte[]? _signed; // what a signature covers, laid out contiguously (signing formatters only)
     private byte[] _utf8 = new byte[256];
     private byte[] _keyUtf8 = new byte[64];
     private char[] _chars = new char[128];
@@ -85,6 +88,11 @@ public sealed class RecordFormatter
             throw new ArgumentException("The release prefix (PrependRelease) needs the extended format (Extended).", nameof(format));
         }
 
+        if (format.SigningKey is not null && !format.Extended)
+        {
+            throw new ArgumentException("Signing (SigningKey) needs the extended format (Extended): the signature is a dictionary line.", nameof(format));
+        }
+
         if (format.PrintkTime && format.Extended)
         {
             throw new ArgumentException("The printk time (PrintkTime) is for the basic format: the extended format (Extended) carries the timestamp in its header.", nameof(format));
@@ -94,6 +102,8 @@ public sealed class RecordFormatter
         _printkTime = format.PrintkTime;
         _facility = format.Facility;
         _sysdata = format.Sysdata;
+        _signingKey = format.SigningKey;
+        _signaturePrefix = _signingKey?.NewLinePrefix() ?? [];
         string release = format.Release;
         _releasePrefix = _extended && format.PrependRelease ? Encoding.UTF8.GetBytes(release + ",") : [];
         _releaseLine = Encoding.UTF8.GetBytes(" release=" + release + "\n");
@@ -233,7 +243,7 @@ public sealed class RecordFormatter
     private int FormatExtended(in NetconsoleRecord record)
     {
         int prio = ((record.Facility ?? _facility) << 3) | record.Level;
-        int extras = _userdata.Length + SysdataLength(record, MaxMessageIdLineLength);
+        int extras = _userdata.Length + SysdataLength(record, MaxMessageIdLineLength) + SignatureLineLength;
 
         // Room for one part's text and dictionary; -1 for the '\n' that ends the part's text.
         // Validated options leave at least ~1.6 KiB (userdata is capped at 6144 bytes); the floor
@@ -555,7 +565,41 @@ public sealed class RecordFormatter
         h += Write(header[h..], record.TimestampMicroseconds);
         header[h++] = (byte)',';
         header[h++] = flag;
+        if (_signingKey is { } key)
+        {
+            n += Sign(key, header[..h], data, n);
+        }
+
         WriteDatagrams(header[..h], data[..n]);
+    }
+
+    // The signature line's length: its prefix, the MAC and the newline (0 unsigned).
+    private int SignatureLineLength => _signingKey is null ? 0 : _signaturePrefix.Length + RecordSigningKey.MacTextLength + 1;
+
+    // Appends the signature line after the part's data: the MAC of the release prefix, the header
+    // (as it is before fragmentation adds ncfrag), ';', the data and the line up to its MAC.
+    private int Sign(RecordSigningKey key, ReadOnlySpan<byte> header, Span<byte> data, int length)
+    {
+        ReadOnlySpan<byte> prefix = _signaturePrefix;
+        int total = _releasePrefix.Length + header.Length + 1 + length + prefix.Length;
+        if (_signed is null || _signed.Length < total)
+        {
+            _signed = new byte[Math.Max(total, MaxRecordData + 1024)];
+        }
+
+        Span<byte> signed = _signed;
+        int w = Literal(_releasePrefix, signed);
+        w += Literal(header, signed[w..]);
+        signed[w++] = (byte)';';
+        data[..length].CopyTo(signed[w..]);
+        w += length;
+        w += Literal(prefix, signed[w..]);
+
+        Span<byte> line = data[length..];
+        prefix.CopyTo(line);
+        key.WriteMac(signed[..w], line[prefix.Length..]);
+        line[prefix.Length + RecordSigningKey.MacTextLength] = (byte)'\n';
+        return SignatureLineLength;
     }
 
     private int WriteSysdata(in NetconsoleRecord record, Span<byte> destination)
