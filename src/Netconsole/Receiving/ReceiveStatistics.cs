@@ -22,7 +22,27 @@ public abstract class ReceiveStatistics
         GroupsClosedEarly = counters.OversizedGroups;
         DictionaryEntriesDropped = counters.DictionaryEntriesDropped;
         SendersResumed = counters.Resumed;
+        RecordsVerified = counters.Verified;
+        SignaturesInvalid = counters.SignaturesInvalid;
+        SignaturesWithUnknownKey = counters.UnknownKeys;
+        ReplaysRejected = counters.Replays;
+        RecordsRejectedUnverified = counters.RejectedUnverified;
     }
+
+    /// <summary>Records delivered whose signature verified (<see cref="RecordSignature.Verified"/>).</summary>
+    public long RecordsVerified { get; }
+
+    /// <summary>Signed records (or group parts) whose signature did not match (<see cref="RecordSignature.Invalid"/>).</summary>
+    public long SignaturesInvalid { get; }
+
+    /// <summary>Signed records (or group parts) whose key id the keyring does not hold (<see cref="RecordSignature.UnknownKey"/>).</summary>
+    public long SignaturesWithUnknownKey { get; }
+
+    /// <summary>Verified records not delivered because they replay a record already seen: a sequence number not newer than the highest verified one of the same sender, key and run, beyond the reordering window.</summary>
+    public long ReplaysRejected { get; }
+
+    /// <summary>Records not delivered because <see cref="RecordReassemblerOptions.RequireVerifiedRecords"/> is on and they were not verified.</summary>
+    public long RecordsRejectedUnverified { get; }
 
     /// <summary>Datagrams added.</summary>
     public long DatagramsReceived { get; }
@@ -83,10 +103,10 @@ public abstract class ReceiveStatistics
     public long DictionaryEntriesDropped { get; }
 
     /// <summary>The counters on one line, for a log or a console.</summary>
-    /// <returns>For example <c>records 12, datagrams 20 (fragments 10, malformed 0, duplicates 0), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0, dictionary entries dropped 0, senders resumed 0</c>.</returns>
+    /// <returns>For example <c>records 12, datagrams 20 (fragments 10, malformed 0, duplicates 0), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0, dictionary entries dropped 0, senders resumed 0, verified 0, signatures invalid 0, unknown keys 0, replays rejected 0, unverified rejected 0</c>.</returns>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"records {RecordsReceived}, datagrams {DatagramsReceived} (fragments {FragmentsReceived}, malformed {DatagramsMalformed}, duplicates {DuplicatesIgnored}), lost {RecordsLost}, out of order {RecordsOutOfOrder}, incomplete {RecordsIncomplete} ({BytesMissing} bytes missing), dropped {RecordsDropped}, restarts {Restarts}, groups closed early {GroupsClosedEarly}, dictionary entries dropped {DictionaryEntriesDropped}, senders resumed {SendersResumed}");
+        $"records {RecordsReceived}, datagrams {DatagramsReceived} (fragments {FragmentsReceived}, malformed {DatagramsMalformed}, duplicates {DuplicatesIgnored}), lost {RecordsLost}, out of order {RecordsOutOfOrder}, incomplete {RecordsIncomplete} ({BytesMissing} bytes missing), dropped {RecordsDropped}, restarts {Restarts}, groups closed early {GroupsClosedEarly}, dictionary entries dropped {DictionaryEntriesDropped}, senders resumed {SendersResumed}, verified {RecordsVerified}, signatures invalid {SignaturesInvalid}, unknown keys {SignaturesWithUnknownKey}, replays rejected {ReplaysRejected}, unverified rejected {RecordsRejectedUnverified}");
 }
 
 /// <summary>One sender's counters and current state.</summary>
@@ -166,6 +186,11 @@ internal sealed class Counters
     public long OversizedGroups;
     public long DictionaryEntriesDropped;
     public long Resumed;
+    public long Verified;
+    public long SignaturesInvalid;
+    public long UnknownKeys;
+    public long Replays;
+    public long RejectedUnverified;
 
     /// <summary><paramref name="count"/> + <paramref name="more"/>, stopping at <see cref="long.MaxValue"/>: a counter never wraps negative, whatever a sender does.</summary>
     public static long Add(long count, ulong more) =>
@@ -187,5 +212,10 @@ internal sealed class Counters
         total.OversizedGroups = Add(total.OversizedGroups, (ulong)OversizedGroups);
         total.DictionaryEntriesDropped = Add(total.DictionaryEntriesDropped, (ulong)DictionaryEntriesDropped);
         total.Resumed = Add(total.Resumed, (ulong)Resumed);
+        total.Verified = Add(total.Verified, (ulong)Verified);
+        total.SignaturesInvalid = Add(total.SignaturesInvalid, (ulong)SignaturesInvalid);
+        total.UnknownKeys = Add(total.UnknownKeys, (ulong)UnknownKeys);
+        total.Replays = Add(total.Replays, (ulong)Replays);
+        total.RejectedUnverified = Add(total.RejectedUnverified, (ulong)RejectedUnverified);
     }
 }

@@ -51,8 +51,12 @@ public sealed class ReceivedRecord
         IReadOnlyList<KeyValuePair<string, string>> dictionary,
         int partCount,
         int fragmentCount,
-        long receivedTimestamp)
+        long receivedTimestamp,
+        RecordSignature signature = RecordSignature.NotSigned,
+        string? signingKeyId = null)
     {
+        Signature = signature;
+        SigningKeyId = signingKeyId;
         Sender = sender;
         IsExtended = isExtended;
         Release = release;
@@ -68,6 +72,12 @@ public sealed class ReceivedRecord
         ReceivedTimestamp = receivedTimestamp;
         Cost = MemoryCost(text.Length, dictionary);
     }
+
+    /// <summary>What the record's signature says, checked against <see cref="RecordReassemblerOptions.SigningKeys"/>; <see cref="RecordSignature.NotSigned"/> when it has none.</summary>
+    public RecordSignature Signature { get; }
+
+    /// <summary>The key id the record's signature names, or <see langword="null"/> when it is unsigned.</summary>
+    public string? SigningKeyId { get; }
 
     /// <summary>The sender, as given to <see cref="RecordReassembler.Add"/>.</summary>
     public IPEndPoint Sender { get; }

@@ -62,6 +62,8 @@ public sealed class RecordReassembler
     private readonly int _maxGroupBytes;
     private readonly long _maxBufferedBytes;
     private readonly int _maxDictionaryEntries;
+    private readonly Dictionary<string, Wire.RecordSigningKey> _keyring = new(StringComparer.Ordinal);
+    private readonly bool _requireVerified;
     private readonly Dictionary<IPEndPoint, SenderState> _senders = new();
     private readonly LinkedList<SenderState> _recent = new(); // most recently heard first
     private readonly LinkedList<SenderState> _probation = new(); // senders not yet established, most recently heard first
@@ -89,7 +91,16 @@ public sealed class RecordReassembler
         _maxGroupBytes = options.MaxGroupBytes;
         _maxBufferedBytes = options.MaxBufferedBytes;
         _maxDictionaryEntries = options.MaxDictionaryEntries;
+        foreach (Wire.RecordSigningKey key in options.SigningKeys)
+        {
+            _keyring[key.KeyId] = key; // the last of one id wins
+        }
+
+        _requireVerified = options.RequireVerifiedRecords;
     }
+
+    /// <summary>Signed runs whose highest verified sequence number a sender's state keeps; beyond, the least recently verified is forgotten.</summary>
+    internal const int MaxSignedRunsPerSender = 16;
 
     /// <summary>Records a sender delivers before it is established: evicted only when no sender on probation is left.</summary>
     internal const int RecordsToEstablish = 4;
@@ -133,9 +144,10 @@ public sealed class RecordReassembler
                     return ReassemblyResult.Duplicate;
                 }
 
+                SignatureCheck signature = RecordSignatureCheck.Check(parsed.SignedHeader, parsed.Data, _keyring);
                 var dictionary = new List<KeyValuePair<string, string>>();
                 byte[] text = Decode(state, parsed.Data, dictionary);
-                var part = new Part(parsed.GetReleaseString(), parsed.Priority, parsed.Sequence, parsed.TimestampMicroseconds, parsed.Continuation, text, dictionary, 1, timestamp);
+                var part = new Part(parsed.GetReleaseString(), parsed.Priority, parsed.Sequence, parsed.TimestampMicroseconds, parsed.Continuation, text, dictionary, 1, timestamp, signature);
                 result = Complete(state, part, output);
                 break;
 
@@ -411,9 +423,10 @@ public sealed class RecordReassembler
 
         state.InFlight.Remove(parsed.Sequence);
         _bufferedBytes -= record.Cost;
+        SignatureCheck signature = RecordSignatureCheck.Check(record.SignedHeader, record.Data, _keyring);
         var dictionary = new List<KeyValuePair<string, string>>();
         byte[] text = Decode(state, record.Data, dictionary);
-        var part = new Part(record.Release, record.Priority, parsed.Sequence, record.Timestamp, record.Continuation, text, dictionary, record.Fragments, timestamp);
+        var part = new Part(record.Release, record.Priority, parsed.Sequence, record.Timestamp, record.Continuation, text, dictionary, record.Fragments, timestamp, signature);
         return Complete(state, part, output);
     }
 
@@ -433,9 +446,22 @@ public sealed class RecordReassembler
         _bufferedBytes -= oldest.Value.Cost;
     }
 
-    // A whole record (one datagram, or all its fragments): sequence tracking, then grouping.
+    // A whole record (one datagram, or all its fragments): its signature, sequence tracking, then grouping.
     private ReassemblyResult Complete(SenderState state, Part part, ICollection<ReceivedRecord> output)
     {
+        switch (part.Signature.Status)
+        {
+            case RecordSignature.Invalid:
+                state.Counters.SignaturesInvalid++;
+                break;
+            case RecordSignature.UnknownKey:
+                state.Counters.UnknownKeys++;
+                break;
+            case RecordSignature.Verified when IsReplay(state, part):
+                state.Counters.Replays++;
+                return ReassemblyResult.Duplicate;
+        }
+
         switch (state.Sequences.Accept(part.Sequence, part.Timestamp, Microseconds(part.Received), out ulong gap))
         {
             case SequenceTracker.Outcome.Duplicate:
@@ -485,6 +511,34 @@ public sealed class RecordReassembler
         return ReassemblyResult.Accepted;
     }
 
+    // A verified record whose number is not newer than the highest verified of its sender, key and
+    // run, beyond the reordering window: it was sent before and is being sent again. (A recent
+    // copy is a duplicate already; a late arrival within the window is taken.) A run is a sender's
+    // formatter: one that restarted signs with a new run, so low numbers again are not replays.
+    private static bool IsReplay(SenderState state, Part part)
+    {
+        var run = (part.Signature.KeyId!, part.Signature.Run!);
+        Dictionary<(string, string), ulong> runs = state.SignedRuns;
+        if (runs.TryGetValue(run, out ulong highest))
+        {
+            if (part.Sequence <= highest && highest - part.Sequence >= SequenceTracker.Window)
+            {
+                return true;
+            }
+
+            runs[run] = Math.Max(highest, part.Sequence);
+            return false;
+        }
+
+        if (runs.Count >= MaxSignedRunsPerSender)
+        {
+            runs.Remove(runs.MinBy(entry => entry.Value).Key); // a sender with many runs: the oldest goes
+        }
+
+        runs[run] = part.Sequence;
+        return false;
+    }
+
     private void CloseGroup(SenderState state, ICollection<ReceivedRecord> output)
     {
         if (state.Group is not { } group)
@@ -503,6 +557,16 @@ public sealed class RecordReassembler
 
     private void Deliver(SenderState state, ReceivedRecord record, ICollection<ReceivedRecord> output)
     {
+        if (record.Signature == RecordSignature.Verified)
+        {
+            state.Counters.Verified++;
+        }
+        else if (_requireVerified)
+        {
+            state.Counters.RejectedUnverified++;
+            return;
+        }
+
         state.Counters.Records++;
         if (!state.Established && state.DeliveredBefore + state.Counters.Records >= RecordsToEstablish)
         {
@@ -526,6 +590,9 @@ public sealed class RecordReassembler
         public bool Established { get; set; }
 
         public LinkedListNode<SenderState> ProbationNode { get; }
+
+        /// <summary>The highest verified sequence number of each signed run (key id, run) heard from this sender.</summary>
+        public Dictionary<(string KeyId, string Run), ulong> SignedRuns { get; } = new();
 
         /// <summary>Records it delivered before its state was last evicted (they count towards being established).</summary>
         public long DeliveredBefore { get; set; }
@@ -552,6 +619,7 @@ public sealed class RecordReassembler
         public InFlightRecord(in ParsedDatagram first, long timestamp)
         {
             _releaseBytes = first.Release.ToArray();
+            SignedHeader = first.SignedHeader.ToArray();
             Release = first.GetReleaseString();
             Priority = first.Priority;
             Timestamp = first.TimestampMicroseconds;
@@ -578,6 +646,9 @@ public sealed class RecordReassembler
 
         public byte[] Data { get; }
 
+        /// <summary>The header as a signature covers it (every fragment of the record repeats it).</summary>
+        public byte[] SignedHeader { get; }
+
         /// <summary>What it holds in memory: the data buffer, its bitmap of bytes received, the object and its header copy.</summary>
         public long Cost => Data.Length + (_received.Length * 8L) + 160 + _releaseBytes.Length;
 
@@ -594,7 +665,8 @@ public sealed class RecordReassembler
             && fragment.TimestampMicroseconds == Timestamp
             && fragment.Continuation == Continuation
             && fragment.HasRelease == (Release is not null)
-            && fragment.Release.SequenceEqual(_releaseBytes);
+            && fragment.Release.SequenceEqual(_releaseBytes)
+            && fragment.SignedHeader.SequenceEqual(SignedHeader);
 
         public MergeResult Merge(int offset, ReadOnlySpan<byte> chunk)
         {
@@ -645,7 +717,8 @@ public sealed class RecordReassembler
         byte[] text,
         List<KeyValuePair<string, string>> dictionary,
         int fragments,
-        long received)
+        long received,
+        SignatureCheck signature)
     {
         public string? Release { get; } = release;
 
@@ -668,8 +741,10 @@ public sealed class RecordReassembler
 
         public long Received { get; } = received;
 
+        public SignatureCheck Signature { get; } = signature;
+
         public ReceivedRecord ToRecord(IPEndPoint sender) =>
-            new(sender, true, Release, Priority, Sequence, Timestamp, Continuation, Text, Dictionary, 1, Fragments, Received);
+            new(sender, true, Release, Priority, Sequence, Timestamp, Continuation, Text, Dictionary, 1, Fragments, Received, Signature.Status, Signature.KeyId);
     }
 
     // A continued group being gathered: the first part's header, the texts and dictionaries so far.
@@ -679,6 +754,7 @@ public sealed class RecordReassembler
         private readonly List<byte[]> _texts = [];
         private readonly List<KeyValuePair<string, string>> _dictionary = [];
         private int _fragments;
+        private RecordSignature _signature = RecordSignature.Verified;
 
         public HeldGroup(Part first)
         {
@@ -699,6 +775,7 @@ public sealed class RecordReassembler
             _texts.Add(part.Text);
             _dictionary.AddRange(part.Dictionary);
             _fragments += part.Fragments;
+            _signature = Weaker(_signature, part.Signature.Status);
             LastSequence = part.Sequence;
             LastReceived = part.Received;
             Parts++;
@@ -715,7 +792,14 @@ public sealed class RecordReassembler
                 at += piece.Length;
             }
 
-            return new ReceivedRecord(sender, true, _first.Release, _first.Priority, _first.Sequence, _first.Timestamp, _first.Continuation, text, _dictionary, Parts, _fragments, LastReceived);
+            return new ReceivedRecord(sender, true, _first.Release, _first.Priority, _first.Sequence, _first.Timestamp, _first.Continuation, text, _dictionary, Parts, _fragments, LastReceived, _signature, _first.Signature.KeyId);
         }
+
+        // A group is only as verified as its least verified part: Invalid, then UnknownKey, then NotSigned, then Verified.
+        private static RecordSignature Weaker(RecordSignature a, RecordSignature b) =>
+            a == RecordSignature.Invalid || b == RecordSignature.Invalid ? RecordSignature.Invalid
+            : a == RecordSignature.UnknownKey || b == RecordSignature.UnknownKey ? RecordSignature.UnknownKey
+            : a == RecordSignature.NotSigned || b == RecordSignature.NotSigned ? RecordSignature.NotSigned
+            : RecordSignature.Verified;
     }
 }

@@ -83,6 +83,23 @@ public sealed class RecordReassemblerOptions
     }
 
     /// <summary>
+    /// The keys signed records are checked with (a keyring: several at once, so keys can be
+    /// rotated), each record marked in <see cref="ReceivedRecord.Signature"/>. Empty by default:
+    /// a signed record is then <see cref="RecordSignature.UnknownKey"/>. A signed record whose
+    /// sequence number is not newer than the highest verified one of the same sender, key and run
+    /// (beyond the 64 numbers of reordering allowed) is a replay: not delivered, counted in
+    /// <see cref="ReceiveStatistics.ReplaysRejected"/>. Taken when the reassembler is created.
+    /// </summary>
+    public IList<Wire.RecordSigningKey> SigningKeys { get; } = new List<Wire.RecordSigningKey>();
+
+    /// <summary>
+    /// Deliver only <see cref="RecordSignature.Verified"/> records: every other one (unsigned,
+    /// unknown key, invalid) is dropped and counted in <see cref="ReceiveStatistics.RecordsRejectedUnverified"/>.
+    /// The default is <see langword="false"/>: every record is delivered, marked.
+    /// </summary>
+    public bool RequireVerifiedRecords { get; set; }
+
+    /// <summary>
     /// The most dictionary entries (<c>KEY=value</c> lines) kept of one record. The lines after
     /// them are left out, not decoded, and counted
     /// (<see cref="ReceiveStatistics.DictionaryEntriesDropped"/>); the record is delivered. A

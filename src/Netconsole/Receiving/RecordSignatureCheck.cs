@@ -4,24 +4,12 @@ using Netconsole.Wire;
 
 namespace Netconsole.Receiving;
 
-/// <summary>What a record's signature line says, checked against a keyring.</summary>
-internal enum SignatureStatus
-{
-    /// <summary>No signature line: the record's last dictionary line is not <c>ncsig=v1:...</c>.</summary>
-    Unsigned,
-
-    /// <summary>Signed with a key of the keyring, and the MAC matches every byte it covers.</summary>
-    Verified,
-
-    /// <summary>Signed with a key id the keyring does not hold: it cannot be checked.</summary>
-    UnknownKey,
-
-    /// <summary>Signed, but the MAC does not match (a byte changed, a forged line), or the line is not well formed.</summary>
-    Invalid,
-}
-
 /// <summary>The result of checking one record: its status, and for a signed record the key id and run it names.</summary>
-internal readonly record struct SignatureCheck(SignatureStatus Status, string? KeyId, string? Run);
+internal readonly record struct SignatureCheck(RecordSignature Status, string? KeyId, string? Run)
+{
+    /// <summary>An unsigned record's check.</summary>
+    public static readonly SignatureCheck Unsigned = new(RecordSignature.NotSigned, null, null);
+}
 
 /// <summary>
 /// Checks the signature line of one complete record (docs/wire.md, "Signed records"): the record's
@@ -44,13 +32,13 @@ internal static class RecordSignatureCheck
         int line = data.LastIndexOf(LineStart);
         if (line < 0 || data[^1] != (byte)'\n' || data[(line + 1)..^1].Contains((byte)'\n'))
         {
-            return new SignatureCheck(SignatureStatus.Unsigned, null, null);
+            return new SignatureCheck(RecordSignature.NotSigned, null, null);
         }
 
         ReadOnlySpan<byte> value = data[(line + LineStart.Length)..^1];
         if (!value.StartsWith(Version))
         {
-            return new SignatureCheck(SignatureStatus.Invalid, null, null); // a version this receiver does not know
+            return new SignatureCheck(RecordSignature.Invalid, null, null); // a version this receiver does not know
         }
 
         ReadOnlySpan<byte> fields = value[Version.Length..];
@@ -58,7 +46,7 @@ internal static class RecordSignatureCheck
         int runEnd = keyEnd < 0 ? -1 : fields[(keyEnd + 1)..].IndexOf((byte)':');
         if (keyEnd is < 1 or > RecordSigningKey.MaxKeyIdLength || runEnd != RecordSigningKey.RunIdLength)
         {
-            return new SignatureCheck(SignatureStatus.Invalid, null, null);
+            return new SignatureCheck(RecordSignature.Invalid, null, null);
         }
 
         string keyId = Encoding.ASCII.GetString(fields[..keyEnd]);
@@ -66,12 +54,12 @@ internal static class RecordSignatureCheck
         ReadOnlySpan<byte> mac = fields[(keyEnd + 1 + runEnd + 1)..];
         if (!keyring.TryGetValue(keyId, out RecordSigningKey? key))
         {
-            return new SignatureCheck(SignatureStatus.UnknownKey, keyId, run);
+            return new SignatureCheck(RecordSignature.UnknownKey, keyId, run);
         }
 
         if (signedHeader.IsEmpty)
         {
-            return new SignatureCheck(SignatureStatus.Invalid, keyId, run);
+            return new SignatureCheck(RecordSignature.Invalid, keyId, run);
         }
 
         // The covered bytes, laid out contiguously: header, ';', data up to the MAC.
@@ -84,7 +72,7 @@ internal static class RecordSignatureCheck
             buffer[signedHeader.Length] = (byte)';';
             data[..covered].CopyTo(buffer.AsSpan(signedHeader.Length + 1));
             bool verified = key.Verifies(buffer.AsSpan(0, total), mac);
-            return new SignatureCheck(verified ? SignatureStatus.Verified : SignatureStatus.Invalid, keyId, run);
+            return new SignatureCheck(verified ? RecordSignature.Verified : RecordSignature.Invalid, keyId, run);
         }
         finally
         {

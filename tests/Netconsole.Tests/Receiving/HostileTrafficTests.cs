@@ -8,6 +8,7 @@ namespace Netconsole.Tests.Receiving;
 /// Netconsole is unauthenticated UDP: whatever arrives, the reassembler's memory and work stay
 /// within what its options say, counted in what it holds once decoded, not in wire bytes.
 /// </summary>
+[Collection(Netconsole.Tests.Support.MeasuresMemoryAlone.Name)]
 public sealed class HostileTrafficTests
 {
     private static readonly IPEndPoint Sender = new(IPAddress.Parse("192.0.2.1"), 6665);

@@ -644,7 +644,7 @@ public class RecordReassemblerTests
         reassembler.Add(Sender, Bytes("6,x,0,-;broken\n"), 0, output);
 
         reassembler.GetStatistics().ToString().Should().Be(
-            "records 2, datagrams 4 (fragments 0, malformed 1, duplicates 1), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0, dictionary entries dropped 0, senders resumed 0; "
+            "records 2, datagrams 4 (fragments 0, malformed 1, duplicates 1), lost 1, out of order 0, incomplete 0 (0 bytes missing), dropped 0, restarts 0, groups closed early 0, dictionary entries dropped 0, senders resumed 0, verified 0, signatures invalid 0, unknown keys 0, replays rejected 0, unverified rejected 0; "
             + "now 1 senders (0 evicted so far), 0 records in flight, 0 groups held, 0 bytes buffered");
         reassembler.GetSenderStatistics(Sender)!.ToString().Should().StartWith("192.0.2.1:6665: records 2, datagrams 4 ").And.EndWith("; now 0 records in flight, 0 group parts held");
     }

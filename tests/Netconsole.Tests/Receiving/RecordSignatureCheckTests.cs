@@ -41,7 +41,7 @@ public class RecordSignatureCheckTests
     {
         SignatureCheck check = Check(Signed(Current), Keyring(Current));
 
-        check.Status.Should().Be(SignatureStatus.Verified);
+        check.Status.Should().Be(RecordSignature.Verified);
         check.KeyId.Should().Be("current");
         check.Run.Should().HaveLength(11);
     }
@@ -51,7 +51,7 @@ public class RecordSignatureCheckTests
     {
         byte[] original = Signed(Current);
         int macStart = Encoding.ASCII.GetString(original).LastIndexOf(':') + 1;
-        var outcomes = new List<SignatureStatus>();
+        var outcomes = new List<RecordSignature>();
         for (int at = 0; at < macStart; at++)
         {
             byte[] changed = (byte[])original.Clone();
@@ -59,10 +59,10 @@ public class RecordSignatureCheckTests
             outcomes.Add(Check(changed, Keyring(Current)).Status);
         }
 
-        outcomes.Should().NotContain(SignatureStatus.Verified, "every byte before the MAC (release, header, text, dictionary, sysdata, key id, run) is covered");
+        outcomes.Should().NotContain(RecordSignature.Verified, "every byte before the MAC (release, header, text, dictionary, sysdata, key id, run) is covered");
         byte[] badMac = (byte[])original.Clone();
         badMac[macStart + 5] ^= 1;
-        Check(badMac, Keyring(Current)).Status.Should().Be(SignatureStatus.Invalid);
+        Check(badMac, Keyring(Current)).Status.Should().Be(RecordSignature.Invalid);
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public class RecordSignatureCheckTests
 
         fragments.Should().Be(3);
         Encoding.ASCII.GetString(header!).Should().Be("14,3,4,-");
-        RecordSignatureCheck.Check(header, data, Keyring(Current)).Status.Should().Be(SignatureStatus.Verified);
+        RecordSignatureCheck.Check(header, data, Keyring(Current)).Status.Should().Be(RecordSignature.Verified);
     }
 
     [Fact]
@@ -92,23 +92,23 @@ public class RecordSignatureCheckTests
     {
         Dictionary<string, RecordSigningKey> both = Keyring(Current, Previous);
 
-        Check(Signed(Current), both).Status.Should().Be(SignatureStatus.Verified);
-        Check(Signed(Previous), both).Status.Should().Be(SignatureStatus.Verified);
+        Check(Signed(Current), both).Status.Should().Be(RecordSignature.Verified);
+        Check(Signed(Previous), both).Status.Should().Be(RecordSignature.Verified);
     }
 
     [Fact]
     public void A_key_id_the_keyring_does_not_hold_is_UnknownKey_and_no_line_is_Unsigned()
     {
         SignatureCheck unknown = Check(Signed(Previous), Keyring(Current));
-        (unknown.Status, unknown.KeyId).Should().Be((SignatureStatus.UnknownKey, "previous"));
-        Check(Encoding.ASCII.GetBytes("6,1,1,-;plain\n SUBSYSTEM=block\n"), Keyring(Current)).Status.Should().Be(SignatureStatus.Unsigned);
+        (unknown.Status, unknown.KeyId).Should().Be((RecordSignature.UnknownKey, "previous"));
+        Check(Encoding.ASCII.GetBytes("6,1,1,-;plain\n SUBSYSTEM=block\n"), Keyring(Current)).Status.Should().Be(RecordSignature.NotSigned);
     }
 
     [Fact]
     public void A_signature_line_with_the_wrong_shape_or_version_is_Invalid_not_Unsigned()
     {
-        Check(Encoding.ASCII.GetBytes("6,1,1,-;x\n ncsig=v2:current:AAAAAAAAAAA:mac\n"), Keyring(Current)).Status.Should().Be(SignatureStatus.Invalid);
-        Check(Encoding.ASCII.GetBytes("6,1,1,-;x\n ncsig=v1:current:short:mac\n"), Keyring(Current)).Status.Should().Be(SignatureStatus.Invalid);
-        Check(Encoding.ASCII.GetBytes("6,1,1,-;x\n ncsig=v1:current:AAAAAAAAAAA:" + new string('A', 43) + "\n"), Keyring(Current)).Status.Should().Be(SignatureStatus.Invalid);
+        Check(Encoding.ASCII.GetBytes("6,1,1,-;x\n ncsig=v2:current:AAAAAAAAAAA:mac\n"), Keyring(Current)).Status.Should().Be(RecordSignature.Invalid);
+        Check(Encoding.ASCII.GetBytes("6,1,1,-;x\n ncsig=v1:current:short:mac\n"), Keyring(Current)).Status.Should().Be(RecordSignature.Invalid);
+        Check(Encoding.ASCII.GetBytes("6,1,1,-;x\n ncsig=v1:current:AAAAAAAAAAA:" + new string('A', 43) + "\n"), Keyring(Current)).Status.Should().Be(RecordSignature.Invalid);
     }
 }
