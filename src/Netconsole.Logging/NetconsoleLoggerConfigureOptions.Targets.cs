@@ -19,6 +19,10 @@ internal sealed partial class NetconsoleLoggerConfigureOptions
     private const string TargetStringExample = "+@/eth0,@192.0.2.2/";
     private const string UserdataKey = nameof(NetconsoleTargetOptions.Userdata);
     private const string SysdataKey = nameof(NetconsoleTargetOptions.Sysdata);
+    private const string SigningKeyKey = nameof(NetconsoleTargetOptions.SigningKey);
+
+    // The keys of a SigningKey object: its id, and where its secret (base64) comes from, exactly one.
+    private static readonly string[] SigningKeyKeys = ["KeyId", "Secret", "SecretFile", "SecretEnvironmentVariable"];
 
     // The keys of a target object, one per settable property of NetconsoleTargetOptions, in the
     // order of the README's table. Userdata and Sysdata are read from their sections (an object,
@@ -42,6 +46,7 @@ internal sealed partial class NetconsoleLoggerConfigureOptions
         (nameof(NetconsoleTargetOptions.PrintkTime), static (t, v, k) => t.PrintkTime = Bool(v, k)),
         (nameof(NetconsoleTargetOptions.MaxDatagramsPerSecond), static (t, v, k) => t.MaxDatagramsPerSecond = Int(v, k)),
         (nameof(NetconsoleTargetOptions.MaxDatagramBurst), static (t, v, k) => t.MaxDatagramBurst = Int(v, k)),
+        (SigningKeyKey, null),
     ];
 
     /// <summary>Every key a target object may hold.</summary>
@@ -145,6 +150,10 @@ internal sealed partial class NetconsoleLoggerConfigureOptions
             {
                 SetUserdata(target, value, valueKey);
             }
+            else if (ConfigurationKeys.Same(name, SigningKeyKey))
+            {
+                SetSigningKey(target, value, valueKey);
+            }
             else
             {
                 SetSysdata(target, value, valueKey);
@@ -163,6 +172,70 @@ internal sealed partial class NetconsoleLoggerConfigureOptions
         }
 
         options.TargetOptions.Add(target);
+    }
+
+    // SigningKey: { "KeyId": "...", and one of "Secret" (base64), "SecretFile" (a file holding it
+    // in base64), "SecretEnvironmentVariable" (a variable holding it) }. Strict: a mistake here
+    // leaves records unsigned, so every problem is an error, and no message shows the secret.
+    private static void SetSigningKey(NetconsoleTargetOptions target, IConfigurationSection section, string key)
+    {
+        if (!section.Exists())
+        {
+            return;
+        }
+
+        const string Shape = "give an object with KeyId and one of Secret (base64), SecretFile (a file holding the secret in base64) or SecretEnvironmentVariable (a variable holding it)";
+        if (section.Value is not null)
+        {
+            throw Error(key, $"the value is a single value: {Shape}.");
+        }
+
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (!ConfigurationKeys.IsKnown(child.Key, SigningKeyKeys))
+            {
+                throw Error($"{key}:{child.Key}", $"not a signing key option: {Shape}.");
+            }
+        }
+
+        string keyId = section["KeyId"] ?? throw Error(key, $"KeyId is missing: {Shape}.");
+        string?[] sources = [section["Secret"], section["SecretFile"], section["SecretEnvironmentVariable"]];
+        if (sources.Count(s => s is not null) != 1)
+        {
+            throw Error(key, $"give exactly one of Secret, SecretFile and SecretEnvironmentVariable ({sources.Count(s => s is not null)} given).");
+        }
+
+        string secret;
+        if (sources[0] is { } inline)
+        {
+            secret = inline;
+        }
+        else if (sources[1] is { } file)
+        {
+            try
+            {
+                secret = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                throw Error($"{key}:SecretFile", $"the file \"{file}\" cannot be read: {e.Message}", e);
+            }
+        }
+        else
+        {
+            string variable = sources[2]!;
+            secret = Environment.GetEnvironmentVariable(variable)
+                ?? throw Error($"{key}:SecretEnvironmentVariable", $"the environment variable {variable} is not set.");
+        }
+
+        try
+        {
+            target.SigningKey = RecordSigningKey.FromBase64(keyId, secret);
+        }
+        catch (ArgumentException e)
+        {
+            throw Error(key, e.Message.Split(" (Parameter", 2)[0], e);
+        }
     }
 
     private static void SetTargetOption(NetconsoleTargetOptions target, IConfigurationSection section, string key, Action<NetconsoleTargetOptions, string, string> apply)
