@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using Netconsole.Receiving;
 using Netconsole.Samples;
+using Netconsole.Wire;
 
 namespace Netconsole.Listen;
 
@@ -82,7 +83,10 @@ internal static class ListenTool
         count.Description = "Exit after printing this many records (datagrams with --raw)";
         Option<double?> timeout = Number<double>("--timeout", "a number of seconds above 0 and at most 4294967", TryParseSeconds);
         timeout.Description = "Exit after this many seconds, at most 4294967 (49 days); exit code 1 if --count records did not all arrive";
-        var root = new RootCommand(Description) { address, port, byAddress, raw, count, timeout };
+        var keyFile = new Option<string[]>("--key") { Description = "KEYID=FILE: check signed records with this key, its secret in base64 in FILE (repeat for several keys); the secret is never taken on the command line", AllowMultipleArgumentsPerToken = false };
+        var keyEnvironment = new Option<string[]>("--key-env") { Description = "KEYID=VARIABLE: as --key, the secret in base64 in this environment variable" };
+        var requireVerified = new Option<bool>("--require-verified") { Description = "Print only records whose signature verified (the rest are counted); needs --key or --key-env" };
+        var root = new RootCommand(Description) { address, port, byAddress, raw, count, timeout, keyFile, keyEnvironment, requireVerified };
         root.Directives.Clear();
 
         // The parser would drop a leading "[name]" as a directive: an argument like any other here, refused as one.
@@ -114,7 +118,15 @@ internal static class ListenTool
         Settings settings;
         try
         {
-            settings = Validate(parsed.GetValue(address), parsed.GetValue(port) ?? 6666, parsed.GetValue(count), parsed.GetValue(timeout));
+            settings = Validate(parsed.GetValue(address), parsed.GetValue(port) ?? 6666, parsed.GetValue(count), parsed.GetValue(timeout)) with
+            {
+                Keys = Keys(parsed.GetValue(keyFile) ?? [], parsed.GetValue(keyEnvironment) ?? []),
+                RequireVerified = parsed.GetValue(requireVerified),
+            };
+            if (settings.RequireVerified && settings.Keys.Count == 0)
+            {
+                throw new UsageException("--require-verified needs a key: give --key KEYID=FILE or --key-env KEYID=VARIABLE");
+            }
         }
         catch (UsageException e)
         {
@@ -210,6 +222,13 @@ internal static class ListenTool
         CancellationToken stop, CancellationToken interrupted)
     {
         var options = new NetconsoleReceiverOptions { SenderKey = byAddress ? SenderKey.Address : SenderKey.AddressAndPort };
+        options.Reassembler.RequireVerifiedRecords = settings.RequireVerified;
+        foreach (RecordSigningKey key in settings.Keys)
+        {
+            options.Reassembler.SigningKeys.Add(key);
+        }
+
+        bool checksSignatures = settings.Keys.Count > 0;
         NetconsoleReceiver receiver = NetconsoleReceiver.Listen(settings.EndPoint, options);
         var reporter = new ProblemReporter(receiver, stderr);
         int printed = 0;
@@ -238,7 +257,7 @@ internal static class ListenTool
                 while (printed < settings.Count && receiver.TryRead(out ReceivedRecord? record))
                 {
                     reporter.BeforeRecord(record);
-                    stdout.WriteLine(RecordPrinter.Format(record));
+                    stdout.WriteLine(RecordPrinter.Format(record, checksSignatures));
                     printed++;
                 }
 
@@ -263,7 +282,7 @@ internal static class ListenTool
         while (printed < settings.Count && receiver.TryRead(out ReceivedRecord? record))
         {
             reporter.BeforeRecord(record);
-            stdout.WriteLine(RecordPrinter.Format(record));
+            stdout.WriteLine(RecordPrinter.Format(record, checksSignatures));
             printed++;
         }
 
@@ -355,6 +374,55 @@ internal static class ListenTool
     private sealed record Settings(IPEndPoint EndPoint, int? CountOption, TimeSpan? Timeout)
     {
         public int Count => CountOption ?? int.MaxValue;
+
+        public List<RecordSigningKey> Keys { get; init; } = [];
+
+        public bool RequireVerified { get; init; }
+    }
+
+    // KEYID=FILE and KEYID=VARIABLE: the keys, their secrets read from where they are (never the
+    // command line, which every user of the machine can see in the process list).
+    private static List<RecordSigningKey> Keys(string[] files, string[] variables)
+    {
+        var keys = new List<RecordSigningKey>();
+        foreach ((string option, string value, bool fromFile) in files.Select(f => ("--key", f, true)).Concat(variables.Select(v => ("--key-env", v, false))))
+        {
+            int equals = value.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || equals == value.Length - 1)
+            {
+                throw new UsageException($"{option} takes KEYID={(fromFile ? "FILE" : "VARIABLE")}, not \"{value}\"");
+            }
+
+            string keyId = value[..equals];
+            string source = value[(equals + 1)..];
+            string secret;
+            if (fromFile)
+            {
+                try
+                {
+                    secret = File.ReadAllText(source);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                {
+                    throw new UsageException($"{option} {keyId}: cannot read {source}: {e.Message}");
+                }
+            }
+            else
+            {
+                secret = Environment.GetEnvironmentVariable(source) ?? throw new UsageException($"{option} {keyId}: the environment variable {source} is not set");
+            }
+
+            try
+            {
+                keys.Add(RecordSigningKey.FromBase64(keyId, secret));
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"{option} {keyId}: {e.Message.Split(" (Parameter", 2)[0]}");
+            }
+        }
+
+        return keys;
     }
 
     /// <summary>Compares senders' counters with the last look and tells stderr what went wrong since.</summary>
@@ -455,6 +523,12 @@ internal static class ListenTool
             NetconsoleReceiverStatistics total = receiver.GetStatistics();
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Name}: {Counted(total.RecordsReceived, "record")} from {Counted(total.DatagramsReceived, "datagram")}, {Counted(total.Reassembler.SendersTracked, "sender")}; {total.RecordsDroppedUnread} dropped unread, {Counted(total.SocketErrors, "socket error")}"));
+            ReassemblerStatistics r = total.Reassembler;
+            if (r.RecordsVerified + r.SignaturesInvalid + r.SignaturesWithUnknownKey + r.ReplaysRejected + r.RecordsRejectedUnverified > 0)
+            {
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{Name}: signatures: {r.RecordsVerified} verified, {r.SignaturesInvalid} invalid, {r.SignaturesWithUnknownKey} with an unknown key, {Counted(r.ReplaysRejected, "replay")} rejected, {r.RecordsRejectedUnverified} unverified rejected"));
+            }
             foreach (SenderStatistics s in receiver.GetAllSenderStatistics().OrderBy(s => s.Sender.ToString(), StringComparer.Ordinal))
             {
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,

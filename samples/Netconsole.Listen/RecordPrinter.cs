@@ -27,7 +27,9 @@ internal static class RecordPrinter
 
     private static readonly string[] Levels = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"];
 
-    public static string Format(ReceivedRecord record)
+    /// <param name="record">The record.</param>
+    /// <param name="checksSignatures">Whether the receiver holds keys: then an unsigned record is marked as such too.</param>
+    public static string Format(ReceivedRecord record, bool checksSignatures = false)
     {
         var line = new StringBuilder(128 + record.Text.Length);
         line.Append(FormatSender(record.Sender));
@@ -61,6 +63,22 @@ internal static class RecordPrinter
         if (record.Continuation == Netconsole.RecordContinuation.Continuation)
         {
             notes.Add("continuation");
+        }
+
+        switch (record.Signature)
+        {
+            case RecordSignature.Verified:
+                notes.Add("verified " + record.SigningKeyId);
+                break;
+            case RecordSignature.Invalid:
+                notes.Add("INVALID SIGNATURE");
+                break;
+            case RecordSignature.UnknownKey:
+                notes.Add("unknown key " + record.SigningKeyId);
+                break;
+            case RecordSignature.NotSigned when checksSignatures:
+                notes.Add("unsigned");
+                break;
         }
 
         if (notes.Count > 0)
