@@ -102,6 +102,7 @@ public sealed class CarrierTests() : ManagerTestBase(carrierTimeout: TimeSpan.Fr
     {
         Register("veth0");
         Watcher.SetCarrier("veth0", false);
+        Settle(); // the device's events are behind us: only the carrier's return resumes the target
         NetconsoleTarget target = Manager.Add(ByName("veth0"));
 
         EnableResult result = Manager.Enable(target.Name);
