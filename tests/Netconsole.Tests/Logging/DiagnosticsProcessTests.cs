@@ -33,7 +33,7 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
     [MemberData(nameof(PlainFailures))]
     public async Task A_plain_console_app_that_cannot_send_says_why_on_standard_error(string failure, string configuration, string expected)
     {
-        string dll = RequireLabAndTestApp();
+        string dll = TestAppChild.RequireLab();
         using DownDeviceScope down = failure == "device down" ? new DownDeviceScope() : default;
 
         ChildProcess.Result child = await Run(WrapperFor(failure), dll, "plain", configuration);
@@ -50,7 +50,7 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
     [InlineData("--Logging:Netconsole:Target:0=+@/lo,@::1/", "warn: Netconsole.Diagnostics[5]", "Logging:Netconsole:Target is not a netconsole option and was ignored; did you mean Targets?")]
     public async Task A_host_app_that_cannot_send_shows_why_on_its_console_and_not_twice_on_standard_error(string configuration, string header, string report)
     {
-        string dll = RequireLabAndTestApp();
+        string dll = TestAppChild.RequireLab();
 
         ChildProcess.Result child = await Run([], dll, "host", configuration);
 
@@ -64,7 +64,7 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
     [InlineData("--Logging:Netconsole:Targets:0:DeviceName=lo", "--Logging:Netconsole:Targets:0:RemoteAddress=::1", "--Logging:Netconsole:Targets:0:Extended=true")]
     public async Task A_healthy_plain_app_prints_nothing_and_its_records_arrive_with_the_target_as_a_string_or_an_object(params string[] configuration)
     {
-        string dll = RequireLabAndTestApp();
+        string dll = TestAppChild.RequireLab();
         await using NetconsoleReceiver receiver = NetconsoleReceiver.Listen(new IPEndPoint(IPAddress.IPv6Loopback, 6666));
 
         ChildProcess.Result child = await Run([], dll, "plain", configuration);
@@ -79,16 +79,6 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
         }
 
         texts.Should().Equal("record 1 of 3", "record 2 of 3", "record 3 of 3");
-    }
-
-    private static string RequireLabAndTestApp()
-    {
-        Requires.LinuxRoot();
-        Requires.Libpcap();
-        Requires.PrivateNetworkNamespace();
-        string dll = Path.Combine(AppContext.BaseDirectory, "netconsole-test-app.dll");
-        File.Exists(dll).Should().BeTrue("the test project references the test app, so its dll is in the test output");
-        return dll;
     }
 
     // What runs the child: as itself, as user nobody (not root, no capabilities), or in a mount

@@ -29,7 +29,7 @@ public sealed class ProcessExitTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_process_returning_from_Main_without_disposing_the_factory_delivers_all_200_records_in_order_in_10_of_10_runs()
     {
-        string dll = RequireLabAndTestApp();
+        string dll = TestAppChild.RequireLab();
         string[] expected = [.. NumberedRecords()];
         await using NetconsoleReceiver receiver = NetconsoleReceiver.Listen(new IPEndPoint(IPAddress.IPv6Loopback, Port));
 
@@ -51,7 +51,7 @@ public sealed class ProcessExitTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_process_calling_Environment_Exit_right_after_LogCritical_delivers_every_record_with_the_critical_one_last_in_10_of_10_runs()
     {
-        string dll = RequireLabAndTestApp();
+        string dll = TestAppChild.RequireLab();
         string[] expected = [.. NumberedRecords(), $"last words after {Count} records: exiting with code 1"];
         await using NetconsoleReceiver receiver = NetconsoleReceiver.Listen(new IPEndPoint(IPAddress.IPv6Loopback, Port));
 
@@ -85,16 +85,6 @@ public sealed class ProcessExitTests(ITestOutputHelper output)
 
     private static bool InSequenceOrder(List<ReceivedRecord> records) =>
         records.Zip(records.Skip(1)).All(pair => pair.First.Sequence < pair.Second.Sequence);
-
-    private static string RequireLabAndTestApp()
-    {
-        Requires.LinuxRoot();
-        Requires.Libpcap();
-        Requires.PrivateNetworkNamespace();
-        string dll = Path.Combine(AppContext.BaseDirectory, "netconsole-test-app.dll");
-        File.Exists(dll).Should().BeTrue("the test project references the test app, so its dll is in the test output");
-        return dll;
-    }
 
     private async Task<ChildRun> RunChild(string dll, string mode, NetconsoleReceiver receiver, int run)
     {
