@@ -426,11 +426,19 @@ internal static class ListenTool
     }
 
     /// <summary>Compares senders' counters with the last look and tells stderr what went wrong since.</summary>
-    private sealed class ProblemReporter(NetconsoleReceiver receiver, TextWriter stderr)
+    internal sealed class ProblemReporter(NetconsoleReceiver receiver, TextWriter stderr)
     {
-        private readonly Dictionary<IPEndPoint, SenderStatistics> _seen = new();
-        private readonly Dictionary<IPEndPoint, ulong> _highest = new();
-        private readonly Dictionary<IPEndPoint, long> _restarts = new();
+        /// <summary>
+        /// Senders whose last look (counters, highest number printed) is kept: as many as the
+        /// receiver itself accounts for, those it tracks (1024) and four times as many evicted whose
+        /// sequence position it keeps. The least recently looked at go first, so a flood from
+        /// spoofed addresses, each new, cannot grow the tool's memory without bound (it grew by
+        /// ~350 bytes a sender, forever: 172 MiB resident after 300,000 of them).
+        /// </summary>
+        internal const int MaxSendersRemembered = 5 * RecordReassemblerOptions.DefaultMaxSenders;
+
+        private readonly Dictionary<IPEndPoint, Remembered> _senders = new();
+        private readonly LinkedList<Remembered> _recent = new(); // most recently looked at first
         private readonly Lock _receiverLock = new();
         private long _unreadDropped;
         private long _socketErrors;
@@ -445,23 +453,23 @@ internal static class ListenTool
             }
 
             // Restarts are told with the record that shows them, so it is not taken for a late one.
+            Remembered remembered = Remember(record.Sender);
             long restarts = 0;
             if (now is not null)
             {
-                _restarts.TryGetValue(record.Sender, out long before);
-                restarts = now.Restarts - before;
-                _restarts[record.Sender] = now.Restarts;
+                restarts = now.Restarts - remembered.Restarts;
+                remembered.Restarts = now.Restarts;
             }
 
             string sender = RecordPrinter.FormatSender(record.Sender);
-            if (!_highest.TryGetValue(record.Sender, out ulong highest))
+            if (remembered.Highest is not ulong highest)
             {
-                _highest[record.Sender] = record.LastSequence;
+                remembered.Highest = record.LastSequence;
             }
             else if (restarts > 0)
             {
                 stderr.WriteLine($"{sender}: sequence numbers started over at seq {record.Sequence} (the sender restarted)");
-                _highest[record.Sender] = record.LastSequence;
+                remembered.Highest = record.LastSequence;
             }
             else if (record.Sequence > highest + 1)
             {
@@ -470,7 +478,7 @@ internal static class ListenTool
                 ulong lost = last - first + 1;
                 string range = first == last ? $"seq {first}" : $"seq {first}-{last}";
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{sender}: {lost} {Plural(lost, "record")} lost ({range})"));
-                _highest[record.Sender] = record.LastSequence;
+                remembered.Highest = record.LastSequence;
             }
             else if (record.Sequence <= highest)
             {
@@ -478,8 +486,38 @@ internal static class ListenTool
             }
             else
             {
-                _highest[record.Sender] = record.LastSequence;
+                remembered.Highest = record.LastSequence;
             }
+        }
+
+        /// <summary>Senders whose last look is kept now (at most <see cref="MaxSendersRemembered"/>).</summary>
+        internal int SendersRemembered => _senders.Count;
+
+        // The sender's last look, now the most recent; a new one may push out the least recent.
+        private Remembered Remember(IPEndPoint sender)
+        {
+            if (_senders.TryGetValue(sender, out Remembered? remembered))
+            {
+                if (_recent.First != remembered.Node)
+                {
+                    _recent.Remove(remembered.Node);
+                    _recent.AddFirst(remembered.Node);
+                }
+
+                return remembered;
+            }
+
+            remembered = new Remembered(sender);
+            _senders.Add(sender, remembered);
+            _recent.AddFirst(remembered.Node);
+            if (_senders.Count > MaxSendersRemembered)
+            {
+                Remembered oldest = _recent.Last!.Value;
+                _recent.RemoveLast();
+                _senders.Remove(oldest.Sender);
+            }
+
+            return remembered;
         }
 
         public void CheckAll()
@@ -544,8 +582,9 @@ internal static class ListenTool
                 return;
             }
 
-            _seen.TryGetValue(key, out SenderStatistics? before);
-            _seen[key] = now;
+            Remembered remembered = Remember(key);
+            SenderStatistics? before = remembered.Seen;
+            remembered.Seen = now;
             string sender = RecordPrinter.FormatSender(key);
             Report(sender, now.DatagramsMalformed - (before?.DatagramsMalformed ?? 0), "malformed datagram", "malformed datagrams");
             Report(sender, now.DuplicatesIgnored - (before?.DuplicatesIgnored ?? 0), "duplicate ignored", "duplicates ignored");
@@ -574,6 +613,26 @@ internal static class ListenTool
         private static string Plural(long n, string word) => n == 1 ? word : word + "s";
 
         private static string Counted(long n, string word) => string.Create(CultureInfo.InvariantCulture, $"{n} {Plural(n, word)}");
+
+        // One sender's last look: its counters, its highest number printed, its restarts so far.
+        private sealed class Remembered
+        {
+            public Remembered(IPEndPoint sender)
+            {
+                Sender = sender;
+                Node = new LinkedListNode<Remembered>(this);
+            }
+
+            public IPEndPoint Sender { get; }
+
+            public LinkedListNode<Remembered> Node { get; }
+
+            public SenderStatistics? Seen { get; set; }
+
+            public ulong? Highest { get; set; }
+
+            public long Restarts { get; set; }
+        }
     }
 }
 
