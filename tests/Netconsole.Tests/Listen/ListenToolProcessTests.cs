@@ -67,7 +67,7 @@ public sealed partial class ListenToolProcessTests(ITestOutputHelper output)
             await flooding.CancelAsync();
             await flood;
             output.WriteLine($"{dropped}; resident {resident / (1024 * 1024)} MiB");
-            resident.Should().BeLessThan(MemoryBudget, "the queue holds at most 32 MiB of records, counted as held decoded");
+            resident.Should().BeLessThan(MemoryBudget, "the tool keeps at most 8 MiB of unread records, counted as held decoded");
 
             using (Process kill = Process.Start("kill", ["-TERM", listen.Id.ToString(CultureInfo.InvariantCulture)])!)
             {
