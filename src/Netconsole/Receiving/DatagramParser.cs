@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Text;
 using Netconsole.Wire;
 
@@ -192,16 +194,20 @@ internal static class DatagramParser
 
         ReadOnlySpan<byte> lines = newline < 0 ? default : data[(newline + 1)..];
         byte[]? scratch = null;
-        while (!lines.IsEmpty)
+        while (true)
         {
+            // Empty lines are skipped, a run of them at once: a datagram of nothing but newlines
+            // (no entry to count against the cap) took ~6 ns a line, 400 µs for 64 KiB of them.
+            int start = lines.IndexOfAnyExcept((byte)'\n');
+            if (start < 0)
+            {
+                break;
+            }
+
+            lines = lines[start..];
             int end = lines.IndexOf((byte)'\n');
             ReadOnlySpan<byte> line = end < 0 ? lines : lines[..end];
             lines = end < 0 ? default : lines[(end + 1)..];
-            if (line.IsEmpty)
-            {
-                continue;
-            }
-
             if (dictionary.Count >= maxEntries)
             {
                 dropped = 1 + CountLines(lines);
@@ -229,19 +235,39 @@ internal static class DatagramParser
         return text;
     }
 
-    // The non-empty lines left (each one a dictionary entry that will not be kept).
+    // The non-empty lines left (each one a dictionary entry that will not be kept), 16 bytes at a
+    // time: a line starts at the first byte and after every newline but the last byte, and is
+    // empty when it starts with a newline. Stepping line by line took ~6 ns a line, 80 µs for a
+    // datagram of short lines: 15 times the work of one of plain text.
     private static int CountLines(ReadOnlySpan<byte> lines)
     {
-        int count = 0;
-        while (!lines.IsEmpty)
+        if (lines.IsEmpty)
         {
-            int end = lines.IndexOf((byte)'\n');
-            if ((end < 0 ? lines.Length : end) > 0)
+            return 0;
+        }
+
+        int count = lines[0] != (byte)'\n' ? 1 : 0;
+        ReadOnlySpan<byte> current = lines[..^1];
+        ReadOnlySpan<byte> next = lines[1..];
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<byte> newline = Vector128.Create((byte)'\n');
+            for (; i <= current.Length - Vector128<byte>.Count; i += Vector128<byte>.Count)
+            {
+                Vector128<byte> starts = Vector128.AndNot(
+                    Vector128.Equals(Vector128.Create(current[i..]), newline),
+                    Vector128.Equals(Vector128.Create(next[i..]), newline));
+                count += BitOperations.PopCount(starts.ExtractMostSignificantBits());
+            }
+        }
+
+        for (; i < current.Length; i++)
+        {
+            if (current[i] == (byte)'\n' && next[i] != (byte)'\n')
             {
                 count++;
             }
-
-            lines = end < 0 ? default : lines[(end + 1)..];
         }
 
         return count;
