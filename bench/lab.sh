@@ -8,11 +8,17 @@
 #   bench/lab.sh resolution-latency [TRIES]      Enable with the neighbour table / ARP / NDP / nothing answering, re-check
 #   bench/lab.sh e2e [RECORDS] [ROUNDS]          end-to-end harness (issue 7): ILogger -> veth -> receiver next to
 #                                                libpcap, AF_PACKET, UDP socket and NLog; writes bench/e2e-latest.md
+#   bench/lab.sh flood [cpu [DATAGRAMS] | lab [SCALE]]  hostile traffic (issue 16): CPU per 64 KiB datagram of short
+#                                                lines vs plain text; spoofed floods vs NetconsoleReceiver and
+#                                                netconsole-listen: peak memory, the legitimate sender's share
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  lab-rate|recovery-latency|carrier-latency|resolution-latency|e2e) ;;
-  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | carrier-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS]" >&2; exit 2 ;;
+  lab-rate|recovery-latency|carrier-latency|resolution-latency|e2e|flood) ;;
+  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | carrier-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS] | flood [cpu [DATAGRAMS] | lab [SCALE]]" >&2; exit 2 ;;
 esac
+if [ "$1" = flood ]; then
+  dotnet build samples/Netconsole.Listen -c Release -nologo -v quiet >/dev/null # the floods run netconsole-listen too
+fi
 dotnet build bench/Netconsole.Benchmarks -c Release -nologo -v quiet >/dev/null
 exec env NETCONSOLE_TEST_NETNS=1 unshare -n bash -c 'ip link set lo up && exec dotnet bench/Netconsole.Benchmarks/bin/Release/net10.0/Netconsole.Benchmarks.dll "$@"' bash "$@"

@@ -8,6 +8,7 @@ using Netconsole.Benchmarks.EndToEnd;
 // Next-hop resolution: bench/lab.sh resolution-latency [TRIES] (root; likewise; issue 6)
 // End-to-end harness: bench/lab.sh e2e [RECORDS] [ROUNDS] (root; likewise; issue 7)
 // Carrier recovery:   bench/lab.sh carrier-latency [TRIES] (root; likewise; issue 15)
+// Hostile traffic:    bench/lab.sh flood [cpu [DATAGRAMS] | lab [SCALE]] (root; likewise; issue 16)
 if (args.Length > 0 && args[0] == "lab-rate")
 {
     return LabRate.Run(args[1..], Console.Out);
@@ -33,6 +34,13 @@ if (args.Length > 0 && args[0] == "resolution-latency")
 if (args.Length > 0 && args[0] == "e2e")
 {
     return EndToEndHarness.Run(args[1..], Console.Out);
+}
+
+if (args.Length > 0 && args[0] == "flood")
+{
+    return OperatingSystem.IsLinux()
+        ? FloodFigures.Run(args[1..], Console.Out)
+        : throw new PlatformNotSupportedException("The network lab exists only on Linux.");
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(FormatAndFrameBenchmarks).Assembly).Run(args);
