@@ -6,7 +6,7 @@ namespace Netconsole.Interop;
 
 /// <summary>
 /// Every libc call of the package (Linux): the sockets .NET's <see cref="System.Net.Sockets.Socket"/>
-/// constructor refuses (AF_NETLINK) and the interface ioctls. Source-generated imports; a socket
+/// constructor refuses (AF_NETLINK), the interface ioctls, and recvmmsg for the receiver. Source-generated imports; a socket
 /// libc opens is owned by a <see cref="SafeSocketHandle"/> from the moment the call returns.
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -23,6 +23,11 @@ internal static partial class Libc
     [LibraryImport(Library, EntryPoint = "bind", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     internal static partial int Bind(SafeSocketHandle socket, ReadOnlySpan<byte> address, int addressLength);
+
+    /// <summary>recvmmsg(2) into the <c>struct mmsghdr</c> array at <paramref name="messages"/> (pinned by the caller); the number received, or -1.</summary>
+    [LibraryImport(Library, EntryPoint = "recvmmsg", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    internal static partial int ReceiveMultipleMessages(SafeSocketHandle socket, IntPtr messages, uint count, int flags, IntPtr timeout);
 
     /// <summary>ioctl(2) with a pointer argument (a struct the kernel reads and fills); 0 on success.</summary>
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]

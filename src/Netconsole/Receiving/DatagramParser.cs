@@ -193,7 +193,7 @@ internal static class DatagramParser
         byte[] text = Unescape(body);
 
         ReadOnlySpan<byte> lines = newline < 0 ? default : data[(newline + 1)..];
-        byte[]? scratch = null;
+        Span<byte> scratch = stackalloc byte[256]; // most lines fit; a longer one gets a buffer of its own
         while (true)
         {
             // Empty lines are skipped, a run of them at once: a datagram of nothing but newlines
@@ -219,21 +219,25 @@ internal static class DatagramParser
                 line = line[1..];
             }
 
-            if (scratch is null || scratch.Length < line.Length)
+            if (scratch.Length < line.Length)
             {
-                scratch = new byte[Math.Max(line.Length, 256)];
+                scratch = new byte[line.Length];
             }
 
             int equals = line.IndexOf((byte)'=');
             ReadOnlySpan<byte> key = equals < 0 ? line : line[..equals];
             ReadOnlySpan<byte> value = equals < 0 ? default : line[(equals + 1)..];
-            string keyString = Encoding.UTF8.GetString(scratch, 0, Escaping.Unescape(key, scratch));
-            string valueString = Encoding.UTF8.GetString(scratch, 0, Escaping.Unescape(value, scratch));
-            dictionary.Add(new KeyValuePair<string, string>(keyString, valueString));
+            dictionary.Add(new KeyValuePair<string, string>(DecodeString(key, scratch), DecodeString(value, scratch)));
         }
 
         return text;
     }
+
+    // Escaped UTF-8 as a string; unescaped through scratch (at least as long) only when it has a backslash.
+    private static string DecodeString(ReadOnlySpan<byte> escaped, Span<byte> scratch) =>
+        escaped.Contains((byte)'\\')
+            ? Encoding.UTF8.GetString(scratch[..Escaping.Unescape(escaped, scratch)])
+            : Encoding.UTF8.GetString(escaped);
 
     // The non-empty lines left (each one a dictionary entry that will not be kept), 16 bytes at a
     // time: a line starts at the first byte and after every newline but the last byte, and is

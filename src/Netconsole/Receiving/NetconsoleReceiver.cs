@@ -1,7 +1,7 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics;
-using System.Net.Sockets;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using Netconsole.Interop;
 
@@ -15,19 +15,29 @@ namespace Netconsole.Receiving;
 /// </summary>
 /// <remarks>
 /// <para>
-/// One receive loop drains the socket into a reused 64 KiB buffer; a timer every 50 ms (or
-/// half the reassembly timeout, when shorter) delivers continued groups whose next part did
-/// not come and gives up on records whose fragments did not all arrive
-/// (<see cref="RecordReassembler.Expire"/>). Records are queued in the order they complete.
+/// A receive thread of its own drains the socket into a reused 64 KiB buffer and hands each
+/// datagram to the reassembler; a timer every 50 ms (or half the reassembly timeout, when
+/// shorter) delivers continued groups whose next part did not come and gives up on records
+/// whose fragments did not all arrive (<see cref="RecordReassembler.Expire"/>). Records are
+/// queued in the order they complete. The thread is the receiver's, not the thread pool's: under
+/// a flood it stays busy, and a reader on the pool (or on the same core) still gets its turn.
 /// </para>
 /// <para>
-/// The queue is bounded (<see cref="NetconsoleReceiverOptions.Capacity"/>): when it is full the
-/// oldest unread record is dropped and counted, so the loop never waits for a reader and the
-/// socket never overflows because of one. The socket's receive buffer is enlarged
+/// The queue is bounded (<see cref="NetconsoleReceiverOptions.Capacity"/>,
+/// <see cref="NetconsoleReceiverOptions.MaxQueuedBytes"/>): when it is full the oldest unread
+/// record is dropped and counted, so the receive thread never waits for a reader and the socket
+/// never overflows because of one. The socket's receive buffer is enlarged
 /// (<see cref="NetconsoleReceiverOptions.ReceiveBufferSize"/>) for bursts.
 /// </para>
 /// <para>
-/// Nothing a sender does stops the loop: malformed datagrams are counted by the reassembler,
+/// More cores (<see cref="NetconsoleReceiverOptions.ReceiveSockets"/>, Linux): <see cref="Listen"/>
+/// binds several sockets to the endpoint with SO_REUSEPORT, each with its own receive thread and
+/// reassembler, and has the kernel steer every datagram by its sender, so one sender always
+/// reaches the same socket: its records stay in order. The queue, its limits and the statistics
+/// are the receiver's, all sockets together.
+/// </para>
+/// <para>
+/// Nothing a sender does stops the receiver: malformed datagrams are counted by the reassembler,
 /// socket errors (such as an ICMP port unreachable reported as a connection reset on some
 /// platforms) in <see cref="NetconsoleReceiverStatistics.SocketErrors"/>. If the socket is
 /// closed by someone else, the receiver stops as if disposed.
@@ -44,35 +54,32 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     // The largest UDP payload (65,507 over IPv4, 65,527 over IPv6) fits; netconsole sends at most 1000.
     private const int BufferSize = 64 * 1024;
 
-    // Beyond this many distinct source socket addresses the address cache starts over.
+    // Beyond this many distinct source socket addresses a socket's address cache starts over.
     private const int MaxCachedAddresses = 4096;
 
-    // Linux SOL_SOCKET / SO_RCVBUFFORCE: a receive buffer beyond net.core.rmem_max with CAP_NET_ADMIN.
     private static readonly TimeSpan MaxExpireInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan ErrorBackoff = TimeSpan.FromMilliseconds(10);
 
-    private readonly Socket _socket;
+    /// <summary>
+    /// Whether receive threads take the datagrams waiting in batches (recvmmsg, Linux); true
+    /// unless a benchmark compares with one datagram per system call.
+    /// </summary>
+    internal static bool BatchReceive { get; set; } = true;
+
+    private readonly ReceiveSocket[] _sockets;
     private readonly bool _ownsSocket;
     private readonly SenderKey _senderKey;
     private readonly IPEndPoint _endPointFactory;
-    private readonly Dictionary<SocketAddress, IPEndPoint> _senders = new();
     private readonly Channel<ReceivedRecord> _channel;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _loop;
+    private readonly TaskCompletionSource _threadsStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Timer _expireTimer;
-
-    // Guards the reassembler, the output list and _finished; records are queued under it too,
-    // so the loop and the timer queue them in the order the reassembler delivered them.
-    private readonly Lock _lock = new();
-    private readonly RecordReassembler _reassembler;
-    private readonly List<ReceivedRecord> _output = [];
+    private readonly long _maxQueuedBytes;
+    private readonly Lock _finishLock = new();
     private bool _finished;
-
-    private long _datagrams;
-    private long _records;
+    private int _threadsRunning;
     private long _unreadDropped;
     private long _queuedBytes; // the Cost of the records in the channel
-    private readonly long _maxQueuedBytes;
     private long _socketErrors;
     private int _disposed;
 
@@ -83,37 +90,31 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     /// <param name="boundSocket">A bound IPv4 or IPv6 UDP socket. The receiver closes it when disposed unless <see cref="NetconsoleReceiverOptions.LeaveSocketOpen"/> is set.</param>
     /// <param name="options">Settings, taken as they are now; <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentNullException"><paramref name="boundSocket"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The socket is not a UDP socket over IPv4 or IPv6, or is not bound.</exception>
+    /// <exception cref="ArgumentException">The socket is not a UDP socket over IPv4 or IPv6, or is not bound; or <see cref="NetconsoleReceiverOptions.ReceiveSockets"/> is not 1 (a socket handed over is received on alone).</exception>
     public NetconsoleReceiver(Socket boundSocket, NetconsoleReceiverOptions? options = null)
-        : this(boundSocket, options ?? new NetconsoleReceiverOptions(), ownsSocket: !(options?.LeaveSocketOpen ?? false))
+        : this([Validated(boundSocket, options)], options ?? new NetconsoleReceiverOptions(), ownsSocket: !(options?.LeaveSocketOpen ?? false))
     {
     }
 
-    private NetconsoleReceiver(Socket socket, NetconsoleReceiverOptions options, bool ownsSocket)
+    private NetconsoleReceiver(Socket[] sockets, NetconsoleReceiverOptions options, bool ownsSocket)
     {
-        ArgumentNullException.ThrowIfNull(socket);
-        if (socket.SocketType != SocketType.Dgram || socket.ProtocolType != ProtocolType.Udp
-            || socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
-        {
-            throw new ArgumentException($"A netconsole receiver needs a UDP socket over IPv4 or IPv6, not {socket.AddressFamily} {socket.SocketType} {socket.ProtocolType}.", nameof(socket));
-        }
-
-        if (socket.LocalEndPoint is not IPEndPoint local)
-        {
-            throw new ArgumentException("The socket is not bound: bind it first, or use NetconsoleReceiver.Listen.", nameof(socket));
-        }
-
-        _socket = socket;
         _ownsSocket = ownsSocket;
         _senderKey = options.SenderKey;
-        LocalEndPoint = local;
-        _endPointFactory = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
-        _reassembler = new RecordReassembler(options.Reassembler);
+        Socket first = sockets[0];
+        LocalEndPoint = (IPEndPoint)first.LocalEndPoint!;
+        _endPointFactory = new IPEndPoint(first.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        _sockets = new ReceiveSocket[sockets.Length];
+        for (int i = 0; i < sockets.Length; i++)
+        {
+            // Each socket's reassembler gets its share of the buffered bytes, so the receiver's total holds.
+            _sockets[i] = new ReceiveSocket(sockets[i], new RecordReassembler(options.Reassembler, sockets.Length));
+        }
+
         _channel = Channel.CreateBounded<ReceivedRecord>(
             new BoundedChannelOptions(options.Capacity)
             {
                 FullMode = BoundedChannelFullMode.DropOldest,
-                SingleWriter = true, // every write happens under _lock
+                SingleWriter = sockets.Length == 1, // one socket: every write happens under its lock
                 SingleReader = false,
             },
             dropped =>
@@ -124,14 +125,27 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         _maxQueuedBytes = options.MaxQueuedBytes;
         if (options.ReceiveBufferSize != 0)
         {
-            // Best effort: the system's default buffer still works, with less room for bursts.
-            SocketOptions.TrySetReceiveBuffer(socket, options.ReceiveBufferSize);
+            foreach (Socket socket in sockets)
+            {
+                // Best effort: the system's default buffer still works, with less room for bursts.
+                SocketOptions.TrySetReceiveBuffer(socket, options.ReceiveBufferSize);
+            }
         }
 
         TimeSpan half = options.Reassembler.Timeout / 2;
         TimeSpan interval = half < MaxExpireInterval ? (half < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : half) : MaxExpireInterval;
         _expireTimer = new Timer(static state => ((NetconsoleReceiver)state!).OnExpireTimer(), this, interval, interval);
-        _loop = Task.Run(ReceiveLoopAsync);
+        _threadsRunning = _sockets.Length;
+        foreach (ReceiveSocket receiving in _sockets)
+        {
+            // Background: an undisposed receiver does not keep the process alive.
+            var thread = new Thread(() => ReceiveLoop(receiving))
+            {
+                IsBackground = true,
+                Name = "Netconsole receive",
+            };
+            thread.UnsafeStart();
+        }
     }
 
     /// <summary>The address and port the socket is bound to (port chosen by the system when 0 was asked for).</summary>
@@ -141,30 +155,46 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     /// Binds a new UDP socket to <paramref name="endpoint"/> and starts receiving on it. The
     /// IPv6 any address (<c>[::]</c>) gives a dual-stack socket that receives IPv4 datagrams too;
     /// <c>0.0.0.0</c> receives IPv4 only; a specific address receives what is sent to it. Port 0
-    /// lets the system choose one: see <see cref="LocalEndPoint"/>.
+    /// lets the system choose one: see <see cref="LocalEndPoint"/>. With
+    /// <see cref="NetconsoleReceiverOptions.ReceiveSockets"/> above 1, that many sockets share
+    /// the endpoint (SO_REUSEPORT), senders spread over them.
     /// </summary>
     /// <param name="endpoint">The local address and port, for example <c>[::]:6666</c>.</param>
     /// <param name="options">Settings, taken as they are now; <see langword="null"/> for the defaults.</param>
     /// <returns>The running receiver, which owns the socket.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="endpoint"/> is <see langword="null"/>.</exception>
     /// <exception cref="SocketException">The socket cannot be created or bound (port in use, address not local, IPv6 unavailable).</exception>
+    /// <exception cref="PlatformNotSupportedException"><see cref="NetconsoleReceiverOptions.ReceiveSockets"/> is above 1 on a system other than Linux.</exception>
     public static NetconsoleReceiver Listen(IPEndPoint endpoint, NetconsoleReceiverOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        try
+        options ??= new NetconsoleReceiverOptions();
+        Socket[] sockets;
+        if (options.ReceiveSockets > 1)
         {
-            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            if (!OperatingSystem.IsLinux())
             {
-                socket.DualMode = true;
+                throw new PlatformNotSupportedException("Several receive sockets need Linux (SO_REUSEPORT steered by sender); use ReceiveSockets = 1 here.");
             }
 
-            socket.Bind(endpoint);
-            return new NetconsoleReceiver(socket, options ?? new NetconsoleReceiverOptions(), ownsSocket: true);
+            sockets = ReusePortGroup.Bind(endpoint, options.ReceiveSockets, byPort: options.SenderKey == SenderKey.AddressAndPort);
+        }
+        else
+        {
+            sockets = [BindOne(endpoint)];
+        }
+
+        try
+        {
+            return new NetconsoleReceiver(sockets, options, ownsSocket: true);
         }
         catch
         {
-            socket.Dispose();
+            foreach (Socket socket in sockets)
+            {
+                socket.Dispose();
+            }
+
             throw;
         }
     }
@@ -224,25 +254,36 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
         _channel.Reader.WaitToReadAsync(cancellationToken);
 
-    /// <summary>The receiver's counters and the reassembler's counters of all senders together.</summary>
+    /// <summary>The receiver's counters and the reassembler's counters of all senders together (of all its sockets).</summary>
     /// <returns>A snapshot.</returns>
     public NetconsoleReceiverStatistics GetStatistics()
     {
-        ReassemblerStatistics reassembler;
-        lock (_lock)
+        var reassemblers = new ReassemblerStatistics[_sockets.Length];
+        long datagrams = 0;
+        long records = 0;
+        for (int i = 0; i < _sockets.Length; i++)
         {
-            reassembler = _reassembler.GetStatistics();
+            ReceiveSocket receiving = _sockets[i];
+            datagrams += Volatile.Read(ref receiving.Datagrams);
+            lock (receiving.Lock)
+            {
+                reassemblers[i] = receiving.Reassembler.GetStatistics();
+                records += receiving.Records;
+            }
         }
 
         return new NetconsoleReceiverStatistics(
-            Interlocked.Read(ref _datagrams),
-            Interlocked.Read(ref _records),
+            datagrams,
+            records,
             Interlocked.Read(ref _unreadDropped),
             Interlocked.Read(ref _socketErrors),
             _channel.Reader.Count,
             Interlocked.Read(ref _queuedBytes),
-            reassembler);
+            reassemblers.Length == 1 ? reassemblers[0] : NetconsoleReceiverStatistics.Sum(reassemblers));
     }
+
+    /// <summary>Datagrams each socket received, in bind order (which is the steering program's index), for tests.</summary>
+    internal long[] GetDatagramsPerSocket() => [.. _sockets.Select(r => Volatile.Read(ref r.Datagrams))];
 
     /// <summary>
     /// One sender's counters and state, or <see langword="null"/> when it is not tracked (never
@@ -256,20 +297,46 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(sender);
         IPEndPoint key = KeyOf(sender);
-        lock (_lock)
+        foreach (ReceiveSocket receiving in _sockets)
         {
-            return _reassembler.GetSenderStatistics(key);
+            lock (receiving.Lock)
+            {
+                // A sender reaches one socket only: the first that knows it is the one.
+                if (receiving.Reassembler.GetSenderStatistics(key) is { } statistics)
+                {
+                    return statistics;
+                }
+            }
         }
+
+        return null;
     }
 
-    /// <summary>Every tracked sender's counters and state, most recently heard first.</summary>
+    /// <summary>
+    /// Every tracked sender's counters and state, most recently heard first (with several
+    /// <see cref="NetconsoleReceiverOptions.ReceiveSockets"/>: socket after socket, each so ordered).
+    /// </summary>
     /// <returns>Snapshots.</returns>
     public IReadOnlyList<SenderStatistics> GetAllSenderStatistics()
     {
-        lock (_lock)
+        if (_sockets.Length == 1)
         {
-            return _reassembler.GetAllSenderStatistics();
+            lock (_sockets[0].Lock)
+            {
+                return _sockets[0].Reassembler.GetAllSenderStatistics();
+            }
         }
+
+        var all = new List<SenderStatistics>();
+        foreach (ReceiveSocket receiving in _sockets)
+        {
+            lock (receiving.Lock)
+            {
+                all.AddRange(receiving.Reassembler.GetAllSenderStatistics());
+            }
+        }
+
+        return all;
     }
 
     /// <summary>
@@ -284,11 +351,11 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             return;
         }
 
-        StopLoop();
+        StopThreads();
         try
         {
-            // The loop catches everything; this only waits for it to notice the cancellation.
-            _loop.GetAwaiter().GetResult();
+            // The receive threads catch everything; this only waits for them to notice the cancellation.
+            _threadsStopped.Task.GetAwaiter().GetResult();
         }
         catch (Exception)
         {
@@ -311,10 +378,10 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             return;
         }
 
-        StopLoop();
+        StopThreads();
         try
         {
-            await _loop.ConfigureAwait(false);
+            await _threadsStopped.Task.ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -333,13 +400,55 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         Shutdown();
     }
 
-    private void StopLoop()
+    private static Socket Validated(Socket socket, NetconsoleReceiverOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.SocketType != SocketType.Dgram || socket.ProtocolType != ProtocolType.Udp
+            || socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            throw new ArgumentException($"A netconsole receiver needs a UDP socket over IPv4 or IPv6, not {socket.AddressFamily} {socket.SocketType} {socket.ProtocolType}.", nameof(socket));
+        }
+
+        if (socket.LocalEndPoint is not IPEndPoint)
+        {
+            throw new ArgumentException("The socket is not bound: bind it first, or use NetconsoleReceiver.Listen.", nameof(socket));
+        }
+
+        if (options is { ReceiveSockets: not 1 })
+        {
+            throw new ArgumentException($"ReceiveSockets is {options.ReceiveSockets}, but a socket handed over is received on alone: use NetconsoleReceiver.Listen for several sockets, or ReceiveSockets = 1.", nameof(options));
+        }
+
+        return socket;
+    }
+
+    private static Socket BindOne(IPEndPoint endpoint)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(endpoint);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private void StopThreads()
     {
         try
         {
             _stopping.Cancel();
         }
-        catch (AggregateException)
+        catch (Exception e) when (e is AggregateException or ObjectDisposedException)
         {
             // Nothing registers callbacks that could throw; ignore whatever did.
         }
@@ -350,91 +459,155 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         Finish(null);
         if (_ownsSocket)
         {
-            try
+            foreach (ReceiveSocket receiving in _sockets)
             {
-                _socket.Dispose();
-            }
-            catch (Exception)
-            {
-                // Never throw from Dispose.
+                try
+                {
+                    receiving.Socket.Dispose();
+                }
+                catch (Exception)
+                {
+                    // Never throw from Dispose.
+                }
             }
         }
 
         _stopping.Dispose();
     }
 
-    private async Task ReceiveLoopAsync()
+    private void ReceiveLoop(ReceiveSocket receiving)
     {
-        Exception? failure = null;
         try
         {
-            byte[] buffer = GC.AllocateUninitializedArray<byte>(BufferSize);
-            var address = new SocketAddress(_socket.AddressFamily);
-            CancellationToken stopping = _stopping.Token;
-            int errorsInARow = 0;
-            while (!stopping.IsCancellationRequested)
+            Exception? failure = null;
+            bool stoppedByOwner = false;
+            try
             {
-                int length;
-                try
-                {
-                    length = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, address, stopping).ConfigureAwait(false);
-                    errorsInARow = 0;
-                }
-                catch (SocketException) when (!stopping.IsCancellationRequested)
+                Receive(receiving);
+                return; // disposed, or finished: Dispose finishes.
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException && _stopping.IsCancellationRequested)
+            {
+                return; // disposed: Dispose finishes.
+            }
+            catch (ObjectDisposedException)
+            {
+                stoppedByOwner = true; // the socket was closed by its owner: stop as if disposed.
+            }
+            catch (Exception e)
+            {
+                failure = e; // a bug: readers see it instead of waiting forever.
+            }
+
+            if (stoppedByOwner || failure is not null)
+            {
+                Finish(failure);
+            }
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _threadsRunning) == 0)
+            {
+                _threadsStopped.TrySetResult();
+            }
+        }
+    }
+
+    private void Receive(ReceiveSocket receiving)
+    {
+        Socket socket = receiving.Socket;
+        byte[] buffer = GC.AllocateUninitializedArray<byte>(BufferSize);
+        var address = new SocketAddress(socket.AddressFamily);
+        CancellationToken stopping = _stopping.Token;
+        DatagramBatch? batch = OperatingSystem.IsLinux() && BatchReceive ? new DatagramBatch() : null;
+        SafeSocketHandle? handle = batch is null ? null : socket.SafeHandle;
+        int errorsInARow = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            if (batch is not null && OperatingSystem.IsLinux())
+            {
+                // What is waiting, a batch per system call; the wait below only when nothing is.
+                int count = batch.Receive(handle!);
+                if (count < 0)
                 {
                     Interlocked.Increment(ref _socketErrors);
-                    if (++errorsInARow > 1)
+                }
+                else if (count > 0)
+                {
+                    Volatile.Write(ref receiving.Datagrams, receiving.Datagrams + count);
+                    lock (receiving.Lock)
                     {
-                        // A persistent error must not spin a core.
-                        await Task.Delay(ErrorBackoff, stopping).ConfigureAwait(false);
+                        if (receiving.Finished)
+                        {
+                            return;
+                        }
+
+                        long now = Stopwatch.GetTimestamp();
+                        for (int i = 0; i < count; i++)
+                        {
+                            batch.CopySource(i, address);
+                            receiving.Reassembler.Add(SenderOf(receiving, address), batch.Datagram(i), now, receiving.Output);
+                        }
+
+                        QueueOutput(receiving);
                     }
 
                     continue;
                 }
+            }
 
-                Interlocked.Increment(ref _datagrams);
-                IPEndPoint sender = SenderOf(address);
-                lock (_lock)
+            int length;
+            try
+            {
+                // Under load a datagram is waiting and this completes at once, allocating nothing;
+                // idle, the thread waits here until one comes or the receiver is disposed.
+                ValueTask<int> receive = socket.ReceiveFromAsync(buffer, SocketFlags.None, address, stopping);
+                length = receive.IsCompletedSuccessfully ? receive.Result : receive.AsTask().GetAwaiter().GetResult();
+                errorsInARow = 0;
+            }
+            catch (SocketException) when (!stopping.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _socketErrors);
+                if (++errorsInARow > 1)
                 {
-                    if (_finished)
-                    {
-                        return;
-                    }
-
-                    _reassembler.Add(sender, buffer.AsSpan(0, length), Stopwatch.GetTimestamp(), _output);
-                    QueueOutput();
+                    // A persistent error must not spin a core.
+                    stopping.WaitHandle.WaitOne(ErrorBackoff);
                 }
+
+                continue;
+            }
+
+            Volatile.Write(ref receiving.Datagrams, receiving.Datagrams + 1);
+            IPEndPoint sender = SenderOf(receiving, address);
+            lock (receiving.Lock)
+            {
+                if (receiving.Finished)
+                {
+                    return;
+                }
+
+                receiving.Reassembler.Add(sender, buffer.AsSpan(0, length), Stopwatch.GetTimestamp(), receiving.Output);
+                QueueOutput(receiving);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException && _stopping.IsCancellationRequested)
-        {
-            return; // disposed: Dispose finishes.
-        }
-        catch (ObjectDisposedException)
-        {
-            // The socket was closed by its owner: stop as if disposed.
-        }
-        catch (Exception e)
-        {
-            failure = e; // a bug: readers see it instead of waiting forever.
-        }
-
-        Finish(failure);
     }
 
     private void OnExpireTimer()
     {
         try
         {
-            lock (_lock)
+            foreach (ReceiveSocket receiving in _sockets)
             {
-                if (_finished)
+                lock (receiving.Lock)
                 {
-                    return;
-                }
+                    if (receiving.Finished)
+                    {
+                        return;
+                    }
 
-                _reassembler.Expire(Stopwatch.GetTimestamp(), _output);
-                QueueOutput();
+                    receiving.Reassembler.Expire(Stopwatch.GetTimestamp(), receiving.Output);
+                    QueueOutput(receiving);
+                }
             }
         }
         catch (Exception e)
@@ -444,10 +617,10 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         }
     }
 
-    // Under _lock.
-    private void QueueOutput()
+    // Under receiving.Lock.
+    private void QueueOutput(ReceiveSocket receiving)
     {
-        foreach (ReceivedRecord record in _output)
+        foreach (ReceivedRecord record in receiving.Output)
         {
             // Over the memory budget: the oldest unread records go, as when the queue is full.
             long cost = record.Cost;
@@ -460,7 +633,7 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             Interlocked.Add(ref _queuedBytes, cost);
             if (_channel.Writer.TryWrite(record))
             {
-                Interlocked.Increment(ref _records);
+                receiving.Records++;
             }
             else
             {
@@ -468,12 +641,12 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             }
         }
 
-        _output.Clear();
+        receiving.Output.Clear();
     }
 
     private void Finish(Exception? failure)
     {
-        lock (_lock)
+        lock (_finishLock)
         {
             if (_finished)
             {
@@ -481,19 +654,29 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             }
 
             _finished = true;
-            try
-            {
-                _reassembler.Flush(_output);
-                QueueOutput();
-            }
-            catch (Exception e)
-            {
-                failure ??= e;
-            }
-
-            _channel.Writer.TryComplete(failure);
         }
 
+        StopThreads(); // the other sockets' threads too, when one of them failed
+
+        foreach (ReceiveSocket receiving in _sockets)
+        {
+            lock (receiving.Lock)
+            {
+                receiving.Finished = true;
+                try
+                {
+                    receiving.Reassembler.Flush(receiving.Output);
+                    QueueOutput(receiving);
+                }
+                catch (Exception e)
+                {
+                    failure ??= e;
+                }
+            }
+        }
+
+        // Every socket is finished: nothing is written after this.
+        _channel.Writer.TryComplete(failure);
         try
         {
             _expireTimer.Dispose(); // nothing left to expire; and a timer would keep an undisposed receiver alive
@@ -506,23 +689,24 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
 
     // The same sender keeps one identity: IPv4 whether it reached an IPv4 or a dual-stack socket,
     // and port 0 when keyed by address. Cached by raw socket address, so a datagram from a known
-    // sender allocates nothing here.
-    private IPEndPoint SenderOf(SocketAddress address)
+    // sender allocates nothing here. Called by the socket's receive thread only.
+    private IPEndPoint SenderOf(ReceiveSocket receiving, SocketAddress address)
     {
-        if (_senders.TryGetValue(address, out IPEndPoint? sender))
+        Dictionary<SocketAddress, IPEndPoint> senders = receiving.Senders;
+        if (senders.TryGetValue(address, out IPEndPoint? sender))
         {
             return sender;
         }
 
-        if (_senders.Count >= MaxCachedAddresses)
+        if (senders.Count >= MaxCachedAddresses)
         {
-            _senders.Clear();
+            senders.Clear();
         }
 
         var key = new SocketAddress(address.Family, address.Size);
         address.Buffer.Span[..address.Size].CopyTo(key.Buffer.Span);
         sender = KeyOf((IPEndPoint)_endPointFactory.Create(key));
-        _senders.Add(key, sender);
+        senders.Add(key, sender);
         return sender;
     }
 
@@ -531,5 +715,28 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         IPAddress address = endpoint.Address.IsIPv4MappedToIPv6 ? endpoint.Address.MapToIPv4() : endpoint.Address;
         int port = _senderKey == SenderKey.Address ? 0 : endpoint.Port;
         return ReferenceEquals(address, endpoint.Address) && port == endpoint.Port ? endpoint : new IPEndPoint(address, port);
+    }
+
+    /// <summary>One socket: its receive thread's state, and the reassembler of the senders it receives.</summary>
+    private sealed class ReceiveSocket(Socket socket, RecordReassembler reassembler)
+    {
+        public readonly Socket Socket = socket;
+
+        public readonly RecordReassembler Reassembler = reassembler;
+
+        // Guards the reassembler, Output, Records and Finished; records are queued under it, so the
+        // receive thread and the timer queue them in the order the reassembler delivered them.
+        public readonly Lock Lock = new();
+
+        public readonly List<ReceivedRecord> Output = [];
+
+        // The receive thread's own.
+        public readonly Dictionary<SocketAddress, IPEndPoint> Senders = new();
+
+        public bool Finished;
+
+        public long Records;
+
+        public long Datagrams; // written by the receive thread only
     }
 }

@@ -12,8 +12,11 @@ public sealed class NetconsoleReceiverOptions
     /// <summary>The default <see cref="MaxQueuedBytes"/>, 32 MiB.</summary>
     public const long DefaultMaxQueuedBytes = 32L * 1024 * 1024;
 
+    private const int MaxReceiveSockets = 64;
+
     private long _maxQueuedBytes = DefaultMaxQueuedBytes;
     private int _capacity = DefaultCapacity;
+    private int _receiveSockets = 1;
     private int _receiveBufferSize = DefaultReceiveBufferSize;
     private SenderKey _senderKey = SenderKey.AddressAndPort;
     private RecordReassemblerOptions _reassembler = new();
@@ -86,6 +89,30 @@ public sealed class NetconsoleReceiverOptions
     {
         get => _reassembler;
         set => _reassembler = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>
+    /// How many sockets <see cref="NetconsoleReceiver.Listen"/> binds to the endpoint, each with a
+    /// receive thread and a reassembler of its own, so receiving can use that many cores (Linux
+    /// only beyond 1). The sockets share the port with SO_REUSEPORT, and the receiver has the
+    /// kernel steer each datagram by its sender (a hash of its address, and of its port unless
+    /// <see cref="SenderKey"/> is <see cref="Receiving.SenderKey.Address"/>): one sender always
+    /// reaches the same socket, so its records stay in order and its sequence numbers are tracked
+    /// in one place; one sender never uses more than one core. What the sockets receive goes to
+    /// the one queue (<see cref="Capacity"/> and <see cref="MaxQueuedBytes"/> count it all, within
+    /// a record or so per socket), the statistics are summed, each socket's reassembler holds an
+    /// equal share of <see cref="RecordReassemblerOptions.MaxBufferedBytes"/> (so the memory bound
+    /// stays the receiver's) and tracks up to <see cref="RecordReassemblerOptions.MaxSenders"/>
+    /// senders itself. Worth it when many senders together are more than one core can receive.
+    /// The default is 1: one socket, without SO_REUSEPORT. From 1 to 64. A socket passed to the
+    /// <see cref="NetconsoleReceiver(System.Net.Sockets.Socket, NetconsoleReceiverOptions?)"/>
+    /// constructor is received on alone: there it must be 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1 or more than 64.</exception>
+    public int ReceiveSockets
+    {
+        get => _receiveSockets;
+        set => _receiveSockets = value is >= 1 and <= MaxReceiveSockets ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Receive on 1 to 64 sockets.");
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ public sealed class NetconsoleReceiverStatistics
         Reassembler = reassembler;
     }
 
-    /// <summary>Datagrams received from the socket.</summary>
+    /// <summary>Datagrams received from the socket (all sockets together).</summary>
     public long DatagramsReceived { get; }
 
     /// <summary>Records reassembled and queued for reading (read, waiting, or dropped unread).</summary>
@@ -34,8 +34,51 @@ public sealed class NetconsoleReceiverStatistics
     /// <summary>The memory those records hold, decoded, as <see cref="NetconsoleReceiverOptions.MaxQueuedBytes"/> counts it.</summary>
     public long BytesQueued { get; }
 
-    /// <summary>The reassembler's counters of all senders together: malformed, lost, duplicate, incomplete records and more.</summary>
+    /// <summary>The reassembler's counters of all senders together (of every socket's reassembler, with several <see cref="NetconsoleReceiverOptions.ReceiveSockets"/>): malformed, lost, duplicate, incomplete records and more.</summary>
     public ReassemblerStatistics Reassembler { get; }
+
+    /// <summary>
+    /// The reassemblers of several receive sockets as one: every counter and every "now" summed
+    /// (counters stop at <see cref="long.MaxValue"/>). A sender is tracked by one socket only, so
+    /// nothing is counted twice.
+    /// </summary>
+    internal static ReassemblerStatistics Sum(IReadOnlyList<ReassemblerStatistics> parts)
+    {
+        var total = new Counters();
+        int senders = 0;
+        long evicted = 0;
+        int inFlight = 0;
+        int groups = 0;
+        long buffered = 0;
+        foreach (ReassemblerStatistics part in parts)
+        {
+            var counters = new Counters
+            {
+                Datagrams = part.DatagramsReceived,
+                Records = part.RecordsReceived,
+                Fragments = part.FragmentsReceived,
+                Malformed = part.DatagramsMalformed,
+                Duplicates = part.DuplicatesIgnored,
+                LostRecords = part.RecordsLost,
+                OutOfOrderRecords = part.RecordsOutOfOrder,
+                IncompleteRecords = part.RecordsIncomplete,
+                MissingBytes = part.BytesMissing,
+                DroppedRecords = part.RecordsDropped,
+                Restarts = part.Restarts,
+                OversizedGroups = part.GroupsClosedEarly,
+                DictionaryEntriesDropped = part.DictionaryEntriesDropped,
+                Resumed = part.SendersResumed,
+            };
+            counters.AddTo(total);
+            senders += part.SendersTracked;
+            evicted = Counters.Add(evicted, (ulong)part.SendersEvicted);
+            inFlight += part.RecordsInFlight;
+            groups += part.GroupsHeld;
+            buffered += part.BytesBuffered;
+        }
+
+        return new ReassemblerStatistics(total, senders, evicted, inFlight, groups, buffered);
+    }
 
     /// <summary>The counters on one line, for a log or a console.</summary>
     /// <returns>For example <c>received 20 datagrams, 12 records (queued 0 in 0 bytes, dropped unread 0), socket errors 0; reassembler: records 12, ...</c>.</returns>

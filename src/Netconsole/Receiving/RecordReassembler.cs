@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Numerics;
+using Netconsole.Wire;
 
 namespace Netconsole.Receiving;
 
@@ -82,6 +84,12 @@ public sealed class RecordReassembler
     /// <summary>Creates a reassembler with the limits of <paramref name="options"/>, taken as they are now.</summary>
     /// <param name="options">The limits.</param>
     public RecordReassembler(RecordReassemblerOptions options)
+        : this(options, shares: 1)
+    {
+    }
+
+    /// <summary>A reassembler of one of <paramref name="shares"/> receive sockets: <see cref="RecordReassemblerOptions.MaxBufferedBytes"/> is shared equally.</summary>
+    internal RecordReassembler(RecordReassemblerOptions options, int shares)
     {
         ArgumentNullException.ThrowIfNull(options);
         double ticks = Math.Ceiling(options.Timeout.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
@@ -89,7 +97,7 @@ public sealed class RecordReassembler
         _maxSenders = options.MaxSenders;
         _maxInFlight = options.MaxInFlightRecordsPerSender;
         _maxGroupBytes = options.MaxGroupBytes;
-        _maxBufferedBytes = options.MaxBufferedBytes;
+        _maxBufferedBytes = Math.Max(RecordFormatter.MaxRecordData, options.MaxBufferedBytes / shares);
         _maxDictionaryEntries = options.MaxDictionaryEntries;
         foreach (Wire.RecordSigningKey key in options.SigningKeys)
         {
@@ -670,6 +678,23 @@ public sealed class RecordReassembler
 
         public MergeResult Merge(int offset, ReadOnlySpan<byte> chunk)
         {
+            // The usual cases a range at a time: a fragment not seen yet, or an exact copy.
+            int already = ReceivedIn(offset, chunk.Length);
+            if (already == chunk.Length) // an empty fragment too: nothing new
+            {
+                return chunk.SequenceEqual(Data.AsSpan(offset, chunk.Length)) ? MergeResult.Duplicate : MergeResult.Conflict;
+            }
+
+            if (already == 0)
+            {
+                chunk.CopyTo(Data.AsSpan(offset));
+                MarkReceived(offset, chunk.Length);
+                Received += chunk.Length;
+                Fragments++;
+                return MergeResult.New;
+            }
+
+            // Overlapping what arrived in part: byte by byte.
             bool anyNew = false;
             for (int i = 0; i < chunk.Length; i++)
             {
@@ -705,6 +730,33 @@ public sealed class RecordReassembler
         }
 
         private bool IsReceived(int at) => (_received[at >> 6] & (1UL << (at & 63))) != 0;
+
+        // How many bytes of [offset, offset + length) have arrived: the bitmap's words, masked at both ends.
+        private int ReceivedIn(int offset, int length)
+        {
+            int count = 0;
+            for (int at = offset, end = offset + length; at < end;)
+            {
+                int bit = at & 63;
+                int bits = Math.Min(64 - bit, end - at);
+                ulong mask = (bits == 64 ? ulong.MaxValue : ((1UL << bits) - 1)) << bit;
+                count += BitOperations.PopCount(_received[at >> 6] & mask);
+                at += bits;
+            }
+
+            return count;
+        }
+
+        private void MarkReceived(int offset, int length)
+        {
+            for (int at = offset, end = offset + length; at < end;)
+            {
+                int bit = at & 63;
+                int bits = Math.Min(64 - bit, end - at);
+                _received[at >> 6] |= (bits == 64 ? ulong.MaxValue : ((1UL << bits) - 1)) << bit;
+                at += bits;
+            }
+        }
     }
 
     // One complete record before grouping.
