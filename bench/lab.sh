@@ -11,14 +11,32 @@
 #   bench/lab.sh flood [cpu [DATAGRAMS] | lab [SCALE]]  hostile traffic (issue 16): CPU per 64 KiB datagram of short
 #                                                lines vs plain text; spoofed floods vs NetconsoleReceiver and
 #                                                netconsole-listen: peak memory, the legitimate sender's share
+#   bench/lab.sh receive [RECORDS] [ROUNDS] [one-core|scaling]
+#                                                receive throughput against netconsd (issue 16): NetconsoleReceiver,
+#                                                netconsole-listen and netconsd on the same datagram stream on loopback;
+#                                                BEFORE=<commit> adds that commit's NetconsoleReceiver as a row
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  lab-rate|recovery-latency|carrier-latency|resolution-latency|e2e|flood) ;;
-  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | carrier-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS] | flood [cpu [DATAGRAMS] | lab [SCALE]]" >&2; exit 2 ;;
+  lab-rate|recovery-latency|carrier-latency|resolution-latency|e2e|flood|receive) ;;
+  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | carrier-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS] | flood [cpu [DATAGRAMS] | lab [SCALE]] | receive [RECORDS] [ROUNDS] [one-core|scaling]" >&2; exit 2 ;;
 esac
 if [ "$1" = flood ]; then
   dotnet build samples/Netconsole.Listen -c Release -nologo -v quiet >/dev/null # the floods run netconsole-listen too
 fi
 dotnet build bench/Netconsole.Benchmarks -c Release -nologo -v quiet >/dev/null
+if [ "$1" = receive ]; then
+  # netconsole-listen is measured too; the benchmark (orchestrator and sender) stays on CPU 0, receivers get CPU 1.
+  dotnet build samples/Netconsole.Listen -c Release -nologo -v quiet >/dev/null
+  if [ -n "${BEFORE:-}" ]; then
+    before_dir=$(mktemp -d)
+    trap 'rm -rf "$before_dir"' EXIT
+    git archive "$BEFORE" | tar -x -C "$before_dir"
+    dotnet build "$before_dir/src/Netconsole" -c Release -nologo -v quiet >/dev/null
+    export NETCONSOLE_BEFORE_DLL="$before_dir/src/Netconsole/bin/Release/net10.0/Netconsole.dll"
+    export NETCONSOLE_BEFORE_LABEL="$BEFORE, $(git rev-parse --short "$BEFORE")"
+  fi
+  env NETCONSOLE_TEST_NETNS=1 unshare -n taskset -c 0 bash -c 'ip link set lo up && exec dotnet bench/Netconsole.Benchmarks/bin/Release/net10.0/Netconsole.Benchmarks.dll "$@"' bash "$@"
+  exit $?
+fi
 exec env NETCONSOLE_TEST_NETNS=1 unshare -n bash -c 'ip link set lo up && exec dotnet bench/Netconsole.Benchmarks/bin/Release/net10.0/Netconsole.Benchmarks.dll "$@"' bash "$@"

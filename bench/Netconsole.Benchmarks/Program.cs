@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using Netconsole.Benchmarks;
 using Netconsole.Benchmarks.EndToEnd;
+using Netconsole.Benchmarks.Receive;
 
 // Micro-benchmarks:  dotnet run -c Release --project bench/Netconsole.Benchmarks -- --filter '*'
 // Lab injection rate: bench/lab.sh lab-rate          (root; inside a private network namespace)
@@ -9,6 +10,7 @@ using Netconsole.Benchmarks.EndToEnd;
 // End-to-end harness: bench/lab.sh e2e [RECORDS] [ROUNDS] (root; likewise; issue 7)
 // Carrier recovery:   bench/lab.sh carrier-latency [TRIES] (root; likewise; issue 15)
 // Hostile traffic:    bench/lab.sh flood [cpu [DATAGRAMS] | lab [SCALE]] (root; likewise; issue 16)
+// Receive throughput: bench/lab.sh receive [RECORDS] [ROUNDS] (root; likewise; against netconsd, issue 16)
 if (args.Length > 0 && args[0] == "lab-rate")
 {
     return LabRate.Run(args[1..], Console.Out);
@@ -29,6 +31,16 @@ if (args.Length > 0 && args[0] == "carrier-latency")
 if (args.Length > 0 && args[0] == "resolution-latency")
 {
     return ResolutionLatency.Run(args[1..], Console.Out);
+}
+
+if (args.Length > 0 && args[0] == "receive")
+{
+    return ReceiveThroughput.Run(args[1..], Console.Out);
+}
+
+if (args.Length > 0 && args[0] == "receive-child")
+{
+    return await ReceiveChild.RunAsync(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "e2e")
