@@ -125,8 +125,8 @@ internal static class ReceiveThroughput
         output.WriteLine();
         output.WriteLine("Backlog (the stream queued while the receiver is stopped, then drained):");
         output.WriteLine();
-        output.WriteLine("| round | receiver | records/s draining | ratio vs netconsd | records handled | datagrams dropped by the kernel |");
-        output.WriteLine("|---:|---|---:|---:|---:|---:|");
+        output.WriteLine("| round | receiver | records/s draining | ratio vs netconsd | records handled | datagrams dropped by the kernel | cores busy |");
+        output.WriteLine("|---:|---|---:|---:|---:|---:|---|");
         var backlog = new Dictionary<string, List<double>>();
         int backlogRecords = Math.Min(records, kind == StreamKind.Fragmented ? settings.BacklogRecords / 6 : settings.BacklogRecords);
         for (int round = 1; round <= settings.Rounds; round++)
@@ -138,7 +138,7 @@ internal static class ReceiveThroughput
                 baseline = receiver.IsBaseline ? r.Rate : baseline;
                 Add(backlog, receiver.Name, r.Rate);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {round} | {receiver.Name} | {r.Rate:N0} | {r.Rate / baseline:F2} | {r.Handled:N0} of {r.Expected:N0}{r.Note} | {r.Dropped:N0} of {r.Sent:N0} |"));
+                    $"| {round} | {receiver.Name} | {r.Rate:N0} | {r.Rate / baseline:F2} | {r.Handled:N0} of {r.Expected:N0}{r.Note} | {r.Dropped:N0} of {r.Sent:N0} | {r.Cpu} |"));
             }
         }
 
@@ -178,8 +178,8 @@ internal static class ReceiveThroughput
         output.WriteLine();
         output.WriteLine("The stream queued while the receiver is stopped, then drained on one core (CPU 1) or both (CPUs 0-1); the sender is done before the receiver resumes, so it takes no core.");
         output.WriteLine();
-        output.WriteLine("| round | receiver | CPUs | records/s draining | vs the same receiver on one core | records handled | bytes queued per socket |");
-        output.WriteLine("|---:|---|---|---:|---:|---:|---|");
+        output.WriteLine("| round | receiver | CPUs | records/s draining | vs the same receiver on one core | records handled | bytes queued per socket | cores busy |");
+        output.WriteLine("|---:|---|---|---:|---:|---:|---|---|");
         var rates = new Dictionary<string, List<double>>();
         for (int round = 1; round <= settings.Rounds; round++)
         {
@@ -197,7 +197,7 @@ internal static class ReceiveThroughput
                 Add(rates, key, r.Rate / oneCore[family]);
                 Add(rates, key + " rate", r.Rate);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {round} | {key} | {r.Rate:N0} | {r.Rate / oneCore[family]:F2} | {r.Handled:N0} of {r.Expected:N0}{r.Note} | {r.QueuedPerSocket} |"));
+                    $"| {round} | {key} | {r.Rate:N0} | {r.Rate / oneCore[family]:F2} | {r.Handled:N0} of {r.Expected:N0}{r.Note} | {r.QueuedPerSocket} | {r.Cpu} |"));
             }
         }
 
@@ -238,7 +238,9 @@ internal static class ReceiveThroughput
         string outputFile = Path.Combine(tools.Folder, "records.out");
         CounterFile.Create(counters);
         File.Delete(outputFile);
-        int warmup = Math.Max(50_000, records / 5);
+        // About 2 million datagrams: the runtime's tiered compilation (with its profile-guided
+        // rounds) settles after ~1.5 million here; less measures a receiver still compiling.
+        int warmup = 2_000_000 / template.Datagrams.Count / sources.Length;
         int rcvbuf = mode == Mode.Backlog ? BacklogReceiveBuffer : StreamReceiveBuffer;
 
         using var receiver = ReceiverProcess.Start(tools, spec, port, counters, outputFile, rcvbuf, cpus);
@@ -254,6 +256,7 @@ internal static class ReceiveThroughput
         var samples = new List<(long Time, long Value)>();
         long resumed = 0;
         string queuedPerSocket = "";
+        string cpu = "";
         Tools.SendResult sent;
         if (mode == Mode.Stream)
         {
@@ -266,12 +269,15 @@ internal static class ReceiveThroughput
             receiver.Signal(Signals.Stop);
             sent = tools.Send(template, port, records, FirstSequence + (ulong)warmup, sources);
             queuedPerSocket = QueuedPerSocket(port);
+            Dictionary<string, double> cpuBefore = receiver.CpuSeconds();
             using (var sampler = new Sampler(sample, samples))
             {
                 resumed = Stopwatch.GetTimestamp();
                 receiver.Signal(Signals.Continue);
                 WaitQuiet(sample, receiver);
             }
+
+            cpu = CpuUse(cpuBefore, receiver.CpuSeconds(), Seconds(DoneAt(samples, sample()) - resumed));
         }
 
         UdpCounters snmpAfter = UdpCounters.Read();
@@ -301,7 +307,7 @@ internal static class ReceiveThroughput
 
         string note = incomplete > 0 ? string.Create(CultureInfo.InvariantCulture, $" (+{incomplete:N0} incomplete)") : "";
         double offered = sent.Datagrams / Seconds(sent.EndNs - sent.StartNs);
-        return new Result(rate, handled, (long)records * sources.Length, sent.Datagrams, snmpAfter.RcvbufErrors - snmpBefore.RcvbufErrors, note, queuedPerSocket, offered);
+        return new Result(rate, handled, (long)records * sources.Length, sent.Datagrams, snmpAfter.RcvbufErrors - snmpBefore.RcvbufErrors, note, queuedPerSocket, offered, cpu);
     }
 
     private static double Seconds(long nanoseconds) => nanoseconds / 1e9;
@@ -404,7 +410,19 @@ internal static class ReceiveThroughput
         Fragmented,
     }
 
-    private sealed record Result(double Rate, long Handled, long Expected, long Sent, long Dropped, string Note, string QueuedPerSocket, double Offered);
+    private sealed record Result(double Rate, long Handled, long Expected, long Sent, long Dropped, string Note, string QueuedPerSocket, double Offered, string Cpu);
+
+    // Cores the receiver kept busy while draining (its threads' user + system time over the
+    // drain), and how much of it NetconsoleReceiver's receive threads took.
+    private static string CpuUse(Dictionary<string, double> before, Dictionary<string, double> after, double seconds)
+    {
+        double Used(Func<string, bool> which) => after.Where(e => which(e.Key)).Sum(e => e.Value - before.GetValueOrDefault(e.Key)) / seconds;
+        double total = Used(_ => true);
+        double receive = Used(thread => thread.StartsWith("Netconsole rece", StringComparison.Ordinal));
+        return receive > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{total:F2} (receive threads {receive:F2})")
+            : string.Create(CultureInfo.InvariantCulture, $"{total:F2}");
+    }
 
     private sealed record Settings(int Records, int BacklogRecords, int Rounds, int Senders, HashSet<string> Parts)
     {
@@ -593,6 +611,31 @@ internal static class ReceiveThroughput
         }
 
         public void Signal(int signal) => _ = Signals.Kill(_process.Id, signal);
+
+        /// <summary>User + system seconds of each of the process's threads so far, by thread name (/proc/PID/task/TID/stat).</summary>
+        public Dictionary<string, double> CpuSeconds()
+        {
+            var seconds = new Dictionary<string, double>();
+            foreach (string task in Directory.EnumerateDirectories($"/proc/{_process.Id}/task"))
+            {
+                try
+                {
+                    string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    int open = stat.IndexOf('(', StringComparison.Ordinal);
+                    int close = stat.LastIndexOf(')');
+                    string name = stat[(open + 1)..close] + " " + Path.GetFileName(task);
+                    string[] fields = stat[(close + 2)..].Split(' ');
+                    // After the name: state is field 3, utime 14 and stime 15 (in clock ticks of 1/100 s).
+                    seconds[name] = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+                }
+                catch (IOException)
+                {
+                    // The thread ended meanwhile.
+                }
+            }
+
+            return seconds;
+        }
 
         public void Stop()
         {

@@ -70,16 +70,13 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     private readonly bool _ownsSocket;
     private readonly SenderKey _senderKey;
     private readonly IPEndPoint _endPointFactory;
-    private readonly Channel<ReceivedRecord> _channel;
+    private readonly RecordQueue _queue;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _threadsStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Timer _expireTimer;
-    private readonly long _maxQueuedBytes;
     private readonly Lock _finishLock = new();
     private bool _finished;
     private int _threadsRunning;
-    private long _unreadDropped;
-    private long _queuedBytes; // the Cost of the records in the channel
     private long _socketErrors;
     private int _disposed;
 
@@ -110,19 +107,7 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             _sockets[i] = new ReceiveSocket(sockets[i], new RecordReassembler(options.Reassembler, sockets.Length));
         }
 
-        _channel = Channel.CreateBounded<ReceivedRecord>(
-            new BoundedChannelOptions(options.Capacity)
-            {
-                FullMode = BoundedChannelFullMode.DropOldest,
-                SingleWriter = sockets.Length == 1, // one socket: every write happens under its lock
-                SingleReader = false,
-            },
-            dropped =>
-            {
-                Interlocked.Increment(ref _unreadDropped);
-                Interlocked.Add(ref _queuedBytes, -dropped.Cost);
-            });
-        _maxQueuedBytes = options.MaxQueuedBytes;
+        _queue = new RecordQueue(options.Capacity, options.MaxQueuedBytes);
         if (options.ReceiveBufferSize != 0)
         {
             foreach (Socket socket in sockets)
@@ -208,12 +193,11 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     /// <returns>The records, in the order they completed.</returns>
     public IAsyncEnumerable<ReceivedRecord> ReadAllAsync(CancellationToken cancellationToken = default) => ReadAll(cancellationToken);
 
-    // Each record read through TryRead, so the queue's memory count follows.
     private async IAsyncEnumerable<ReceivedRecord> ReadAll([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        while (await _channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await _queue.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (TryRead(out ReceivedRecord? record))
+            while (_queue.TryRead(out ReceivedRecord? record))
             {
                 yield return record;
             }
@@ -224,35 +208,19 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Stops waiting (with <see cref="OperationCanceledException"/>).</param>
     /// <returns>The record.</returns>
     /// <exception cref="ChannelClosedException">The receiver was disposed and every record has been read.</exception>
-    public async ValueTask<ReceivedRecord> ReadAsync(CancellationToken cancellationToken = default) =>
-        Taken(await _channel.Reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+    public ValueTask<ReceivedRecord> ReadAsync(CancellationToken cancellationToken = default) =>
+        _queue.ReadAsync(cancellationToken);
 
     /// <summary>Takes the next record if one is waiting.</summary>
     /// <param name="record">The record, or <see langword="null"/> when none is waiting.</param>
     /// <returns><see langword="true"/> when a record was taken.</returns>
-    public bool TryRead([MaybeNullWhen(false)] out ReceivedRecord record)
-    {
-        if (_channel.Reader.TryRead(out record))
-        {
-            Taken(record);
-            return true;
-        }
-
-        return false;
-    }
-
-    // A record left the queue: its memory is no longer the queue's.
-    private ReceivedRecord Taken(ReceivedRecord record)
-    {
-        Interlocked.Add(ref _queuedBytes, -record.Cost);
-        return record;
-    }
+    public bool TryRead([MaybeNullWhen(false)] out ReceivedRecord record) => _queue.TryRead(out record);
 
     /// <summary>Waits until a record can be read.</summary>
     /// <param name="cancellationToken">Stops waiting (with <see cref="OperationCanceledException"/>).</param>
     /// <returns><see langword="true"/> when a record is waiting; <see langword="false"/> when the receiver was disposed and every record has been read.</returns>
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
-        _channel.Reader.WaitToReadAsync(cancellationToken);
+        _queue.WaitToReadAsync(cancellationToken);
 
     /// <summary>The receiver's counters and the reassembler's counters of all senders together (of all its sockets).</summary>
     /// <returns>A snapshot.</returns>
@@ -275,10 +243,10 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         return new NetconsoleReceiverStatistics(
             datagrams,
             records,
-            Interlocked.Read(ref _unreadDropped),
+            _queue.Dropped,
             Interlocked.Read(ref _socketErrors),
-            _channel.Reader.Count,
-            Interlocked.Read(ref _queuedBytes),
+            _queue.Count,
+            _queue.Bytes,
             reassemblers.Length == 1 ? reassemblers[0] : NetconsoleReceiverStatistics.Sum(reassemblers));
     }
 
@@ -617,31 +585,14 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         }
     }
 
-    // Under receiving.Lock.
+    // Under receiving.Lock: what the reassembler delivered, to the queue in one go.
     private void QueueOutput(ReceiveSocket receiving)
     {
-        foreach (ReceivedRecord record in receiving.Output)
+        if (receiving.Output.Count > 0)
         {
-            // Over the memory budget: the oldest unread records go, as when the queue is full.
-            long cost = record.Cost;
-            while (Interlocked.Read(ref _queuedBytes) + cost > _maxQueuedBytes && _channel.Reader.TryRead(out ReceivedRecord? oldest))
-            {
-                Interlocked.Add(ref _queuedBytes, -oldest.Cost);
-                Interlocked.Increment(ref _unreadDropped);
-            }
-
-            Interlocked.Add(ref _queuedBytes, cost);
-            if (_channel.Writer.TryWrite(record))
-            {
-                receiving.Records++;
-            }
-            else
-            {
-                Interlocked.Add(ref _queuedBytes, -cost);
-            }
+            receiving.Records += _queue.Add(receiving.Output);
+            receiving.Output.Clear();
         }
-
-        receiving.Output.Clear();
     }
 
     private void Finish(Exception? failure)
@@ -675,8 +626,8 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
             }
         }
 
-        // Every socket is finished: nothing is written after this.
-        _channel.Writer.TryComplete(failure);
+        // Every socket is finished: nothing is queued after this.
+        _queue.Complete(failure);
         try
         {
             _expireTimer.Dispose(); // nothing left to expire; and a timer would keep an undisposed receiver alive

@@ -99,8 +99,8 @@ public sealed class NetconsoleReceiverOptions
     /// <see cref="SenderKey"/> is <see cref="Receiving.SenderKey.Address"/>): one sender always
     /// reaches the same socket, so its records stay in order and its sequence numbers are tracked
     /// in one place; one sender never uses more than one core. What the sockets receive goes to
-    /// the one queue (<see cref="Capacity"/> and <see cref="MaxQueuedBytes"/> count it all, within
-    /// a record or so per socket), the statistics are summed, each socket's reassembler holds an
+    /// the one queue (<see cref="Capacity"/> and <see cref="MaxQueuedBytes"/> count it all), the
+    /// statistics are summed, each socket's reassembler holds an
     /// equal share of <see cref="RecordReassemblerOptions.MaxBufferedBytes"/> (so the memory bound
     /// stays the receiver's) and tracks up to <see cref="RecordReassemblerOptions.MaxSenders"/>
     /// senders itself. Worth it when many senders together are more than one core can receive.

@@ -7,7 +7,8 @@ using Netconsole.Tests.Support;
 namespace Netconsole.Tests.Receiving;
 
 // The receive path made faster for issue 16 (datagrams taken in batches, fragments merged a range
-// at a time, dictionary lines decoded without copies): the same records, the same counts.
+// at a time, dictionary lines decoded without copies, records queued a batch at a time): the same
+// records, the same counts.
 public class ReceivePathTests
 {
     private static readonly IPEndPoint Sender = new(IPAddress.Parse("192.0.2.1"), 6665);
@@ -94,6 +95,89 @@ public class ReceivePathTests
             new KeyValuePair<string, string>("esc=key", "a\nb"),
             new KeyValuePair<string, string>("long", longValue),
             new KeyValuePair<string, string>("long escaped", longValue + "!"));
+    }
+
+    [Fact]
+    public void The_queue_takes_a_batch_in_order_and_drops_the_oldest_beyond_its_records_or_bytes()
+    {
+        long cost = Record(1).Cost;
+        var queue = new RecordQueue(capacity: 4, maxBytes: (3 * cost) + 1);
+
+        queue.Add([Record(1), Record(2)]).Should().Be(2);
+        queue.Add([Record(3), Record(4), Record(5)]).Should().Be(3);
+
+        queue.Count.Should().Be(3, "three fit in the bytes");
+        queue.Bytes.Should().Be(3 * cost);
+        queue.Dropped.Should().Be(2);
+        Drain(queue).Should().Equal(3UL, 4UL, 5UL);
+        queue.Bytes.Should().Be(0);
+
+        var byCount = new RecordQueue(capacity: 2, maxBytes: long.MaxValue);
+        byCount.Add([Record(1), Record(2), Record(3)]);
+        Drain(byCount).Should().Equal(2UL, 3UL);
+        byCount.Dropped.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_reader_waiting_on_the_queue_is_woken_by_a_batch_and_by_its_completion()
+    {
+        var queue = new RecordQueue(capacity: 10, maxBytes: long.MaxValue);
+        ValueTask<bool> waiting = queue.WaitToReadAsync(CancellationToken.None);
+        Task<ReceivedRecord> reading = queue.ReadAsync(CancellationToken.None).AsTask();
+        waiting.IsCompleted.Should().BeFalse();
+
+        queue.Add([Record(7)]);
+
+        (await waiting).Should().BeTrue();
+        (await reading).Sequence.Should().Be(7);
+        ValueTask<bool> next = queue.WaitToReadAsync(CancellationToken.None);
+        queue.Complete(null);
+        (await next).Should().BeFalse("completed and empty");
+        queue.Add([Record(8)]).Should().Be(0, "nothing is queued after completion");
+        await queue.Invoking(q => q.ReadAsync(CancellationToken.None).AsTask()).Should().ThrowAsync<System.Threading.Channels.ChannelClosedException>();
+    }
+
+    [Fact]
+    public async Task A_queue_completed_with_a_failure_hands_out_what_waits_then_the_failure()
+    {
+        var queue = new RecordQueue(capacity: 10, maxBytes: long.MaxValue);
+        var failure = new InvalidOperationException("receive loop failed");
+        queue.Add([Record(1)]);
+        queue.Complete(failure);
+
+        (await queue.WaitToReadAsync(CancellationToken.None)).Should().BeTrue();
+        (await queue.ReadAsync(CancellationToken.None)).Sequence.Should().Be(1);
+        await queue.Invoking(q => q.WaitToReadAsync(CancellationToken.None).AsTask()).Should().ThrowAsync<InvalidOperationException>().WithMessage("receive loop failed");
+        (await queue.Invoking(q => q.ReadAsync(CancellationToken.None).AsTask()).Should().ThrowAsync<System.Threading.Channels.ChannelClosedException>())
+            .WithInnerException<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task Waiting_on_the_queue_stops_when_canceled()
+    {
+        var queue = new RecordQueue(capacity: 10, maxBytes: long.MaxValue);
+        using var cancel = new CancellationTokenSource();
+        Task<bool> waiting = queue.WaitToReadAsync(cancel.Token).AsTask();
+
+        cancel.Cancel();
+
+        Func<Task> wait = () => waiting;
+        await wait.Should().ThrowAsync<OperationCanceledException>();
+        await queue.Invoking(q => q.ReadAsync(cancel.Token).AsTask()).Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    private static ReceivedRecord Record(ulong sequence) =>
+        new(Sender, true, null, 6, sequence, 0, RecordContinuation.None, Encoding.ASCII.GetBytes("queued"), [], 1, 1, 0);
+
+    private static List<ulong> Drain(RecordQueue queue)
+    {
+        var sequences = new List<ulong>();
+        while (queue.TryRead(out ReceivedRecord? record))
+        {
+            sequences.Add(record.Sequence);
+        }
+
+        return sequences;
     }
 
     private ReassemblyResult Add(RecordReassembler reassembler, string datagram) =>
