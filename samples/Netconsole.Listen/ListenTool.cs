@@ -247,6 +247,7 @@ internal static class ListenTool
         bool checksSignatures = settings.Keys.Count > 0;
         NetconsoleReceiver receiver = NetconsoleReceiver.Listen(settings.EndPoint, options);
         var reporter = new ProblemReporter(receiver, stderr);
+        var output = new LineWriter(stdout);
         int printed = 0;
         using var receiverCheck = new Timer(
             static state =>
@@ -273,10 +274,16 @@ internal static class ListenTool
                 while (printed < settings.Count && receiver.TryRead(out ReceivedRecord? record))
                 {
                     reporter.BeforeRecord(record);
-                    stdout.WriteLine(RecordPrinter.Format(record, checksSignatures));
+                    output.Print(record, checksSignatures);
                     printed++;
+                    if (Stopwatch.GetElapsedTime(lastCheck) >= CheckInterval)
+                    {
+                        break; // a stream that never pauses still gets its checks and its lines written
+                    }
                 }
 
+                // Lines are written a buffer at a time while records wait, and at once when none do.
+                stdout.Flush();
                 if (Stopwatch.GetElapsedTime(lastCheck) >= CheckInterval)
                 {
                     reporter.CheckAll();
@@ -298,9 +305,11 @@ internal static class ListenTool
         while (printed < settings.Count && receiver.TryRead(out ReceivedRecord? record))
         {
             reporter.BeforeRecord(record);
-            stdout.WriteLine(RecordPrinter.Format(record, checksSignatures));
+            output.Print(record, checksSignatures);
             printed++;
         }
+
+        stdout.Flush();
 
         reporter.CheckAll();
         reporter.PrintSummary();
@@ -340,6 +349,7 @@ internal static class ListenTool
 
         byte[] buffer = new byte[64 * 1024];
         EndPoint any = new IPEndPoint(local.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+        var output = new LineWriter(stdout);
         int printed = 0;
         long errors = 0;
         while (printed < settings.Count && !stop.IsCancellationRequested)
@@ -366,9 +376,15 @@ internal static class ListenTool
                 sender = new IPEndPoint(sender.Address.MapToIPv4(), sender.Port);
             }
 
-            stdout.WriteLine(RecordPrinter.FormatDatagram(sender, buffer.AsSpan(0, result.ReceivedBytes)));
+            output.PrintDatagram(sender, buffer.AsSpan(0, result.ReceivedBytes));
             printed++;
+            if (socket.Available == 0)
+            {
+                stdout.Flush(); // nothing else waiting: the lines go out now
+            }
         }
+
+        stdout.Flush();
 
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Name}: {printed} datagrams, {errors} socket errors"));
         return Outcome(settings, printed, "datagrams", stderr, stop, interrupted);
@@ -461,6 +477,22 @@ internal static class ListenTool
 
         public void BeforeRecord(ReceivedRecord record)
         {
+            // The usual case, the next number of a sender already seen, has nothing to say now (the
+            // periodic CheckAll reports the sender's other counters): no look at the receiver's
+            // statistics, which waits for the receive thread's lock and allocates a snapshot.
+            if (record.IsExtended && _senders.TryGetValue(record.Sender, out Remembered? known)
+                && known.Highest is ulong printedHighest && printedHighest != ulong.MaxValue && record.Sequence == printedHighest + 1)
+            {
+                known.Highest = record.LastSequence;
+                if (_recent.First != known.Node)
+                {
+                    _recent.Remove(known.Node);
+                    _recent.AddFirst(known.Node);
+                }
+
+                return;
+            }
+
             SenderStatistics? now = receiver.GetSenderStatistics(record.Sender);
             Check(record.Sender, now);
             if (!record.IsExtended)

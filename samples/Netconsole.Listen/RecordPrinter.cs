@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Netconsole.Receiving;
 
@@ -27,17 +29,39 @@ internal static class RecordPrinter
 
     private static readonly string[] Levels = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"];
 
+    // What the fast paths stop at: every byte or char that may have to be escaped (C0, backslash,
+    // DEL, every non-ASCII byte to decode; C1 and the line and paragraph separators), space too for
+    // keys and values. Runs of anything else are copied as they are.
+    private static readonly SearchValues<byte> BytesToLookAt = SearchValues.Create([.. Range(0x00, 0x1f), (byte)'\\', .. Range(0x7f, 0xff)]);
+    private static readonly SearchValues<byte> BytesToLookAtWithSpace = SearchValues.Create([.. Range(0x00, 0x20), (byte)'\\', .. Range(0x7f, 0xff)]);
+    private static readonly SearchValues<char> CharsToLookAt = SearchValues.Create([.. Chars(0x00, 0x1f), '\\', .. Chars(0x7f, 0x9f), '\u2028', '\u2029']);
+    private static readonly SearchValues<char> CharsToLookAtWithSpace = SearchValues.Create([.. Chars(0x00, 0x20), '\\', .. Chars(0x7f, 0x9f), '\u2028', '\u2029']);
+
+    /// <summary>The record's line (<see cref="Append"/>) as a string.</summary>
     /// <param name="record">The record.</param>
     /// <param name="checksSignatures">Whether the receiver holds keys: then an unsigned record is marked as such too.</param>
     public static string Format(ReceivedRecord record, bool checksSignatures = false)
     {
         var line = new StringBuilder(128 + record.Text.Length);
-        line.Append(FormatSender(record.Sender));
+        Append(record, checksSignatures, line);
+        return line.ToString();
+    }
+
+    /// <summary>
+    /// Appends the record's line, without a newline, to <paramref name="line"/>: nothing is
+    /// allocated for a record whose text is plain, so the tool keeps up with netconsd.
+    /// </summary>
+    /// <param name="record">The record.</param>
+    /// <param name="checksSignatures">Whether the receiver holds keys: then an unsigned record is marked as such too.</param>
+    /// <param name="line">Where the line goes.</param>
+    public static void Append(ReceivedRecord record, bool checksSignatures, StringBuilder line)
+    {
+        AppendSender(record.Sender, line);
         if (!record.IsExtended)
         {
             line.Append(" legacy ");
             EscapeUtf8(record.Text.Span, escapeSpace: false, line);
-            return line.ToString();
+            return;
         }
 
         line.Append(CultureInfo.InvariantCulture, $" seq={record.Sequence} ts={record.TimestampMicroseconds}");
@@ -49,41 +73,41 @@ internal static class RecordPrinter
 
         line.Append(' ').Append(FacilityName(record.Facility)).Append('.').Append(Levels[record.Level]);
 
-        var notes = new List<string>(3);
+        int notes = 0;
         if (record.PartCount > 1)
         {
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{record.PartCount} parts"));
+            Note(line, ref notes).Append(CultureInfo.InvariantCulture, $"{record.PartCount} parts");
         }
 
         if (record.FragmentCount > record.PartCount)
         {
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{record.FragmentCount} fragments"));
+            Note(line, ref notes).Append(CultureInfo.InvariantCulture, $"{record.FragmentCount} fragments");
         }
 
         if (record.Continuation == Netconsole.RecordContinuation.Continuation)
         {
-            notes.Add("continuation");
+            Note(line, ref notes).Append("continuation");
         }
 
         switch (record.Signature)
         {
             case RecordSignature.Verified:
-                notes.Add("verified " + record.SigningKeyId);
+                Note(line, ref notes).Append("verified ").Append(record.SigningKeyId);
                 break;
             case RecordSignature.Invalid:
-                notes.Add("INVALID SIGNATURE");
+                Note(line, ref notes).Append("INVALID SIGNATURE");
                 break;
             case RecordSignature.UnknownKey:
-                notes.Add("unknown key " + record.SigningKeyId);
+                Note(line, ref notes).Append("unknown key ").Append(record.SigningKeyId);
                 break;
             case RecordSignature.NotSigned when checksSignatures:
-                notes.Add("unsigned");
+                Note(line, ref notes).Append("unsigned");
                 break;
         }
 
-        if (notes.Count > 0)
+        if (notes > 0)
         {
-            line.Append(" [").Append(string.Join(", ", notes)).Append(']');
+            line.Append(']');
         }
 
         line.Append(' ');
@@ -95,77 +119,151 @@ internal static class RecordPrinter
             line.Append('=');
             EscapeString(record.Dictionary[i].Value, escapeSpace: true, line);
         }
-
-        return line.ToString();
     }
 
     /// <summary>A datagram as <c>SENDER N bytes: PAYLOAD</c>, escaped like record text.</summary>
     public static string FormatDatagram(IPEndPoint sender, ReadOnlySpan<byte> datagram)
     {
         var line = new StringBuilder(64 + datagram.Length);
-        line.Append(FormatSender(sender)).Append(CultureInfo.InvariantCulture, $" {datagram.Length} bytes: ");
-        EscapeUtf8(datagram, escapeSpace: false, line);
+        AppendDatagram(sender, datagram, line);
         return line.ToString();
+    }
+
+    /// <summary>Appends <see cref="FormatDatagram"/>'s line, without a newline, to <paramref name="line"/>.</summary>
+    public static void AppendDatagram(IPEndPoint sender, ReadOnlySpan<byte> datagram, StringBuilder line)
+    {
+        AppendSender(sender, line);
+        line.Append(CultureInfo.InvariantCulture, $" {datagram.Length} bytes: ");
+        EscapeUtf8(datagram, escapeSpace: false, line);
     }
 
     /// <summary><c>192.0.2.1:6665</c>, <c>[2001:db8::1]:6665</c>, or the address alone when keyed by address (port 0).</summary>
     public static string FormatSender(IPEndPoint sender) =>
         sender.Port == 0 ? sender.Address.ToString() : sender.ToString();
 
+    /// <summary>Appends <see cref="FormatSender"/>'s text without making a string of it.</summary>
+    public static void AppendSender(IPEndPoint sender, StringBuilder line)
+    {
+        Span<char> address = stackalloc char[64]; // an IPv6 address with a scope: at most 65 - 1 chars
+        if (!sender.Address.TryFormat(address, out int written))
+        {
+            line.Append(FormatSender(sender));
+            return;
+        }
+
+        bool brackets = sender.Port != 0 && sender.AddressFamily == AddressFamily.InterNetworkV6;
+        if (brackets)
+        {
+            line.Append('[');
+        }
+
+        line.Append(address[..written]);
+        if (brackets)
+        {
+            line.Append(']');
+        }
+
+        if (sender.Port != 0)
+        {
+            line.Append(':').Append(sender.Port);
+        }
+    }
+
     public static string FacilityName(int facility) =>
         facility >= 0 && facility < Facilities.Length ? Facilities[facility] : facility.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// UTF-8 as text, with C0 and C1 controls, DEL, the line and paragraph separators, invalid
+    /// bytes, <c>\</c> (and spaces when <paramref name="escapeSpace"/>) as <c>\xNN</c> per byte.
+    /// </summary>
     public static void EscapeUtf8(ReadOnlySpan<byte> bytes, bool escapeSpace, StringBuilder output)
     {
+        SearchValues<byte> lookAt = escapeSpace ? BytesToLookAtWithSpace : BytesToLookAt;
+        Span<char> chars = stackalloc char[256];
         while (!bytes.IsEmpty)
         {
-            if (Rune.DecodeFromUtf8(bytes, out Rune rune, out int consumed) == System.Buffers.OperationStatus.Done)
+            int plain = bytes.IndexOfAny(lookAt);
+            if (plain < 0)
             {
-                if (MustEscape(rune, escapeSpace))
-                {
-                    AppendHex(bytes[..consumed], output);
-                }
-                else
-                {
-                    output.Append(rune.ToString());
-                }
+                plain = bytes.Length;
+            }
+
+            // Printable ASCII, copied a chunk at a time.
+            for (ReadOnlySpan<byte> run = bytes[..plain]; !run.IsEmpty;)
+            {
+                int n = Math.Min(run.Length, chars.Length);
+                Ascii.ToUtf16(run[..n], chars, out int written);
+                output.Append(chars[..written]);
+                run = run[n..];
+            }
+
+            bytes = bytes[plain..];
+            if (bytes.IsEmpty)
+            {
+                break;
+            }
+
+            if (bytes[0] < 0x80)
+            {
+                AppendHex(bytes[..1], output); // a control, DEL, \ or a space
+                bytes = bytes[1..];
+                continue;
+            }
+
+            if (Rune.DecodeFromUtf8(bytes, out Rune rune, out int consumed) != OperationStatus.Done || MustEscape(rune))
+            {
+                AppendHex(bytes[..consumed], output);
             }
             else
             {
-                AppendHex(bytes[..consumed], output);
+                output.Append(chars[..rune.EncodeToUtf16(chars)]);
             }
 
             bytes = bytes[consumed..];
         }
     }
 
+    /// <summary>As <see cref="EscapeUtf8"/>, for text already decoded.</summary>
     public static void EscapeString(string text, bool escapeSpace, StringBuilder output)
     {
+        SearchValues<char> lookAt = escapeSpace ? CharsToLookAtWithSpace : CharsToLookAt;
         Span<byte> utf8 = stackalloc byte[4];
-        foreach (Rune rune in text.EnumerateRunes())
+        ReadOnlySpan<char> rest = text;
+        while (!rest.IsEmpty)
         {
-            if (MustEscape(rune, escapeSpace))
+            int plain = rest.IndexOfAny(lookAt);
+            if (plain < 0)
             {
-                AppendHex(utf8[..rune.EncodeToUtf8(utf8)], output);
+                output.Append(rest);
+                break;
             }
-            else
-            {
-                output.Append(rune.ToString());
-            }
+
+            output.Append(rest[..plain]);
+            var rune = new Rune(rest[plain]); // every char looked at is a scalar value of its own
+            AppendHex(utf8[..rune.EncodeToUtf8(utf8)], output);
+            rest = rest[(plain + 1)..];
         }
     }
 
-    private static bool MustEscape(Rune rune, bool escapeSpace) =>
+    // Beyond ASCII: the C1 controls and the line and paragraph separators.
+    private static bool MustEscape(Rune rune) =>
         Rune.IsControl(rune)
-        || rune.Value == '\\'
-        || (escapeSpace && rune.Value == ' ')
         || Rune.GetUnicodeCategory(rune) is UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+
+    private static StringBuilder Note(StringBuilder line, ref int notes) =>
+        line.Append(notes++ == 0 ? " [" : ", ");
 
     private static void AppendHex(ReadOnlySpan<byte> bytes, StringBuilder output)
     {
         foreach (byte b in bytes)
         {
-            output.Append(CultureInfo.InvariantCulture, $"\\x{b:x2}");
+            output.Append('\\').Append('x').Append(HexDigits[b >> 4]).Append(HexDigits[b & 0xf]);
         }
     }
+
+    private const string HexDigits = "0123456789abcdef";
+
+    private static byte[] Range(int first, int last) => [.. Enumerable.Range(first, last - first + 1).Select(b => (byte)b)];
+
+    private static char[] Chars(int first, int last) => [.. Enumerable.Range(first, last - first + 1).Select(c => (char)c)];
 }

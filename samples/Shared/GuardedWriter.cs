@@ -31,16 +31,33 @@ internal sealed class GuardedWriter(TextWriter inner, string name) : TextWriter
 
     public override void Flush() => Guard(inner.Flush);
 
+    // Without a closure: netconsole-listen writes every line this way.
+    public override void Write(ReadOnlySpan<char> buffer)
+    {
+        try
+        {
+            inner.Write(buffer);
+        }
+        catch (Exception e) when (IsFailure(e))
+        {
+            throw Failed(e);
+        }
+    }
+
+    private static bool IsFailure(Exception e) => e is IOException or UnauthorizedAccessException or ObjectDisposedException;
+
+    // EBADF comes as UnauthorizedAccessException around an IOException: the inner one says it.
+    private OutputFailedException Failed(Exception e) => new(name, (e.InnerException as IOException ?? e).Message);
+
     private void Guard(Action write)
     {
         try
         {
             write();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        catch (Exception e) when (IsFailure(e))
         {
-            // EBADF comes as UnauthorizedAccessException around an IOException: the inner one says it.
-            throw new OutputFailedException(name, (e.InnerException as IOException ?? e).Message);
+            throw Failed(e);
         }
     }
 }
@@ -64,7 +81,10 @@ internal static class ToolProcess
     {
         try
         {
-            return await run(new GuardedWriter(stdout, "standard output"), new GuardedWriter(stderr, "standard error")).ConfigureAwait(false);
+            var output = new GuardedWriter(stdout, "standard output");
+            int code = await run(output, new GuardedWriter(stderr, "standard error")).ConfigureAwait(false);
+            output.Flush(); // standard output may be buffered: what is in it goes out before the exit
+            return code;
         }
         catch (OutputFailedException e)
         {

@@ -110,4 +110,44 @@ public class RecordPrinterTests
     {
         RecordPrinter.FormatDatagram(V4, "13,1,2,-;hi\n"u8).Should().Be("192.0.2.1:6665 12 bytes: 13,1,2,-;hi\\x0a");
     }
+
+    // The printer copies plain runs as they are and looks at the rest: it escapes exactly what the
+    // rule says, rune by rune (C0 and C1 controls, DEL, U+2028, U+2029, \, invalid UTF-8, and
+    // spaces in keys and values), for any bytes.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Escapes_exactly_what_the_rune_by_rune_rule_escapes(bool escapeSpace)
+    {
+        var random = new Random(16);
+        byte[][] pieces = [.. new[] { "a", " ", "\\", "\t", "\u007f", "\u0085", "\u009f", "\u00a0", "\u00e9", "\u2028", "\u2029", "\u65e5", "\U0001F600", "plain text " }
+            .Select(Encoding.UTF8.GetBytes), [0xff], [0xc3], [0xe2, 0x80], [0xed, 0xa0, 0x80], [0x00]];
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] bytes = [.. Enumerable.Range(0, random.Next(0, 40)).SelectMany(_ => pieces[random.Next(pieces.Length)])];
+            var printed = new StringBuilder();
+            RecordPrinter.EscapeUtf8(bytes, escapeSpace, printed);
+            printed.ToString().Should().Be(EscapedRuneByRune(bytes, escapeSpace), $"for {Convert.ToHexString(bytes)}");
+
+            string text = Encoding.UTF8.GetString(bytes);
+            var fromString = new StringBuilder();
+            RecordPrinter.EscapeString(text, escapeSpace, fromString);
+            fromString.ToString().Should().Be(EscapedRuneByRune(Encoding.UTF8.GetBytes(text), escapeSpace), $"for {Convert.ToHexString(bytes)} decoded");
+        }
+    }
+
+    private static string EscapedRuneByRune(ReadOnlySpan<byte> bytes, bool escapeSpace)
+    {
+        var output = new StringBuilder();
+        while (!bytes.IsEmpty)
+        {
+            bool valid = Rune.DecodeFromUtf8(bytes, out Rune rune, out int consumed) == System.Buffers.OperationStatus.Done;
+            bool escape = !valid || Rune.IsControl(rune) || rune.Value == '\\' || (escapeSpace && rune.Value == ' ')
+                || Rune.GetUnicodeCategory(rune) is System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator;
+            output.Append(escape ? string.Concat(bytes[..consumed].ToArray().Select(b => $"\\x{b:x2}")) : rune.ToString());
+            bytes = bytes[consumed..];
+        }
+
+        return output.ToString();
+    }
 }
