@@ -9,6 +9,7 @@ using Netconsole.Lab;
 using Netconsole.Logging;
 using Netconsole.Targets;
 using Netconsole.Transport;
+using Netconsole.Wire;
 
 namespace Netconsole.Benchmarks.EndToEnd;
 
@@ -17,6 +18,7 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// kind, it sends the same records through
 /// <list type="bullet">
 /// <item>E2E: ILogger -> Netconsole.Logging (Wait mode) -> TargetManager -> SharpPcap on the veth;</item>
+/// <item>E2E signed: the same with the target signing every record (HMAC-SHA256, issue 17);</item>
 /// <item>(a) the injection ceiling: the frames the library produced for those records, in a tight loop through the target's own libpcap handle;</item>
 /// <item>(b) the syscall ceiling: the same frames through a raw AF_PACKET socket, send(2) each;</item>
 /// <item>(c) an OS UDP socket sending the same UDP payloads;</item>
@@ -41,6 +43,9 @@ internal static class EndToEndHarness
         LoggerMessage.Define<int, string>(LogLevel.Information, default, Template);
 
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+
+    // The signed E2E row's key: 32 bytes, fixed so runs compare.
+    private static readonly RecordSigningKey SigningKey = new("bench", Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
     public static int Run(string[] args, TextWriter output)
@@ -76,6 +81,7 @@ internal static class EndToEndHarness
         private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
         private readonly string _loadBefore = Report.LoadAverage();
         private NetconsolePipeline? _netconsole;
+        private NetconsolePipeline? _signed;
         private NLogPipeline? _nlog;
         private PacketSocket? _packetSocket;
         private Socket? _udp;
@@ -114,6 +120,8 @@ internal static class EndToEndHarness
 
             _frames = [.. frames];
             CheckFrames();
+            _signed = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, new RecordingTransportFactory(), SigningKey);
+            Log($"signed target: {_signed.Target} (sender thread {_signed.SenderThread})");
             PrepareStageRecords();
             _packetSocket = PacketSocket.Open(_lab.DeviceName, _lab.DeviceIndex);
             _udp = _lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork, LocalPort);
@@ -139,6 +147,8 @@ internal static class EndToEndHarness
             // Overload: a fresh provider in DropWrite mode, and NLog discarding on overflow.
             _netconsole.Dispose();
             _netconsole = null;
+            _signed.Dispose();
+            _signed = null;
             _nlog.Dispose();
             _nlog = null;
             double renderBytes = RenderingBytesPerRecord();
@@ -151,6 +161,7 @@ internal static class EndToEndHarness
         private IEnumerable<PathResult> RunRound(int round, int count)
         {
             yield return RunLogger(Paths.EndToEnd, round, _netconsole!, count);
+            yield return RunLogger(Paths.EndToEndSigned, round, _signed!, count);
             yield return RunFrames(Paths.Injection, round, count, static (run, frame) => run._transports.LastOpened!.Send(frame), () => 0);
             yield return RunFrames(Paths.PacketSocket, round, count, static (run, frame) => run._packetSocket!.Send(frame), () => _packetSocket!.Dropped);
             yield return RunUdp(round, count);
@@ -473,12 +484,22 @@ internal static class EndToEndHarness
     {
         private readonly ServiceProvider _services;
 
-        public NetconsolePipeline(string target, NetconsoleQueueFullMode mode, RecordingTransportFactory transports)
+        public NetconsolePipeline(string target, NetconsoleQueueFullMode mode, RecordingTransportFactory transports, RecordSigningKey? signingKey = null)
         {
             var services = new ServiceCollection();
             services.AddLogging(logging => logging.AddNetconsole(options =>
             {
-                options.Targets.Add(target);
+                if (signingKey is null)
+                {
+                    options.Targets.Add(target);
+                }
+                else
+                {
+                    NetconsoleTargetOptions signed = NetconsoleTargetOptions.Parse(target);
+                    signed.SigningKey = signingKey;
+                    options.TargetOptions.Add(signed);
+                }
+
                 options.QueueFullMode = mode;
 
                 options.ManagerOptions = () => new TargetManagerOptions { TransportFactory = transports };
@@ -512,16 +533,17 @@ internal static class EndToEndHarness
 internal static class Paths
 {
     public const string EndToEnd = "E2E: ILogger -> Netconsole.Logging -> SharpPcap";
+    public const string EndToEndSigned = "E2E signed: the same, every record signed (HMAC-SHA256)";
     public const string Injection = "(a) pre-built frames -> same SharpPcap handle";
     public const string PacketSocket = "(b) pre-built frames -> raw AF_PACKET send()";
     public const string Udp = "(c) same payloads -> OS UDP socket";
     public const string NLog = "(d) ILogger -> NLog async -> UDP";
     public const string Stage = "(e) stage: TargetManager.Send (format+frame+inject)";
 
-    public static readonly string[] Order = [EndToEnd, Injection, PacketSocket, Udp, NLog, Stage];
+    public static readonly string[] Order = [EndToEnd, EndToEndSigned, Injection, PacketSocket, Udp, NLog, Stage];
 
     /// <summary>The paths with a netconsole-logger sender thread.</summary>
-    public static bool HasSender(string path) => path is EndToEnd;
+    public static bool HasSender(string path) => path is EndToEnd or EndToEndSigned;
 }
 
 /// <summary>An overload run's accounting.</summary>

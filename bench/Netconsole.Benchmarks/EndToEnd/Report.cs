@@ -36,7 +36,7 @@ internal sealed class Report(
             + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; {startedAt:yyyy-MM-dd HH:mm} UTC, run took {duration.TotalSeconds:F0} s; "
             + $"load average (1 min) {loadBefore} before, {LoadAverage()} after.");
         Line();
-        Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, (a), (b), (c), (d), (e);");
+        Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, E2E signed, (a), (b), (c), (d), (e);");
         Line($"{rounds} rounds after a warm-up round. The message: `LoggerMessage.Define<int, string>` of");
         Line("`order {OrderId} shipped to warehouse {Warehouse}; customer notified by mail` (63-68 bytes of text), one application");
         Line("thread logging as fast as it can. Netconsole: extended target (`+6665@192.0.2.1/veth,6666@192.0.2.2/peer-mac`), Wait");
@@ -86,6 +86,11 @@ internal sealed class Report(
             + $"Of the logging thread's bytes, {renderBytes:F1} B/record are Microsoft.Extensions.Logging rendering the message "
             + "(measured through a logger that only calls the formatter).");
         Line($"- Loss at the receiver below the injection ceiling (E2E, all rounds): {Sum(Paths.EndToEnd, x => x.LostAtReceiver)} records.");
+        PathResult signed = median[Paths.EndToEndSigned];
+        Line($"- **E2E signed / E2E = {signed.RecordsPerSecond / e2e.RecordsPerSecond:F2}** (issue 17's goal: at least 0.85); per record, sender thread CPU "
+            + $"{Us(signed.Measured.LibraryCpu.RunNanoseconds, signed)} us signed against {Us(e2e.Measured.LibraryCpu.RunNanoseconds, e2e)} us; "
+            + $"{signed.BackgroundBytesPerRecord:F1} B/record on the other threads; {signed.PayloadBytes:F0} bytes of payload against {e2e.PayloadBytes:F0}; "
+            + $"lost at the receiver (all rounds): {Sum(Paths.EndToEndSigned, x => x.LostAtReceiver)}.");
         Line();
 
         Line("Every round (records/s until drained; \"until received\" is until the receiver saw the last datagram):");

@@ -101,10 +101,12 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
         LocalEndPoint = (IPEndPoint)first.LocalEndPoint!;
         _endPointFactory = new IPEndPoint(first.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
         _sockets = new ReceiveSocket[sockets.Length];
+        var signedRuns = new SignedRunWindows();
         for (int i = 0; i < sockets.Length; i++)
         {
-            // Each socket's reassembler gets its share of the buffered bytes, so the receiver's total holds.
-            _sockets[i] = new ReceiveSocket(sockets[i], new RecordReassembler(options.Reassembler, sockets.Length));
+            // Each socket's reassembler gets its share of the buffered bytes, so the receiver's total
+            // holds, and one replay check: a copy is a replay whatever sender, so socket, it comes from.
+            _sockets[i] = new ReceiveSocket(sockets[i], new RecordReassembler(options.Reassembler, sockets.Length, signedRuns));
         }
 
         _queue = new RecordQueue(options.Capacity, options.MaxQueuedBytes);

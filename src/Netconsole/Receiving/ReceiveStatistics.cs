@@ -38,7 +38,7 @@ public abstract class ReceiveStatistics
     /// <summary>Signed records (or group parts) whose key id the keyring does not hold (<see cref="RecordSignature.UnknownKey"/>).</summary>
     public long SignaturesWithUnknownKey { get; }
 
-    /// <summary>Verified records not delivered because they replay a record already seen: a sequence number not newer than the highest verified one of the same sender, key and run, beyond the reordering window.</summary>
+    /// <summary>Verified records not delivered because they replay one already taken (same key, run and sequence number, or 64 or more below the run's highest), from whatever source address.</summary>
     public long ReplaysRejected { get; }
 
     /// <summary>Records not delivered because <see cref="RecordReassemblerOptions.RequireVerifiedRecords"/> is on and they were not verified.</summary>

@@ -66,6 +66,7 @@ public sealed class RecordReassembler
     private readonly int _maxDictionaryEntries;
     private readonly Dictionary<string, Wire.RecordSigningKey> _keyring = new(StringComparer.Ordinal);
     private readonly bool _requireVerified;
+    private readonly SignedRunWindows _signedRuns;
     private readonly Dictionary<IPEndPoint, SenderState> _senders = new();
     private readonly LinkedList<SenderState> _recent = new(); // most recently heard first
     private readonly LinkedList<SenderState> _probation = new(); // senders not yet established, most recently heard first
@@ -84,14 +85,18 @@ public sealed class RecordReassembler
     /// <summary>Creates a reassembler with the limits of <paramref name="options"/>, taken as they are now.</summary>
     /// <param name="options">The limits.</param>
     public RecordReassembler(RecordReassemblerOptions options)
-        : this(options, shares: 1)
+        : this(options, shares: 1, new SignedRunWindows())
     {
     }
 
-    /// <summary>A reassembler of one of <paramref name="shares"/> receive sockets: <see cref="RecordReassemblerOptions.MaxBufferedBytes"/> is shared equally.</summary>
-    internal RecordReassembler(RecordReassemblerOptions options, int shares)
+    /// <summary>
+    /// A reassembler of one of <paramref name="shares"/> receive sockets: <see cref="RecordReassemblerOptions.MaxBufferedBytes"/>
+    /// is shared equally, and so is <paramref name="signedRuns"/>, so a copy of a signed record is a replay whichever socket it reaches.
+    /// </summary>
+    internal RecordReassembler(RecordReassemblerOptions options, int shares, SignedRunWindows signedRuns)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _signedRuns = signedRuns;
         double ticks = Math.Ceiling(options.Timeout.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
         _timeoutTicks = ticks >= long.MaxValue ? long.MaxValue : (long)ticks;
         _maxSenders = options.MaxSenders;
@@ -106,9 +111,6 @@ public sealed class RecordReassembler
 
         _requireVerified = options.RequireVerifiedRecords;
     }
-
-    /// <summary>Signed runs whose highest verified sequence number a sender's state keeps; beyond, the least recently verified is forgotten.</summary>
-    internal const int MaxSignedRunsPerSender = 16;
 
     /// <summary>Records a sender delivers before it is established: evicted only when no sender on probation is left.</summary>
     internal const int RecordsToEstablish = 4;
@@ -465,7 +467,7 @@ public sealed class RecordReassembler
             case RecordSignature.UnknownKey:
                 state.Counters.UnknownKeys++;
                 break;
-            case RecordSignature.Verified when IsReplay(state, part):
+            case RecordSignature.Verified when !_signedRuns.TryTake(part.Signature.KeyId!, part.Signature.Run!, part.Sequence):
                 state.Counters.Replays++;
                 return ReassemblyResult.Duplicate;
         }
@@ -517,34 +519,6 @@ public sealed class RecordReassembler
 
         Deliver(state, part.ToRecord(state.Sender), output);
         return ReassemblyResult.Accepted;
-    }
-
-    // A verified record whose number is not newer than the highest verified of its sender, key and
-    // run, beyond the reordering window: it was sent before and is being sent again. (A recent
-    // copy is a duplicate already; a late arrival within the window is taken.) A run is a sender's
-    // formatter: one that restarted signs with a new run, so low numbers again are not replays.
-    private static bool IsReplay(SenderState state, Part part)
-    {
-        var run = (part.Signature.KeyId!, part.Signature.Run!);
-        Dictionary<(string, string), ulong> runs = state.SignedRuns;
-        if (runs.TryGetValue(run, out ulong highest))
-        {
-            if (part.Sequence <= highest && highest - part.Sequence >= SequenceTracker.Window)
-            {
-                return true;
-            }
-
-            runs[run] = Math.Max(highest, part.Sequence);
-            return false;
-        }
-
-        if (runs.Count >= MaxSignedRunsPerSender)
-        {
-            runs.Remove(runs.MinBy(entry => entry.Value).Key); // a sender with many runs: the oldest goes
-        }
-
-        runs[run] = part.Sequence;
-        return false;
     }
 
     private void CloseGroup(SenderState state, ICollection<ReceivedRecord> output)
@@ -600,7 +574,6 @@ public sealed class RecordReassembler
         public LinkedListNode<SenderState> ProbationNode { get; }
 
         /// <summary>The highest verified sequence number of each signed run (key id, run) heard from this sender.</summary>
-        public Dictionary<(string KeyId, string Run), ulong> SignedRuns { get; } = new();
 
         /// <summary>Records it delivered before its state was last evicted (they count towards being established).</summary>
         public long DeliveredBefore { get; set; }

@@ -85,10 +85,13 @@ public sealed class RecordReassemblerOptions
     /// <summary>
     /// The keys signed records are checked with (a keyring: several at once, so keys can be
     /// rotated), each record marked in <see cref="ReceivedRecord.Signature"/>. Empty by default:
-    /// a signed record is then <see cref="RecordSignature.UnknownKey"/>. A signed record whose
-    /// sequence number is not newer than the highest verified one of the same sender, key and run
-    /// (beyond the 64 numbers of reordering allowed) is a replay: not delivered, counted in
-    /// <see cref="ReceiveStatistics.ReplaysRejected"/>. Taken when the reassembler is created.
+    /// a signed record is then <see cref="RecordSignature.UnknownKey"/>. A verified record taken
+    /// before (same key, run and sequence number), or more than 64 numbers below the highest of
+    /// its run, is a replay, whatever address or port it comes from: not delivered, counted in
+    /// <see cref="ReceiveStatistics.ReplaysRejected"/>; a copy from the same sender within its
+    /// last 64 numbers is a duplicate, as an unsigned one (<see cref="ReceiveStatistics.DuplicatesIgnored"/>).
+    /// The reassembler remembers the 4096 runs (signing processes) most recently
+    /// heard. Taken when the reassembler is created.
     /// </summary>
     public IList<Wire.RecordSigningKey> SigningKeys { get; } = new List<Wire.RecordSigningKey>();
 

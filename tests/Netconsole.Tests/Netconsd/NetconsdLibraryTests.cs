@@ -170,6 +170,32 @@ public sealed class NetconsdLibraryTests(ITestOutputHelper output)
             .And.Contain(l => l.StartsWith(PrinterLine(source, "", 3, Timestamp + 2, 1, 6, "[CONT] ", ""), StringComparison.Ordinal));
     }
 
+    // A signed record (issue 17) is one more dictionary line for netconsd: the record, fragmented
+    // or not, is parsed and printed as any other, and the line is handed over last, as sent.
+    [SkippableFact]
+    public async Task Signed_records_arrive_and_print_as_usual_with_the_signature_as_their_last_dictionary_line()
+    {
+        await using NetconsdLab scene = await NetconsdLab.StartAsync(output);
+        NetconsoleTargetOptions options = NetconsoleTargetOptions.Parse(scene.Target());
+        options.SigningKey = new RecordSigningKey("ops-2026a", Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        options.Userdata.Add("host", "web-1");
+        TargetManager manager = scene.Manager(options);
+        string large = string.Concat(Enumerable.Range(1, 250).Select(i => string.Create(CultureInfo.InvariantCulture, $"frag{i:D4}. ")));
+
+        manager.Send(Record(6, "signed and printed", 1) with { Dictionary = [new("DEVICE", "sda")] });
+        manager.Send(Record(5, large, 2));
+
+        IReadOnlyList<NetconsdMessage> messages = await scene.Netconsd.WaitForMessagesAsync(2);
+        messages.Select(m => (m.Extended, m.Sequence, m.Level, m.Text, m.Missing)).Should().Equal(
+            (true, 1UL, 6, "signed and printed", 0),
+            (true, 2UL, 5, large, 0));
+        messages[0].Dictionary.Should().MatchRegex(@"^ DEVICE=sda\n host=web-1\n ncsig=v1:ops-2026a:[A-Za-z0-9_-]{11}:[A-Za-z0-9_-]{43}\n$");
+        messages[1].Dictionary.Should().MatchRegex(@"^ host=web-1\n ncsig=v1:ops-2026a:[A-Za-z0-9_-]{11}:[A-Za-z0-9_-]{43}\n$", "fragmented, it is signed once and netconsd joins it whole");
+        string source = scene.Source(false);
+        scene.Netconsd.Output.Should().Contain(PrinterLine(source, "", 1, Timestamp + 1, 1, 6, "[SEQ RESET] ", "signed and printed"))
+            .And.Contain(PrinterLine(source, "", 2, Timestamp + 2, 1, 5, "", large));
+    }
+
     [SkippableFact]
     public async Task Control_bytes_backslash_and_non_ASCII_arrive_as_the_escapes_netconsd_shows_verbatim()
     {

@@ -41,11 +41,11 @@ public class SignedRecordReceivingTests
 
     private static RecordFormatter Signing(RecordSigningKey? key = null) => new(new RecordFormat { Extended = true, SigningKey = key ?? Key });
 
-    private void Add(RecordReassembler reassembler, IEnumerable<byte[]> datagrams)
+    private void Add(RecordReassembler reassembler, IEnumerable<byte[]> datagrams, IPEndPoint? from = null)
     {
         foreach (byte[] datagram in datagrams)
         {
-            reassembler.Add(Sender, datagram, 0, _records);
+            reassembler.Add(from ?? Sender, datagram, 0, _records);
         }
     }
 
@@ -151,5 +151,73 @@ public class SignedRecordReceivingTests
 
         _records.Single().PartCount.Should().Be(2);
         _records.Single().Signature.Should().Be(RecordSignature.Verified);
+    }
+
+    // The signature does not cover the source address: a copy sent from another address or port
+    // is the same record, and a replay.
+    [Fact]
+    public void A_copy_sent_from_another_address_is_a_replay_too_recent_or_old()
+    {
+        RecordReassembler reassembler = Reassembler();
+        RecordFormatter formatter = Signing();
+        var sent = new List<List<byte[]>>();
+        for (ulong sequence = 1; sequence <= 100; sequence++)
+        {
+            sent.Add(Datagrams(formatter, sequence));
+            Add(reassembler, sent[^1]);
+        }
+
+        Add(reassembler, sent[99], from: new IPEndPoint(IPAddress.Parse("198.51.100.7"), 6665)); // the newest, at once
+        Add(reassembler, sent[4], from: new IPEndPoint(IPAddress.Parse("192.0.2.1"), 40000)); // an old one, same host, another port
+
+        _records.Should().HaveCount(100);
+        reassembler.GetStatistics().ReplaysRejected.Should().Be(2);
+    }
+
+    [Fact]
+    public void A_copy_is_a_replay_even_after_its_sender_was_evicted_by_others()
+    {
+        var options = new RecordReassemblerOptions { MaxSenders = 2 };
+        options.SigningKeys.Add(Key);
+        var reassembler = new RecordReassembler(options);
+        List<byte[]> record = Datagrams(Signing(), 1);
+        Add(reassembler, record);
+        for (int i = 1; i <= 10; i++)
+        {
+            Add(reassembler, [System.Text.Encoding.ASCII.GetBytes($"6,{i},0,-;spoofed\n")], from: new IPEndPoint(IPAddress.Parse("198.51.100.1"), 1000 + i));
+        }
+
+        reassembler.GetSenderStatistics(Sender).Should().BeNull("ten other senders pushed it out");
+
+        Add(reassembler, record);
+
+        _records.Should().HaveCount(11, "the signed record once and the ten others");
+        reassembler.GetStatistics().ReplaysRejected.Should().Be(1);
+    }
+
+    [Fact]
+    public void A_record_late_within_the_window_is_taken_once_and_one_below_it_is_a_replay()
+    {
+        RecordReassembler reassembler = Reassembler();
+        RecordFormatter formatter = Signing();
+        List<byte[]> late = Datagrams(formatter, 40);
+        List<byte[]> tooLate = Datagrams(formatter, 1);
+        for (ulong sequence = 2; sequence <= 100; sequence++)
+        {
+            if (sequence != 40)
+            {
+                Add(reassembler, Datagrams(formatter, sequence));
+            }
+        }
+
+        Add(reassembler, late); // 60 behind the highest: reordering, taken
+        Add(reassembler, late); // then a copy from the same sender: a duplicate, as unsigned ones are
+        Add(reassembler, late, from: new IPEndPoint(IPAddress.Parse("198.51.100.7"), 6665)); // from elsewhere: a replay
+        Add(reassembler, tooLate); // 99 behind, never seen: older than the window
+
+        _records.Should().HaveCount(98 + 1, "2 to 100 but 40, then 40 once");
+        _records[^1].Sequence.Should().Be(40);
+        reassembler.GetStatistics().ReplaysRejected.Should().Be(2);
+        reassembler.GetStatistics().DuplicatesIgnored.Should().Be(1);
     }
 }
