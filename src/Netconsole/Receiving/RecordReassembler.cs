@@ -65,6 +65,7 @@ public sealed class RecordReassembler
     private readonly long _maxBufferedBytes;
     private readonly int _maxDictionaryEntries;
     private readonly Dictionary<string, Wire.RecordSigningKey> _keyring = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, System.Security.Cryptography.IncrementalHash> _hmacs = new(StringComparer.Ordinal); // per key of the keyring, made when first used
     private readonly bool _requireVerified;
     private readonly SignedRunWindows _signedRuns;
     private readonly Dictionary<IPEndPoint, SenderState> _senders = new();
@@ -154,7 +155,7 @@ public sealed class RecordReassembler
                     return ReassemblyResult.Duplicate;
                 }
 
-                SignatureCheck signature = RecordSignatureCheck.Check(parsed.SignedHeader, parsed.Data, _keyring);
+                SignatureCheck signature = RecordSignatureCheck.Check(parsed.SignedHeader, parsed.Data, _keyring, _hmacs);
                 var dictionary = new List<KeyValuePair<string, string>>();
                 byte[] text = Decode(state, parsed.Data, dictionary);
                 var part = new Part(parsed.GetReleaseString(), parsed.Priority, parsed.Sequence, parsed.TimestampMicroseconds, parsed.Continuation, text, dictionary, 1, timestamp, signature);
@@ -433,7 +434,7 @@ public sealed class RecordReassembler
 
         state.InFlight.Remove(parsed.Sequence);
         _bufferedBytes -= record.Cost;
-        SignatureCheck signature = RecordSignatureCheck.Check(record.SignedHeader, record.Data, _keyring);
+        SignatureCheck signature = RecordSignatureCheck.Check(record.SignedHeader, record.Data, _keyring, _hmacs);
         var dictionary = new List<KeyValuePair<string, string>>();
         byte[] text = Decode(state, record.Data, dictionary);
         var part = new Part(record.Release, record.Priority, parsed.Sequence, record.Timestamp, record.Continuation, text, dictionary, record.Fragments, timestamp, signature);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Security.Cryptography;
 using System.Text;
 using Netconsole.Wire;
 
@@ -25,8 +26,9 @@ internal static class RecordSignatureCheck
     /// <param name="signedHeader">The header as the signature covers it (<see cref="ParsedDatagram.SignedHeader"/>).</param>
     /// <param name="data">The record's data (all fragments put together), as received (escaped).</param>
     /// <param name="keyring">The keys, by id.</param>
+    /// <param name="hmacs">The caller's reusable HMAC per key id, made as needed (one user at a time); <see langword="null"/> for one-shot ones.</param>
     /// <returns>What the signature says.</returns>
-    public static SignatureCheck Check(ReadOnlySpan<byte> signedHeader, ReadOnlySpan<byte> data, IReadOnlyDictionary<string, RecordSigningKey> keyring)
+    public static SignatureCheck Check(ReadOnlySpan<byte> signedHeader, ReadOnlySpan<byte> data, IReadOnlyDictionary<string, RecordSigningKey> keyring, Dictionary<string, IncrementalHash>? hmacs = null)
     {
         // The last line: after the last "\n ncsig=" and ending the data with its own "\n".
         int line = data.LastIndexOf(LineStart);
@@ -71,7 +73,14 @@ internal static class RecordSignatureCheck
             signedHeader.CopyTo(buffer);
             buffer[signedHeader.Length] = (byte)';';
             data[..covered].CopyTo(buffer.AsSpan(signedHeader.Length + 1));
-            bool verified = key.Verifies(buffer.AsSpan(0, total), mac);
+            IncrementalHash? hmac = null;
+            if (hmacs is not null && !hmacs.TryGetValue(keyId, out hmac))
+            {
+                hmac = key.CreateHmac();
+                hmacs.Add(keyId, hmac);
+            }
+
+            bool verified = key.Verifies(buffer.AsSpan(0, total), mac, hmac);
             return new SignatureCheck(verified ? RecordSignature.Verified : RecordSignature.Invalid, keyId, run);
         }
         finally

@@ -57,6 +57,7 @@ public sealed class RecordFormatter
     private readonly byte[] _releaseLine;
     private readonly SysdataFields _sysdata;
     private readonly RecordSigningKey? _signingKey;
+    private readonly System.Security.Cryptography.IncrementalHash? _hmac; // the key's, reused record after record
     private readonly byte[] _signaturePrefix = []; // " ncsig=v1:KEYID:RUN:", this formatter's run
     private uint _messageId;
 
@@ -103,6 +104,7 @@ public sealed class RecordFormatter
         _facility = format.Facility;
         _sysdata = format.Sysdata;
         _signingKey = format.SigningKey;
+        _hmac = _signingKey?.CreateHmac();
         _signaturePrefix = _signingKey?.NewLinePrefix() ?? [];
         string release = format.Release;
         _releasePrefix = _extended && format.PrependRelease ? Encoding.UTF8.GetBytes(release + ",") : [];
@@ -565,9 +567,9 @@ public sealed class RecordFormatter
         h += Write(header[h..], record.TimestampMicroseconds);
         header[h++] = (byte)',';
         header[h++] = flag;
-        if (_signingKey is { } key)
+        if (_signingKey is not null)
         {
-            n += Sign(key, header[..h], data, n);
+            n += Sign(header[..h], data, n);
         }
 
         WriteDatagrams(header[..h], data[..n]);
@@ -578,7 +580,7 @@ public sealed class RecordFormatter
 
     // Appends the signature line after the part's data: the MAC of the release prefix, the header
     // (as it is before fragmentation adds ncfrag), ';', the data and the line up to its MAC.
-    private int Sign(RecordSigningKey key, ReadOnlySpan<byte> header, Span<byte> data, int length)
+    private int Sign(ReadOnlySpan<byte> header, Span<byte> data, int length)
     {
         ReadOnlySpan<byte> prefix = _signaturePrefix;
         int total = _releasePrefix.Length + header.Length + 1 + length + prefix.Length;
@@ -597,7 +599,7 @@ public sealed class RecordFormatter
 
         Span<byte> line = data[length..];
         prefix.CopyTo(line);
-        key.WriteMac(signed[..w], line[prefix.Length..]);
+        RecordSigningKey.WriteMac(_hmac!, signed[..w], line[prefix.Length..]);
         line[prefix.Length + RecordSigningKey.MacTextLength] = (byte)'\n';
         return SignatureLineLength;
     }

@@ -125,6 +125,13 @@ public sealed class RecordSigningKey
     /// <returns>For example <c>signing key logs-2026</c>.</returns>
     public override string ToString() => "signing key " + KeyId;
 
+    /// <summary>
+    /// An HMAC-SHA256 with this key, to be reused record after record by one user at a time (a
+    /// formatter, a reassembler): the one-shot <see cref="HMACSHA256.HashData(byte[], byte[])"/>
+    /// sets up a new native context per call, ~1.7 µs of a signed record's ~1.9 µs.
+    /// </summary>
+    internal IncrementalHash CreateHmac() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _secret);
+
     /// <summary>Writes the MAC of <paramref name="signed"/> (everything the line covers) as 43 base64url characters.</summary>
     internal void WriteMac(ReadOnlySpan<byte> signed, Span<byte> destination)
     {
@@ -133,8 +140,20 @@ public sealed class RecordSigningKey
         Base64Url.EncodeToUtf8(mac, destination[..MacTextLength]);
     }
 
+    /// <summary>As <see cref="WriteMac(ReadOnlySpan{byte}, Span{byte})"/>, with an HMAC of this key from <see cref="CreateHmac"/>.</summary>
+    internal static void WriteMac(IncrementalHash hmac, ReadOnlySpan<byte> signed, Span<byte> destination)
+    {
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        hmac.AppendData(signed);
+        hmac.GetHashAndReset(mac);
+        Base64Url.EncodeToUtf8(mac, destination[..MacTextLength]);
+    }
+
     /// <summary>Whether <paramref name="macText"/> (43 base64url characters) is the MAC of <paramref name="signed"/>, in constant time.</summary>
-    internal bool Verifies(ReadOnlySpan<byte> signed, ReadOnlySpan<byte> macText)
+    /// <param name="signed">Every byte the MAC covers.</param>
+    /// <param name="macText">The MAC as received.</param>
+    /// <param name="hmac">This key's reusable HMAC (<see cref="CreateHmac"/>), or <see langword="null"/> for a one-shot one.</param>
+    internal bool Verifies(ReadOnlySpan<byte> signed, ReadOnlySpan<byte> macText, IncrementalHash? hmac = null)
     {
         if (macText.Length != MacTextLength)
         {
@@ -142,7 +161,15 @@ public sealed class RecordSigningKey
         }
 
         Span<byte> expected = stackalloc byte[MacTextLength];
-        WriteMac(signed, expected);
+        if (hmac is null)
+        {
+            WriteMac(signed, expected);
+        }
+        else
+        {
+            WriteMac(hmac, signed, expected);
+        }
+
         return CryptographicOperations.FixedTimeEquals(expected, macText);
     }
 
