@@ -37,11 +37,11 @@ internal static class ListenTool
     /// <summary>The longest --timeout, in seconds: about 49.7 days, the longest a cancellation timer waits (2^32 - 2 ms).</summary>
     public const int MaxTimeoutSeconds = 4_294_967;
 
-    // The library's defaults (32 MiB of unread records, 64 MiB for reassembly) budget a receiver
+    // The library's defaults (32 MiB of unread records, 32 MiB for reassembly) budget a receiver
     // inside an application. This tool is a whole process: the runtime is ~40-50 MiB resident
     // before the first record (most of it the mapped framework), and under a flood the GC holds
     // the garbage of dropped records and closed groups, and free space, about as much again as
-    // the receiver counts. With the defaults it reached 125-170 MiB resident in sustained lab
+    // the receiver counts. With 32 + 64 MiB it reached 125-170 MiB resident in sustained lab
     // floods (bench/lab.sh flood); with 16 + 16 MiB still 117-123 under continued groups with its
     // output unread; with 8 + 8 MiB, 70-105 MiB. 8 MiB of unread records is ~10,000 records of
     // 800 bytes, the count limit anyway (NetconsoleReceiverOptions.Capacity).

@@ -41,8 +41,8 @@ public sealed class NetconsoleReceiverOptions
     /// lines holds ~20 times its wire size). When a record would go over it, the oldest unread
     /// records are dropped and counted (<see cref="NetconsoleReceiverStatistics.RecordsDroppedUnread"/>),
     /// as for <see cref="Capacity"/>. With the reassembler's limit
-    /// (<see cref="RecordReassemblerOptions.MaxBufferedBytes"/>, 64 MiB) this keeps a receiver
-    /// within ~128 MiB whatever arrives. The default is <see cref="DefaultMaxQueuedBytes"/> (32 MiB).
+    /// (<see cref="RecordReassemblerOptions.MaxBufferedBytes"/>, 32 MiB) this keeps a receiver's
+    /// heap within ~128 MiB whatever arrives (the GC holds up to about twice what is counted). The default is <see cref="DefaultMaxQueuedBytes"/> (32 MiB).
     /// At least 65,536.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 65,536.</exception>

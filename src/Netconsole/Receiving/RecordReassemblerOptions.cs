@@ -20,8 +20,8 @@ public sealed class RecordReassemblerOptions
     /// <summary>The default <see cref="MaxGroupBytes"/>, 1 MiB.</summary>
     public const int DefaultMaxGroupBytes = 1024 * 1024;
 
-    /// <summary>The default <see cref="MaxBufferedBytes"/>, 64 MiB.</summary>
-    public const long DefaultMaxBufferedBytes = 64L * 1024 * 1024;
+    /// <summary>The default <see cref="MaxBufferedBytes"/>, 32 MiB.</summary>
+    public const long DefaultMaxBufferedBytes = 32L * 1024 * 1024;
 
     private TimeSpan _timeout = DefaultTimeout;
     private int _maxSenders = DefaultMaxSenders;
@@ -123,7 +123,8 @@ public sealed class RecordReassemblerOptions
     /// bookkeeping) and continued groups as decoded (each part's text, dictionary entries and
     /// strings, as .NET holds them: short dictionary lines take ~20 times their wire size).
     /// Beyond it, the least recently heard other senders are evicted until it fits. The default
-    /// is <see cref="DefaultMaxBufferedBytes"/> (64 MiB). At least 8191.
+    /// is <see cref="DefaultMaxBufferedBytes"/> (32 MiB: ~4,000 incomplete records of 8191 bytes; a
+    /// flood of first fragments that fills it keeps the GC heap at about twice that). At least 8191.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 8191.</exception>
     public long MaxBufferedBytes
