@@ -484,12 +484,7 @@ internal static class ListenTool
                 && known.Highest is ulong printedHighest && printedHighest != ulong.MaxValue && record.Sequence == printedHighest + 1)
             {
                 known.Highest = record.LastSequence;
-                if (_recent.First != known.Node)
-                {
-                    _recent.Remove(known.Node);
-                    _recent.AddFirst(known.Node);
-                }
-
+                MakeMostRecent(known);
                 return;
             }
 
@@ -546,12 +541,7 @@ internal static class ListenTool
         {
             if (_senders.TryGetValue(sender, out Remembered? remembered))
             {
-                if (_recent.First != remembered.Node)
-                {
-                    _recent.Remove(remembered.Node);
-                    _recent.AddFirst(remembered.Node);
-                }
-
+                MakeMostRecent(remembered);
                 return remembered;
             }
 
@@ -566,6 +556,15 @@ internal static class ListenTool
             }
 
             return remembered;
+        }
+
+        private void MakeMostRecent(Remembered remembered)
+        {
+            if (_recent.First != remembered.Node)
+            {
+                _recent.Remove(remembered.Node);
+                _recent.AddFirst(remembered.Node);
+            }
         }
 
         public void CheckAll()
