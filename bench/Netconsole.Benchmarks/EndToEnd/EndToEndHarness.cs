@@ -21,6 +21,7 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// <item>E2E signed: the same with the target signing every record (HMAC-SHA256, issue 17);</item>
 /// <item>(a) the injection ceiling: the frames the library produced for those records, in a tight loop through the target's own libpcap handle;</item>
 /// <item>(b) the syscall ceiling: the same frames through a raw AF_PACKET socket, send(2) each;</item>
+/// <item>(f) the batching ceiling (issue 19): the same frames, pinned beforehand, through that socket with sendmmsg(2), 64 per call;</item>
 /// <item>(c) an OS UDP socket sending the same UDP payloads;</item>
 /// <item>(d) NLog (NLog.Extensions.Logging, AsyncTargetWrapper in Block mode, NLog's NetworkTarget over udp4://) logging the same messages;</item>
 /// <item>(e) a stage: TargetManager.Send (format + frame + inject) of the same records, without the logger and its queue;</item>
@@ -34,6 +35,7 @@ internal static class EndToEndHarness
     private const int RemotePort = 6666;
     private const int LocalPort = 6665;
     private const int Ipv4UdpHeaders = 14 + 20 + 8;
+    private const int FramesPerCall = 64; // (f): as the issue's C measurement
     private const string Category = "Shop.Orders";
     private const string Warehouse = "north-3";
     private const string Template = "order {OrderId} shipped to warehouse {Warehouse}; customer notified by mail";
@@ -124,6 +126,7 @@ internal static class EndToEndHarness
             Log($"signed target: {_signed.Target} (sender thread {_signed.SenderThread})");
             PrepareStageRecords();
             _packetSocket = PacketSocket.Open(_lab.DeviceName, _lab.DeviceIndex);
+            _packetSocket.Prepare(_frames);
             _udp = _lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork, LocalPort);
             _udp.Connect(new IPEndPoint(_lab.PeerIPv4, RemotePort));
             _nlog = new NLogPipeline(new IPEndPoint(_lab.PeerIPv4, RemotePort), NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Block);
@@ -167,6 +170,7 @@ internal static class EndToEndHarness
             yield return RunUdp(round, count);
             yield return RunNLog(Paths.NLog, round, _nlog!, count);
             yield return RunStage(round, count);
+            yield return RunBatches(round, count);
         }
 
         // E2E: the application thread logs count records as fast as it can (Wait mode: nothing is dropped).
@@ -223,6 +227,26 @@ internal static class EndToEndHarness
             measured.Finish();
             long drops = errors + dropped() - drops0;
             return Result(path, round, count, count - drops, drops, measured, phase);
+        }
+
+        // (f): the captured frames, pinned in advance, through the packet socket with sendmmsg(2).
+        private PathResult RunBatches(int round, int count)
+        {
+            ReceivePhase phase = _receiver.Begin(count);
+            PacketSocket socket = _packetSocket!;
+            long drops0 = socket.Dropped;
+            var measured = Measurement.Begin(_appThread, 0, _receiver.ThreadId);
+            for (int i = 0; i < count; i += FramesPerCall)
+            {
+                socket.SendPrepared(i, Math.Min(FramesPerCall, count - i));
+            }
+
+            measured.EndLoop();
+            measured.EndDrain();
+            CountingReceiver.WaitQuiet(phase, Quiet, Limit);
+            measured.Finish();
+            long drops = socket.Dropped - drops0;
+            return Result(Paths.PacketSocketBatch, round, count, count - drops, drops, measured, phase);
         }
 
         // (c): the same UDP payloads through a connected OS socket bound to the same address and port.
@@ -539,8 +563,9 @@ internal static class Paths
     public const string Udp = "(c) same payloads -> OS UDP socket";
     public const string NLog = "(d) ILogger -> NLog async -> UDP";
     public const string Stage = "(e) stage: TargetManager.Send (format+frame+inject)";
+    public const string PacketSocketBatch = "(f) pre-built frames -> raw AF_PACKET sendmmsg(), 64 per call";
 
-    public static readonly string[] Order = [EndToEnd, EndToEndSigned, Injection, PacketSocket, Udp, NLog, Stage];
+    public static readonly string[] Order = [EndToEnd, EndToEndSigned, Injection, PacketSocket, Udp, NLog, Stage, PacketSocketBatch];
 
     /// <summary>The paths with a netconsole-logger sender thread.</summary>
     public static bool HasSender(string path) => path is EndToEnd or EndToEndSigned;
