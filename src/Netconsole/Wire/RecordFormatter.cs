@@ -292,6 +292,13 @@ public sealed class RecordFormatter
     /// <summary>The number of dictionary lines so long that no record could hold them, sent cut short since this formatter was created.</summary>
     public long TruncatedDictionaryLines { get; private set; }
 
+    /// <summary>
+    /// The number of <see cref="NetconsoleRecord.Values"/> whose text could not be made (their
+    /// <c>ToString</c> or <c>TryFormat</c> threw) since this formatter was created. Each went out
+    /// as <c>[not rendered: TYPE threw EXCEPTION]</c>, and its record went out.
+    /// </summary>
+    public long UnrenderableValues { get; private set; }
+
     private static byte FirstFlag(in NetconsoleRecord record) =>
         record.Continuation == RecordContinuation.Continuation ? (byte)'+' : (byte)'c';
 
@@ -342,7 +349,19 @@ public sealed class RecordFormatter
         for (int i = 0; values is not null && i < values.Count; i++)
         {
             KeyValuePair<string, object?> pair = values[i];
-            ReadOnlySpan<byte> value = ValueToUtf8(pair.Value);
+            ReadOnlySpan<byte> value;
+            try
+            {
+                value = ValueToUtf8(pair.Value);
+            }
+#pragma warning disable CA1031 // any exception from the application's ToString or TryFormat: the record still goes out
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                UnrenderableValues++;
+                value = ToUtf8(string.Concat("[not rendered: ", pair.Value!.GetType().Name, " threw ", e.GetType().Name, "]"));
+            }
+
             if (!value.IsEmpty)
             {
                 WriteLine(pair.Key, value, maxLine, ref w, ref lines);

@@ -157,6 +157,33 @@ public class RecordFormatterTests
         datagram.Should().Contain(" BIG=" + new string('z', 5000));
     }
 
+    // Issue 20: "never throws for any record content" held for everything but a value whose
+    // ToString throws; through TargetManager the record was then dropped as InternalError.
+    [Fact]
+    public void A_value_whose_text_cannot_be_made_goes_out_marked_and_counted_and_its_record_goes_out()
+    {
+        var formatter = new RecordFormatter(Options().ToRecordFormat());
+        NetconsoleRecord record = Record("disk OK", seq: 1) with { Values = [new("BAD", new ThrowsInToString()), new("GOOD", 7), new("SPAN", new ThrowsInTryFormat())] };
+
+        List<string> datagrams = Datagrams(formatter, record);
+
+        datagrams.Should().Equal("14,1,1234,-;disk OK\n BAD=[not rendered: ThrowsInToString threw InvalidOperationException]\n GOOD=7\n SPAN=[not rendered: ThrowsInTryFormat threw FormatException]\n");
+        formatter.UnrenderableValues.Should().Be(2);
+        Datagrams(formatter, record with { Sequence = 2, Values = [new("GOOD", 8)] }).Single().Should().EndWith(" GOOD=8\n", "the formatter is unharmed");
+    }
+
+    private sealed class ThrowsInToString
+    {
+        public override string ToString() => throw new InvalidOperationException("broken");
+    }
+
+    private sealed class ThrowsInTryFormat : ISpanFormattable
+    {
+        public string ToString(string? format, IFormatProvider? formatProvider) => throw new FormatException("broken");
+
+        public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider) => throw new FormatException("broken");
+    }
+
     private enum LogLevelLike
     {
         Information,
