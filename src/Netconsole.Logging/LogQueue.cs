@@ -48,6 +48,9 @@ internal sealed class LogQueue
     /// <summary>Dictionary pairs a slot holds without an array of its own.</summary>
     internal const int InlinePairs = 4;
 
+    /// <summary>A message longer than this (in chars) is let go by its slot as soon as it is taken.</summary>
+    internal const int LargeMessage = 16 * 1024;
+
     /// <summary>The largest limit honoured (positions compare by 32-bit wrapping difference).</summary>
     internal const int MaxLimit = 1 << 30;
 
@@ -260,6 +263,11 @@ internal sealed class LogQueue
                 if (slot.Exception is not null)
                 {
                     slot.Exception = null;
+                }
+
+                if (slot.Message.Length > LargeMessage)
+                {
+                    slot.Message = string.Empty; // nor is a large message kept until the slot's next record (a 10 MiB one was)
                 }
 
                 Volatile.Write(ref slot.Sequence, low + (uint)segment.Slots.Length);

@@ -50,6 +50,9 @@ internal sealed class LogRecordWriter
     private readonly ValueTexts _texts = new();
     private readonly List<TruncatedValue> _truncated = new();
     private int _truncatedInRecord;
+    // The largest text buffer an idle writer keeps.
+    private const int KeptTextBytes = 64 * 1024;
+
     private char[] _formatted = [];
     private byte[] _text = new byte[1024];
     private ulong _sequence; // the last sequence number used
@@ -164,13 +167,27 @@ internal sealed class LogRecordWriter
         Count(Send(level, message, exception, timestamp, null, null));
     }
 
-    /// <summary>Forgets the scope texts remembered, so an idle sender holds no reference to the scopes it saw.</summary>
-    public void ForgetScopes()
+    /// <summary>
+    /// For an idle sender: forgets the scope texts remembered, so it holds no reference to the
+    /// scopes it saw, and gives back the text buffers an outlier record grew (one 10 MiB message
+    /// kept ~86 MiB for good before; the targets' formatters give theirs back after each send).
+    /// </summary>
+    public void ReleaseAfterIdle()
     {
         Enter();
         try
         {
             _texts.ForgetScopes();
+            if (_text.Length > KeptTextBytes)
+            {
+                _text = new byte[1024];
+            }
+
+            if (_formatted.Length > KeptTextBytes / sizeof(char))
+            {
+                _formatted = [];
+            }
+
         }
         finally
         {

@@ -555,12 +555,12 @@ internal sealed class NetconsoleLoggerProcessor
         }
     }
 
-    // Still idle after a while: give back what a burst grew and forget the scopes seen. Not at
+    // Still idle after a while: give back what a burst or an outlier record grew and forget the scopes seen. Not at
     // once, so bursts a few seconds apart do not grow the queue again each time.
     private void ReleaseAfterIdle()
     {
         _queue.TryShrink();
-        _writer.ForgetScopes();
+        _writer.ReleaseAfterIdle();
     }
 
     private static SenderStep StepAfter(SendOutcome outcome) => outcome switch

@@ -483,6 +483,31 @@ public sealed class RecordFormatter
         return _utf8.AsSpan(0, length);
     }
 
+    /// <summary>
+    /// Gives back the buffers an outlier record grew (a 10 MiB message grows several of them to
+    /// its size): each above <see cref="KeptBufferBytes"/> goes back to its first size. Called by
+    /// the target once the record is sent; a <see cref="FormattedRecord"/> from before must not be
+    /// used after it. A record that large grows them again: it is rare and costly anyway.
+    /// </summary>
+    internal void ReleaseLargeBuffers()
+    {
+        static T[] Small<T>(T[] buffer, int size) => buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() > KeptBufferBytes ? new T[size] : buffer;
+        _content = Small(_content, 2048);
+        _lineEnds = Small(_lineEnds, 16);
+        _utf8 = Small(_utf8, 256);
+        _keyUtf8 = Small(_keyUtf8, 64);
+        _chars = Small(_chars, 128);
+        _out = Small(_out, 4096);
+        _ends = Small(_ends, 16);
+        if (_signed is { Length: > MaxRecordData + 1024 })
+        {
+            _signed = null;
+        }
+    }
+
+    /// <summary>The largest buffer an idle formatter keeps (<see cref="ReleaseLargeBuffers"/>): 64 KiB.</summary>
+    internal const int KeptBufferBytes = 64 * 1024;
+
     private void EnsureContent(int size)
     {
         if (_content.Length < size)
