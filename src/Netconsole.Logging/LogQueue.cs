@@ -48,7 +48,7 @@ internal sealed class LogQueue
     /// <summary>Dictionary pairs a slot holds without an array of its own.</summary>
     internal const int InlinePairs = 4;
 
-    /// <summary>A message longer than this (in chars) is let go by its slot as soon as it is taken.</summary>
+    /// <summary>A message or string value longer than this (in chars) is let go by its slot as soon as it is taken.</summary>
     internal const int LargeMessage = 16 * 1024;
 
     /// <summary>The largest limit honoured (positions compare by 32-bit wrapping difference).</summary>
@@ -265,10 +265,7 @@ internal sealed class LogQueue
                     slot.Exception = null;
                 }
 
-                if (slot.Message.Length > LargeMessage)
-                {
-                    slot.Message = string.Empty; // nor is a large message kept until the slot's next record (a 10 MiB one was)
-                }
+                slot.ReleaseLarge(segment.Pairs, low & segment.Mask); // nor a large message or value
 
                 Volatile.Write(ref slot.Sequence, low + (uint)segment.Slots.Length);
                 return TakeResult.Taken;

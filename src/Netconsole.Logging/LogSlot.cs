@@ -57,6 +57,30 @@ internal struct LogSlot
         }
     }
 
+    /// <summary>
+    /// After <see cref="Load"/>: a message or string value longer than <see cref="LogQueue.LargeMessage"/>
+    /// chars is let go now instead of when the slot's next record overwrites it (a 10 MiB message
+    /// was kept so, twice: as the message and as its value). Writes only when one is found.
+    /// </summary>
+    public void ReleaseLarge(KeyValuePair<string, object?>[] pairs, uint index)
+    {
+        if (Message.Length > LogQueue.LargeMessage)
+        {
+            Message = string.Empty;
+        }
+
+        Span<KeyValuePair<string, object?>> stored = PairCount <= LogQueue.InlinePairs
+            ? pairs.AsSpan((int)index * LogQueue.InlinePairs, PairCount)
+            : Overflow.AsSpan(0, PairCount);
+        foreach (ref KeyValuePair<string, object?> pair in stored)
+        {
+            if (pair.Value is string { Length: > LogQueue.LargeMessage })
+            {
+                pair = new KeyValuePair<string, object?>(pair.Key, null);
+            }
+        }
+    }
+
     public readonly void Load(LogEntry entry, KeyValuePair<string, object?>[] pairs, uint index)
     {
         entry.Level = Level;

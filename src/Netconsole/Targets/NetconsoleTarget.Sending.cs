@@ -180,6 +180,7 @@ public sealed partial class NetconsoleTarget
             }
 
             QueueRecheckIfDue(session, failed: false);
+            _formatter.ReleaseLargeBuffers(); // what an outlier (a 10 MiB message) grew goes back now: a few length checks
             return null;
         }
     }
