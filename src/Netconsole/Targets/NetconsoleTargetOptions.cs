@@ -124,13 +124,14 @@ public sealed partial class NetconsoleTargetOptions
     /// <summary>
     /// The source IP address, or <see langword="null"/> for the device's first address of the
     /// remote's family. The default is <see langword="null"/>. An IPv6 address must not carry a
-    /// scope id (the device selects the link; the kernel syntax has no place for one).
+    /// scope id (the device selects the link; the kernel syntax has no place for one). The options
+    /// keep a copy, and give one: changing the object afterwards (its ScopeId) changes nothing here.
     /// </summary>
     /// <exception cref="NetconsoleConfigurationException">The address is an IPv6 address with a scope id.</exception>
     public IPAddress? LocalAddress
     {
-        get => _localAddress;
-        set => _localAddress = CheckAddress(value, nameof(LocalAddress));
+        get => CopyAddress(_localAddress);
+        set => _localAddress = CopyAddress(CheckAddress(value, nameof(LocalAddress)));
     }
 
     /// <summary>The source UDP port, 1-65535. The default is <see cref="DefaultLocalPort"/> (6665).</summary>
@@ -143,13 +144,14 @@ public sealed partial class NetconsoleTargetOptions
 
     /// <summary>
     /// The receiver's IP address (IPv4 or IPv6, without a scope id). Required: the default is
-    /// <see langword="null"/>, which <see cref="Validate"/> rejects.
+    /// <see langword="null"/>, which <see cref="Validate"/> rejects. The options keep a copy, and
+    /// give one: changing the object afterwards (its ScopeId) changes nothing here.
     /// </summary>
     /// <exception cref="NetconsoleConfigurationException">The address is an IPv6 address with a scope id.</exception>
     public IPAddress? RemoteAddress
     {
-        get => _remoteAddress;
-        set => _remoteAddress = CheckAddress(value, nameof(RemoteAddress));
+        get => CopyAddress(_remoteAddress);
+        set => _remoteAddress = CopyAddress(CheckAddress(value, nameof(RemoteAddress)));
     }
 
     /// <summary>The receiver's UDP port, 1-65535. The default is <see cref="DefaultRemotePort"/> (6666).</summary>

@@ -112,6 +112,25 @@ public class TargetOptionsValidationTests
         Rejects(() => options.DeviceMac = new PhysicalAddress([]));
     }
 
+    // Issue 20: the options kept the caller's IPAddress; a ScopeId set on it afterwards passed
+    // Validate, and ToString() then wrote "2001:db8::2%3", which Parse rejects.
+    [Fact]
+    public void The_options_keep_copies_of_their_addresses_so_a_scope_set_afterwards_on_either_side_changes_nothing()
+    {
+        var remote = IPAddress.Parse("2001:db8::2");
+        var local = IPAddress.Parse("2001:db8::1");
+        var options = new NetconsoleTargetOptions { RemoteAddress = remote, LocalAddress = local, DeviceName = "veth0" };
+
+        remote.ScopeId = 3;
+        local.ScopeId = 3;
+        options.RemoteAddress!.ScopeId = 4;
+        options.LocalAddress!.ScopeId = 4;
+
+        options.Validate();
+        options.ToString().Should().Be("6665@2001:db8::1/veth0,6666@2001:db8::2/");
+        NetconsoleTargetOptions.Parse(options.ToString()).RemoteAddress.Should().Be(IPAddress.Parse("2001:db8::2"));
+    }
+
     [Fact]
     public void Ipv6_address_with_a_scope_id_is_rejected_by_the_setter()
     {
