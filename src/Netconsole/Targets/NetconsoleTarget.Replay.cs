@@ -54,6 +54,15 @@ public sealed partial class NetconsoleTarget
         Volatile.Write(ref _buffered, _replay?.Count ?? 0);
     }
 
+    /// <summary>
+    /// Whether a record the transport refused waits in the replay buffer: when the device is down
+    /// or gone (or the transport closed under the send: the target resumes on a new one), or for
+    /// a failure that may pass (<see cref="FrameTransportError.Other"/>: no buffer space, ...).
+    /// A frame too long, or a device that is not Ethernet, fails the same way every time: dropped.
+    /// </summary>
+    internal static bool WorthReplaying(FrameTransportError error) =>
+        error is FrameTransportError.DeviceDown or FrameTransportError.DeviceGone or FrameTransportError.Closed or FrameTransportError.Other;
+
     // Send lock held: the record's datagrams from the given one on wait in the buffer.
     private void Keep(ReplayBuffer replay, FormattedRecord formatted, int fromDatagram)
     {
@@ -184,6 +193,15 @@ public sealed partial class NetconsoleTarget
             catch (FrameTransportException e)
             {
                 Interlocked.Increment(ref _transmitErrors);
+                if (!WorthReplaying(e.Error))
+                {
+                    // It would fail the same way every time: dropped, as a direct send drops it.
+                    replay.RemoveOldest();
+                    Volatile.Write(ref _buffered, replay.Count);
+                    _countDrop(TargetDropReason.TransmitError);
+                    return replay.Count > 0;
+                }
+
                 if (!e.IsPermanent)
                 {
                     QueueRecheckIfDue(session, failed: e.Error != FrameTransportError.DeviceDown);

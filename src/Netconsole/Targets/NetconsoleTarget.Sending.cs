@@ -218,7 +218,7 @@ public sealed partial class NetconsoleTarget
                     }
 
                     reason = Failed(session, e);
-                    if (replay is not null)
+                    if (replay is not null && WorthReplaying(e.Error))
                     {
                         // The datagrams not sent wait, and go out after the ones that did.
                         Keep(replay, formatted, sent);

@@ -271,7 +271,7 @@ public sealed class QueueTests : IDisposable
     }
 
     [Fact]
-    public void A_target_whose_device_is_missing_stays_deactivated_and_resumes_when_it_appears()
+    public void A_target_whose_device_is_missing_stays_deactivated_keeps_its_records_and_sends_them_first_when_it_appears()
     {
         using var harness = new LoggingHarness(registerDevice: false);
         using var provider = new NetconsoleLoggerProvider(harness.Options());
@@ -289,8 +289,10 @@ public sealed class QueueTests : IDisposable
 
         provider.CreateLogger("c").LogInformation("found");
         provider.Flush(Timeout).Should().BeTrue();
-        harness.Texts().Should().Equal("found");
-        target.GetStatistics().RecordsDroppedByReason[TargetDropReason.Deactivated].Should().Be(1);
+        SpinWait.SpinUntil(() => target.GetStatistics().RecordsBuffered == 0, Timeout).Should().BeTrue("the replay buffer empties");
+        harness.Texts().Should().Equal("lost", "found");
+        target.GetStatistics().RecordsReplayed.Should().BeGreaterThanOrEqualTo(1);
+        target.GetStatistics().RecordsDropped.Should().Be(0);
     }
 
     private static void LeaveUnobservedFaultedTask() =>

@@ -228,6 +228,46 @@ public sealed class ReplayTests : ManagerTestBase
     }
 
     [Fact]
+    public void Records_offered_without_carrier_wait_and_go_out_when_it_returns_even_after_a_flap_the_worker_never_saw()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        FakeTransport transport = Factory.Last;
+        Manager.PauseWorker();
+
+        Watcher.SetCarrier("veth0", false);
+        Send(1, 2);
+        transport.Frames.Should().BeEmpty("the driver would drop frames without carrier");
+        Watcher.SetCarrier("veth0", true);
+        Manager.ResumeWorker();
+        Settle();
+        WaitUntilReplayed(target, 2);
+        Send(3);
+
+        Payloads(transport).Should().Equal("r1", "r2", "r3");
+        target.GetStatistics().RecordsDroppedByReason[TargetDropReason.NoCarrier].Should().Be(0);
+        AddsUp(target.GetStatistics(), 3);
+    }
+
+    [Fact]
+    public void A_send_error_on_a_replayed_frame_that_would_fail_every_time_drops_that_record_only()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        FakeTransport transport = Factory.Last;
+        transport.Fail = FrameTransportError.DeviceDown;
+        Send(1);
+        transport.Fail = FrameTransportError.FrameTooLong;
+        Watcher.SetUp("veth0", true);
+        SpinWait.SpinUntil(() => target.GetStatistics().RecordsBuffered == 0, Timeout).Should().BeTrue();
+        transport.Fail = null;
+        Send(2);
+
+        TargetStatistics s = target.GetStatistics();
+        s.RecordsDroppedByReason[TargetDropReason.TransmitError].Should().Be(1);
+        Payloads(transport).Should().Equal("r2");
+        AddsUp(s, 2);
+    }
+
+    [Fact]
     public void Without_a_replay_buffer_records_are_dropped_as_the_kernel_does()
     {
         NetconsoleTarget target = EnabledOnVeth0(o => o.ReplayBufferMaxRecords = 0);
