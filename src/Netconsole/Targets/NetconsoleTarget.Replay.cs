@@ -105,7 +105,10 @@ public sealed partial class NetconsoleTarget
     // Send lock held.
     private void StartReplayLocked()
     {
-        if (_replayRunning || _replay is not { Count: > 0 } || Status.Session is null)
+        // Not while the replay could only stop at once: no carrier (its return kicks the replay),
+        // a dead transport (the resume on a new one does).
+        if (_replayRunning || _replay is not { Count: > 0 } || Status.Session is not { } session
+            || session.Link == TargetSession.LinkNoCarrier || session.DeactivationQueued)
         {
             return;
         }

@@ -145,6 +145,7 @@ public sealed class ReplayLabTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"{outage}, after: {stats}; receiver: {receiver.GetStatistics()}");
         (stats.RecordsSent + stats.RecordsReplayed + stats.RecordsDropped).Should().Be(Records, "offered = sent + replayed + dropped + buffered (0)");
         receiver.GetStatistics().RecordsReceived.Should().Be(expected, "nothing more arrives than what the target says it sent or replayed");
+        receiver.GetStatistics().Reassembler.RecordsLost.Should().Be(Records - expected, "the receiver sees the gap of what was dropped, and only that");
         return (target, received);
     }
 

@@ -158,8 +158,10 @@ public sealed class SendingTests : ManagerTestBase
         Settle();
 
         target.State.Should().Be(TargetState.Enabled);
+        SpinWait.SpinUntil(() => target.GetStatistics().RecordsBuffered == 0, Timeout).Should().BeTrue("the record the dead transport refused is replayed");
         SendRecords(1);
         target.GetStatistics().RecordsSent.Should().Be(1);
+        target.GetStatistics().RecordsReplayed.Should().Be(1);
     }
 
     [Fact]
