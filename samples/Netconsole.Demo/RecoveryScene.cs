@@ -45,6 +45,7 @@ internal static class RecoveryScene
         await using LoggingHost host = LoggingHost.Create(o =>
         {
             NetconsoleTargetOptions options = NetconsoleTargetOptions.Parse(target);
+            options.Name = "cmdline0"; // the name the target string alone would get
             options.ReplayBufferMaxRecords = 0;
             o.TargetOptions.Add(options);
         });
