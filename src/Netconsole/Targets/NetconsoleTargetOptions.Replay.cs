@@ -52,6 +52,12 @@ public sealed partial class NetconsoleTargetOptions
     /// target buffers nothing: the operator's disable drops what is buffered (counted as
     /// <see cref="TargetDropReason.Disabled"/>).
     /// </para>
+    /// <para>
+    /// <see cref="TargetManager.Reconfigure"/> keeps what waits within the new limits (the oldest
+    /// beyond them dropped as <see cref="TargetDropReason.ReplayBufferFull"/>, all of it when the
+    /// buffer is turned off); records already buffered keep the format they were offered in.
+    /// Expiry is checked when the buffer is next used (a record is offered, or the replay runs).
+    /// </para>
     /// </remarks>
     /// <exception cref="NetconsoleConfigurationException">The value is negative or above 10,000,000.</exception>
     public int ReplayBufferMaxRecords

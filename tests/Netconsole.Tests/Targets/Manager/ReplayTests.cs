@@ -268,6 +268,39 @@ public sealed class ReplayTests : ManagerTestBase
     }
 
     [Fact]
+    public void A_reconfigured_target_keeps_what_waits_within_its_new_limits_the_oldest_dropped()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        Outage();
+        Send(1, 2, 3, 4);
+
+        Manager.Reconfigure(target.Name, o => o.ReplayBufferMaxRecords = 2);
+        FakeTransport resumed = Comeback();
+        WaitUntilReplayed(target, 2);
+
+        target.GetStatistics().RecordsDroppedByReason[TargetDropReason.ReplayBufferFull].Should().Be(2);
+        Payloads(resumed).Should().Equal("r3", "r4");
+        AddsUp(target.GetStatistics(), 4);
+    }
+
+    [Fact]
+    public void A_target_reconfigured_without_a_buffer_drops_what_waits()
+    {
+        NetconsoleTarget target = EnabledOnVeth0();
+        Outage();
+        Send(1, 2);
+
+        Manager.Reconfigure(target.Name, o => o.ReplayBufferMaxAge = TimeSpan.Zero);
+        Send(3);
+
+        TargetStatistics s = target.GetStatistics();
+        s.RecordsBuffered.Should().Be(0);
+        s.RecordsDroppedByReason[TargetDropReason.ReplayBufferFull].Should().Be(2);
+        s.RecordsDroppedByReason[TargetDropReason.Deactivated].Should().Be(1);
+        AddsUp(s, 3);
+    }
+
+    [Fact]
     public void Without_a_replay_buffer_records_are_dropped_as_the_kernel_does()
     {
         NetconsoleTarget target = EnabledOnVeth0(o => o.ReplayBufferMaxRecords = 0);
