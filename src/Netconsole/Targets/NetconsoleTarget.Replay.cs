@@ -25,10 +25,6 @@ public sealed partial class NetconsoleTarget
     private readonly DatagramPacer _replayPacer;
     private long _buffered; // _replay.Count, readable without the lock
     private long _recordsReplayed;
-    private long _replayThreads;
-
-    /// <summary>Replay threads started so far (tests).</summary>
-    internal long ReplayThreads => Interlocked.Read(ref _replayThreads);
 
     // Send lock held: the buffer the options ask for (kept, with new limits, across a reconfiguration).
     private void ConfigureReplayLocked(NetconsoleTargetOptions options)
@@ -114,7 +110,6 @@ public sealed partial class NetconsoleTarget
         }
 
         _replayRunning = true;
-        Interlocked.Increment(ref _replayThreads);
         new Thread(RunReplay) { IsBackground = true, Name = ReplayThreadName }.Start();
     }
 
