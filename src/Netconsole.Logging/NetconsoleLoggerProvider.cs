@@ -289,7 +289,9 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     /// <summary>
     /// Stops accepting records, lets the sender thread drain the queue for at most
     /// <see cref="NetconsoleLoggerOptions.DisposeTimeout"/>, counts what is left as dropped
-    /// (<see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>), then disposes the
+    /// (<see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>), lets enabled targets
+    /// replay what waits in their replay buffers within what is left of that time (what a target
+    /// still holds then is dropped, counted in its statistics as <see cref="TargetDropReason.Disabled"/>), then disposes the
     /// <see cref="Manager"/> (when the sender is stuck in a send past the time limit, the sender
     /// disposes it once that send returns, so disposal itself stays bounded). Never throws; calling
     /// it again does nothing. Logging afterwards is ignored (and counted).
@@ -307,7 +309,13 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             _onChange?.Dispose();
             AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             UpdateCrashSubscription(false);
+            long started = Stopwatch.GetTimestamp();
             managerLeftToSender = _processor.Complete(_options.DisposeTimeout);
+            if (!managerLeftToSender)
+            {
+                WaitForReplays(_options.DisposeTimeout - Stopwatch.GetElapsedTime(started));
+            }
+
             _metrics.Dispose();
             _diagnostics.Drain(DiagnosticsDrainTimeout);
         }
@@ -378,6 +386,19 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             {
                 _diagnostics.ConfigurationWarning(warning);
             }
+        }
+    }
+
+    // Disposal, within what is left of DisposeTimeout: enabled targets send what waits in their
+    // replay buffers (the manager's disposal drops it, counted). A target that cannot send now
+    // is not waited for.
+    private void WaitForReplays(TimeSpan left)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (long)(Math.Max(0, left.TotalSeconds) * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline
+            && Manager.Targets.Any(t => t.State == TargetState.Enabled && t.GetStatistics().RecordsBuffered > 0))
+        {
+            Thread.Sleep(10);
         }
     }
 

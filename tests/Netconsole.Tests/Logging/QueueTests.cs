@@ -295,6 +295,33 @@ public sealed class QueueTests : IDisposable
         target.GetStatistics().RecordsDropped.Should().Be(0);
     }
 
+    [Fact]
+    public void Disposal_lets_an_enabled_target_replay_what_waits_before_the_manager_goes()
+    {
+        using var harness = new LoggingHarness(registerDevice: false);
+        NetconsoleLoggerOptions options = harness.Options();
+        options.Targets.Clear();
+        NetconsoleTargetOptions slow = NetconsoleTargetOptions.Parse(LoggingHarness.Extended);
+        slow.MaxDatagramsPerSecond = 50; // the replay of 20 records takes about 0.4 s: still going when disposal begins
+        slow.MaxDatagramBurst = 1;
+        options.TargetOptions.Add(slow);
+        var provider = new NetconsoleLoggerProvider(options);
+        NetconsoleTarget target = provider.Manager.Targets.Should().ContainSingle().Subject;
+        for (int i = 1; i <= 20; i++)
+        {
+            provider.CreateLogger("c").LogInformation("kept {N}", i);
+        }
+
+        provider.Flush(Timeout).Should().BeTrue();
+        harness.RegisterDevice();
+        SpinWait.SpinUntil(() => target.State == TargetState.Enabled, Timeout).Should().BeTrue();
+
+        provider.Dispose();
+
+        harness.Texts().Should().Equal(Enumerable.Range(1, 20).Select(i => $"kept {i}"));
+        target.GetStatistics().RecordsDropped.Should().Be(0, "disposal waited for the replay");
+    }
+
     private static void LeaveUnobservedFaultedTask() =>
         _ = Task.FromException(new InvalidOperationException("unobserved boom"));
 
