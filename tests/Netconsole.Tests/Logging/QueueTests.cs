@@ -322,6 +322,23 @@ public sealed class QueueTests : IDisposable
         target.GetStatistics().RecordsDropped.Should().Be(0, "disposal waited for the replay");
     }
 
+    [Fact]
+    public void Disposal_does_not_wait_for_a_replay_that_makes_no_progress_and_counts_what_waits()
+    {
+        using var harness = new LoggingHarness();
+        var provider = new NetconsoleLoggerProvider(harness.Options());
+        NetconsoleTarget target = provider.Manager.Targets.Should().ContainSingle().Subject;
+        harness.Factory.SendFailure = Netconsole.Transport.FrameTransportError.DeviceDown; // set down: the target stays enabled
+        provider.CreateLogger("c").LogInformation("kept");
+        provider.Flush(Timeout).Should().BeTrue();
+        target.GetStatistics().RecordsBuffered.Should().Be(1);
+
+        provider.Dispose();
+
+        target.GetStatistics().RecordsDroppedByReason[TargetDropReason.Disabled].Should().Be(1, "what still waits is dropped, and counted");
+        harness.Texts().Should().BeEmpty();
+    }
+
     private static void LeaveUnobservedFaultedTask() =>
         _ = Task.FromException(new InvalidOperationException("unobserved boom"));
 
