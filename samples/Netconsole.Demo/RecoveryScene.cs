@@ -37,10 +37,18 @@ internal static class RecoveryScene
         using NetworkLab lab = NetworkLab.Create();
         string target = $"+@/{lab.DeviceName},@{lab.PeerIPv4}/";
         output.WriteLine($"   lab: {lab.DeviceName} ({lab.DeviceIPv4}) <-> {lab.PeerName} ({lab.PeerIPv4}, in namespace {lab.PeerNamespace}); receiver on {lab.PeerIPv4}:{Port}");
-        output.WriteLine($"   logger target \"{target}\" with the default device watcher");
+        output.WriteLine($"   logger target \"{target}\" with the default device watcher, without a replay buffer (ReplayBufferMaxRecords 0)");
         output.WriteLine("   (the lines that begin with \"netconsole:\" are the provider's own notices, on standard error)");
         await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, Port));
-        await using LoggingHost host = LoggingHost.Create(o => o.Targets.Add(target));
+        // Without the replay buffer (issue 18): this scene shows the kernel's behaviour, records
+        // dropped and counted during an outage. With it (the default) they would arrive afterwards.
+        await using LoggingHost host = LoggingHost.Create(o =>
+        {
+            NetconsoleTargetOptions options = NetconsoleTargetOptions.Parse(target);
+            options.Name = "cmdline0"; // the name the target string alone would get
+            options.ReplayBufferMaxRecords = 0;
+            o.TargetOptions.Add(options);
+        });
         NetconsoleTarget netconsole = host.Target;
         var changes = new StateChanges(host.Provider.Manager);
 

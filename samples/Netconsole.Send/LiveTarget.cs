@@ -96,6 +96,10 @@ internal sealed class LiveTarget : IDisposable
         var manager = new TargetManager(managerOptions);
         try
         {
+            // No replay buffer yet (issue 18): the tool would have to wait for the replay before it
+            // exits, and say what it keeps; until then it drops what it cannot send, as the kernel.
+            options = options.Clone();
+            options.ReplayBufferMaxRecords = 0;
             NetconsoleTarget target = manager.Add(options);
             EnableResult result = manager.Enable(target.Name);
             if (!result.IsEnabled)

@@ -46,6 +46,9 @@ internal sealed partial class NetconsoleLoggerConfigureOptions
         (nameof(NetconsoleTargetOptions.PrintkTime), static (t, v, k) => t.PrintkTime = Bool(v, k)),
         (nameof(NetconsoleTargetOptions.MaxDatagramsPerSecond), static (t, v, k) => t.MaxDatagramsPerSecond = Int(v, k)),
         (nameof(NetconsoleTargetOptions.MaxDatagramBurst), static (t, v, k) => t.MaxDatagramBurst = Int(v, k)),
+        (nameof(NetconsoleTargetOptions.ReplayBufferMaxRecords), static (t, v, k) => t.ReplayBufferMaxRecords = Int(v, k)),
+        (nameof(NetconsoleTargetOptions.ReplayBufferMaxBytes), static (t, v, k) => t.ReplayBufferMaxBytes = Int(v, k)),
+        (nameof(NetconsoleTargetOptions.ReplayBufferMaxAge), static (t, v, k) => t.ReplayBufferMaxAge = Time(v, k)),
         (SigningKeyKey, null),
     ];
 

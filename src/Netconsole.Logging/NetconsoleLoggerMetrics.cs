@@ -28,7 +28,9 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
             "netconsole.records.dropped",
             Dropped,
             "{record}",
-            "Records dropped, by reason: queue_full and disposed by the provider (no target tag); disabled, deactivated, device_down, device_gone, transmit_error, internal_error and no_carrier per target.");
+            "Records dropped, by reason: queue_full and disposed by the provider (no target tag); disabled, deactivated, device_down, device_gone, transmit_error, internal_error, no_carrier, replay_buffer_full and replay_expired per target.");
+        Meter.CreateObservableCounter("netconsole.records.replayed", () => PerTarget(static s => s.RecordsReplayed), "{record}", "Records sent from the replay buffer after an outage, per target.");
+        Meter.CreateObservableUpDownCounter("netconsole.records.buffered", () => PerTarget(static s => s.RecordsBuffered), "{record}", "Records waiting in the replay buffer, per target.");
         Meter.CreateObservableCounter("netconsole.transmit.errors", () => PerTarget(static s => s.TransmitErrors), "{error}", "Transmit errors, per target.");
         Meter.CreateObservableCounter("netconsole.resumes", () => PerTarget(static s => s.Resumes), "{resume}", "Automatic target resumes, per target.");
         Meter.CreateObservableCounter(
@@ -68,6 +70,8 @@ internal sealed class NetconsoleLoggerMetrics : IDisposable
         TargetDropReason.TransmitError => "transmit_error",
         TargetDropReason.InternalError => "internal_error",
         TargetDropReason.NoCarrier => "no_carrier",
+        TargetDropReason.ReplayBufferFull => "replay_buffer_full",
+        TargetDropReason.ReplayExpired => "replay_expired",
         _ => "unknown",
     };
 

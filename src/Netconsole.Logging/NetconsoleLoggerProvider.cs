@@ -289,7 +289,10 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     /// <summary>
     /// Stops accepting records, lets the sender thread drain the queue for at most
     /// <see cref="NetconsoleLoggerOptions.DisposeTimeout"/>, counts what is left as dropped
-    /// (<see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>), then disposes the
+    /// (<see cref="NetconsoleLoggerStatistics.RecordsDroppedDisposed"/>), lets enabled targets
+    /// replay what waits in their replay buffers within what is left of that time, as long as the
+    /// replay goes on (a replay that sent nothing for a second, its device down, is not waited for;
+    /// what a target still holds is dropped, counted in its statistics as <see cref="TargetDropReason.Disabled"/>), then disposes the
     /// <see cref="Manager"/> (when the sender is stuck in a send past the time limit, the sender
     /// disposes it once that send returns, so disposal itself stays bounded). Never throws; calling
     /// it again does nothing. Logging afterwards is ignored (and counted).
@@ -307,7 +310,13 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             _onChange?.Dispose();
             AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             UpdateCrashSubscription(false);
+            long started = Stopwatch.GetTimestamp();
             managerLeftToSender = _processor.Complete(_options.DisposeTimeout);
+            if (!managerLeftToSender)
+            {
+                WaitForReplays(_options.DisposeTimeout - Stopwatch.GetElapsedTime(started));
+            }
+
             _metrics.Dispose();
             _diagnostics.Drain(DiagnosticsDrainTimeout);
         }
@@ -378,6 +387,43 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             {
                 _diagnostics.ConfigurationWarning(warning);
             }
+        }
+    }
+
+    // Disposal, within what is left of DisposeTimeout: enabled targets send what waits in their
+    // replay buffers (the manager's disposal drops it, counted). A target that cannot send now
+    // is not waited for, nor a replay that made no progress for a second (an enabled target whose
+    // device is set down replays nothing until it comes up: a process exiting then should not
+    // wait the whole DisposeTimeout).
+    private void WaitForReplays(TimeSpan left)
+    {
+        long now = Stopwatch.GetTimestamp();
+        long deadline = now + (long)(Math.Max(0, left.TotalSeconds) * Stopwatch.Frequency);
+        long lastProgress = now;
+        long replayed = -1;
+        while ((now = Stopwatch.GetTimestamp()) < deadline && now - lastProgress < Stopwatch.Frequency)
+        {
+            long waiting = 0;
+            long replayedNow = 0;
+            foreach (NetconsoleTarget target in Manager.Targets)
+            {
+                TargetStatistics statistics = target.GetStatistics();
+                replayedNow += statistics.RecordsReplayed;
+                waiting += statistics.State == TargetState.Enabled ? statistics.RecordsBuffered : 0;
+            }
+
+            if (waiting == 0)
+            {
+                return;
+            }
+
+            if (replayedNow != replayed)
+            {
+                replayed = replayedNow;
+                lastProgress = now;
+            }
+
+            Thread.Sleep(10);
         }
     }
 

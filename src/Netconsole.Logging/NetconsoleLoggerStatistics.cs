@@ -10,7 +10,9 @@ namespace Netconsole.Logging;
 /// transmit errors) are on <see cref="NetconsoleLoggerProvider.Manager"/>'s targets.
 /// </summary>
 /// <remarks>
-/// "Delivered" means handed to the network by a target: the frames were injected on its device.
+/// "Delivered" means handed to the network by a target (the frames were injected on its device),
+/// or kept in a target's replay buffer while it could not send (it goes out when the target can
+/// again, or the target counts it dropped: see <see cref="Netconsole.Targets.TargetStatistics"/>).
 /// UDP has no acknowledgement, so whether the receiver got them is only known at the receiver
 /// (its sequence numbers show gaps).
 /// </remarks>
@@ -33,13 +35,13 @@ public sealed class NetconsoleLoggerStatistics
 
     /// <summary>
     /// Records handed to the targets (from the queue and through <see cref="NetconsoleLoggerProvider.SendNow"/>,
-    /// not counting drop notices) that at least one target sent.
+    /// not counting drop notices) that at least one target sent, or kept in its replay buffer.
     /// </summary>
     public long RecordsDelivered { get; }
 
     /// <summary>
-    /// Records handed to the targets that no target sent: there was no target, none was enabled,
-    /// or each dropped the record (the targets' statistics say why). Not 0 means records are being
+    /// Records handed to the targets that no target sent nor kept for replay: there was no target,
+    /// none was enabled (nor deactivated with a replay buffer), or each dropped the record (the targets' statistics say why). Not 0 means records are being
     /// lost; the provider's diagnostics (category <c>Netconsole.Diagnostics</c>) say what state the
     /// targets are in.
     /// </summary>

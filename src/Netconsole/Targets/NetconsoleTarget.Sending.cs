@@ -10,12 +10,14 @@ public sealed partial class NetconsoleTarget
     private readonly Lock _sendLock = new();
     private readonly byte[] _frame = new byte[RecordFormatter.MaxDatagramPayload + 64];
     private readonly long[] _dropped = new long[Enum.GetValues<TargetDropReason>().Length];
+    private readonly Action<TargetDropReason> _countDrop;
     private RecordFormatter _formatter;
 
     // Null without pacing. A sender waiting for a token waits on the gate, which every new status pulses.
     private DatagramPacer? _pacer;
     private readonly object _pacingGate = new();
     private ulong _sequenceSkew;
+    private NetconsoleRecord _shifted;
     private long _recordsSent;
     private long _datagramsSent;
     private long _transmitErrors;
@@ -25,38 +27,50 @@ public sealed partial class NetconsoleTarget
 
     /// <summary>
     /// Sends a record to this target only (<see cref="TargetManager.Send"/> offers it to every
-    /// target): formats it and injects its frames when the target is enabled, else drops it.
-    /// Counted exactly once, in <see cref="TargetStatistics.RecordsSent"/> or under its drop
-    /// reason. Never throws; safe to call from several threads.
+    /// target): formats it and injects its frames when the target is enabled; keeps it in the
+    /// replay buffer while the target cannot send (see <see cref="NetconsoleTargetOptions.ReplayBufferMaxRecords"/>);
+    /// else drops it. Counted exactly once: in <see cref="TargetStatistics.RecordsSent"/>, or
+    /// under its drop reason, or (buffered) later as replayed or dropped. Never throws; safe to
+    /// call from several threads.
     /// </summary>
     /// <remarks>
     /// With pacing (<see cref="NetconsoleTargetOptions.MaxDatagramsPerSecond"/>) the calling
-    /// thread waits, over the limit, until the record may go; the wait ends early, and the record
-    /// is dropped, when the target stops being enabled.
+    /// thread waits, over the limit, until the record may go; the wait ends early when the target
+    /// stops being enabled (the record is then buffered or dropped, as above). While buffered
+    /// records wait to be replayed, a new record queues behind them, so it never overtakes them.
     /// </remarks>
     /// <param name="record">The record (see <see cref="TargetManager.Send"/> for its sequence numbers).</param>
     /// <param name="dropReason">When the record was dropped: why. Otherwise <see cref="TargetDropReason.Disabled"/>, meaning nothing.</param>
-    /// <returns>True when every datagram of the record went out; false when it was dropped.</returns>
+    /// <returns>
+    /// True when every datagram of the record went out, or the record waits in the replay buffer
+    /// (it goes out, in order, when the target can send again, or is counted dropped if a limit
+    /// of the buffer is reached first); false when it was dropped.
+    /// </returns>
     public bool TrySend(in NetconsoleRecord record, out TargetDropReason dropReason)
     {
-        TargetDropReason? drop;
+        SendOutcome outcome;
+        TargetDropReason reason;
         try
         {
-            drop = SendCore(record);
+            outcome = SendCore(record, out reason);
         }
         catch (Exception)
         {
-            drop = TargetDropReason.InternalError;
+            outcome = SendOutcome.Dropped;
+            reason = TargetDropReason.InternalError;
         }
 
-        if (drop is { } reason)
+        switch (outcome)
         {
-            Interlocked.Increment(ref _dropped[(int)reason]);
-            dropReason = reason;
-            return false;
+            case SendOutcome.Dropped:
+                Interlocked.Increment(ref _dropped[(int)reason]);
+                dropReason = reason;
+                return false;
+            case SendOutcome.Sent:
+                Interlocked.Increment(ref _recordsSent);
+                break;
         }
 
-        Interlocked.Increment(ref _recordsSent);
         dropReason = default;
         return true;
     }
@@ -113,50 +127,80 @@ public sealed partial class NetconsoleTarget
         _ => TargetDropReason.Disabled,
     };
 
-    // Null when every datagram of the record went out; otherwise why it was dropped.
-    private TargetDropReason? SendCore(in NetconsoleRecord record)
+    private enum SendOutcome
     {
-        // Disabled and deactivated targets drop without touching the lock.
-        if (Status.Session is null)
-        {
-            return NotSending(Status);
-        }
+        Sent,
+        Buffered,
+        Dropped,
+    }
 
-        // The wait comes before the lock: configuration changes (which take it) never wait behind pacing.
-        DatagramPacer? pacer = Volatile.Read(ref _pacer);
-        if (pacer is not null && !WaitForPacing(pacer))
+    // Sent when every datagram of the record went out; Buffered when it waits in the replay buffer; otherwise Dropped, and why.
+    private SendOutcome SendCore(in NetconsoleRecord record, out TargetDropReason reason)
+    {
+        // Disabled targets, and deactivated ones without a replay buffer, drop without touching the lock.
+        TargetStatus status = Status;
+        if (status.Session is null)
         {
-            return NotSending(Status);
+            if (status.State != TargetState.Deactivated || Volatile.Read(ref _replay) is null)
+            {
+                reason = NotSending(status);
+                return SendOutcome.Dropped;
+            }
+        }
+        else if (Volatile.Read(ref _buffered) == 0)
+        {
+            // The wait comes before the lock: configuration changes (which take it) never wait behind pacing.
+            // A target that stopped being enabled meanwhile is looked at again under the lock.
+            DatagramPacer? pacer = Volatile.Read(ref _pacer);
+            if (pacer is not null)
+            {
+                WaitForPacing(pacer);
+            }
         }
 
         lock (_sendLock)
         {
             // Read again under the lock: once the manager has published a new status and taken
             // the lock (WaitForSendsInFlight), no send uses the old transport any more.
-            TargetStatus status = Status;
+            status = Status;
+            ReplayBuffer? replay = _replay;
             if (status.Session is not { } session)
             {
-                return NotSending(status);
+                if (status.State == TargetState.Deactivated && replay is not null)
+                {
+                    Keep(replay, Format(record), 0);
+                    reason = default;
+                    return SendOutcome.Buffered;
+                }
+
+                reason = NotSending(status);
+                return SendOutcome.Dropped;
             }
 
-            // The watcher said the device lost its carrier: the driver would take the frames and
-            // drop them, and they would count as sent. (A device set down refuses them itself.)
-            // Not formatted, so the record leaves a gap in the sequence, as a lost one should.
+            // Records are waiting to be replayed (this one must not overtake them), or the watcher
+            // said the device lost its carrier: the driver would take the frames and drop them,
+            // and they would count as sent. (A device set down refuses them itself.)
+            if (replay is not null && (replay.Count > 0 || session.Link == TargetSession.LinkNoCarrier))
+            {
+                Keep(replay, Format(record), 0);
+                StartReplayLocked();
+                reason = default;
+                return SendOutcome.Buffered;
+            }
+
+            // Without a replay buffer, not formatted: the record leaves a gap in the sequence, as a lost one should.
             if (session.Link == TargetSession.LinkNoCarrier)
             {
-                return TargetDropReason.NoCarrier;
+                reason = TargetDropReason.NoCarrier;
+                return SendOutcome.Dropped;
             }
 
-            // A record split into a continued group takes several sequence numbers: later records
-            // move up by the extra numbers used so far, so this target's stream stays contiguous.
-            FormattedRecord formatted = _sequenceSkew == 0
-                ? _formatter.Format(record)
-                : _formatter.Format(record with { Sequence = record.Sequence + _sequenceSkew });
-            _sequenceSkew += (ulong)(formatted.SequenceNumbersUsed - 1);
-            pacer?.Charge(formatted.Count - 1);
+            FormattedRecord formatted = Format(record);
+            Volatile.Read(ref _pacer)?.Charge(formatted.Count - 1);
 
             // One template for the whole record: a re-check swaps it only under this lock.
             FrameBuilder frames = session.Frames;
+            int sent = 0;
             foreach (ReadOnlySpan<byte> datagram in formatted)
             {
                 int length = frames.Build(datagram, _frame);
@@ -173,16 +217,51 @@ public sealed partial class NetconsoleTarget
                         QueueRecheckIfDue(session, failed: e.Error != FrameTransportError.DeviceDown);
                     }
 
-                    return Failed(session, e);
+                    reason = Failed(session, e);
+                    if (replay is not null && WorthReplaying(e.Error))
+                    {
+                        // The datagrams not sent wait, and go out after the ones that did.
+                        Keep(replay, formatted, sent);
+                        if (!e.IsPermanent)
+                        {
+                            StartReplayLocked();
+                        }
+
+                        reason = default;
+                        return SendOutcome.Buffered;
+                    }
+
+                    return SendOutcome.Dropped;
                 }
 
+                sent++;
                 Interlocked.Increment(ref _datagramsSent);
             }
 
             QueueRecheckIfDue(session, failed: false);
             _formatter.ReleaseLargeBuffers(); // what an outlier (a 10 MiB message) grew goes back now: a few length checks
-            return null;
+            reason = default;
+            return SendOutcome.Sent;
         }
+    }
+
+    // Send lock held. A record split into a continued group takes several sequence numbers: later
+    // records move up by the extra numbers used so far, so this target's stream stays contiguous.
+    private FormattedRecord Format(in NetconsoleRecord record)
+    {
+        if (_sequenceSkew == 0)
+        {
+            FormattedRecord formatted = _formatter.Format(record);
+            _sequenceSkew += (ulong)(formatted.SequenceNumbersUsed - 1);
+            return formatted;
+        }
+
+        // A field, not a local: the datagrams returned may (by the signature) refer to it.
+        _shifted = record with { Sequence = record.Sequence + _sequenceSkew };
+        FormattedRecord shifted = _formatter.Format(_shifted);
+        _shifted = default;
+        _sequenceSkew += (ulong)(shifted.SequenceNumbersUsed - 1);
+        return shifted;
     }
 
     // Send lock held. A resolved next hop is re-checked by the manager's worker (never here) when

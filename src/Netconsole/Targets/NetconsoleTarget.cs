@@ -24,6 +24,9 @@ public sealed partial class NetconsoleTarget
         _options = options;
         _formatter = new RecordFormatter(options.ToRecordFormat());
         _pacer = DatagramPacer.For(options, manager.Clock);
+        _replayPacer = new DatagramPacer(DefaultReplayRate, NetconsoleTargetOptions.DefaultMaxDatagramBurst, manager.Clock);
+        _countDrop = reason => Interlocked.Increment(ref _dropped[(int)reason]);
+        ConfigureReplayLocked(options);
         _status = new TargetStatus(TargetState.Disabled, TargetStateCause.NotEnabled, "added, not enabled yet", now, null);
     }
 
@@ -96,7 +99,9 @@ public sealed partial class NetconsoleTarget
             Interlocked.Read(ref _resumes),
             status.Since,
             Interlocked.Read(ref _nextHopChecks),
-            Interlocked.Read(ref _nextHopChanges));
+            Interlocked.Read(ref _nextHopChanges),
+            Interlocked.Read(ref _recordsReplayed),
+            Volatile.Read(ref _buffered));
     }
 
     /// <inheritdoc/>
@@ -120,6 +125,7 @@ public sealed partial class NetconsoleTarget
             lock (_sendLock)
             {
                 _formatter = formatter;
+                ConfigureReplayLocked(options);
             }
 
             Volatile.Write(ref _pacer, DatagramPacer.For(options, _manager.Clock));

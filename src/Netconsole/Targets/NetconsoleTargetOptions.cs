@@ -295,6 +295,9 @@ public sealed partial class NetconsoleTargetOptions
             SigningKey = SigningKey, // immutable: shared
             _maxDatagramsPerSecond = _maxDatagramsPerSecond,
             _maxDatagramBurst = _maxDatagramBurst,
+            _replayBufferMaxRecords = _replayBufferMaxRecords,
+            _replayBufferMaxBytes = _replayBufferMaxBytes,
+            _replayBufferMaxAge = _replayBufferMaxAge,
         };
         copy.Userdata.CopyFrom(Userdata);
         return copy;

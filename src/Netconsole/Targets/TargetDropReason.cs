@@ -28,4 +28,18 @@ public enum TargetDropReason
     /// (<see cref="TargetStateCause.NoCarrier"/>), until the carrier returns and the target resumes.
     /// </summary>
     NoCarrier = 6,
+
+    /// <summary>
+    /// The record waited in the target's replay buffer and was the oldest when the buffer reached
+    /// <see cref="NetconsoleTargetOptions.ReplayBufferMaxRecords"/> or
+    /// <see cref="NetconsoleTargetOptions.ReplayBufferMaxBytes"/> (or it alone is larger than the
+    /// byte limit): dropped to make room, oldest first. The receiver sees a gap.
+    /// </summary>
+    ReplayBufferFull = 7,
+
+    /// <summary>
+    /// The record waited in the target's replay buffer longer than
+    /// <see cref="NetconsoleTargetOptions.ReplayBufferMaxAge"/>: dropped rather than replayed. The receiver sees a gap.
+    /// </summary>
+    ReplayExpired = 8,
 }

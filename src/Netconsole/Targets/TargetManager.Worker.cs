@@ -294,10 +294,16 @@ public sealed partial class TargetManager
                 // the kernel: the transport refuses its frames (DeviceDown) until it is up again.
                 SetStatus(target, TargetState.Deactivated, TargetStateCause.NoCarrier, $"device {session.DeviceName} lost its carrier (no link: a cable, a switch port or the veth peer is down)", null);
             }
-            else if (e.Kind == DeviceChangeKind.Up && session.Recheck is not null && session.TryMarkRecheckQueued())
+            else if (e.Kind == DeviceChangeKind.Up)
             {
-                // The link was down: the neighbour may have changed meanwhile.
-                QueueNextHopRecheck(target, session, "after the link came up");
+                if (session.Recheck is not null && session.TryMarkRecheckQueued())
+                {
+                    // The link was down: the neighbour may have changed meanwhile.
+                    QueueNextHopRecheck(target, session, "after the link came up");
+                }
+
+                // Records buffered while the device was down or without carrier go out now.
+                target.KickReplay();
             }
 
             return;

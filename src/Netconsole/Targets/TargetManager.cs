@@ -502,6 +502,17 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
             }
         }
 
+        // Disabled targets never buffer: the operator's disable (a removal, disposal) drops what
+        // waits. A target that can send again replays what waits, first.
+        if (state == TargetState.Disabled)
+        {
+            target.DiscardReplay();
+        }
+        else if (session is not null)
+        {
+            target.KickReplay();
+        }
+
         if (raise && old.State != state)
         {
             _notices.Enqueue(new TargetStateChangedEventArgs(target, old.State, state, cause, reason));

@@ -91,6 +91,9 @@ internal sealed class TargetSession
         set => Volatile.Write(ref _deviceName, value);
     }
 
+    /// <summary>Whether a send found the transport dead and the worker is to deactivate the target.</summary>
+    public bool DeactivationQueued => Volatile.Read(ref _deactivationQueued) != 0;
+
     /// <summary>True the first time only: many sends may find the device gone, one deactivation is queued.</summary>
     public bool TryMarkDeactivationQueued() => Interlocked.Exchange(ref _deactivationQueued, 1) == 0;
 

@@ -7,9 +7,11 @@ namespace Netconsole.Targets;
 /// </summary>
 /// <remarks>
 /// Every record offered to a target (every <see cref="TargetManager.Send"/> while the target
-/// belongs to the manager) is counted exactly once: in <see cref="RecordsSent"/> or in
-/// <see cref="RecordsDropped"/>. Counters taken while sends are in flight may be a record apart from
-/// each other; taken when no send is in flight they add up exactly.
+/// belongs to the manager) is counted exactly once: in <see cref="RecordsSent"/>,
+/// <see cref="RecordsReplayed"/>, <see cref="RecordsDropped"/> or, while it waits in the replay
+/// buffer, <see cref="RecordsBuffered"/> (offered = sent + replayed + dropped + buffered).
+/// Counters taken while sends or a replay are in flight may be a record apart from each other;
+/// taken when none is they add up exactly.
 /// </remarks>
 public sealed class TargetStatistics
 {
@@ -22,8 +24,12 @@ public sealed class TargetStatistics
         long resumes,
         DateTimeOffset lastStateChange,
         long nextHopChecks,
-        long nextHopChanges)
+        long nextHopChanges,
+        long recordsReplayed,
+        long recordsBuffered)
     {
+        RecordsReplayed = recordsReplayed;
+        RecordsBuffered = recordsBuffered;
         NextHopChecks = nextHopChecks;
         NextHopChanges = nextHopChanges;
         State = state;
@@ -48,7 +54,16 @@ public sealed class TargetStatistics
     /// <summary>Records whose datagrams all went out.</summary>
     public long RecordsSent { get; }
 
-    /// <summary>Datagrams (frames) handed to the transport successfully, including those of records that were dropped part way.</summary>
+    /// <summary>
+    /// Records that waited in the replay buffer while the target could not send, and went out
+    /// whole when it could again (not counted in <see cref="RecordsSent"/>).
+    /// </summary>
+    public long RecordsReplayed { get; }
+
+    /// <summary>Records waiting in the replay buffer now (see <see cref="NetconsoleTargetOptions.ReplayBufferMaxRecords"/>).</summary>
+    public long RecordsBuffered { get; }
+
+    /// <summary>Datagrams (frames) handed to the transport successfully, replayed ones and those of records that were dropped part way included.</summary>
     public long DatagramsSent { get; }
 
     /// <summary>Records not sent, or not sent whole: the sum of <see cref="RecordsDroppedByReason"/>.</summary>
@@ -76,12 +91,12 @@ public sealed class TargetStatistics
     public long NextHopChanges { get; }
 
     /// <summary>The counters on one line, for a log or a console; drop reasons with a count of 0 are left out.</summary>
-    /// <returns>For example <c>Enabled, sent 120 records (130 datagrams), dropped 3 (DeviceDown 3), transmit errors 3, resumes 1, next-hop checks 2 (1 changed)</c>.</returns>
+    /// <returns>For example <c>Enabled, sent 120 records (130 datagrams), replayed 40, buffered 0, dropped 3 (DeviceDown 3), transmit errors 3, resumes 1, next-hop checks 2 (1 changed)</c>.</returns>
     public override string ToString()
     {
         string reasons = string.Join(", ", RecordsDroppedByReason.Where(r => r.Value > 0).OrderBy(r => r.Key).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} {r.Value}")));
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{State}, sent {RecordsSent} records ({DatagramsSent} datagrams), dropped {RecordsDropped}{(reasons.Length > 0 ? $" ({reasons})" : "")}, transmit errors {TransmitErrors}, resumes {Resumes}, next-hop checks {NextHopChecks} ({NextHopChanges} changed)");
+            $"{State}, sent {RecordsSent} records ({DatagramsSent} datagrams), replayed {RecordsReplayed}, buffered {RecordsBuffered}, dropped {RecordsDropped}{(reasons.Length > 0 ? $" ({reasons})" : "")}, transmit errors {TransmitErrors}, resumes {Resumes}, next-hop checks {NextHopChecks} ({NextHopChanges} changed)");
     }
 }

@@ -64,10 +64,12 @@ public sealed partial class CarrierLabTests(ITestOutputHelper output) : IDisposa
         new(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, 6666), new NetconsoleReceiverOptions { Capacity = 100_000 });
 
     // By name and with the peer's MAC, as in the issue: nothing to resolve, only the link matters.
+    // Without a replay buffer: these specify the drops (ReplayLabTests shows the records kept).
     private static NetconsoleTarget AddTarget(TargetManager manager, NetworkLab lab)
     {
         NetconsoleTargetOptions options = NetconsoleTargetOptions.Parse($"+@{lab.DeviceIPv4}/{lab.DeviceName},@{lab.PeerIPv4}/{MacAddressText.Format(lab.PeerMac)}");
         options.Name = "carrier";
+        options.ReplayBufferMaxRecords = 0;
         return manager.Add(options);
     }
 

@@ -40,6 +40,16 @@ public sealed class ConfigurationTargetObjectTests : IDisposable
     }
 
     [Fact]
+    public void The_replay_buffer_limits_of_a_target_object_bind_to_their_options()
+    {
+        NetconsoleTargetOptions target = BindValid("""
+            { "Targets": { "RemoteAddress": "192.0.2.2", "ReplayBufferMaxRecords": 500, "ReplayBufferMaxBytes": 65536, "ReplayBufferMaxAge": "00:00:30" } }
+            """).TargetOptions.Should().ContainSingle().Subject;
+
+        (target.ReplayBufferMaxRecords, target.ReplayBufferMaxBytes, target.ReplayBufferMaxAge).Should().Be((500, 65536, TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public void Every_key_of_an_extended_target_object_binds_to_its_option()
     {
         NetconsoleLoggerOptions options = BindValid("""
@@ -229,6 +239,9 @@ public sealed class ConfigurationTargetObjectTests : IDisposable
     [InlineData("""{ "RemoteAddress": "192.0.2.2", "Facility": 24 }""", "Targets:1:Facility", "\"24\" is not valid: a facility is 0 (kern) to 23 (local7). Example: \"1\".")]
     [InlineData("""{ "RemoteAddress": "192.0.2.2", "MaxDatagramsPerSecond": -1 }""", "Targets:1:MaxDatagramsPerSecond", "a pacing rate is 0 (no limit) to 1000000 datagrams a second")]
     [InlineData("""{ "RemoteAddress": "192.0.2.2", "MaxDatagramBurst": 0 }""", "Targets:1:MaxDatagramBurst", "a pacing burst is 1 to 1000000 datagrams")]
+    [InlineData("""{ "RemoteAddress": "192.0.2.2", "ReplayBufferMaxRecords": -1 }""", "Targets:1:ReplayBufferMaxRecords", "a replay buffer holds 0 (off) to 10000000 records")]
+    [InlineData("""{ "RemoteAddress": "192.0.2.2", "ReplayBufferMaxBytes": 2147483647 }""", "Targets:1:ReplayBufferMaxBytes", "a replay buffer holds 0 (off) to 1073741824 bytes")]
+    [InlineData("""{ "RemoteAddress": "192.0.2.2", "ReplayBufferMaxAge": "2.00:00:00" }""", "Targets:1:ReplayBufferMaxAge", "a replay buffer's age limit is 00:00:00 (off) to 1.00:00:00 (a day)")]
     [InlineData("""{ "RemoteAddress": "192.0.2.2", "RemotePort": { "value": 1 } }""", "Targets:1:RemotePort", "the value is an object or a list: give a single value.")]
     [InlineData("""{ "RemoteAddress": "192.0.2.2", "Extended": true, "Userdata": "region=eu" }""", "Targets:1:Userdata", "\"region=eu\" is not an object of key/value pairs: give an object, for example { \"region\": \"eu-west-1\" }.")]
     [InlineData("""{ "RemoteAddress": "192.0.2.2", "Extended": true, "Userdata": { "data center": "x" } }""", "Targets:1:Userdata:data center", "\"data center\" is not valid: a userdata key must not contain '=', '/', whitespace or control characters.")]

@@ -147,6 +147,9 @@ internal sealed class GatedTransportFactory : IFrameTransportFactory
     /// <summary>When set, opening a transport throws it (permission denied, libpcap missing ...).</summary>
     public FrameTransportException? OpenFailure { get; set; }
 
+    /// <summary>When set, every send throws it (a device set down: <see cref="FrameTransportError.DeviceDown"/>).</summary>
+    public FrameTransportError? SendFailure { get; set; }
+
     public IFrameTransport Open(string deviceName) => OpenFailure is { } failure ? throw failure : new Transport(this, deviceName);
 
     private sealed class Transport(GatedTransportFactory factory, string deviceName) : IFrameTransport
@@ -169,6 +172,11 @@ internal sealed class GatedTransportFactory : IFrameTransportFactory
             {
                 factory.SendBlocked.Release();
                 factory._permits.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            if (factory.SendFailure is { } error)
+            {
+                throw new FrameTransportException(error, DeviceName, $"fake {error}");
             }
 
             factory._frames.Enqueue(frame.ToArray());

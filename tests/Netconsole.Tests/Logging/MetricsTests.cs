@@ -13,7 +13,7 @@ namespace Netconsole.Tests.Logging;
 public sealed partial class MetricsTests : IDisposable
 {
     private static readonly TimeSpan Timeout = LoggingHarness.Timeout;
-    private static readonly string[] TargetReasons = ["disabled", "deactivated", "device_down", "device_gone", "transmit_error", "internal_error", "no_carrier"];
+    private static readonly string[] TargetReasons = ["disabled", "deactivated", "device_down", "device_gone", "transmit_error", "internal_error", "no_carrier", "replay_buffer_full", "replay_expired"];
     private readonly LoggingHarness _harness = new();
 
     public void Dispose() => _harness.Dispose();
@@ -58,6 +58,8 @@ public sealed partial class MetricsTests : IDisposable
             ("netconsole.records.sent", "{record}"),
             ("netconsole.datagrams.sent", "{datagram}"),
             ("netconsole.records.dropped", "{record}"),
+            ("netconsole.records.replayed", "{record}"),
+            ("netconsole.records.buffered", "{record}"),
             ("netconsole.transmit.errors", "{error}"),
             ("netconsole.resumes", "{resume}"),
             ("netconsole.dictionary_values.truncated", "{value}"),
@@ -69,6 +71,8 @@ public sealed partial class MetricsTests : IDisposable
         {
             new Observed("netconsole.records.sent", "{record}", 2, "target=cmdline0"),
             new Observed("netconsole.datagrams.sent", "{datagram}", 2, "target=cmdline0"),
+            new Observed("netconsole.records.replayed", "{record}", 0, "target=cmdline0"),
+            new Observed("netconsole.records.buffered", "{record}", 0, "target=cmdline0"),
             new Observed("netconsole.transmit.errors", "{error}", 0, "target=cmdline0"),
             new Observed("netconsole.resumes", "{resume}", 0, "target=cmdline0"),
             new Observed("netconsole.dictionary_values.truncated", "{value}", 1, ""),
@@ -81,11 +85,17 @@ public sealed partial class MetricsTests : IDisposable
     }
 
     [Fact]
-    public void Targets_are_counted_by_state_and_records_no_target_sent_as_undelivered()
+    public void Targets_are_counted_by_state_and_records_no_target_sent_nor_kept_as_undelivered()
     {
-        // cmdline0 on veth0 (sending), cmdline1 on a device that does not exist (deactivated), cmdline2 disabled by the operator.
-        using NetconsoleLoggerProvider provider = _harness.Provider(LoggingHarness.Extended, "@/veth9,@192.0.2.2/", "@/veth0,6667@192.0.2.2/");
-        provider.Manager.Disable("cmdline2");
+        // cmdline0 on veth0 (sending), cmdline1 disabled by the operator, "missing" on a device
+        // that does not exist (deactivated, without a replay buffer: it drops, as the kernel).
+        NetconsoleLoggerOptions options = _harness.Options(LoggingHarness.Extended, "@/veth0,6667@192.0.2.2/");
+        NetconsoleTargetOptions missing = NetconsoleTargetOptions.Parse("@/veth9,@192.0.2.2/");
+        missing.Name = "missing";
+        missing.ReplayBufferMaxRecords = 0;
+        options.TargetOptions.Add(missing);
+        using var provider = new NetconsoleLoggerProvider(options);
+        provider.Manager.Disable("cmdline1");
         provider.CreateLogger("c").LogInformation("sent by cmdline0 only");
         provider.Flush(Timeout).Should().BeTrue();
         provider.Manager.Disable("cmdline0");
@@ -103,6 +113,22 @@ public sealed partial class MetricsTests : IDisposable
             new Observed("netconsole.records.undelivered", "{record}", 2, ""),
         });
         (provider.GetStatistics().RecordsDelivered, provider.GetStatistics().RecordsUndelivered).Should().Be((1L, 2L));
+    }
+
+    [Fact]
+    public void Records_a_deactivated_target_keeps_for_replay_are_delivered_and_counted_as_buffered()
+    {
+        using NetconsoleLoggerProvider provider = _harness.Provider("@/veth9,@192.0.2.2/");
+        provider.CreateLogger("c").LogInformation("kept");
+        provider.CreateLogger("c").LogInformation("kept too");
+        provider.Flush(Timeout).Should().BeTrue();
+
+        Collect(provider).Where(o => o.Instrument is "netconsole.records.buffered" or "netconsole.records.replayed" or "netconsole.records.undelivered").Should().BeEquivalentTo(new[]
+        {
+            new Observed("netconsole.records.buffered", "{record}", 2, "target=cmdline0"),
+            new Observed("netconsole.records.replayed", "{record}", 0, "target=cmdline0"),
+            new Observed("netconsole.records.undelivered", "{record}", 0, ""),
+        });
     }
 
     [Fact]

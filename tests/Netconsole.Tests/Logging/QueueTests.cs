@@ -271,7 +271,7 @@ public sealed class QueueTests : IDisposable
     }
 
     [Fact]
-    public void A_target_whose_device_is_missing_stays_deactivated_and_resumes_when_it_appears()
+    public void A_target_whose_device_is_missing_stays_deactivated_keeps_its_records_and_sends_them_first_when_it_appears()
     {
         using var harness = new LoggingHarness(registerDevice: false);
         using var provider = new NetconsoleLoggerProvider(harness.Options());
@@ -289,8 +289,54 @@ public sealed class QueueTests : IDisposable
 
         provider.CreateLogger("c").LogInformation("found");
         provider.Flush(Timeout).Should().BeTrue();
-        harness.Texts().Should().Equal("found");
-        target.GetStatistics().RecordsDroppedByReason[TargetDropReason.Deactivated].Should().Be(1);
+        SpinWait.SpinUntil(() => target.GetStatistics().RecordsBuffered == 0, Timeout).Should().BeTrue("the replay buffer empties");
+        harness.Texts().Should().Equal("lost", "found");
+        target.GetStatistics().RecordsReplayed.Should().BeGreaterThanOrEqualTo(1);
+        target.GetStatistics().RecordsDropped.Should().Be(0);
+    }
+
+    [Fact]
+    public void Disposal_lets_an_enabled_target_replay_what_waits_before_the_manager_goes()
+    {
+        using var harness = new LoggingHarness(registerDevice: false);
+        NetconsoleLoggerOptions options = harness.Options();
+        options.Targets.Clear();
+        NetconsoleTargetOptions slow = NetconsoleTargetOptions.Parse(LoggingHarness.Extended);
+        slow.MaxDatagramsPerSecond = 50; // the replay of 20 records takes about 0.4 s: still going when disposal begins
+        slow.MaxDatagramBurst = 1;
+        options.TargetOptions.Add(slow);
+        var provider = new NetconsoleLoggerProvider(options);
+        NetconsoleTarget target = provider.Manager.Targets.Should().ContainSingle().Subject;
+        for (int i = 1; i <= 20; i++)
+        {
+            provider.CreateLogger("c").LogInformation("kept {N}", i);
+        }
+
+        provider.Flush(Timeout).Should().BeTrue();
+        harness.RegisterDevice();
+        SpinWait.SpinUntil(() => target.State == TargetState.Enabled, Timeout).Should().BeTrue();
+
+        provider.Dispose();
+
+        harness.Texts().Should().Equal(Enumerable.Range(1, 20).Select(i => $"kept {i}"));
+        target.GetStatistics().RecordsDropped.Should().Be(0, "disposal waited for the replay");
+    }
+
+    [Fact]
+    public void Disposal_does_not_wait_for_a_replay_that_makes_no_progress_and_counts_what_waits()
+    {
+        using var harness = new LoggingHarness();
+        var provider = new NetconsoleLoggerProvider(harness.Options());
+        NetconsoleTarget target = provider.Manager.Targets.Should().ContainSingle().Subject;
+        harness.Factory.SendFailure = Netconsole.Transport.FrameTransportError.DeviceDown; // set down: the target stays enabled
+        provider.CreateLogger("c").LogInformation("kept");
+        provider.Flush(Timeout).Should().BeTrue();
+        target.GetStatistics().RecordsBuffered.Should().Be(1);
+
+        provider.Dispose();
+
+        target.GetStatistics().RecordsDroppedByReason[TargetDropReason.Disabled].Should().Be(1, "what still waits is dropped, and counted");
+        harness.Texts().Should().BeEmpty();
     }
 
     private static void LeaveUnobservedFaultedTask() =>

@@ -28,6 +28,41 @@ public sealed class NetconsdLibraryTests(ITestOutputHelper output)
     private static string PrinterLine(string source, string release, ulong sequence, ulong timestamp, int facility, int level, string flags, string text) =>
         string.Create(CultureInfo.InvariantCulture, $"{source,40}: {release} S{sequence:D6} T{timestamp:D14} F{facility}/L{level} {flags}{text}");
 
+    // Issue 18: the replay buffer. Records logged while the device is set down wait and are
+    // replayed, paced, when it comes up: netconsd prints every one, in sequence order, with the
+    // timestamp it had when it was logged.
+    [SkippableFact]
+    public async Task Records_logged_while_the_device_is_down_are_replayed_and_printed_in_order()
+    {
+        await using NetconsdLab scene = await NetconsdLab.StartAsync(output);
+        TargetManager manager = scene.Manager(NetconsoleTargetOptions.Parse(scene.Target()));
+        NetconsoleTarget target = manager.Targets[0];
+        for (ulong seq = 1; seq <= 50; seq++)
+        {
+            manager.Send(Record(6, $"line {seq}", seq));
+        }
+
+        await scene.Netconsd.WaitForMessagesAsync(50);
+        scene.Lab.SetDeviceDown();
+        for (ulong seq = 51; seq <= 450; seq++)
+        {
+            manager.Send(Record(6, $"line {seq}", seq));
+        }
+
+        target.GetStatistics().RecordsBuffered.Should().Be(400);
+        scene.Lab.SetDeviceUp();
+        for (ulong seq = 451; seq <= 500; seq++)
+        {
+            manager.Send(Record(6, $"line {seq}", seq));
+        }
+
+        IReadOnlyList<NetconsdMessage> messages = await scene.Netconsd.WaitForMessagesAsync(500);
+        messages.Select(m => m.Sequence).Should().Equal(Enumerable.Range(1, 500).Select(n => (ulong)n), "every record, in sequence order");
+        messages.Select(m => m.Text).Should().Equal(Enumerable.Range(1, 500).Select(n => $"line {n}"));
+        messages.Select(m => m.TimestampMicroseconds).Should().Equal(Enumerable.Range(1, 500).Select(n => Timestamp + (ulong)n), "the timestamps of the moment they were logged");
+        target.GetStatistics().RecordsDropped.Should().Be(0);
+    }
+
     [SkippableFact]
     public async Task A_basic_record_is_handed_over_as_plain_text_with_its_newline()
     {

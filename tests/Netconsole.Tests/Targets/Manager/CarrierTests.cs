@@ -7,14 +7,22 @@ namespace Netconsole.Tests.Targets.Manager;
 /// every frame and drops it. A target there does not claim to send: its records are counted as
 /// <see cref="TargetDropReason.NoCarrier"/> from the moment the watcher reports the loss, it is
 /// deactivated for it, and it resumes when the carrier returns. Setup waits a bounded time for a
-/// carrier, as the kernel's netpoll setup does.
+/// carrier, as the kernel's netpoll setup does. (The targets here have no replay buffer, as in
+/// the kernel, so their records are dropped; ReplayTests shows them buffered and replayed.)
 /// </summary>
 public sealed class CarrierTests() : ManagerTestBase(carrierTimeout: TimeSpan.FromMilliseconds(200))
 {
+    private static NetconsoleTargetOptions WithoutReplay()
+    {
+        NetconsoleTargetOptions options = ByName("veth0");
+        options.ReplayBufferMaxRecords = 0;
+        return options;
+    }
+
     private NetconsoleTarget EnabledOnVeth0()
     {
         Register("veth0");
-        NetconsoleTarget target = Manager.Add(ByName("veth0"));
+        NetconsoleTarget target = Manager.Add(WithoutReplay());
         Manager.Enable(target.Name).IsEnabled.Should().BeTrue();
         return target;
     }
@@ -103,7 +111,7 @@ public sealed class CarrierTests() : ManagerTestBase(carrierTimeout: TimeSpan.Fr
         Register("veth0");
         Watcher.SetCarrier("veth0", false);
         Settle(); // the device's events are behind us: only the carrier's return resumes the target
-        NetconsoleTarget target = Manager.Add(ByName("veth0"));
+        NetconsoleTarget target = Manager.Add(WithoutReplay());
 
         EnableResult result = Manager.Enable(target.Name);
         SendRecords(1);

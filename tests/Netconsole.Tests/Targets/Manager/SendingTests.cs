@@ -20,6 +20,14 @@ public sealed class SendingTests : ManagerTestBase
         return target;
     }
 
+    /// <summary>A target without a replay buffer: it drops what it cannot send at once, as the kernel does (ReplayTests covers the buffer).</summary>
+    private static NetconsoleTargetOptions WithoutReplay()
+    {
+        NetconsoleTargetOptions options = ByName("veth0");
+        options.ReplayBufferMaxRecords = 0;
+        return options;
+    }
+
     private static string Payload(byte[] frame) => Encoding.UTF8.GetString(frame, Ipv4Headers, frame.Length - Ipv4Headers);
 
     [Fact]
@@ -87,9 +95,9 @@ public sealed class SendingTests : ManagerTestBase
     }
 
     [Fact]
-    public void Records_on_a_deactivated_target_are_counted_as_dropped()
+    public void Without_a_replay_buffer_records_on_a_deactivated_target_are_counted_as_dropped()
     {
-        NetconsoleTarget target = EnabledOnVeth0();
+        NetconsoleTarget target = EnabledOnVeth0(WithoutReplay());
         Watcher.Unregister("veth0");
         Settle();
 
@@ -102,9 +110,9 @@ public sealed class SendingTests : ManagerTestBase
     }
 
     [Fact]
-    public void Device_down_send_errors_are_counted_as_device_down_drops_and_the_target_stays_enabled()
+    public void Without_a_replay_buffer_device_down_send_errors_are_counted_as_device_down_drops_and_the_target_stays_enabled()
     {
-        NetconsoleTarget target = EnabledOnVeth0();
+        NetconsoleTarget target = EnabledOnVeth0(WithoutReplay());
         Factory.Last.Fail = FrameTransportError.DeviceDown;
 
         SendRecords(2);
@@ -123,7 +131,7 @@ public sealed class SendingTests : ManagerTestBase
     [Fact]
     public void A_device_gone_send_error_deactivates_the_target()
     {
-        NetconsoleTarget target = EnabledOnVeth0();
+        NetconsoleTarget target = EnabledOnVeth0(WithoutReplay());
         Factory.Last.Fail = FrameTransportError.DeviceGone;
 
         SendRecords(2);
@@ -150,8 +158,10 @@ public sealed class SendingTests : ManagerTestBase
         Settle();
 
         target.State.Should().Be(TargetState.Enabled);
+        SpinWait.SpinUntil(() => target.GetStatistics().RecordsBuffered == 0, Timeout).Should().BeTrue("the record the dead transport refused is replayed");
         SendRecords(1);
         target.GetStatistics().RecordsSent.Should().Be(1);
+        target.GetStatistics().RecordsReplayed.Should().Be(1);
     }
 
     [Fact]
@@ -217,7 +227,7 @@ public sealed class SendingTests : ManagerTestBase
         NetconsoleTarget target;
         if (error is { } failure)
         {
-            target = EnabledOnVeth0();
+            target = EnabledOnVeth0(WithoutReplay());
             Factory.Last.Fail = failure;
         }
         else
@@ -236,13 +246,13 @@ public sealed class SendingTests : ManagerTestBase
     [Fact]
     public void Statistics_print_as_one_readable_line_without_the_reasons_that_did_not_happen()
     {
-        NetconsoleTarget target = EnabledOnVeth0();
+        NetconsoleTarget target = EnabledOnVeth0(WithoutReplay());
         SendRecords(2);
         Factory.Last.Fail = FrameTransportError.DeviceDown;
         SendRecords(1, firstSequence: 3);
 
         target.GetStatistics().ToString().Should().Be(
-            "Enabled, sent 2 records (2 datagrams), dropped 1 (DeviceDown 1), transmit errors 1, resumes 0, next-hop checks 0 (0 changed)");
+            "Enabled, sent 2 records (2 datagrams), replayed 0, buffered 0, dropped 1 (DeviceDown 1), transmit errors 1, resumes 0, next-hop checks 0 (0 changed)");
     }
 
     [Theory]
