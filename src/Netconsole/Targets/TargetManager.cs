@@ -40,6 +40,7 @@ namespace Netconsole.Targets;
 public sealed partial class TargetManager : IDisposable, IAsyncDisposable
 {
     private readonly Lock _configLock = new();
+    private string? _reconfiguring; // under _configLock: the target whose Reconfigure callback runs now
     private readonly IDeviceWatcher _watcher;
     private readonly bool _ownsWatcher;
     private readonly IFrameTransportFactory _transportFactory;
@@ -151,6 +152,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         lock (_configLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
+            ThrowIfInChangeCallback("add a target");
             if (string.IsNullOrEmpty(copy.Name))
             {
                 do
@@ -180,6 +182,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         lock (_configLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
+            ThrowIfInChangeCallback("remove a target");
             if (Find(name) is not { } target)
             {
                 return false;
@@ -214,6 +217,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         lock (_configLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
+            ThrowIfInChangeCallback("enable a target");
             NetconsoleTarget target = Get(name);
             if (target.Status.State != TargetState.Enabled)
             {
@@ -242,6 +246,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         lock (_configLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
+            ThrowIfInChangeCallback("disable a target");
             NetconsoleTarget target = Get(name);
             if (target.Status.State != TargetState.Disabled)
             {
@@ -259,7 +264,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     /// resumes on a device matching the new configuration.
     /// </summary>
     /// <param name="name">The target's name.</param>
-    /// <param name="change">Edits the copy; it must not change <see cref="NetconsoleTargetOptions.Name"/>.</param>
+    /// <param name="change">Edits the copy; it must not change <see cref="NetconsoleTargetOptions.Name"/>, and must not add, remove, enable, disable or reconfigure targets (refused with <see cref="InvalidOperationException"/>: the lock held for the change would let it in).</param>
     /// <exception cref="KeyNotFoundException">There is no target of that name.</exception>
     /// <exception cref="InvalidOperationException">The target is enabled, or <paramref name="change"/> changed the name.</exception>
     /// <exception cref="NetconsoleConfigurationException">The changed configuration is not valid; nothing changed.</exception>
@@ -271,6 +276,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         lock (_configLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
+            ThrowIfInChangeCallback("reconfigure a target");
             NetconsoleTarget target = Get(name);
             if (target.Status.State == TargetState.Enabled)
             {
@@ -279,7 +285,18 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
             }
 
             NetconsoleTargetOptions copy = target.CurrentOptions.Clone();
-            change(copy);
+            _reconfiguring = name;
+            try
+            {
+                // The lock is re-entrant: without this, the callback could enable the target and
+                // the new options would no longer describe what it sends.
+                change(copy);
+            }
+            finally
+            {
+                _reconfiguring = null;
+            }
+
             if (!string.Equals(copy.Name, target.Name, StringComparison.Ordinal))
             {
                 throw new InvalidOperationException($"Target {name} cannot be renamed (to {copy.Name ?? "null"}): remove it and add it again under the new name.");
@@ -287,6 +304,17 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
 
             copy.Validate();
             target.SetOptions(copy, new RecordFormatter(copy.ToRecordFormat()));
+        }
+    }
+
+    // Under _configLock. On the thread of a Reconfigure callback (the lock lets it in), a change of
+    // any target is refused rather than done behind the reconfiguration's back.
+    private void ThrowIfInChangeCallback(string what)
+    {
+        if (_reconfiguring is { } name)
+        {
+            throw new InvalidOperationException(
+                $"Cannot {what} from inside the change callback of Reconfigure(\"{name}\"): the callback only changes the options it is given. Make the call after Reconfigure returns.");
         }
     }
 

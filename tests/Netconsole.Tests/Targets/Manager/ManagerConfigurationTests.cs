@@ -107,4 +107,40 @@ public sealed class ManagerConfigurationTests : ManagerTestBase
         FluentActions.Invoking(() => Manager.Reconfigure("t", o => o.Name = "u"))
             .Should().Throw<InvalidOperationException>().WithMessage("*cannot be renamed*");
     }
+
+    // Issue 20: the configuration lock is re-entrant, so the change callback could enable the
+    // target; Reconfigure then returned with the target Enabled on port 6666 and options saying 7777.
+    [Fact]
+    public void The_change_callback_cannot_enable_the_target_or_change_any_other_and_nothing_changes()
+    {
+        Register("veth0");
+        NetconsoleTarget target = Manager.Add(ByName("veth0"));
+        Manager.Add(ByName("veth0", "other"));
+
+        FluentActions.Invoking(() => Manager.Reconfigure("t", o =>
+        {
+            Manager.Enable("t");
+            o.RemotePort = 7777;
+            o.Extended = true;
+        })).Should().Throw<InvalidOperationException>().WithMessage("Cannot enable a target from inside the change callback of Reconfigure(\"t\")*");
+
+        target.State.Should().Be(TargetState.Disabled);
+        target.Options.RemotePort.Should().Be(6666);
+        foreach (Action<NetconsoleTargetOptions> change in new Action<NetconsoleTargetOptions>[]
+        {
+            _ => Manager.Enable("other"),
+            _ => Manager.Disable("other"),
+            _ => Manager.Remove("other"),
+            _ => Manager.Add(ByName("veth0", "third")),
+            _ => Manager.Reconfigure("other", o => o.RemotePort = 1),
+        })
+        {
+            FluentActions.Invoking(() => Manager.Reconfigure("t", change)).Should().Throw<InvalidOperationException>().WithMessage("Cannot * from inside the change callback*");
+        }
+
+        Manager.Targets.Select(t => (t.Name, t.State, t.Options.RemotePort)).Should().Equal(("t", TargetState.Disabled, 6666), ("other", TargetState.Disabled, 6666));
+        Manager.Reconfigure("t", o => o.RemotePort = 7777);
+        Manager.Enable("t").State.Should().Be(TargetState.Enabled, "after the callback, every call works again");
+        target.Options.RemotePort.Should().Be(7777);
+    }
 }
