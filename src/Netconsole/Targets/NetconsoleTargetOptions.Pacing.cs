@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Netconsole.Targets;
 
 public sealed partial class NetconsoleTargetOptions
@@ -52,13 +50,7 @@ public sealed partial class NetconsoleTargetOptions
     public int MaxDatagramsPerSecond
     {
         get => _maxDatagramsPerSecond;
-        set => _maxDatagramsPerSecond = value is >= 0 and <= MaxPacingRate
-            ? value
-            : throw NetconsoleConfigurationException.ForValue(
-                value.ToString(CultureInfo.InvariantCulture),
-                "a pacing rate is 0 (no limit) to 1000000 datagrams a second",
-                "1000",
-                nameof(MaxDatagramsPerSecond));
+        set => _maxDatagramsPerSecond = CheckRange(value, 0, MaxPacingRate, "a pacing rate is 0 (no limit) to 1000000 datagrams a second", 1000, nameof(MaxDatagramsPerSecond));
     }
 
     /// <summary>
@@ -70,12 +62,6 @@ public sealed partial class NetconsoleTargetOptions
     public int MaxDatagramBurst
     {
         get => _maxDatagramBurst;
-        set => _maxDatagramBurst = value is >= 1 and <= MaxPacingBurst
-            ? value
-            : throw NetconsoleConfigurationException.ForValue(
-                value.ToString(CultureInfo.InvariantCulture),
-                "a pacing burst is 1 to 1000000 datagrams",
-                DefaultMaxDatagramBurst.ToString(CultureInfo.InvariantCulture),
-                nameof(MaxDatagramBurst));
+        set => _maxDatagramBurst = CheckRange(value, 1, MaxPacingBurst, "a pacing burst is 1 to 1000000 datagrams", DefaultMaxDatagramBurst, nameof(MaxDatagramBurst));
     }
 }

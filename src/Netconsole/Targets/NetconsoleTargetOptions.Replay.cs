@@ -63,13 +63,7 @@ public sealed partial class NetconsoleTargetOptions
     public int ReplayBufferMaxRecords
     {
         get => _replayBufferMaxRecords;
-        set => _replayBufferMaxRecords = value is >= 0 and <= MaxReplayRecords
-            ? value
-            : throw NetconsoleConfigurationException.ForValue(
-                value.ToString(CultureInfo.InvariantCulture),
-                "a replay buffer holds 0 (off) to 10000000 records",
-                DefaultReplayBufferMaxRecords.ToString(CultureInfo.InvariantCulture),
-                nameof(ReplayBufferMaxRecords));
+        set => _replayBufferMaxRecords = CheckRange(value, 0, MaxReplayRecords, "a replay buffer holds 0 (off) to 10000000 records", DefaultReplayBufferMaxRecords, nameof(ReplayBufferMaxRecords));
     }
 
     /// <summary>
@@ -81,13 +75,7 @@ public sealed partial class NetconsoleTargetOptions
     public int ReplayBufferMaxBytes
     {
         get => _replayBufferMaxBytes;
-        set => _replayBufferMaxBytes = value is >= 0 and <= MaxReplayBytes
-            ? value
-            : throw NetconsoleConfigurationException.ForValue(
-                value.ToString(CultureInfo.InvariantCulture),
-                "a replay buffer holds 0 (off) to 1073741824 bytes",
-                DefaultReplayBufferMaxBytes.ToString(CultureInfo.InvariantCulture),
-                nameof(ReplayBufferMaxBytes));
+        set => _replayBufferMaxBytes = CheckRange(value, 0, MaxReplayBytes, "a replay buffer holds 0 (off) to 1073741824 bytes", DefaultReplayBufferMaxBytes, nameof(ReplayBufferMaxBytes));
     }
 
     /// <summary>

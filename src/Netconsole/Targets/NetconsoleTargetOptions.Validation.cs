@@ -185,11 +185,15 @@ public sealed partial class NetconsoleTargetOptions
     private const string MacInNameRule = "a device name cannot contain ':' (a device given by MAC address goes in DeviceMac)";
 
     private static int CheckPort(int port, string property, int example) =>
-        port is >= 1 and <= 65535
-            ? port
+        CheckRange(port, 1, 65535, "a UDP port is 1 to 65535", example, property);
+
+    // A whole number setting: the value when within [min, max], else the error with the rule and an example.
+    private static int CheckRange(int value, int min, int max, string rule, int example, string property) =>
+        value >= min && value <= max
+            ? value
             : throw NetconsoleConfigurationException.ForValue(
-                port.ToString(CultureInfo.InvariantCulture),
-                "a UDP port is 1 to 65535",
+                value.ToString(CultureInfo.InvariantCulture),
+                rule,
                 example.ToString(CultureInfo.InvariantCulture),
                 property);
 

@@ -26,32 +26,13 @@ namespace Netconsole.Tests.Integration;
 /// </summary>
 [Collection(LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")] // the lab, rtnetlink
-public sealed partial class CarrierLabTests(ITestOutputHelper output) : IDisposable
+public sealed partial class CarrierLabTests(ITestOutputHelper output) : LabFixture
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private const int Cycles = 30;
-    private readonly List<IDisposable> _watchers = [];
-    private NetworkLab? _lab;
-
-    public void Dispose()
-    {
-        _watchers.ForEach(w => w.Dispose());
-        _lab?.Dispose();
-    }
-
-    private NetworkLab Lab()
-    {
-        Requires.LinuxRoot();
-        Requires.Libpcap();
-        Requires.PrivateNetworkNamespace();
-        return _lab ??= NetworkLab.Create();
-    }
-
     private TargetManager Manager(string watcher, TimeSpan? carrierTimeout = null)
     {
-        IDeviceWatcher devices = RecoveryTests.Watcher(watcher);
-        _watchers.Add(devices);
-        var options = new TargetManagerOptions { Watcher = devices };
+        var options = new TargetManagerOptions { Watcher = Watcher(watcher) };
         if (carrierTimeout is { } timeout)
         {
             options.CarrierTimeout = timeout;
@@ -59,9 +40,6 @@ public sealed partial class CarrierLabTests(ITestOutputHelper output) : IDisposa
 
         return new(options);
     }
-
-    private static NetconsoleReceiver Receiver(NetworkLab lab) =>
-        new(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, 6666), new NetconsoleReceiverOptions { Capacity = 100_000 });
 
     // By name and with the peer's MAC, as in the issue: nothing to resolve, only the link matters.
     // Without a replay buffer: these specify the drops (ReplayLabTests shows the records kept).
@@ -108,7 +86,7 @@ public sealed partial class CarrierLabTests(ITestOutputHelper output) : IDisposa
     {
         NetworkLab lab = Lab();
         WithoutKernelTraffic(lab);
-        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using NetconsoleReceiver receiver = IPv4Receiver(lab);
         await using TargetManager manager = Manager(watcher);
         NetconsoleTarget target = AddTarget(manager, lab);
         manager.Enable(target.Name).State.Should().Be(TargetState.Enabled);
@@ -146,7 +124,7 @@ public sealed partial class CarrierLabTests(ITestOutputHelper output) : IDisposa
     public async Task When_the_peer_is_up_again_the_target_resumes_by_itself_and_the_next_records_arrive(string watcher)
     {
         NetworkLab lab = Lab();
-        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using NetconsoleReceiver receiver = IPv4Receiver(lab);
         await using TargetManager manager = Manager(watcher);
         NetconsoleTarget target = AddTarget(manager, lab);
         manager.Enable(target.Name);
@@ -174,7 +152,7 @@ public sealed partial class CarrierLabTests(ITestOutputHelper output) : IDisposa
     public async Task Enabling_on_a_device_without_carrier_fails_with_no_carrier_and_resumes_when_the_peer_comes_up(string watcher)
     {
         NetworkLab lab = Lab();
-        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using NetconsoleReceiver receiver = IPv4Receiver(lab);
         lab.SetPeerDown();
         await using TargetManager manager = Manager(watcher, carrierTimeout: TimeSpan.FromMilliseconds(200));
         NetconsoleTarget target = AddTarget(manager, lab);
@@ -199,7 +177,7 @@ public sealed partial class CarrierLabTests(ITestOutputHelper output) : IDisposa
     public async Task Enabling_while_the_peer_is_down_waits_for_the_carrier_and_enables_when_it_comes(string watcher)
     {
         NetworkLab lab = Lab();
-        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using NetconsoleReceiver receiver = IPv4Receiver(lab);
         lab.SetPeerDown();
         await using TargetManager manager = Manager(watcher, carrierTimeout: Wait);
         NetconsoleTarget target = AddTarget(manager, lab);
@@ -229,7 +207,7 @@ public sealed partial class CarrierLabTests(ITestOutputHelper output) : IDisposa
     public async Task Streaming_through_30_delete_and_re_create_cycles_every_record_is_received_or_counted_and_the_last_arrive(string watcher)
     {
         NetworkLab lab = Lab();
-        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using NetconsoleReceiver receiver = IPv4Receiver(lab);
         await using TargetManager manager = Manager(watcher);
         NetconsoleTarget target = AddTarget(manager, lab);
         manager.Enable(target.Name).State.Should().Be(TargetState.Enabled);
@@ -299,7 +277,7 @@ public sealed partial class CarrierLabTests(ITestOutputHelper output) : IDisposa
     public async Task Netconsole_send_stdin_through_30_delete_and_re_create_cycles_receives_or_counts_every_line_and_sends_at_the_end()
     {
         NetworkLab lab = Lab();
-        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using NetconsoleReceiver receiver = IPv4Receiver(lab);
         var arrived = new ConcurrentDictionary<string, int>();
         using var stop = new CancellationTokenSource();
         Task reading = Collect(receiver, arrived, stop.Token);

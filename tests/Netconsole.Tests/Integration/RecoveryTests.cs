@@ -20,39 +20,10 @@ namespace Netconsole.Tests.Integration;
 /// </summary>
 [Collection(LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")] // the lab, rtnetlink
-public sealed class RecoveryTests(ITestOutputHelper output) : IDisposable
+public sealed class RecoveryTests(ITestOutputHelper output) : LabFixture
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private readonly List<IDisposable> _watchers = [];
-    private NetworkLab? _lab;
-
-    public void Dispose()
-    {
-        // A watcher given to a manager stays the caller's: the manager never disposes it.
-        _watchers.ForEach(w => w.Dispose());
-        _lab?.Dispose();
-    }
-
-    private NetworkLab Lab()
-    {
-        Requires.LinuxRoot();
-        Requires.Libpcap();
-        Requires.PrivateNetworkNamespace();
-        return _lab ??= NetworkLab.Create();
-    }
-
-    internal static IDeviceWatcher Watcher(string kind) => kind switch
-    {
-        "netlink" => new RtnetlinkDeviceWatcher(),
-        "polling" => new PollingDeviceWatcher(TimeSpan.FromMilliseconds(100)),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
-
-    private TargetManager Manager(IDeviceWatcher watcher)
-    {
-        _watchers.Add(watcher);
-        return new(new TargetManagerOptions { Watcher = watcher });
-    }
+    private static TargetManager Manager(IDeviceWatcher watcher) => new(new TargetManagerOptions { Watcher = watcher });
 
     private NetconsoleReceiver Receiver(NetworkLab lab) =>
         new(lab.OpenPeerUdpSocket(AddressFamily.InterNetworkV6, 6666));

@@ -20,37 +20,15 @@ namespace Netconsole.Tests.Integration;
 /// </summary>
 [Collection(LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")] // the lab, rtnetlink
-public sealed class ReplayLabTests(ITestOutputHelper output) : IDisposable
+public sealed class ReplayLabTests(ITestOutputHelper output) : LabFixture
 {
     private const int Records = 1000;
     private const int OutageFrom = 101; // records 101..900 are offered during the outage
     private const int OutageTo = 900;
-    private readonly List<IDisposable> _watchers = [];
-    private NetworkLab? _lab;
-
-    public void Dispose()
-    {
-        _watchers.ForEach(w => w.Dispose());
-        _lab?.Dispose();
-    }
-
-    private NetworkLab Lab()
-    {
-        Requires.LinuxRoot();
-        Requires.Libpcap();
-        Requires.PrivateNetworkNamespace();
-        return _lab ??= NetworkLab.Create();
-    }
-
     private TargetManager Manager()
     {
-        IDeviceWatcher devices = RecoveryTests.Watcher("netlink");
-        _watchers.Add(devices);
-        return new(new TargetManagerOptions { Watcher = devices });
+        return new(new TargetManagerOptions { Watcher = Watcher("netlink") });
     }
-
-    private static NetconsoleReceiver Receiver(NetworkLab lab) =>
-        new(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, 6666), new NetconsoleReceiverOptions { Capacity = 100_000 });
 
     // By name and with the peer's MAC: nothing to resolve, only the link matters.
     private static NetconsoleTarget AddTarget(TargetManager manager, NetworkLab lab, int maxRecords = NetconsoleTargetOptions.DefaultReplayBufferMaxRecords)
@@ -120,7 +98,7 @@ public sealed class ReplayLabTests(ITestOutputHelper output) : IDisposable
     private async Task<(NetconsoleTarget Target, List<ReceivedRecord> Received)> Run(string outage, int maxRecords, int expected, bool drainFirst = false)
     {
         NetworkLab lab = Lab();
-        await using NetconsoleReceiver receiver = Receiver(lab);
+        await using NetconsoleReceiver receiver = IPv4Receiver(lab);
         await using TargetManager manager = Manager();
         NetconsoleTarget target = AddTarget(manager, lab, maxRecords);
         manager.Enable(target.Name).State.Should().Be(TargetState.Enabled);

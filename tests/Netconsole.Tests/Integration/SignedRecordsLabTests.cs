@@ -22,24 +22,12 @@ namespace Netconsole.Tests.Integration;
 /// </summary>
 [Collection(LabTestsRunAlone.Name)]
 [SupportedOSPlatform("linux")]
-public sealed class SignedRecordsLabTests(ITestOutputHelper output) : IDisposable
+public sealed class SignedRecordsLabTests(ITestOutputHelper output) : LabFixture
 {
     private const int Port = 6666;
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly RecordSigningKey First = new("ops-2026a", Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
     private static readonly RecordSigningKey Second = new("ops-2026b", Enumerable.Range(101, 40).Select(i => (byte)i).ToArray());
-
-    private NetworkLab? _lab;
-
-    public void Dispose() => _lab?.Dispose();
-
-    private NetworkLab Lab()
-    {
-        Requires.LinuxRoot();
-        Requires.Libpcap();
-        Requires.PrivateNetworkNamespace();
-        return _lab ??= NetworkLab.Create();
-    }
 
     private static NetconsoleReceiver Receiver(NetworkLab lab, int port, params RecordSigningKey[] keys)
     {

@@ -135,7 +135,7 @@ public sealed class SendToolLabTests : IDisposable
     {
         NetworkLab lab = Lab();
         await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, 6666));
-        using IDeviceWatcher watcher = RecoveryTests.Watcher(kind);
+        using IDeviceWatcher watcher = LabFixture.CreateWatcher(kind);
         DeviceEventRecorder? events = null;
         void SetPeer(bool up)
         {
