@@ -37,7 +37,13 @@ if ! dotnet build Netconsole.sln -c "$configuration" -nologo -v quiet; then
   exit 1
 fi
 
-run_tests=(dotnet test Netconsole.sln -c "$configuration" --no-build -nologo
+# No test may hang the run: one that runs longer than the hang timeout (the slowest takes about
+# a minute) ends the test host and names itself, and the whole run has a limit of its own.
+hang_timeout="${NETCONSOLE_TEST_HANG_TIMEOUT:-6m}"
+run_limit="${NETCONSOLE_TEST_RUN_LIMIT:-40m}"
+run_tests=(timeout --kill-after=30s "$run_limit"
+  dotnet test Netconsole.sln -c "$configuration" --no-build -nologo
+  --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results")
 
 echo "== test"
@@ -58,6 +64,12 @@ fi
 # The runner's verdict, then every failed test with its message and the skipped ones
 # grouped by their reason (read from the .trx files, not grepped from the console output).
 grep -E '^(Test Run (Successful|Failed|Aborted)|Passed!|Failed!)' "$results/console.log" || true
+if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+  say "The test run did not end within $run_limit and was stopped."
+fi
+# A test that hung or crashed the test host: the runner names it (blame) before it ends the run.
+grep -E "^Data collector 'Blame' message|^The active test run was aborted" "$results/console.log" || true
+sed -n '/^The test running when the crash occurred/,/^This test may/p' "$results/console.log"
 scripts/test-report.sh "$results"/*.trx
 
 # Sum the counters of every test run (one .trx per test project).
