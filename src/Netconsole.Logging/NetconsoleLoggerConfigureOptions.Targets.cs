@@ -49,6 +49,7 @@ internal sealed partial class NetconsoleLoggerConfigureOptions
         (nameof(NetconsoleTargetOptions.ReplayBufferMaxRecords), static (t, v, k) => t.ReplayBufferMaxRecords = Int(v, k)),
         (nameof(NetconsoleTargetOptions.ReplayBufferMaxBytes), static (t, v, k) => t.ReplayBufferMaxBytes = Int(v, k)),
         (nameof(NetconsoleTargetOptions.ReplayBufferMaxAge), static (t, v, k) => t.ReplayBufferMaxAge = Time(v, k)),
+        (nameof(NetconsoleTargetOptions.SpoolDirectory), static (t, v, k) => t.SpoolDirectory = v),
         (SigningKeyKey, null),
     ];
 

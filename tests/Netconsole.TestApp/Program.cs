@@ -13,6 +13,10 @@
 //                        and Environment.Exit(1) at once, with the records still queued.
 //   plain                a plain console app: LoggerFactory.Create with the netconsole provider
 //                        only, 3 records, the factory disposed, exit 0.
+//   log-and-hang         logs --count records (default 200), waits until the provider's metric
+//                        netconsole.records.buffered shows them all waiting in the replay
+//                        buffer (its target cannot send), prints "buffered N" on stdout and
+//                        sleeps until killed: the test kills it with SIGKILL (the spool tests).
 //   host                 a Generic Host app: Host.CreateApplicationBuilder with its default
 //                        providers (console among them) plus AddNetconsole(); a hosted service
 //                        logs 3 records and stops the host; exit 0.
@@ -24,7 +28,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Netconsole.TestApp;
 
-const string Usage = "usage: netconsole-test-app return-from-main|exit-after-critical|plain|host [--count=N] [--Logging:Netconsole:Targets:0=TARGET ...]";
+const string Usage = "usage: netconsole-test-app return-from-main|exit-after-critical|log-and-hang|plain|host [--count=N] [--Logging:Netconsole:Targets:0=TARGET ...]";
 if (args.Length == 0)
 {
     Console.Error.WriteLine(Usage);
@@ -57,6 +61,17 @@ switch (args[0])
         LogRecords(logger, count);
         Log.LastWords(logger, count);
         Environment.Exit(1);
+        return 1; // never reached
+    }
+
+    case "log-and-hang":
+    {
+        ILoggerFactory factory = CreateFactory(configuration);
+        LogRecords(factory.CreateLogger(Log.Category), count);
+        long buffered = Buffered.WaitFor(count, TimeSpan.FromSeconds(30));
+        Console.Out.WriteLine($"buffered {buffered}");
+        Console.Out.Flush();
+        Thread.Sleep(Timeout.Infinite);
         return 1; // never reached
     }
 
@@ -112,6 +127,40 @@ namespace Netconsole.TestApp
 
             lifetime.StopApplication();
             return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The provider's netconsole.records.buffered metric, summed over targets, read through a MeterListener.</summary>
+    internal static class Buffered
+    {
+        /// <summary>Polls the metric until it reaches <paramref name="count"/> or <paramref name="limit"/> passes; returns the last value.</summary>
+        public static long WaitFor(long count, TimeSpan limit)
+        {
+            long value = 0;
+            using var listener = new System.Diagnostics.Metrics.MeterListener
+            {
+                InstrumentPublished = static (instrument, l) =>
+                {
+                    if (instrument.Name == "netconsole.records.buffered")
+                    {
+                        l.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            listener.SetMeasurementEventCallback<long>((_, measurement, _, _) => value += measurement);
+            listener.Start();
+            var deadline = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                value = 0;
+                listener.RecordObservableInstruments();
+                if (value >= count || deadline.Elapsed > limit)
+                {
+                    return value;
+                }
+
+                Thread.Sleep(10);
+            }
         }
     }
 

@@ -25,6 +25,10 @@ public sealed partial class NetconsoleTarget
     private readonly DatagramPacer _replayPacer;
     private long _buffered; // _replay.Count, readable without the lock
     private long _recordsReplayed;
+    private long _recordsFromSpool;
+    private long _spoolErrors; // earlier processes' spools: unreadable files, torn records
+    private long _retiredSpoolErrors; // those of a buffer turned off
+    private bool _spoolsAdopted;
 
     // Send lock held: the buffer the options ask for (kept, with new limits, across a reconfiguration).
     private void ConfigureReplayLocked(NetconsoleTargetOptions options)
@@ -32,6 +36,7 @@ public sealed partial class NetconsoleTarget
         if (!options.ReplayBufferEnabled)
         {
             _replay?.Clear(_countDrop, TargetDropReason.ReplayBufferFull);
+            _retiredSpoolErrors += _replay?.SpoolErrors ?? 0;
             Volatile.Write(ref _replay, null);
         }
         else
@@ -45,6 +50,8 @@ public sealed partial class NetconsoleTarget
             {
                 Volatile.Write(ref _replay, new ReplayBuffer(options.ReplayBufferMaxRecords, options.ReplayBufferMaxBytes, ageTicks));
             }
+
+            _replay!.SetSpool(options.SpoolDirectory, Name, options.Extended);
         }
 
         Volatile.Write(ref _buffered, _replay?.Count ?? 0);
@@ -83,6 +90,56 @@ public sealed partial class NetconsoleTarget
         lock (_pacingGate)
         {
             Monitor.PulseAll(_pacingGate);
+        }
+    }
+
+    /// <summary>
+    /// The target starts sending, or waits for its device (configuration lock): once in its life,
+    /// the records that earlier processes of this target left in the spool directory (processes
+    /// that are gone: their files are unlocked) go to the front of the replay buffer, marked with
+    /// their pid, and their files are deleted.
+    /// </summary>
+    internal void AdoptSpools()
+    {
+        lock (_sendLock)
+        {
+            if (_spoolsAdopted || _replay is not { } replay || Volatile.Read(ref _options).SpoolDirectory is not { } directory)
+            {
+                return;
+            }
+
+            _spoolsAdopted = true;
+            long errors = 0;
+            var amended = new System.Buffers.ArrayBufferWriter<byte>();
+            foreach (SpoolFile.Adopted orphan in SpoolFile.FindOrphans(directory, Name, ref errors))
+            {
+                errors += orphan.TornRecords;
+                foreach (byte[] record in orphan.Records)
+                {
+                    amended.Clear();
+                    _formatter.AmendSpooled(record, orphan.Extended, orphan.Pid, amended);
+                    Interlocked.Increment(ref _recordsFromSpool);
+                    if (!replay.AddStored(amended.WrittenSpan, _manager.Timestamp(), _countDrop))
+                    {
+                        _countDrop(TargetDropReason.ReplayBufferFull);
+                    }
+                }
+
+                // In this process's buffer (and its spool) now: the earlier file goes.
+                orphan.Delete();
+            }
+
+            Interlocked.Add(ref _spoolErrors, errors);
+            Volatile.Write(ref _buffered, replay.Count);
+        }
+    }
+
+    /// <summary>The manager is disposed: what waits stays in the spool file for the next process (what is in memory is then dropped as disabled).</summary>
+    internal void DetachSpool()
+    {
+        lock (_sendLock)
+        {
+            _replay?.DetachSpool();
         }
     }
 

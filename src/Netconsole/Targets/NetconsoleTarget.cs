@@ -101,7 +101,9 @@ public sealed partial class NetconsoleTarget
             Interlocked.Read(ref _nextHopChecks),
             Interlocked.Read(ref _nextHopChanges),
             Interlocked.Read(ref _recordsReplayed),
-            Volatile.Read(ref _buffered));
+            Volatile.Read(ref _buffered),
+            Interlocked.Read(ref _recordsFromSpool),
+            Interlocked.Read(ref _spoolErrors) + (Volatile.Read(ref _replay)?.SpoolErrors ?? 0) + _retiredSpoolErrors);
     }
 
     /// <inheritdoc/>

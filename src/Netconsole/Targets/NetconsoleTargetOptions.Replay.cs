@@ -96,4 +96,66 @@ public sealed partial class NetconsoleTargetOptions
                 "00:10:00",
                 nameof(ReplayBufferMaxAge));
     }
+
+    private string? _spoolDirectory;
+
+    /// <summary>
+    /// Replay buffer: a directory where what waits in the buffer is also written, so that records
+    /// a crash would lose (the process killed while its target could not send) are sent by the
+    /// next process of this target. The default is <see langword="null"/>: no spool. Needs the
+    /// replay buffer. A relative path is made absolute when set; the directory is created when
+    /// the first record waits.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// While records wait, the target keeps one file there (named after the target's
+    /// <see cref="Name"/> and the process id), locked by the process; a record is appended to it
+    /// when it starts waiting, marked sent when it goes, and the file is deleted when nothing
+    /// waits. A process killed while appending leaves a record cut short, which the next process
+    /// recognises (CRC) and leaves out: a record arrives whole or not at all. Records are written,
+    /// not synced: they survive the death of the process, not a power loss.
+    /// </para>
+    /// <para>
+    /// When a target with a spool directory first sends (or waits for its device), it takes the
+    /// files of its own name left there by processes that are gone, puts their records first in
+    /// its buffer and deletes the files. Those records keep their sequence numbers, timestamps and
+    /// flags, and (in the extended format) gain the dictionary line
+    /// <c>replayed_from_pid=PID</c>; a signed record is signed again when the target has the key
+    /// it was signed with, else sent as it was, without the line. They count in
+    /// <see cref="TargetStatistics.RecordsFromSpool"/>. Delivery is at least once: a process
+    /// killed between sending a record and marking it sent sends it again next time.
+    /// </para>
+    /// <para>
+    /// The target's name identifies its spool: give targets of one application the same names
+    /// from run to run (the default names, cmdline0, cmdline1, ..., follow their order), and
+    /// give different applications different directories or names. Several processes of one
+    /// application may share the directory: each keeps its own file. A target disabled or
+    /// removed by the operator drops what waits and deletes its file; a disposed
+    /// <see cref="TargetManager"/> leaves the file for the next process. Failures to write the
+    /// spool never reach the application: they are counted in
+    /// <see cref="TargetStatistics.SpoolErrors"/>, and the records stay in memory.
+    /// </para>
+    /// </remarks>
+    /// <exception cref="NetconsoleConfigurationException">The value is not a usable path.</exception>
+    public string? SpoolDirectory
+    {
+        get => _spoolDirectory;
+        set
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                _spoolDirectory = null;
+                return;
+            }
+
+            try
+            {
+                _spoolDirectory = Path.GetFullPath(value);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                throw NetconsoleConfigurationException.ForValue(value, $"a spool directory must be a path ({e.Message})", "/var/spool/myapp/netconsole", nameof(SpoolDirectory));
+            }
+        }
+    }
 }

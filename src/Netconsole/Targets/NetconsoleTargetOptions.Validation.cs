@@ -59,6 +59,11 @@ public sealed partial class NetconsoleTargetOptions
         {
             throw NetconsoleConfigurationException.ForOptions(ToString(), "userdata is only sent in extended format (set Extended, or clear Userdata)", ExtendedExample);
         }
+
+        if (SpoolDirectory is not null && !ReplayBufferEnabled)
+        {
+            throw NetconsoleConfigurationException.ForOptions(ToString(), $"a spool (SpoolDirectory \"{SpoolDirectory}\") keeps what waits in the replay buffer, which is off: set ReplayBufferMaxRecords, ReplayBufferMaxBytes and ReplayBufferMaxAge above 0, or clear SpoolDirectory", "@/eth0,@192.0.2.2/");
+        }
     }
 
     // The rules a record format needs checked (RecordFormatter ignores sysdata and userdata in the basic format).

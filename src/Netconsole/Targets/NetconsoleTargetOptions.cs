@@ -298,6 +298,7 @@ public sealed partial class NetconsoleTargetOptions
             _replayBufferMaxRecords = _replayBufferMaxRecords,
             _replayBufferMaxBytes = _replayBufferMaxBytes,
             _replayBufferMaxAge = _replayBufferMaxAge,
+            _spoolDirectory = _spoolDirectory,
         };
         copy.Userdata.CopyFrom(Userdata);
         return copy;

@@ -28,6 +28,14 @@ internal sealed class ReplayBuffer
     private int _count;
     private long _bytes;
 
+    // The spool (null while nothing waits, or without a spool directory); after a failed write
+    // none until the buffer is next empty.
+    private string? _spoolDirectory;
+    private string _spoolTarget = "";
+    private bool _spoolExtended;
+    private SpoolFile? _spool;
+    private bool _spoolBroken;
+
     /// <param name="maxRecords">At most this many records (at least 1).</param>
     /// <param name="maxBytes">At most this many bytes of datagrams (at least 1).</param>
     /// <param name="maxAgeTicks">A record older than this, in the clock's timestamp ticks, is dropped (at least 1).</param>
@@ -58,6 +66,38 @@ internal sealed class ReplayBuffer
 
     /// <summary>Records waiting.</summary>
     public int Count => _count;
+
+    /// <summary>Spool operations that failed (a file that could not be created or written); the records stay in memory.</summary>
+    public long SpoolErrors { get; private set; }
+
+    /// <summary>The spool file while records wait in it (tests).</summary>
+    internal string? SpoolPath => _spool?.Path;
+
+    /// <summary>
+    /// Keeps what waits in a spool file in <paramref name="directory"/> too (null: no spool), for
+    /// the target named <paramref name="targetName"/>, whose records are in the extended format or
+    /// not. A new directory moves what waits there at the next record.
+    /// </summary>
+    public void SetSpool(string? directory, string targetName, bool extended)
+    {
+        if (_spoolDirectory == directory && _spoolTarget == targetName && _spoolExtended == extended)
+        {
+            return;
+        }
+
+        DeleteSpool();
+        _spoolDirectory = directory;
+        _spoolTarget = targetName;
+        _spoolExtended = extended;
+    }
+
+    /// <summary>This process stops: the spool file stays, unlocked, for the next process to send what waits.</summary>
+    public void DetachSpool()
+    {
+        _spool?.Dispose();
+        _spool = null;
+        _spoolDirectory = null;
+    }
 
     /// <summary>Bytes of datagrams waiting (lengths included).</summary>
     public long Bytes => _bytes;
@@ -98,12 +138,7 @@ internal sealed class ReplayBuffer
             return false;
         }
 
-        DropExpired(now, drop);
-        while (_count >= _maxRecords || _bytes + cost > _maxBytes)
-        {
-            DropOldest(drop, TargetDropReason.ReplayBufferFull);
-        }
-
+        MakeRoom(cost, now, drop);
         byte[] data = ArrayPool<byte>.Shared.Rent((int)cost);
         int at = 0;
         int index = 0;
@@ -119,15 +154,108 @@ internal sealed class ReplayBuffer
             at += LengthBytes + datagram.Length;
         }
 
+        Store(data, at, now);
+        return true;
+    }
+
+    /// <summary>
+    /// Appends a record as stored (its datagrams behind their lengths: one an earlier process
+    /// left in its spool), dropping the oldest first to make room.
+    /// </summary>
+    /// <returns>False when the record alone is larger than the byte limit: it is not kept (the caller counts it).</returns>
+    public bool AddStored(ReadOnlySpan<byte> stored, long now, Action<TargetDropReason> drop)
+    {
+        if (stored.Length > _maxBytes)
+        {
+            return false;
+        }
+
+        MakeRoom(stored.Length, now, drop);
+        byte[] data = ArrayPool<byte>.Shared.Rent(stored.Length);
+        stored.CopyTo(data);
+        Store(data, stored.Length, now);
+        return true;
+    }
+
+    private void MakeRoom(long cost, long now, Action<TargetDropReason> drop)
+    {
+        DropExpired(now, drop);
+        while (_count >= _maxRecords || _bytes + cost > _maxBytes)
+        {
+            DropOldest(drop, TargetDropReason.ReplayBufferFull);
+        }
+    }
+
+    private void Store(byte[] data, int length, long now)
+    {
         if (_count == _entries.Length)
         {
             Grow();
         }
 
-        _entries[(_head + _count) % _entries.Length] = new Entry(data, at, now);
+        _entries[(_head + _count) % _entries.Length] = new Entry(data, length, now);
         _count++;
-        _bytes += at;
-        return true;
+        _bytes += length;
+        if (_spoolDirectory is not null && !_spoolBroken)
+        {
+            Spool(data.AsSpan(0, length));
+        }
+    }
+
+    // The record just stored goes to the spool too: a new file holds everything that waits.
+    private void Spool(ReadOnlySpan<byte> record)
+    {
+        try
+        {
+            if (_spool is null)
+            {
+                _spool = SpoolFile.Create(_spoolDirectory!, _spoolTarget, _spoolExtended);
+                foreach (ReadOnlyMemory<byte> waiting in Waiting())
+                {
+                    _spool.Append(waiting.Span);
+                }
+            }
+            else
+            {
+                _spool.Append(record);
+
+                // Consumed records stay in the file until it is rewritten: at twice what waits (and
+                // 64 KiB), so each byte appended is rewritten about once at most.
+                if (_spool.Length > (2 * (_bytes + ((long)_count * SpoolFile.RecordHeaderSize))) + (64 * 1024))
+                {
+                    _spool.Rewrite(Waiting());
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            SpoolFailed();
+        }
+    }
+
+    private IEnumerable<ReadOnlyMemory<byte>> Waiting()
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            Entry entry = _entries[(_head + i) % _entries.Length];
+            yield return entry.Data.AsMemory(0, entry.Length);
+        }
+    }
+
+    // A spool that could not be written is worse than none (a crash would resend what went out):
+    // it goes, and none is kept until the buffer is next empty. The records stay in memory.
+    private void SpoolFailed()
+    {
+        SpoolErrors++;
+        _spoolBroken = true;
+        DeleteSpool();
+    }
+
+    private void DeleteSpool()
+    {
+        SpoolFile? spool = _spool;
+        _spool = null;
+        spool?.Delete();
     }
 
     /// <summary>Drops the records that waited longer than the age limit, oldest first.</summary>
@@ -155,6 +283,29 @@ internal sealed class ReplayBuffer
         entry = default;
         _head = (_head + 1) % _entries.Length;
         _count--;
+        if (_spool is not null)
+        {
+            try
+            {
+                if (_count == 0)
+                {
+                    DeleteSpool(); // nothing waits: no file
+                }
+                else
+                {
+                    _spool.Consume();
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                SpoolFailed();
+            }
+        }
+
+        if (_count == 0)
+        {
+            _spoolBroken = false;
+        }
     }
 
     /// <summary>Drops every record, counting each under <paramref name="reason"/>.</summary>

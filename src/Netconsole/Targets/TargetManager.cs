@@ -534,11 +534,20 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         // waits. A target that can send again replays what waits, first.
         if (state == TargetState.Disabled)
         {
+            if (cause == TargetStateCause.ManagerDisposed)
+            {
+                target.DetachSpool(); // the process stops: the next one sends what waits
+            }
+
             target.DiscardReplay();
         }
-        else if (session is not null)
+        else
         {
-            target.KickReplay();
+            target.AdoptSpools(); // once: what earlier processes left goes first
+            if (session is not null)
+            {
+                target.KickReplay();
+            }
         }
 
         if (raise && old.State != state)

@@ -9,7 +9,9 @@ namespace Netconsole.Targets;
 /// Every record offered to a target (every <see cref="TargetManager.Send"/> while the target
 /// belongs to the manager) is counted exactly once: in <see cref="RecordsSent"/>,
 /// <see cref="RecordsReplayed"/>, <see cref="RecordsDropped"/> or, while it waits in the replay
-/// buffer, <see cref="RecordsBuffered"/> (offered = sent + replayed + dropped + buffered).
+/// buffer, <see cref="RecordsBuffered"/> (offered = sent + replayed + dropped + buffered). Records
+/// an earlier process left in the spool (<see cref="RecordsFromSpool"/>) are counted the same way
+/// once taken: offered + from spool = sent + replayed + dropped + buffered.
 /// Counters taken while sends or a replay are in flight may be a record apart from each other;
 /// taken when none is they add up exactly.
 /// </remarks>
@@ -26,8 +28,12 @@ public sealed class TargetStatistics
         long nextHopChecks,
         long nextHopChanges,
         long recordsReplayed,
-        long recordsBuffered)
+        long recordsBuffered,
+        long recordsFromSpool,
+        long spoolErrors)
     {
+        RecordsFromSpool = recordsFromSpool;
+        SpoolErrors = spoolErrors;
         RecordsReplayed = recordsReplayed;
         RecordsBuffered = recordsBuffered;
         NextHopChecks = nextHopChecks;
@@ -63,6 +69,20 @@ public sealed class TargetStatistics
     /// <summary>Records waiting in the replay buffer now (see <see cref="NetconsoleTargetOptions.ReplayBufferMaxRecords"/>).</summary>
     public long RecordsBuffered { get; }
 
+    /// <summary>
+    /// Records taken from the spool files of earlier processes of this target (see
+    /// <see cref="NetconsoleTargetOptions.SpoolDirectory"/>); they go out first, counted then as
+    /// replayed or dropped like any buffered record.
+    /// </summary>
+    public long RecordsFromSpool { get; }
+
+    /// <summary>
+    /// Spool failures: a spool file that could not be created, written or read (the records stay
+    /// in memory, unprotected against a crash, until the buffer is next empty), and records found
+    /// torn in an earlier process's spool (a kill during their write) and left out.
+    /// </summary>
+    public long SpoolErrors { get; }
+
     /// <summary>Datagrams (frames) handed to the transport successfully, replayed ones and those of records that were dropped part way included.</summary>
     public long DatagramsSent { get; }
 
@@ -97,6 +117,6 @@ public sealed class TargetStatistics
         string reasons = string.Join(", ", RecordsDroppedByReason.Where(r => r.Value > 0).OrderBy(r => r.Key).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key} {r.Value}")));
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{State}, sent {RecordsSent} records ({DatagramsSent} datagrams), replayed {RecordsReplayed}, buffered {RecordsBuffered}, dropped {RecordsDropped}{(reasons.Length > 0 ? $" ({reasons})" : "")}, transmit errors {TransmitErrors}, resumes {Resumes}, next-hop checks {NextHopChecks} ({NextHopChanges} changed)");
+            $"{State}, sent {RecordsSent} records ({DatagramsSent} datagrams), replayed {RecordsReplayed}, buffered {RecordsBuffered}, {(RecordsFromSpool + SpoolErrors > 0 ? $"from spool {RecordsFromSpool}, spool errors {SpoolErrors}, " : "")}dropped {RecordsDropped}{(reasons.Length > 0 ? $" ({reasons})" : "")}, transmit errors {TransmitErrors}, resumes {Resumes}, next-hop checks {NextHopChecks} ({NextHopChanges} changed)");
     }
 }

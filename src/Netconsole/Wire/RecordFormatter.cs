@@ -24,7 +24,7 @@ namespace Netconsole.Wire;
 /// <see cref="Format"/>.
 /// </para>
 /// </remarks>
-public sealed class RecordFormatter
+public sealed partial class RecordFormatter
 {
     /// <summary>
     /// The largest datagram payload, 1000 bytes: the kernel's MAX_PRINT_CHUNK, because netconsd reads
@@ -616,7 +616,7 @@ public sealed class RecordFormatter
             n += Sign(header[..h], data, n);
         }
 
-        WriteDatagrams(header[..h], data[..n]);
+        WriteDatagrams(_releasePrefix, header[..h], data[..n]);
     }
 
     // The signature line's length: its prefix, the MAC and the newline (0 unsigned).
@@ -624,17 +624,19 @@ public sealed class RecordFormatter
 
     // Appends the signature line after the part's data: the MAC of the release prefix, the header
     // (as it is before fragmentation adds ncfrag), ';', the data and the line up to its MAC.
-    private int Sign(ReadOnlySpan<byte> header, Span<byte> data, int length)
+    private int Sign(ReadOnlySpan<byte> header, Span<byte> data, int length) => Sign(_releasePrefix, header, data, length, _signaturePrefix);
+
+    // The same, with the release prefix and the line's prefix (key id and run) given.
+    private int Sign(ReadOnlySpan<byte> release, ReadOnlySpan<byte> header, Span<byte> data, int length, ReadOnlySpan<byte> prefix)
     {
-        ReadOnlySpan<byte> prefix = _signaturePrefix;
-        int total = _releasePrefix.Length + header.Length + 1 + length + prefix.Length;
+        int total = release.Length + header.Length + 1 + length + prefix.Length;
         if (_signed is null || _signed.Length < total)
         {
             _signed = new byte[Math.Max(total, MaxRecordData + 1024)];
         }
 
         Span<byte> signed = _signed;
-        int w = Literal(_releasePrefix, signed);
+        int w = Literal(release, signed);
         w += Literal(header, signed[w..]);
         signed[w++] = (byte)';';
         data[..length].CopyTo(signed[w..]);
@@ -645,7 +647,7 @@ public sealed class RecordFormatter
         prefix.CopyTo(line);
         RecordSigningKey.WriteMac(_hmac!, signed[..w], line[prefix.Length..]);
         line[prefix.Length + RecordSigningKey.MacTextLength] = (byte)'\n';
-        return SignatureLineLength;
+        return prefix.Length + RecordSigningKey.MacTextLength + 1;
     }
 
     private int WriteSysdata(in NetconsoleRecord record, Span<byte> destination)
@@ -682,9 +684,8 @@ public sealed class RecordFormatter
         return w;
     }
 
-    private void WriteDatagrams(ReadOnlySpan<byte> header, ReadOnlySpan<byte> data)
+    private void WriteDatagrams(ReadOnlySpan<byte> release, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data)
     {
-        ReadOnlySpan<byte> release = _releasePrefix;
         if (release.Length + header.Length + 1 + data.Length <= MaxDatagramPayload)
         {
             int len = release.Length + header.Length + 1 + data.Length;

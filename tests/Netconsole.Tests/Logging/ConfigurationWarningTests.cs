@@ -19,7 +19,7 @@ public sealed class ConfigurationWarningTests : IDisposable
         "the netconsole options are Targets, Facility, QueueFullMode, MaxQueueLength, DisposeTimeout, IncludeScopes, MaxDictionaryValueBytes, CaptureUnhandledExceptions, CrashFlushTimeout, DiagnosticsToStandardError, LogLevel.";
 
     private const string TargetOptions =
-        "the target options are Name, DeviceName, DeviceMac, LocalAddress, LocalPort, RemoteAddress, RemotePort, RemoteMac, Extended, PrependRelease, Release, Userdata, Sysdata, Facility, PrintkTime, MaxDatagramsPerSecond, MaxDatagramBurst, ReplayBufferMaxRecords, ReplayBufferMaxBytes, ReplayBufferMaxAge, SigningKey.";
+        "the target options are Name, DeviceName, DeviceMac, LocalAddress, LocalPort, RemoteAddress, RemotePort, RemoteMac, Extended, PrependRelease, Release, Userdata, Sysdata, Facility, PrintkTime, MaxDatagramsPerSecond, MaxDatagramBurst, ReplayBufferMaxRecords, ReplayBufferMaxBytes, ReplayBufferMaxAge, SpoolDirectory, SigningKey.";
 
     private readonly LoggingHarness _harness = new();
 
