@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Netconsole.Targets;
 
@@ -90,8 +91,8 @@ internal sealed class NetconsoleDiagnostics
         {
             TargetState.Enabled => (TargetEnabledId, LogLevel.Information, $"Target {e.Target.Name} ({spec}) is sending: {reason}."),
             TargetState.Deactivated when !ResolvesByItself(e.Cause) =>
-                (TargetSetupFailedId, LogLevel.Error, $"Target {e.Target.Name} ({spec}) is not sending: {reason}. {Hint(e.Cause)}"),
-            TargetState.Deactivated => (TargetDeactivatedId, LogLevel.Warning, $"Target {e.Target.Name} ({spec}) is not sending: {reason}. {Hint(e.Cause)}"),
+                (TargetSetupFailedId, LogLevel.Error, $"Target {e.Target.Name} ({spec}) is not sending: {reason}. {Hint(e.Target, e.Cause)}"),
+            TargetState.Deactivated => (TargetDeactivatedId, LogLevel.Warning, $"Target {e.Target.Name} ({spec}) is not sending: {reason}. {Hint(e.Target, e.Cause)}"),
             _ => (TargetDisabledId, e.Cause == TargetStateCause.DisabledByOperator ? LogLevel.Information : LogLevel.Debug, $"Target {e.Target.Name} ({spec}) is disabled: {reason}."),
         };
 
@@ -199,15 +200,24 @@ internal sealed class NetconsoleDiagnostics
         or TargetStateCause.TransportLost or TargetStateCause.NoSuchDevice or TargetStateCause.DeviceDown
         or TargetStateCause.NoRoute or TargetStateCause.NoLocalAddress or TargetStateCause.NoCarrier;
 
-    private static string Hint(TargetStateCause cause) => cause switch
+    private static string Hint(NetconsoleTarget target, TargetStateCause cause)
     {
-        TargetStateCause.DeviceDown => "Records to it are dropped (and counted) until the device comes up; it then resumes by itself.",
-        TargetStateCause.NoCarrier => "Records to it are dropped (and counted as no_carrier) until the carrier returns; it then resumes by itself.",
-        TargetStateCause.NoRoute or TargetStateCause.NoLocalAddress => "Records to it are dropped (and counted); it is set up again every second.",
-        TargetStateCause.RouteLookupUnsupported => "Records to it are dropped (and counted); it is not set up again by itself: name its device in the target.",
-        _ when ResolvesByItself(cause) => "Records to it are dropped (and counted) until its device appears; it then resumes by itself.",
-        _ => "Records to it are dropped (and counted); it is set up again when its device changes, but the cause above needs fixing first.",
-    };
+        // With a replay buffer (the default), records wait instead of being dropped.
+        NetconsoleTargetOptions options = target.Options;
+        string fate = options.ReplayBufferMaxRecords > 0 && options.ReplayBufferMaxBytes > 0 && options.ReplayBufferMaxAge > TimeSpan.Zero
+            ? string.Create(CultureInfo.InvariantCulture, $"Records to it wait in its replay buffer (at most {options.ReplayBufferMaxRecords} records, {options.ReplayBufferMaxBytes} bytes, {options.ReplayBufferMaxAge:c}; beyond, the oldest are dropped and counted)")
+            : "Records to it are dropped (and counted)";
+        string then = options.ReplayBufferMaxRecords > 0 ? "it then resumes by itself and sends them first." : "it then resumes by itself.";
+        return cause switch
+        {
+            TargetStateCause.DeviceDown => $"{fate} until the device comes up; {then}",
+            TargetStateCause.NoCarrier => $"{fate} until the carrier returns; {then}",
+            TargetStateCause.NoRoute or TargetStateCause.NoLocalAddress => $"{fate}; it is set up again every second.",
+            TargetStateCause.RouteLookupUnsupported => $"{fate}; it is not set up again by itself: name its device in the target.",
+            _ when ResolvesByItself(cause) => $"{fate} until its device appears; {then}",
+            _ => $"{fate}; it is set up again when its device changes, but the cause above needs fixing first.",
+        };
+    }
 
     private static string EventName(int id) => id switch
     {

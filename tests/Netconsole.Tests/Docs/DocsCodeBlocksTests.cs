@@ -77,7 +77,8 @@ public sealed partial class DocsCodeBlocksTests(ITestOutputHelper output)
                 .AddLogging(logging => logging.AddConfiguration(configuration.GetSection("Logging")).AddNetconsole())
                 .BuildServiceProvider();
             NetconsoleLoggerOptions options = services.GetRequiredService<IOptionsMonitor<NetconsoleLoggerOptions>>().CurrentValue;
-            options.Targets.Should().NotBeEmpty($"the example at {block} configures targets");
+            (options.Targets.Count + options.TargetOptions.Count).Should().BePositive($"the example at {block} configures targets (strings or objects)");
+            options.TargetOptions.Should().AllSatisfy(t => t.Validate(), $"the target objects of the example at {block} are valid");
         }
     }
 

@@ -31,7 +31,21 @@ public sealed class DiagnosticsTests : IDisposable
 
         _harness.StandardErrorLines().Should().Equal(
             "netconsole: Target cmdline0 (+6665@/veth9,6666@192.0.2.2/) is not sending: setup failed: no device named veth9. "
-            + "Records to it are dropped (and counted) until its device appears; it then resumes by itself.");
+            + "Records to it wait in its replay buffer (at most 10000 records, 4194304 bytes, 00:10:00; beyond, the oldest are dropped and counted) until its device appears; it then resumes by itself and sends them first.");
+    }
+
+    [Fact]
+    public void Without_a_replay_buffer_the_report_says_records_are_dropped()
+    {
+        NetconsoleLoggerOptions options = _harness.Options([]);
+        options.Targets.Clear();
+        NetconsoleTargetOptions target = NetconsoleTargetOptions.Parse(Missing);
+        target.ReplayBufferMaxRecords = 0;
+        options.TargetOptions.Add(target);
+        using var provider = new NetconsoleLoggerProvider(options);
+
+        _harness.StandardErrorLines().Should().ContainSingle().Which.Should().EndWith(
+            "is not sending: setup failed: no device named veth9. Records to it are dropped (and counted) until its device appears; it then resumes by itself.");
     }
 
     [Fact]
@@ -60,7 +74,7 @@ public sealed class DiagnosticsTests : IDisposable
             LogLevel.Error,
             new EventId(3, "TargetSetupFailed"),
             $"Target cmdline0 (+6665@/veth0,6666@192.0.2.2/) is not sending: setup failed: {why}. "
-            + "Records to it are dropped (and counted); it is set up again when its device changes, but the cause above needs fixing first."));
+            + "Records to it wait in its replay buffer (at most 10000 records, 4194304 bytes, 00:10:00; beyond, the oldest are dropped and counted); it is set up again when its device changes, but the cause above needs fixing first."));
         _harness.StandardErrorLines().Should().BeEmpty("another provider showed it");
     }
 
@@ -78,7 +92,7 @@ public sealed class DiagnosticsTests : IDisposable
         seen.Records[0].Message.Should().StartWith("Target cmdline0 (+6665@/veth0,6666@192.0.2.2/) is sending: enabled on device veth0;");
         seen.Records[1].Message.Should().Be(
             "Target cmdline1 (6665@/veth1,6667@192.0.2.2/) is not sending: setup failed: device veth1 is down. "
-            + "Records to it are dropped (and counted) until the device comes up; it then resumes by itself.");
+            + "Records to it wait in its replay buffer (at most 10000 records, 4194304 bytes, 00:10:00; beyond, the oldest are dropped and counted) until the device comes up; it then resumes by itself and sends them first.");
         seen.Records[1].Pairs.Should().Equal(
             new KeyValuePair<string, string?>("Target", "cmdline1"),
             new KeyValuePair<string, string?>("State", "Deactivated"),
@@ -130,7 +144,7 @@ public sealed class DiagnosticsTests : IDisposable
 
         harness.StandardErrorLines().Should().Equal(
             "netconsole: Target cmdline0 (+6665@/veth0,6666@192.0.2.2/) is not sending: setup failed: no device named veth0. "
-            + "Records to it are dropped (and counted) until its device appears; it then resumes by itself.",
+            + "Records to it wait in its replay buffer (at most 10000 records, 4194304 bytes, 00:10:00; beyond, the oldest are dropped and counted) until its device appears; it then resumes by itself and sends them first.",
             "netconsole: Target cmdline0 (+6665@/veth0,6666@192.0.2.2/) is sending: resumed on device veth0; warning: next hop 192.0.2.2 is not in the neighbour table, "
             + "and ARP is not possible with Transport, which cannot receive frames: sending to broadcast, which switches may drop; give the remote MAC in the target.");
     }

@@ -63,6 +63,60 @@ public sealed class NetconsdLibraryTests(ITestOutputHelper output)
         target.GetStatistics().RecordsDropped.Should().Be(0);
     }
 
+    // Issue 18: the spool. A manager that ends while records wait (its device down) leaves them in
+    // its spool; the next manager of the target sends them first: netconsd prints every one, in
+    // sequence order, with its own timestamp and the replayed_from_pid line, then the new ones.
+    [SkippableFact]
+    public async Task Records_left_in_the_spool_by_an_ended_manager_are_sent_first_by_the_next_and_printed_in_order()
+    {
+        await using NetconsdLab scene = await NetconsdLab.StartAsync(output);
+        string spool = Directory.CreateTempSubdirectory("netconsole-spool-netconsd-").FullName;
+        try
+        {
+            NetconsoleTargetOptions Options()
+            {
+                NetconsoleTargetOptions options = NetconsoleTargetOptions.Parse(scene.Target());
+                options.Name = "spooled";
+                options.SpoolDirectory = spool;
+                return options;
+            }
+
+            TargetManager first = scene.Manager(Options());
+            scene.Lab.SetDeviceDown();
+            for (ulong seq = 1; seq <= 100; seq++)
+            {
+                first.Send(Record(6, $"line {seq}", seq));
+            }
+
+            first.Targets[0].GetStatistics().RecordsBuffered.Should().Be(100);
+            first.Dispose();
+            Directory.GetFiles(spool, "*.spool").Should().ContainSingle("the ended manager left what waited");
+
+            scene.Lab.SetDeviceUp();
+            TargetManager next = scene.Manager(Options());
+            for (ulong seq = 101; seq <= 110; seq++)
+            {
+                next.Send(Record(6, $"line {seq}", seq));
+            }
+
+            IReadOnlyList<NetconsdMessage> messages = await scene.Netconsd.WaitForMessagesAsync(110);
+            messages.Select(m => m.Sequence).Should().Equal(Enumerable.Range(1, 110).Select(n => (ulong)n), "the spooled records first, in sequence order, then the new ones");
+            messages.Select(m => m.Text).Should().Equal(Enumerable.Range(1, 110).Select(n => $"line {n}"));
+            messages.Select(m => m.TimestampMicroseconds).Should().Equal(Enumerable.Range(1, 110).Select(n => Timestamp + (ulong)n));
+            string pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+            messages.Take(100).Should().AllSatisfy(m => m.Dictionary.Should().Contain($"replayed_from_pid={pid}"));
+            messages.Skip(100).Should().AllSatisfy(m => (m.Dictionary ?? "").Should().NotContain("replayed_from_pid"));
+            TargetStatistics s = next.Targets[0].GetStatistics();
+            s.RecordsFromSpool.Should().Be(100);
+            (s.RecordsSent + s.RecordsReplayed).Should().Be(110, "the new records went out directly or, offered during the replay, behind it");
+            Directory.GetFiles(spool).Should().BeEmpty();
+        }
+        finally
+        {
+            Directory.Delete(spool, recursive: true);
+        }
+    }
+
     [SkippableFact]
     public async Task A_basic_record_is_handed_over_as_plain_text_with_its_newline()
     {
