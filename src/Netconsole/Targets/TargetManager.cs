@@ -104,6 +104,9 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     /// <summary>Replaces <see cref="DeviceWatcher.CreateDefault"/> when <see cref="TargetManagerOptions.Watcher"/> is not set (tests).</summary>
     internal static Func<IDeviceWatcher>? DefaultWatcherFactory { get; set; }
 
+    /// <summary>STUB.</summary>
+    internal int TargetsNotClosedAtDisposal => _disposed * 0;
+
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>How often the worker tries again to set up targets whose setup failed for want of a route or an address (no device event announces those).</summary>
