@@ -301,8 +301,8 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     /// waiting ...</c>, event id 7) says how many targets were left to be closed when that call
     /// returns. When the sender is stuck in a send past the time limit, the sender disposes the
     /// manager once that send returns. Last, the provider's own diagnostics still queued are
-    /// written, within what is left of the time (at most 1 s). So disposal returns within
-    /// <see cref="NetconsoleLoggerOptions.DisposeTimeout"/>, give or take a thread's start. Never
+    /// written, waiting at most 1 s more for a write in progress. So disposal returns within
+    /// <see cref="NetconsoleLoggerOptions.DisposeTimeout"/> plus at most that second. Never
     /// throws; calling it again does nothing. Logging afterwards is ignored (and counted).
     /// </summary>
     public void Dispose()
@@ -340,8 +340,10 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
 
             try
             {
-                TimeSpan left = Left(started);
-                _diagnostics.Drain(left < DiagnosticsDrainTimeout ? left : DiagnosticsDrainTimeout);
+                // Its own limit, not what is left: a short-lived app must still show its problems
+                // (this one included), and the write is quick unless a write or the logger factory
+                // is still on its way.
+                _diagnostics.Drain(DiagnosticsDrainTimeout);
             }
             catch (Exception)
             {
