@@ -11,6 +11,7 @@ using Netconsole.Benchmarks.Receive;
 // Carrier recovery:   bench/lab.sh carrier-latency [TRIES] (root; likewise; issue 15)
 // Hostile traffic:    bench/lab.sh flood [cpu [DATAGRAMS] | lab [SCALE]] (root; likewise; issue 16)
 // Receive throughput: bench/lab.sh receive [RECORDS] [ROUNDS] (root; likewise; against netconsd, issue 16)
+// Sender abuse:       bench/lab.sh abuse [SECONDS_LOGGING [SECONDS_STORM [TARGETS]]] (root; likewise; issue 20)
 if (args.Length > 0 && args[0] == "lab-rate")
 {
     return LabRate.Run(args[1..], Console.Out);
@@ -46,6 +47,11 @@ if (args.Length > 0 && args[0] == "receive-child")
 if (args.Length > 0 && args[0] == "e2e")
 {
     return EndToEndHarness.Run(args[1..], Console.Out);
+}
+
+if (args.Length > 0 && args[0] == "abuse")
+{
+    return AbuseFigures.Run(args[1..], Console.Out);
 }
 
 if (args.Length > 0 && args[0] == "flood")

@@ -38,6 +38,7 @@ internal sealed class NetconsoleDiagnostics
     internal const int TargetDisabledId = 4;
     internal const int ConfigurationWarningId = 5;
     internal const int ConfigurationRejectedId = 6;
+    internal const int DisposalIncompleteId = 7;
 
     /// <summary>Reports queued at most; beyond, they are counted and said in one line.</summary>
     internal const int MaxPending = 1000;
@@ -126,6 +127,18 @@ internal sealed class NetconsoleDiagnostics
         string message = $"The reloaded configuration was not applied: {error.Message} The options in force stay as they were.";
         NetconsoleLoggingEventSource.Log.ConfigurationRejected(message);
         Enqueue(new Diagnostic(LogLevel.Error, new EventId(ConfigurationRejectedId, EventName(ConfigurationRejectedId)), message, null, null, null, null));
+    }
+
+    /// <summary>Reports a disposal that stopped waiting for the targets at its time limit.</summary>
+    /// <param name="targets">How many targets still had a transport open, or being opened.</param>
+    /// <param name="waited">The time limit.</param>
+    public void DisposalIncomplete(int targets, TimeSpan waited)
+    {
+        string message = string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"Disposal stopped waiting after {waited.TotalSeconds:0.###} s (DisposeTimeout): {targets} target{(targets == 1 ? "" : "s")} still had a transport open or being opened (a device open or close that blocks holds it up); each is closed when that call returns, and sends nothing until then.");
+        NetconsoleLoggingEventSource.Log.DisposalIncomplete(message);
+        Enqueue(new Diagnostic(LogLevel.Warning, new EventId(DisposalIncompleteId, EventName(DisposalIncompleteId)), message, null, null, null, null));
     }
 
     /// <summary>
@@ -226,6 +239,7 @@ internal sealed class NetconsoleDiagnostics
         TargetSetupFailedId => "TargetSetupFailed",
         TargetDisabledId => "TargetDisabled",
         ConfigurationWarningId => "ConfigurationWarning",
+        DisposalIncompleteId => "DisposalIncomplete",
         _ => "ConfigurationRejected",
     };
 

@@ -102,6 +102,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     private volatile NetconsoleLoggerOptions _options;
     private long _reloadFailures;
     private int _disposed;
+    private readonly TimeSpan _managerDisposeTimeout; // its own limit: the provider gives it at most that
 
     /// <summary>Creates the provider from monitored options (dependency injection), with live reload.</summary>
     /// <param name="options">The options monitor.</param>
@@ -153,7 +154,9 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
                 + "Add one, for example \"Targets\": [ \"+@eth1,6666@192.0.2.1/\" ].");
         }
 
-        Manager = new TargetManager(options.ManagerOptions?.Invoke());
+        TargetManagerOptions managerOptions = options.ManagerOptions?.Invoke() ?? new TargetManagerOptions();
+        _managerDisposeTimeout = managerOptions.DisposeTimeout;
+        Manager = new TargetManager(managerOptions);
         Manager.StateChanged += OnTargetStateChanged;
         try
         {
@@ -293,9 +296,14 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     /// replay what waits in their replay buffers within what is left of that time, as long as the
     /// replay goes on (a replay that sent nothing for a second, its device down, is not waited for;
     /// what a target still holds is dropped, counted in its statistics as <see cref="TargetDropReason.Disabled"/>), then disposes the
-    /// <see cref="Manager"/> (when the sender is stuck in a send past the time limit, the sender
-    /// disposes it once that send returns, so disposal itself stays bounded). Never throws; calling
-    /// it again does nothing. Logging afterwards is ignored (and counted).
+    /// <see cref="Manager"/> within what is left (and at most its <see cref="TargetManagerOptions.DisposeTimeout"/>):
+    /// a device open that blocks is not waited for past it, and a warning (<c>Disposal stopped
+    /// waiting ...</c>, event id 7) says how many targets were left to be closed when that call
+    /// returns. When the sender is stuck in a send past the time limit, the sender disposes the
+    /// manager once that send returns. Last, the provider's own diagnostics still queued are
+    /// written, waiting at most 1 s more for a write in progress. So disposal returns within
+    /// <see cref="NetconsoleLoggerOptions.DisposeTimeout"/> plus at most that second. Never
+    /// throws; calling it again does nothing. Logging afterwards is ignored (and counted).
     /// </summary>
     public void Dispose()
     {
@@ -305,20 +313,19 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         }
 
         bool managerLeftToSender = false;
+        long started = Stopwatch.GetTimestamp();
         try
         {
             _onChange?.Dispose();
             AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             UpdateCrashSubscription(false);
-            long started = Stopwatch.GetTimestamp();
             managerLeftToSender = _processor.Complete(_options.DisposeTimeout);
             if (!managerLeftToSender)
             {
-                WaitForReplays(_options.DisposeTimeout - Stopwatch.GetElapsedTime(started));
+                WaitForReplays(Left(started));
             }
 
             _metrics.Dispose();
-            _diagnostics.Drain(DiagnosticsDrainTimeout);
         }
         catch (Exception)
         {
@@ -328,9 +335,28 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         {
             if (!managerLeftToSender)
             {
-                DisposeManager();
+                DisposeManager(Left(started));
+            }
+
+            try
+            {
+                // Its own limit, not what is left: a short-lived app must still show its problems
+                // (this one included), and the write is quick unless a write or the logger factory
+                // is still on its way.
+                _diagnostics.Drain(DiagnosticsDrainTimeout);
+            }
+            catch (Exception)
+            {
+                _processor.CountError();
             }
         }
+    }
+
+    // What is left of DisposeTimeout since disposal started; zero or more.
+    private TimeSpan Left(long started)
+    {
+        TimeSpan left = _options.DisposeTimeout - Stopwatch.GetElapsedTime(started);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     /// <summary>As <see cref="Dispose"/>, on a thread-pool thread so the caller's thread is not blocked while the queue drains.</summary>
@@ -427,11 +453,19 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         }
     }
 
-    private void DisposeManager()
+    // The sender's disposal of the manager (after a send that outlived DisposeTimeout): the manager's own limit.
+    private void DisposeManager() => DisposeManager(_managerDisposeTimeout);
+
+    private void DisposeManager(TimeSpan limit)
     {
         try
         {
-            Manager.Dispose();
+            TimeSpan own = _managerDisposeTimeout;
+            TimeSpan timeout = own != Timeout.InfiniteTimeSpan && own < limit ? own : limit;
+            if (Manager.Dispose(timeout) is > 0 and int notClosed)
+            {
+                _diagnostics.DisposalIncomplete(notClosed, timeout);
+            }
         }
         catch (Exception)
         {

@@ -42,4 +42,8 @@ internal sealed class NetconsoleLoggingEventSource : EventSource
     /// <summary>A reloaded configuration was invalid and was not applied.</summary>
     [Event(NetconsoleDiagnostics.ConfigurationRejectedId, Level = EventLevel.Error, Message = "{0}")]
     public void ConfigurationRejected(string message) => WriteEvent(NetconsoleDiagnostics.ConfigurationRejectedId, message);
+
+    /// <summary>Disposal stopped waiting at its time limit for targets whose transport was still open or being opened; they are closed when the call holding them up returns.</summary>
+    [Event(NetconsoleDiagnostics.DisposalIncompleteId, Level = EventLevel.Warning, Message = "{0}")]
+    public void DisposalIncomplete(string message) => WriteEvent(NetconsoleDiagnostics.DisposalIncompleteId, message);
 }

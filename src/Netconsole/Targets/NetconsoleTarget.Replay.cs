@@ -30,6 +30,18 @@ public sealed partial class NetconsoleTarget
     private long _retiredSpoolErrors; // those of a buffer turned off
     private bool _spoolsAdopted;
 
+    /// <summary>Whether a replay thread runs for this target now (tests: it ends with the target's session).</summary>
+    internal bool IsReplayRunning
+    {
+        get
+        {
+            lock (_sendLock)
+            {
+                return _replayRunning;
+            }
+        }
+    }
+
     // Send lock held: the buffer the options ask for (kept, with new limits, across a reconfiguration).
     private void ConfigureReplayLocked(NetconsoleTargetOptions options)
     {

@@ -173,19 +173,14 @@ public sealed partial class TargetManager
         }
     }
 
-    private void StopWorker()
+    // Disposal: the worker ends after the item it is on (Dispose waits for that within its time limit).
+    private void SignalWorkerStop()
     {
         lock (_workLock)
         {
             _stopping = true;
             _work.Clear();
             Monitor.PulseAll(_workLock);
-        }
-
-        // A handler running on the worker may dispose the manager: the worker ends after it returns.
-        if (Thread.CurrentThread != _worker && _worker.ThreadState != ThreadState.Unstarted)
-        {
-            _worker.Join();
         }
     }
 
@@ -261,6 +256,11 @@ public sealed partial class TargetManager
                 case DeviceChanged changed:
                     foreach (NetconsoleTarget target in _targets)
                     {
+                        if (IsDisposed)
+                        {
+                            break; // a setup held up disposal: the rest is left to its closing
+                        }
+
                         Apply(target, changed.Event);
                     }
 

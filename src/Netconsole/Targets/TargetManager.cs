@@ -49,6 +49,8 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     private readonly NextHopPolicy _nextHop;
     private readonly Action<TimeSpan>? _pacingWait;
     private readonly TimeSpan _carrierTimeout;
+    private readonly TimeSpan _disposeTimeout;
+    private NetconsoleTarget? _settingUp; // under _configLock, read by Dispose without it: the target whose setup runs now
     private readonly object _carrierGate = new(); // setup waiting for a carrier sleeps on it; device events pulse it
     private long _linkEvents; // Up/Down events seen, under _carrierGate: a waiting setup looks again when it moved
     private int _carrierWaits;
@@ -66,6 +68,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
         _routeLookup = options.RouteLookup;
         _pacingWait = options.PacingWait;
         _carrierTimeout = options.CarrierTimeout;
+        _disposeTimeout = options.DisposeTimeout;
         TimeSpan interval = options.NextHopRecheckInterval;
         _nextHop = new NextHopPolicy(
             options.NextHopResolver,
@@ -103,6 +106,11 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
 
     /// <summary>Replaces <see cref="DeviceWatcher.CreateDefault"/> when <see cref="TargetManagerOptions.Watcher"/> is not set (tests).</summary>
     internal static Func<IDeviceWatcher>? DefaultWatcherFactory { get; set; }
+
+    /// <summary>The name of the thread that stops and closes everything for <see cref="Dispose()"/>, which waits for it at most <see cref="TargetManagerOptions.DisposeTimeout"/>.</summary>
+    internal const string DisposeThreadName = "netconsole-dispose";
+
+    private const string DisposedReason = "the manager was disposed";
 
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
@@ -344,10 +352,16 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     /// in turn, so the targets after it wait too). The wait ends early, and the target drops the
     /// record, when it is disabled or deactivated, or the manager is disposed.
     /// </para>
-    /// <para>After <see cref="Dispose"/>, does nothing and returns 0.</para>
+    /// <para>After <see cref="Dispose()"/>, does nothing and returns 0.</para>
     /// </remarks>
     public int Send(in NetconsoleRecord record)
     {
+        if (IsDisposed)
+        {
+            // Targets whose closing a blocked open holds up are still listed: nothing goes to them.
+            return 0;
+        }
+
         int sent = 0;
         foreach (NetconsoleTarget target in Volatile.Read(ref _targets))
         {
@@ -368,41 +382,125 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops watching devices, stops the resume worker (waiting for it), disables every target
-    /// (without raising <see cref="StateChanged"/>) and closes their transports. Disposes the
-    /// watcher only when the manager created it. Calling it again does nothing.
+    /// Stops watching devices, stops the resume worker, disables every target (without raising
+    /// <see cref="StateChanged"/>) and closes their transports; disposes the watcher only when the
+    /// manager created it. Waits at most <see cref="TargetManagerOptions.DisposeTimeout"/> (2 s by
+    /// default) for all of it: a target setup in progress holds the configuration lock for as long
+    /// as its transport open blocks, and is not waited for past that limit. What is not closed by
+    /// then is closed as soon as the call holding it up returns (a transport opened after disposal
+    /// began is closed at once by the thread that opened it, and that <see cref="Enable"/> returns
+    /// <see cref="TargetState.Disabled"/> with <see cref="TargetStateCause.ManagerDisposed"/>);
+    /// meanwhile <see cref="Send"/> sends nothing. <see cref="Dispose(TimeSpan)"/> says how many
+    /// targets were left so. Calling it again does nothing.
     /// </summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
+    public void Dispose() => Dispose(_disposeTimeout);
 
-        _watcher.DeviceChanged -= OnDeviceChanged;
-        StopWorker();
-        lock (_configLock)
-        {
-            foreach (NetconsoleTarget target in _targets)
-            {
-                SetStatus(target, TargetState.Disabled, TargetStateCause.ManagerDisposed, "the manager was disposed", null, raise: false);
-            }
-
-            Volatile.Write(ref _targets, []);
-        }
-
-        if (_ownsWatcher)
-        {
-            _watcher.Dispose();
-        }
-    }
-
-    /// <summary>As <see cref="Dispose"/>, which completes synchronously (it waits for the resume worker, which never blocks for long).</summary>
+    /// <summary>As <see cref="Dispose()"/>, which completes synchronously (within <see cref="TargetManagerOptions.DisposeTimeout"/>).</summary>
     /// <returns>A completed task.</returns>
     public ValueTask DisposeAsync()
     {
         Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// As <see cref="Dispose()"/>, waiting at most <paramref name="timeout"/> instead of
+    /// <see cref="TargetManagerOptions.DisposeTimeout"/>: for an owner with a time limit of its own
+    /// (the logging provider disposes its manager within what is left of its <c>DisposeTimeout</c>).
+    /// </summary>
+    /// <param name="timeout">The longest to wait; <see cref="TimeSpan.Zero"/> does not wait, <see cref="Timeout.InfiniteTimeSpan"/> waits as long as it takes.</param>
+    /// <returns>
+    /// How many targets still had a transport open, or being opened, when it stopped waiting (each
+    /// is closed when the call holding it up returns); 0 when everything was closed in time, or the
+    /// manager was disposed already.
+    /// </returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
+    public int Dispose(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The time limit is zero (no wait) or more, or Timeout.InfiniteTimeSpan for none.");
+        }
+
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return 0;
+        }
+
+        _watcher.DeviceChanged -= OnDeviceChanged;
+        SignalWorkerStop();
+        lock (_carrierGate)
+        {
+            Monitor.PulseAll(_carrierGate); // a setup waiting for a carrier gives up now
+        }
+
+        // A handler running on the worker may dispose the manager: the worker ends after it returns.
+        bool joinWorker = Thread.CurrentThread != _worker;
+        if (_configLock.IsHeldByCurrentThread)
+        {
+            // Called with the configuration lock held (a Reconfigure callback): no one else can
+            // hold it up, and a thread of our own would wait for this one. (Nor can the worker be
+            // waited for: it may be waiting for the lock.)
+            CloseEverything(joinWorker: false);
+            return 0;
+        }
+
+        // On a thread of its own, so that whatever blocks (an open under the configuration lock,
+        // a transport's close, the watcher's) holds up that thread, not the caller. Past the limit
+        // it goes on by itself and closes the rest once it gets the lock; a setup that returns
+        // after disposal began closes its own transport (TrySetUp).
+        var closer = new Thread(() => CloseEverything(joinWorker)) { IsBackground = true, Name = DisposeThreadName };
+        closer.Start();
+        if (closer.Join(timeout))
+        {
+            return 0;
+        }
+
+        int notClosed = 0;
+        NetconsoleTarget? settingUp = Volatile.Read(ref _settingUp);
+        foreach (NetconsoleTarget target in Volatile.Read(ref _targets))
+        {
+            if (target.Status.Session is not null || target == settingUp)
+            {
+                notClosed++;
+            }
+        }
+
+        return notClosed;
+    }
+
+    // The disposal's closing, in order: the worker ends (its item may hold the lock), then under
+    // the lock every target is disabled and its transport closed (once no send uses it), then the
+    // watcher. Runs on the closer thread (never throws: it would end the process) or, for a caller
+    // holding the lock, on that caller's.
+    private void CloseEverything(bool joinWorker)
+    {
+        try
+        {
+            if (joinWorker && _worker.ThreadState != ThreadState.Unstarted)
+            {
+                _worker.Join();
+            }
+
+            lock (_configLock)
+            {
+                foreach (NetconsoleTarget target in _targets)
+                {
+                    SetStatus(target, TargetState.Disabled, TargetStateCause.ManagerDisposed, DisposedReason, null, raise: false);
+                }
+
+                Volatile.Write(ref _targets, []);
+            }
+
+            if (_ownsWatcher)
+            {
+                _watcher.Dispose();
+            }
+        }
+        catch (Exception)
+        {
+            // A watcher that fails to close is closed as far as this manager is concerned.
+        }
     }
 
     private NetconsoleTarget? Find(string name)
@@ -426,11 +524,24 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     // with the reason on failure (the transport, if it was opened, is closed again).
     private bool TrySetUp(NetconsoleTarget target, TargetStateCause success, Func<string, string> successReason, Func<string, string> failure)
     {
+        if (IsDisposed)
+        {
+            // No open once disposal began: it would only hold up the closing.
+            SetStatus(target, TargetState.Disabled, TargetStateCause.ManagerDisposed, DisposedReason, null, raise: false);
+            return false;
+        }
+
         TargetSession session;
         try
         {
+            Volatile.Write(ref _settingUp, target);
             NetconsoleTargetOptions options = target.CurrentOptions;
             session = TargetSetup.Open(options, _watcher.GetDevices(), _transportFactory, target.NextIdentification, _routeLookup, _nextHop, AwaitCarrier);
+        }
+        catch (Exception) when (IsDisposed)
+        {
+            SetStatus(target, TargetState.Disabled, TargetStateCause.ManagerDisposed, DisposedReason, null, raise: false);
+            return false;
         }
         catch (Exception e)
         {
@@ -441,6 +552,27 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
                 ArmSetupRetry();
             }
 
+            return false;
+        }
+        finally
+        {
+            Volatile.Write(ref _settingUp, null);
+        }
+
+        if (IsDisposed)
+        {
+            // The open returned after Dispose stopped waiting for it (or while it waits): the
+            // transport is closed here, by the thread that got it, and never published.
+            try
+            {
+                session.Transport.Dispose();
+            }
+            catch (Exception)
+            {
+                // A transport that fails to close is closed as far as this target is concerned.
+            }
+
+            SetStatus(target, TargetState.Disabled, TargetStateCause.ManagerDisposed, DisposedReason, null, raise: false);
             return false;
         }
 

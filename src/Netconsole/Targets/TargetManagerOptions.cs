@@ -10,6 +10,7 @@ public sealed class TargetManagerOptions
     private TimeProvider _timeProvider = TimeProvider.System;
     private TimeSpan _nextHopRecheckInterval = DefaultNextHopRecheckInterval;
     private TimeSpan _carrierTimeout = DefaultCarrierTimeout;
+    private TimeSpan _disposeTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>The default of <see cref="CarrierTimeout"/>: 4 seconds, the Linux kernel's netpoll carrier timeout.</summary>
     public static readonly TimeSpan DefaultCarrierTimeout = TimeSpan.FromSeconds(4);
@@ -78,6 +79,27 @@ public sealed class TargetManagerOptions
         set => _carrierTimeout = value >= TimeSpan.Zero
             ? value
             : throw new ArgumentOutOfRangeException(nameof(value), value, "The carrier timeout is zero (no wait) or more.");
+    }
+
+    /// <summary>
+    /// The longest <see cref="TargetManager.Dispose()"/> waits for what it stops and closes: the resume
+    /// worker, a target setup in progress (a transport open and a next-hop resolution run under the
+    /// manager's configuration lock, and a libpcap open can block for seconds), the transports and
+    /// the watcher. Past it Dispose returns, and what it has not closed is closed as soon as the
+    /// call holding it up returns: a transport opened after disposal began is closed at once by the
+    /// thread that opened it, and no record goes through a target of a disposed manager meanwhile.
+    /// The default is 2 seconds (more than a next-hop resolution takes); <see cref="TimeSpan.Zero"/>
+    /// does not wait; <see cref="Timeout.InfiniteTimeSpan"/> waits as long as it takes. The logging
+    /// provider disposes its manager within what is left of its own <c>DisposeTimeout</c>, and at
+    /// most this long.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
+    public TimeSpan DisposeTimeout
+    {
+        get => _disposeTimeout;
+        set => _disposeTimeout = value >= TimeSpan.Zero || value == Timeout.InfiniteTimeSpan
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The dispose timeout is zero (no wait) or more, or Timeout.InfiniteTimeSpan for no limit.");
     }
 
     /// <summary>Replaces a paced sender's wait (tests: advance a manual clock by the wait asked for); null: a real wait, which a target's state change ends early.</summary>

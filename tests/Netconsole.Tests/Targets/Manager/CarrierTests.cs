@@ -154,7 +154,9 @@ public sealed class CarrierTests() : ManagerTestBase(carrierTimeout: TimeSpan.Fr
         Task dispose = Task.Run(patient.Dispose);
 
         await dispose.WaitAsync(Timeout); // the wait ends on disposal, not after 5 minutes
-        (await enable.WaitAsync(Timeout)).Cause.Should().Be(TargetStateCause.NoCarrier);
+        EnableResult result = await enable.WaitAsync(Timeout);
+        result.State.Should().Be(TargetState.Disabled, "a setup cut short by disposal ends as disposal leaves every target");
+        result.Cause.Should().Be(TargetStateCause.ManagerDisposed);
     }
 
     [Fact]
