@@ -100,7 +100,7 @@ public sealed class SpoolLabTests(ITestOutputHelper output) : LabFixture
             await child.WaitForExitAsync();
         }
 
-        output.WriteLine($"the killed process {child.Id}: exit code {child.ExitCode}; stderr: {await errors}");
+        output.WriteLine($"the killed process {child.Id}: exit code {child.ExitCode}; stderr: {await errors.WaitAsync(TimeSpan.FromSeconds(30))}");
         return child.Id;
     }
 

@@ -8,6 +8,9 @@ internal static class ChildProcess
     /// <summary>What a child process printed and how it ended.</summary>
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
+    // How long the output may stay open after the child exited.
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Runs <paramref name="start"/> with its output captured and waits for it to exit; a child
     /// still running after <paramref name="timeout"/> is killed with its process tree.
@@ -29,6 +32,18 @@ internal static class ChildProcess
         {
             child.Kill(entireProcessTree: true);
             throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not exit within {timeout.TotalSeconds:F0} s");
+        }
+
+        // The child has exited; its output ends when every process holding the pipes has closed
+        // them. One it started and left running (a build server, a node kept for reuse) would hold
+        // them open for good: fail with that rather than wait forever.
+        try
+        {
+            await Task.WhenAll(stdout, stderr).WaitAsync(OutputGrace);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} exited (code {child.ExitCode}), but its output was still open {OutputGrace.TotalSeconds:F0} s later: a process it started keeps it open");
         }
 
         return new Result(child.ExitCode, await stdout, await stderr);
