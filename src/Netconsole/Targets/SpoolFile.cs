@@ -35,6 +35,7 @@ internal sealed class SpoolFile : IDisposable
     internal const int HeaderSize = 32;
     internal const int RecordHeaderSize = 20;
     internal const string Extension = ".spool";
+    private const string TemporaryExtension = ".new";
     private const uint RecordMagic = 0x4E435245; // "NCRE"
     private const int Version = 1;
     private const int ConsumedOffset = 16;
@@ -85,10 +86,10 @@ internal sealed class SpoolFile : IDisposable
     /// <exception cref="UnauthorizedAccessException">No permission.</exception>
     public static SpoolFile Create(string directory, string targetName, bool extended)
     {
-        Directory.CreateDirectory(directory);
+        CreateDirectory(directory);
         int pid = Environment.ProcessId;
         string path = System.IO.Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{Prefix(targetName)}{pid}-{Interlocked.Increment(ref s_instances)}{Extension}"));
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        SafeFileHandle handle = OpenPrivate(path);
         try
         {
             var spool = new SpoolFile(path, handle, 0, extended);
@@ -135,8 +136,8 @@ internal sealed class SpoolFile : IDisposable
     /// </summary>
     public void Rewrite(IEnumerable<ReadOnlyMemory<byte>> live)
     {
-        string temporary = Path + ".new";
-        SafeFileHandle handle = File.OpenHandle(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        string temporary = Path + TemporaryExtension;
+        SafeFileHandle handle = OpenPrivate(temporary);
         try
         {
             WriteHeader(handle, _consumed);
@@ -187,15 +188,41 @@ internal sealed class SpoolFile : IDisposable
     public static List<Adopted> FindOrphans(string directory, string targetName, ref long errors)
     {
         var found = new List<Adopted>();
+        if (!Directory.Exists(directory))
+        {
+            return found; // nothing spooled yet (or not a directory: the first write says so)
+        }
+
         string[] paths;
         try
         {
-            paths = Directory.Exists(directory) ? Directory.GetFiles(directory, Prefix(targetName) + "*" + Extension) : [];
+            paths = Directory.GetFiles(directory, Prefix(targetName) + "*" + Extension);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             errors++;
             return found;
+        }
+
+        // A rewrite cut short by the death of its process leaves its temporary file: unlocked, it goes.
+        try
+        {
+            foreach (string temporary in Directory.GetFiles(directory, Prefix(targetName) + "*" + Extension + TemporaryExtension))
+            {
+                try
+                {
+                    using SafeFileHandle unused = File.OpenHandle(temporary, FileMode.Open, FileAccess.Read, FileShare.None);
+                    TryDelete(temporary);
+                }
+                catch (IOException)
+                {
+                    // Locked: a live process is rewriting its spool.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors++;
         }
 
         Array.Sort(paths, StringComparer.Ordinal);
@@ -331,6 +358,39 @@ internal sealed class SpoolFile : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(record[8..], ordinal);
         BinaryPrimitives.WriteUInt32LittleEndian(record[16..], Crc32(payload, Crc32(record.Slice(8, 8), 0)));
         payload.CopyTo(record[RecordHeaderSize..]);
+    }
+
+    // Logs may be confidential: the directory (when this creates it) and the files are the user's alone.
+    private static void CreateDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    // Created (or emptied) and locked, readable and writable by the user alone, before anything is written.
+    private static SafeFileHandle OpenPrivate(string path)
+    {
+        SafeFileHandle handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        if (!OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.SetUnixFileMode(handle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+        }
+
+        return handle;
     }
 
     private static void TryDelete(string path)

@@ -136,6 +136,34 @@ public sealed class SpoolFileTests : IDisposable
         errors.Should().Be(0);
     }
 
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_spool_is_readable_and_writable_by_its_user_alone_and_so_is_a_directory_it_creates()
+    {
+        string directory = Path.Combine(_directory, "new");
+        using SpoolFile spool = SpoolFile.Create(directory, "t", extended: true);
+
+        File.GetUnixFileMode(spool.Path).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite, "records may be confidential");
+        File.GetUnixFileMode(directory).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    [Fact]
+    public void The_temporary_file_of_a_rewrite_cut_short_by_a_death_is_removed_and_a_live_ones_kept()
+    {
+        string prefix = SpoolFile.Prefix("t");
+        string dead = Path.Combine(_directory, prefix + "1-1.spool.new");
+        File.WriteAllBytes(dead, [1, 2, 3]);
+        string live = Path.Combine(_directory, prefix + "2-1.spool.new");
+        using (File.OpenHandle(live, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+        {
+            long errors = 0;
+            SpoolFile.FindOrphans(_directory, "t", ref errors).Should().BeEmpty("a temporary file is never read as a spool");
+
+            File.Exists(dead).Should().BeFalse();
+            File.Exists(live).Should().BeTrue("its process holds it: a rewrite in progress");
+        }
+    }
+
     [Fact]
     public void Targets_whose_names_differ_only_in_characters_unsafe_in_a_file_name_do_not_share_spools()
     {
