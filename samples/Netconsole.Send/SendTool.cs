@@ -31,11 +31,17 @@ internal static class SendTool
     // logger(1) and /dev/kmsg default to notice; the kernel selftests' records are prio 13 (user.notice).
     private const int DefaultLevel = 5;
 
-    /// <summary>Exit code for a failure while sending (target not set up: device down, no permission, libpcap missing; the one record dropped).</summary>
+    /// <summary>Exit code for a failure while sending (target not set up: device down, no permission, libpcap missing; the one record dropped; with --stdin, records still buffered when the replay wait ran out).</summary>
     public const int SendError = 1;
 
     /// <summary>The default of --resume-wait-ms: longer than a resume with active next-hop resolution (3 x 300 ms) on a busy machine.</summary>
     public const int DefaultResumeWaitMilliseconds = 5000;
+
+    /// <summary>
+    /// The default of --replay-wait-ms: time for a link flap to end and the records buffered
+    /// meanwhile to go out (a full default buffer, 10,000 records, replays in about 2 s).
+    /// </summary>
+    public const int DefaultReplayWaitMilliseconds = 10_000;
 
     private static readonly string DefaultBurstText = NetconsoleTargetOptions.DefaultMaxDatagramBurst.ToString(CultureInfo.InvariantCulture);
 
@@ -90,12 +96,17 @@ internal static class SendTool
             Description = "Send every line of standard input as one record until EOF: the bytes up to each LF, as they are (only LF ends a line; "
                 + "a CR, also one before the LF, stays in the text, and invalid UTF-8 passes through: pipe through tr -d '\\r' to drop CRs). "
                 + "A line longer than 65536 bytes goes out in pieces of at most 65536 bytes, chained as one continued group (flags c, +), "
-                + "and is counted. Sequence numbers count up from --seq; records the target cannot send (device down or gone, no carrier) are "
-                + "dropped, counted by reason in the summary and reported once per state change",
+                + "and is counted. Sequence numbers count up from --seq. Lines the target cannot send (device down or gone, no carrier) wait in "
+                + "its replay buffer (10000 records, 4 MiB, 10 minutes; beyond, the oldest are dropped and counted) and go out first, in order, "
+                + "when it can send again; state changes are reported once each, and the summary counts what was replayed and dropped",
         };
         Option<int?> resumeWait = Number<int>("--resume-wait-ms", "from 0 to 600000", TryParseInt);
-        resumeWait.Description = "With --stdin: when a line comes while the target is down but its device (or route) is back, how long to wait for the target to be set up again before dropping the line (during an outage lines are dropped at once; 0: one immediate attempt, no waiting); default "
+        resumeWait.Description = "With --stdin: when a line comes while the target is down but its device (or route) is back, how long to wait for the target to be set up again before buffering the line (during an outage lines are buffered at once and reading goes on; 0: one immediate attempt, no waiting); default "
             + DefaultResumeWaitMilliseconds.ToString(CultureInfo.InvariantCulture);
+        Option<int?> replayWait = Number<int>("--replay-wait-ms", "from 0 to 600000", TryParseInt);
+        replayWait.Description = "With --stdin: at the end of input, how long to wait at most for the lines still buffered (an outage not over, a replay going on) "
+            + "to go out; those still buffered then are not sent: reported, counted in the summary as not sent, and the exit code is 1 (0: no waiting); default "
+            + DefaultReplayWaitMilliseconds.ToString(CultureInfo.InvariantCulture);
         var rate = new Option<string?>("--rate")
         {
             HelpName = "N[/BURST]",
@@ -106,12 +117,12 @@ internal static class SendTool
         var message = new Argument<string?>("MESSAGE") { Description = "The message text", Arity = ArgumentArity.ZeroOrOne };
 
         var root = new RootCommand(
-            "Send a record to a netconsole receiver, like logger(1) for netconsole. Exit codes: 0 sent (with --stdin, dropped lines are "
-            + "counted and reported, not failures); 1 the target could not be set up, the record was dropped, or the pcap file or "
-            + "standard output could not be written; 2 bad input (syntax, a number out of range, a file that cannot be read, a device "
+            "Send a record to a netconsole receiver, like logger(1) for netconsole. Exit codes: 0 sent (with --stdin, lines dropped by the "
+            + "replay buffer's limits are counted and reported, not failures); 1 the target could not be set up, the record was dropped, "
+            + "lines were still buffered when --replay-wait-ms ran out, or the pcap file or standard output could not be written; 2 bad input (syntax, a number out of range, a file that cannot be read, a device "
             + "that does not exist, no route to a target that names no device).")
         {
-            target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, stdinOption, resumeWait, rate, message,
+            target, userdata, sysdata, release, level, facility, seq, timestamp, sourceMac, messageFile, writePcap, stdinOption, resumeWait, replayWait, rate, message,
         };
         VersionOption version = root.Options.OfType<VersionOption>().Single();
 
@@ -172,6 +183,7 @@ internal static class SendTool
                 WritePcap = parsed.GetValue(writePcap),
                 Stdin = parsed.GetValue(stdinOption),
                 ResumeWaitMilliseconds = parsed.GetValue(resumeWait) ?? DefaultResumeWaitMilliseconds,
+                ReplayWaitMilliseconds = parsed.GetValue(replayWait),
                 Rate = parsed.GetValue(rate),
                 Message = text,
             };
@@ -266,6 +278,19 @@ internal static class SendTool
             throw new UsageException($"--resume-wait-ms {request.ResumeWaitMilliseconds} is out of range: use 0 to 600000 (default {DefaultResumeWaitMilliseconds}).");
         }
 
+        if (request.ReplayWaitMilliseconds is { } replayWait)
+        {
+            if (replayWait is < 0 or > 600_000)
+            {
+                throw new UsageException($"--replay-wait-ms {replayWait} is out of range: use 0 to 600000 (default {DefaultReplayWaitMilliseconds}).");
+            }
+
+            if (!request.Stdin || request.WritePcap is not null)
+            {
+                throw new UsageException("--replay-wait-ms is how long --stdin waits at the end for lines buffered during an outage: it needs --stdin, and --write-pcap has no outage.");
+            }
+        }
+
         if (request.WritePcap is not null && request.Rate is not null)
         {
             throw new UsageException("--rate paces what is sent to a receiver, and --write-pcap sends nothing: leave --rate out.");
@@ -347,10 +372,11 @@ internal static class SendTool
     }
 
     // The library's target: the device by name, by MAC or by the route; the next hop resolved
-    // when no remote MAC is given; outages ridden through (with --stdin) by its recovery.
+    // when no remote MAC is given; outages ridden through (with --stdin) by its recovery and its
+    // replay buffer.
     private static int SendLive(SendRequest request, NetconsoleTargetOptions options, Input input, ulong first, TextWriter stdout, TextWriter stderr, IFrameTransportFactory? transports, IDeviceWatcher? watcher)
     {
-        using LiveTarget target = LiveTarget.Open(options, transports, watcher, stderr, TimeSpan.FromMilliseconds(request.ResumeWaitMilliseconds));
+        using LiveTarget target = LiveTarget.Open(options, replay: request.Stdin, transports, watcher, stderr, TimeSpan.FromMilliseconds(request.ResumeWaitMilliseconds));
         if (options.MaxDatagramsPerSecond > 0)
         {
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -366,12 +392,22 @@ internal static class SendTool
             records++;
         }
 
-        long dropped = target.Dropped;
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{records} record(s), {target.FramesSent} frame(s) sent, {dropped} dropped{target.DroppedByReason()}{input.Summary()}"));
+        if (request.Stdin)
+        {
+            target.Finish(TimeSpan.FromMilliseconds(request.ReplayWaitMilliseconds ?? DefaultReplayWaitMilliseconds), "--replay-wait-ms");
+        }
 
-        // One record that did not go out is a failure; with --stdin, drops are counted and reported, as the kernel counts them.
-        return !request.Stdin && dropped > 0 ? SendError : 0;
+        // records = sent + replayed + dropped + not sent (a record sent whole takes one frame, a longer one more).
+        long dropped = target.Dropped;
+        string notSent = target.NotSent > 0 ? string.Create(CultureInfo.InvariantCulture, $", {target.NotSent} not sent (still buffered)") : "";
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{records} record(s), {target.FramesSent} frame(s) sent, {target.Replayed} replayed, {dropped} dropped{target.DroppedByReason()}{notSent}{input.Summary()}"));
+
+        // One record that did not go out is a failure. With --stdin, drops by the replay buffer's
+        // limits are counted and reported, as the kernel counts its drops (the receiver sees the
+        // gap in the sequence numbers); records still buffered at the end are a failure: they are
+        // the last ones, after which a receiver sees no gap.
+        return (!request.Stdin && dropped > 0) || target.NotSent > 0 ? SendError : 0;
     }
 
     private static NetconsoleTargetOptions BuildOptions(SendRequest request)
@@ -565,6 +601,8 @@ internal static class SendTool
         public bool Stdin { get; init; }
 
         public int ResumeWaitMilliseconds { get; init; }
+
+        public int? ReplayWaitMilliseconds { get; init; }
 
         public string? Rate { get; init; }
 

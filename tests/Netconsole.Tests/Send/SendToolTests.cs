@@ -96,6 +96,8 @@ public sealed class SendToolTests : IDisposable
     [InlineData("no source MAC", new[] { "--target", "@192.0.2.1/,@192.0.2.2/", "--write-pcap", "x.pcap", "m" }, "--source-mac")]
     [InlineData("no source address", new[] { "--target", "@/,@192.0.2.2/", "--source-mac", "02:00:00:00:00:01", "--write-pcap", "x.pcap", "m" }, "src-ip")]
     [InlineData("resume wait out of range", new[] { "--target", "@192.0.2.1/,@192.0.2.2/", "--resume-wait-ms", "700000", "--source-mac", "02:00:00:00:00:01", "--write-pcap", "x.pcap", "m" }, "--resume-wait-ms 700000")]
+    [InlineData("replay wait out of range", new[] { "--target", "@192.0.2.1/,@192.0.2.2/", "--stdin", "--replay-wait-ms", "700000" }, "--replay-wait-ms 700000")]
+    [InlineData("replay wait without stdin", new[] { "--target", "@192.0.2.1/,@192.0.2.2/", "--replay-wait-ms", "100", "m" }, "it needs --stdin")]
     [InlineData("unknown option", new[] { "--target", "@192.0.2.1/,@192.0.2.2/", "--bogus", "m" }, "--bogus")]
     [InlineData("missing target", new[] { "m" }, "--target")]
     public void Bad_input_prints_one_clear_line_to_stderr_and_exits_2(string _, string[] args, string mentioned)
