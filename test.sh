@@ -68,8 +68,10 @@ if [ "$status" = 124 ] || [ "$status" = 137 ]; then
   say "The test run did not end within $run_limit and was stopped."
 fi
 # A test that hung or crashed the test host: the runner names it (blame) before it ends the run.
-grep -E "^Data collector 'Blame' message|^The active test run was aborted" "$results/console.log" || true
-sed -n '/^The test running when the crash occurred/,/^This test may/p' "$results/console.log"
+if grep -q "^The active test run was aborted" "$results/console.log"; then
+  grep -E "^Data collector 'Blame' message|^The active test run was aborted" "$results/console.log"
+  sed -n '/^The test running when the crash occurred/,/^This test may/p' "$results/console.log"
+fi
 scripts/test-report.sh "$results"/*.trx
 
 # Sum the counters of every test run (one .trx per test project).
