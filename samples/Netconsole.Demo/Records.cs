@@ -71,7 +71,7 @@ internal static class Records
     {
         TargetStatistics s = target.GetStatistics();
         return string.Create(CultureInfo.InvariantCulture,
-            $"{target.Name} on {target.DeviceName}: {s.State}, {s.RecordsSent} records in {s.DatagramsSent} datagrams sent, {s.RecordsDropped} dropped{DropReasons(s)}, {s.Resumes} resumes");
+            $"{target.Name} on {target.DeviceName}: {s.State}, {(s.RecordsReplayed > 0 ? $"{s.RecordsSent} records sent and {s.RecordsReplayed} replayed in {s.DatagramsSent} datagrams" : $"{s.RecordsSent} records in {s.DatagramsSent} datagrams sent")}, {s.RecordsDropped} dropped{DropReasons(s)}, {s.Resumes} resumes");
     }
 
     public static string DropReasons(TargetStatistics statistics)

@@ -12,8 +12,9 @@ namespace Netconsole.Demo;
 /// <summary>
 /// Scene 2: recovery. The network lab makes a veth pair (its far end, the peer, in a namespace
 /// of its own, where the receiver listens); the logger's target is bound to the near end by
-/// name. Three records arrive. Two outages follow, each with three records logged during it
-/// and counted as dropped (none sent), and three records received after it:
+/// name. Three records arrive. Two outages follow, each with three records logged during it,
+/// which wait in the target's replay buffer (none sent, none dropped), then go out first when
+/// the target resumes, before the three records logged after it:
 /// a carrier loss (the peer set down: the device stays up but has no link, as with a pulled
 /// cable; the target is Deactivated with cause NoCarrier) and the carrier's return, then the
 /// device's deletion (an unplugged adapter) and re-creation. The target resumes by itself.
@@ -37,18 +38,10 @@ internal static class RecoveryScene
         using NetworkLab lab = NetworkLab.Create();
         string target = $"+@/{lab.DeviceName},@{lab.PeerIPv4}/";
         output.WriteLine($"   lab: {lab.DeviceName} ({lab.DeviceIPv4}) <-> {lab.PeerName} ({lab.PeerIPv4}, in namespace {lab.PeerNamespace}); receiver on {lab.PeerIPv4}:{Port}");
-        output.WriteLine($"   logger target \"{target}\" with the default device watcher, without a replay buffer (ReplayBufferMaxRecords 0)");
+        output.WriteLine($"   logger target \"{target}\" with the default device watcher and replay buffer");
         output.WriteLine("   (the lines that begin with \"netconsole:\" are the provider's own notices, on standard error)");
         await using var receiver = new NetconsoleReceiver(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, Port));
-        // Without the replay buffer (issue 18): this scene shows the kernel's behaviour, records
-        // dropped and counted during an outage. With it (the default) they would arrive afterwards.
-        await using LoggingHost host = LoggingHost.Create(o =>
-        {
-            NetconsoleTargetOptions options = NetconsoleTargetOptions.Parse(target);
-            options.Name = "cmdline0"; // the name the target string alone would get
-            options.ReplayBufferMaxRecords = 0;
-            o.TargetOptions.Add(options);
-        });
+        await using LoggingHost host = LoggingHost.Create(o => o.Targets.Add(target));
         NetconsoleTarget netconsole = host.Target;
         var changes = new StateChanges(host.Provider.Manager);
 
@@ -75,20 +68,20 @@ internal static class RecoveryScene
             output.WriteLine("   (late: as for a physical NIC, the kernel holds a lost carrier's report until a second has passed since its previous link report)");
         }
 
-        Dropped(output, logger, host, netconsole, 4, "no carrier", "without carrier", TargetDropReason.NoCarrier, problems);
+        Waiting(output, logger, host, netconsole, 4, "no carrier", "without carrier", problems);
 
         output.WriteLine($"   -- carrier back: {lab.PeerName} is set up again");
         changes.Action();
         lab.SetPeerUp();
         Resume(output, changes, netconsole, problems);
         Log(logger, host, 7, "carrier back");
-        received.AddRange(await Show(output, receiver, "after the carrier came back"));
+        received.AddRange(await Show(output, receiver, 2 * PerStep, "after the carrier came back, the 3 that waited first"));
 
         output.WriteLine($"   -- deletion: {lab.DeviceName} is deleted (an unplugged adapter)");
         changes.Action();
         lab.DeleteDevice();
         Outage(output, changes, netconsole, TargetStateCause.DeviceUnregistered, problems);
-        Dropped(output, logger, host, netconsole, 10, "device gone", $"while {lab.DeviceName} is gone", TargetDropReason.Deactivated, problems);
+        Waiting(output, logger, host, netconsole, 10, "device gone", $"while {lab.DeviceName} is gone", problems);
 
         output.WriteLine($"   -- re-creation: {lab.DeviceName} is created again");
         changes.Action();
@@ -96,11 +89,16 @@ internal static class RecoveryScene
         Resume(output, changes, netconsole, problems);
         output.WriteLine($"   (the re-created {lab.DeviceName} has a new interface index, {lab.DeviceIndex}: the target follows the name)");
         Log(logger, host, 13, "re-created");
-        received.AddRange(await Show(output, receiver, "after the re-creation"));
+        received.AddRange(await Show(output, receiver, 2 * PerStep, "after the re-creation, the 3 that waited first"));
 
         string[] texts = received.Select(r => r.TextString).ToArray();
-        string[] expected = [.. Texts(1, "link up"), .. Texts(7, "carrier back"), .. Texts(13, "re-created")];
-        LoggerScene.Check(texts.SequenceEqual(expected), "the receiver did not get exactly records 1-3, 7-9 and 13-15", problems);
+        string[] expected =
+        [
+            .. Texts(1, "link up"), .. Texts(4, "no carrier"), .. Texts(7, "carrier back"),
+            .. Texts(10, "device gone"), .. Texts(13, "re-created"),
+        ];
+        LoggerScene.Check(texts.SequenceEqual(expected), "the receiver did not get exactly records 1-15, in order", problems);
+        LoggerScene.Check(Records.InOrder(received), "the sequence numbers do not increase", problems);
         output.WriteLine("   " + Records.Statistics(netconsole));
         problems.ForEach(p => output.WriteLine("   PROBLEM: " + p));
         output.WriteLine();
@@ -161,17 +159,17 @@ internal static class RecoveryScene
     private static void Resume(TextWriter output, StateChanges changes, NetconsoleTarget target, List<string> problems) =>
         LoggerScene.Check(changes.WaitFor(output, TargetState.Enabled) is not null, $"did not resume: {target}", problems);
 
-    // Logs three records during an outage: none may be sent, all must be counted as dropped for the given reason.
-    private static void Dropped(TextWriter output, ILogger logger, LoggingHost host, NetconsoleTarget target, int first, string when, string during, TargetDropReason reason, List<string> problems)
+    // Logs three records during an outage: none may be sent or dropped, all must wait in the replay buffer.
+    private static void Waiting(TextWriter output, ILogger logger, LoggingHost host, NetconsoleTarget target, int first, string when, string during, List<string> problems)
     {
         TargetStatistics before = target.GetStatistics();
         Log(logger, host, first, when);
         TargetStatistics after = target.GetStatistics();
         long sent = after.RecordsSent - before.RecordsSent;
         long dropped = after.RecordsDropped - before.RecordsDropped;
-        long forReason = after.RecordsDroppedByReason.GetValueOrDefault(reason) - before.RecordsDroppedByReason.GetValueOrDefault(reason);
-        output.WriteLine($"   logged records {first}-{first + PerStep - 1} {during}: {sent} sent, {dropped} counted as dropped ({reason}={forReason})");
-        LoggerScene.Check(sent == 0 && dropped == PerStep && forReason == PerStep, $"records {first}-{first + PerStep - 1}: {sent} sent, {dropped} dropped, {forReason} as {reason} (expected 0, {PerStep}, {PerStep})", problems);
+        long waiting = after.RecordsBuffered - before.RecordsBuffered;
+        output.WriteLine($"   logged records {first}-{first + PerStep - 1} {during}: {sent} sent, {dropped} dropped, {waiting} waiting in the replay buffer");
+        LoggerScene.Check(sent == 0 && dropped == 0 && waiting == PerStep, $"records {first}-{first + PerStep - 1}: {sent} sent, {dropped} dropped, {waiting} waiting (expected 0, 0, {PerStep})", problems);
     }
 
     private static IEnumerable<string> Texts(int first, string when) =>
@@ -187,10 +185,12 @@ internal static class RecoveryScene
         host.Flush();
     }
 
-    private static async Task<List<ReceivedRecord>> Show(TextWriter output, NetconsoleReceiver receiver, string when)
+    private static Task<List<ReceivedRecord>> Show(TextWriter output, NetconsoleReceiver receiver, string when) => Show(output, receiver, PerStep, when);
+
+    private static async Task<List<ReceivedRecord>> Show(TextWriter output, NetconsoleReceiver receiver, int count, string when)
     {
-        List<ReceivedRecord> records = await Records.ReceiveAsync(receiver, PerStep, TimeSpan.FromSeconds(5));
-        output.WriteLine($"   received {records.Count} of {PerStep} {when}:");
+        List<ReceivedRecord> records = await Records.ReceiveAsync(receiver, count, TimeSpan.FromSeconds(5));
+        output.WriteLine($"   received {records.Count} of {count} {when}:");
         foreach (ReceivedRecord record in records)
         {
             output.WriteLine("     " + Records.Line(record));

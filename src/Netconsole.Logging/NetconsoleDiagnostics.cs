@@ -218,7 +218,7 @@ internal sealed class NetconsoleDiagnostics
         // With a replay buffer (the default), records wait instead of being dropped.
         NetconsoleTargetOptions options = target.Options;
         string fate = options.ReplayBufferMaxRecords > 0 && options.ReplayBufferMaxBytes > 0 && options.ReplayBufferMaxAge > TimeSpan.Zero
-            ? string.Create(CultureInfo.InvariantCulture, $"Records to it wait in its replay buffer (at most {options.ReplayBufferMaxRecords} records, {options.ReplayBufferMaxBytes} bytes, {options.ReplayBufferMaxAge:c}; beyond, the oldest are dropped and counted)")
+            ? string.Create(CultureInfo.InvariantCulture, $"Records to it wait in its replay buffer (at most {options.ReplayBufferMaxRecords} record{(options.ReplayBufferMaxRecords == 1 ? "" : "s")}, {Size(options.ReplayBufferMaxBytes)} and {Age(options.ReplayBufferMaxAge)}; beyond, the oldest are dropped and counted)")
             : "Records to it are dropped (and counted)";
         string then = options.ReplayBufferMaxRecords > 0 ? "it then resumes by itself and sends them first." : "it then resumes by itself.";
         return cause switch
@@ -231,6 +231,22 @@ internal sealed class NetconsoleDiagnostics
             _ => $"{fate}; it is set up again when its device changes, but the cause above needs fixing first.",
         };
     }
+
+    // 4194304 as "4 MiB", 65536 as "64 KiB", others in bytes.
+    private static string Size(int bytes) => bytes switch
+    {
+        _ when bytes % (1024 * 1024) == 0 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024 * 1024)} MiB"),
+        _ when bytes % 1024 == 0 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes"),
+    };
+
+    // 00:10:00 as "10 minutes", 00:00:30 as "30 s", others as the configuration writes them.
+    private static string Age(TimeSpan age) => age switch
+    {
+        _ when age.Ticks % TimeSpan.TicksPerMinute == 0 => string.Create(CultureInfo.InvariantCulture, $"{(long)age.TotalMinutes} minute{(age.TotalMinutes == 1 ? "" : "s")}"),
+        _ when age.Ticks % TimeSpan.TicksPerSecond == 0 => string.Create(CultureInfo.InvariantCulture, $"{(long)age.TotalSeconds} s"),
+        _ => age.ToString("c", CultureInfo.InvariantCulture),
+    };
 
     private static string EventName(int id) => id switch
     {

@@ -31,7 +31,7 @@ public sealed class DiagnosticsTests : IDisposable
 
         _harness.StandardErrorLines().Should().Equal(
             "netconsole: Target cmdline0 (+6665@/veth9,6666@192.0.2.2/) is not sending: setup failed: no device named veth9. "
-            + "Records to it wait in its replay buffer (at most 10000 records, 4194304 bytes, 00:10:00; beyond, the oldest are dropped and counted) until its device appears; it then resumes by itself and sends them first.");
+            + "Records to it wait in its replay buffer (at most 10000 records, 4 MiB and 10 minutes; beyond, the oldest are dropped and counted) until its device appears; it then resumes by itself and sends them first.");
     }
 
     [Fact]
@@ -46,6 +46,25 @@ public sealed class DiagnosticsTests : IDisposable
 
         _harness.StandardErrorLines().Should().ContainSingle().Which.Should().EndWith(
             "is not sending: setup failed: no device named veth9. Records to it are dropped (and counted) until its device appears; it then resumes by itself.");
+    }
+
+    [Theory]
+    [InlineData(100, 65536, 30, "at most 100 records, 64 KiB and 30 s")]
+    [InlineData(1, 1000, 90, "at most 1 record, 1000 bytes and 90 s")]
+    [InlineData(10000, 8388608, 60, "at most 10000 records, 8 MiB and 1 minute")]
+    public void The_report_names_the_replay_buffers_own_limits(int records, int bytes, int seconds, string limits)
+    {
+        NetconsoleLoggerOptions options = _harness.Options([]);
+        options.Targets.Clear();
+        NetconsoleTargetOptions target = NetconsoleTargetOptions.Parse(Missing);
+        target.ReplayBufferMaxRecords = records;
+        target.ReplayBufferMaxBytes = bytes;
+        target.ReplayBufferMaxAge = TimeSpan.FromSeconds(seconds);
+        options.TargetOptions.Add(target);
+        using var provider = new NetconsoleLoggerProvider(options);
+
+        _harness.StandardErrorLines().Should().ContainSingle().Which.Should().EndWith(
+            $"Records to it wait in its replay buffer ({limits}; beyond, the oldest are dropped and counted) until its device appears; it then resumes by itself and sends them first.");
     }
 
     [Fact]
@@ -74,7 +93,7 @@ public sealed class DiagnosticsTests : IDisposable
             LogLevel.Error,
             new EventId(3, "TargetSetupFailed"),
             $"Target cmdline0 (+6665@/veth0,6666@192.0.2.2/) is not sending: setup failed: {why}. "
-            + "Records to it wait in its replay buffer (at most 10000 records, 4194304 bytes, 00:10:00; beyond, the oldest are dropped and counted); it is set up again when its device changes, but the cause above needs fixing first."));
+            + "Records to it wait in its replay buffer (at most 10000 records, 4 MiB and 10 minutes; beyond, the oldest are dropped and counted); it is set up again when its device changes, but the cause above needs fixing first."));
         _harness.StandardErrorLines().Should().BeEmpty("another provider showed it");
     }
 
@@ -92,7 +111,7 @@ public sealed class DiagnosticsTests : IDisposable
         seen.Records[0].Message.Should().StartWith("Target cmdline0 (+6665@/veth0,6666@192.0.2.2/) is sending: enabled on device veth0;");
         seen.Records[1].Message.Should().Be(
             "Target cmdline1 (6665@/veth1,6667@192.0.2.2/) is not sending: setup failed: device veth1 is down. "
-            + "Records to it wait in its replay buffer (at most 10000 records, 4194304 bytes, 00:10:00; beyond, the oldest are dropped and counted) until the device comes up; it then resumes by itself and sends them first.");
+            + "Records to it wait in its replay buffer (at most 10000 records, 4 MiB and 10 minutes; beyond, the oldest are dropped and counted) until the device comes up; it then resumes by itself and sends them first.");
         seen.Records[1].Pairs.Should().Equal(
             new KeyValuePair<string, string?>("Target", "cmdline1"),
             new KeyValuePair<string, string?>("State", "Deactivated"),
@@ -144,7 +163,7 @@ public sealed class DiagnosticsTests : IDisposable
 
         harness.StandardErrorLines().Should().Equal(
             "netconsole: Target cmdline0 (+6665@/veth0,6666@192.0.2.2/) is not sending: setup failed: no device named veth0. "
-            + "Records to it wait in its replay buffer (at most 10000 records, 4194304 bytes, 00:10:00; beyond, the oldest are dropped and counted) until its device appears; it then resumes by itself and sends them first.",
+            + "Records to it wait in its replay buffer (at most 10000 records, 4 MiB and 10 minutes; beyond, the oldest are dropped and counted) until its device appears; it then resumes by itself and sends them first.",
             "netconsole: Target cmdline0 (+6665@/veth0,6666@192.0.2.2/) is sending: resumed on device veth0; warning: next hop 192.0.2.2 is not in the neighbour table, "
             + "and ARP is not possible with Transport, which cannot receive frames: sending to broadcast, which switches may drop; give the remote MAC in the target.");
     }
