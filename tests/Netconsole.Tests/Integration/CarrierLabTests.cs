@@ -282,19 +282,7 @@ public sealed partial class CarrierLabTests(ITestOutputHelper output) : LabFixtu
         var arrived = new ConcurrentDictionary<string, int>();
         using var stop = new CancellationTokenSource();
         Task reading = Collect(receiver, arrived, stop.Token);
-        var start = new ProcessStartInfo(ChildProcess.DotnetHost())
-        {
-            ArgumentList =
-            {
-                Path.Combine(AppContext.BaseDirectory, "netconsole-send.dll"),
-                "--target", $"+@{lab.DeviceIPv4}/{lab.DeviceName},@{lab.PeerIPv4}/{MacAddressText.Format(lab.PeerMac)}",
-                "--stdin", "--seq", "1",
-            },
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        ProcessStartInfo start = Netconsole.Tests.Send.SendToolChild.StdinToPeer(lab);
         using Process tool = Process.Start(start)!;
         Task<string> stdout = tool.StandardOutput.ReadToEndAsync();
         Task<string> stderr = tool.StandardError.ReadToEndAsync();

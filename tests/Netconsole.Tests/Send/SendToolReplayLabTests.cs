@@ -36,24 +36,7 @@ public sealed class SendToolReplayLabTests(ITestOutputHelper output) : LabFixtur
 
         public Tool(NetworkLab lab, params string[] more)
         {
-            var start = new ProcessStartInfo(ChildProcess.DotnetHost())
-            {
-                ArgumentList =
-                {
-                    Path.Combine(AppContext.BaseDirectory, "netconsole-send.dll"),
-                    "--target", $"+@{lab.DeviceIPv4}/{lab.DeviceName},@{lab.PeerIPv4}/{MacAddressText.Format(lab.PeerMac)}",
-                    "--stdin", "--seq", "1",
-                },
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string arg in more)
-            {
-                start.ArgumentList.Add(arg);
-            }
-
+            ProcessStartInfo start = SendToolChild.StdinToPeer(lab, more);
             _process = Process.Start(start)!;
             _process.ErrorDataReceived += (_, e) =>
             {
