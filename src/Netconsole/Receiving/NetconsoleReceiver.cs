@@ -220,7 +220,12 @@ public sealed class NetconsoleReceiver : IAsyncDisposable, IDisposable
 
     /// <summary>Waits until a record can be read.</summary>
     /// <param name="cancellationToken">Stops waiting (with <see cref="OperationCanceledException"/>).</param>
-    /// <returns><see langword="true"/> when a record is waiting; <see langword="false"/> when the receiver was disposed and every record has been read.</returns>
+    /// <returns>
+    /// <see langword="true"/> when a record is waiting, or came while this call waited (with
+    /// several readers another may have taken it: read with <see cref="TryRead"/> and wait again
+    /// when it finds none, as with a channel); <see langword="false"/> when the receiver was
+    /// disposed and every record has been read.
+    /// </returns>
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
         _queue.WaitToReadAsync(cancellationToken);
 

@@ -143,7 +143,7 @@ internal sealed class RecordQueue(int capacity, long maxBytes)
         }
     }
 
-    /// <summary>True when a record waits; false when the queue is completed and empty (or the failure it was completed with).</summary>
+    /// <summary>True when a record waits or came while waiting (another reader may have taken it: TryRead says); false when the queue is completed and empty (or the failure it was completed with).</summary>
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -199,33 +199,44 @@ internal sealed class RecordQueue(int capacity, long maxBytes)
         }
     }
 
+    // As a channel's WaitToReadAsync: true once records came, even if another reader took them
+    // first (its caller's TryRead then finds none and waits again); false or the failure once the
+    // queue is completed and empty. Waiting again after a wake could miss the only record for good
+    // when a concurrent ReadAsync took it.
     private async ValueTask<bool> WaitAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        Task signal;
+        lock (_lock)
         {
-            Task signal;
-            lock (_lock)
+            if (_count > 0)
             {
-                if (_count > 0)
-                {
-                    return true;
-                }
-
-                if (_completed)
-                {
-                    if (_failure is not null)
-                    {
-                        ExceptionDispatchInfo.Throw(_failure);
-                    }
-
-                    return false;
-                }
-
-                signal = Signal();
+                return true;
             }
 
-            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (_completed)
+            {
+                return CompletedAndEmpty();
+            }
+
+            signal = Signal();
         }
+
+        await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            return _count > 0 || !_completed || CompletedAndEmpty();
+        }
+    }
+
+    // Under _lock, completed with nothing left: false, or the failure thrown.
+    private bool CompletedAndEmpty()
+    {
+        if (_failure is not null)
+        {
+            ExceptionDispatchInfo.Throw(_failure);
+        }
+
+        return false;
     }
 
     // Under _lock: the signal the next Add or Complete gives, shared by every reader waiting.

@@ -137,6 +137,23 @@ public class ReceivePathTests
         await queue.Invoking(q => q.ReadAsync(CancellationToken.None).AsTask()).Should().ThrowAsync<System.Threading.Channels.ChannelClosedException>();
     }
 
+    // The race that hung a CI run: a record woke a waiter, another reader took it before the
+    // waiter looked, and the waiter went back to waiting for a record that never came.
+    [Fact]
+    public async Task A_waiter_woken_by_a_record_that_another_reader_took_first_still_returns_true()
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            var queue = new RecordQueue(capacity: 10, maxBytes: long.MaxValue);
+            Task<bool> waiting = queue.WaitToReadAsync(CancellationToken.None).AsTask();
+            queue.Add([Record(1)]);
+            queue.TryRead(out _).Should().BeTrue("the other reader takes the record (the waiter's continuation runs elsewhere)");
+
+            (await waiting.WaitAsync(TimeSpan.FromSeconds(10))).Should().BeTrue("a record came while it waited (iteration {0})", i);
+            queue.TryRead(out _).Should().BeFalse("the other reader had it");
+        }
+    }
+
     [Fact]
     public async Task A_queue_completed_with_a_failure_hands_out_what_waits_then_the_failure()
     {
