@@ -37,6 +37,24 @@ public class FrameTransportTests
 
     [SkippableTheory]
     [MemberData(nameof(Transports))]
+    public void The_transport_s_capture_holds_an_ARP_frame_that_arrives_on_the_device(string kind)
+    {
+        using VethPair veth = VethPair.Create();
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
+        using IFrameTransport peer = LabTransports.Open(kind, veth.B);
+        using IFrameCapture capture = transport.OpenCapture()!;
+        byte[] reply = Netconsole.Tests.Resolution.ArpFramesTests.Reply(
+            peer.DeviceMac, IPAddress.Parse("192.0.2.2"), transport.DeviceMac, IPAddress.Parse("192.0.2.1"));
+
+        peer.Send(reply);
+
+        var buffer = new byte[2048];
+        int length = capture.Receive(buffer, Arrival);
+        buffer[..length].Should().Equal(reply);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
     public void A_veth_transport_describes_its_device(string kind)
     {
         using VethPair veth = VethPair.Create();
