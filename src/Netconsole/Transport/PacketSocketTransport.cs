@@ -19,7 +19,8 @@ namespace Netconsole.Transport;
 /// Behaves as <see cref="SharpPcapTransport"/> does, error for error: sends from several threads,
 /// racing <see cref="Dispose"/> safely (<see cref="FrameTransportError.Closed"/> after it); a frame
 /// longer than the MTU (read again first) refused before the system call; a device that is down
-/// fails sends with <see cref="FrameTransportError.DeviceDown"/> and the transport stays usable;
+/// fails sends with <see cref="FrameTransportError.DeviceDown"/> and the transport stays usable
+/// (the first send after it is up succeeds);
 /// a deleted device fails them with <see cref="FrameTransportError.DeviceGone"/> for good; a frame
 /// the kernel drops for want of buffer space (ENOBUFS) fails with <see cref="FrameTransportError.Other"/>.
 /// A send allocates nothing unless it fails.
@@ -69,9 +70,12 @@ internal sealed class PacketSocketTransport : IFrameTransport
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Linux latches ENETDOWN on a packet socket when its device goes down and may report it on
-    /// the next send even once the device is up again: a send that gets it is retried once at
-    /// once, so the first frame after the device is up is not lost to a stale error.
+    /// No retry for a stale ENETDOWN, unlike <see cref="SharpPcapTransport"/>: Linux latches it
+    /// (sk_err) only on a packet socket whose protocol hook is registered when its device goes
+    /// down (net/packet/af_packet.c, packet_notifier), as libpcap's ETH_P_ALL socket's is; this
+    /// socket's protocol is 0, so it has none, and a send fails with ENETDOWN only while the
+    /// device is down. Checked: the first send after the device is up succeeds without a retry
+    /// (FrameTransportTests, FrameBatchLabTests).
     /// </remarks>
     /// <exception cref="ArgumentException">The frame is shorter than an Ethernet header (14 bytes).</exception>
     public void Send(ReadOnlySpan<byte> frame)
@@ -91,11 +95,6 @@ internal sealed class PacketSocketTransport : IFrameTransport
             }
 
             int errno = PacketSocket.Send(_socket, frame);
-            if (errno == PacketSocketErrors.NetworkDown)
-            {
-                errno = PacketSocket.Send(_socket, frame);
-            }
-
             if (errno != 0)
             {
                 throw Translate(errno, "send(2)", frame.Length);
@@ -112,7 +111,7 @@ internal sealed class PacketSocketTransport : IFrameTransport
     /// Up to <see cref="PacketSocket.BatchCapacity"/> frames per sendmmsg(2) call, as many calls as
     /// it takes while every frame goes. The frames up to the first one longer than
     /// <see cref="MaxFrameLength"/> are sent; that one is refused before any system call when it
-    /// comes first. A stale ENETDOWN is retried once, as by <see cref="Send"/>.
+    /// comes first.
     /// </remarks>
     public int SendBatch(ReadOnlySpan<byte> frames, ReadOnlySpan<int> frameLengths)
     {
@@ -135,19 +134,12 @@ internal sealed class PacketSocketTransport : IFrameTransport
 
             int sent = 0;
             int offset = 0;
-            bool retried = false;
             while (sent < sendable)
             {
                 int chunk = Math.Min(sendable - sent, PacketSocket.BatchCapacity);
                 int went = PacketSocket.SendBatch(_socket, frames[offset..], frameLengths.Slice(sent, chunk), out int errno);
                 if (went < 0)
                 {
-                    if (errno == PacketSocketErrors.NetworkDown && !retried)
-                    {
-                        retried = true;
-                        continue;
-                    }
-
                     if (sent > 0)
                     {
                         return sent;
@@ -162,7 +154,6 @@ internal sealed class PacketSocketTransport : IFrameTransport
                 }
 
                 sent += went;
-                retried = false;
                 if (went < chunk)
                 {
                     // The kernel stopped at a frame it refused and forgot why: the caller learns it
