@@ -59,6 +59,32 @@ public class FrameBatchLabTests
 
     [SkippableTheory]
     [MemberData(nameof(Transports))]
+    public void A_frame_the_kernel_refuses_after_the_first_ends_the_batch_and_fails_with_its_reason_when_sent_first(string kind)
+    {
+        using VethPair veth = VethPair.Create();
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
+        using var capture = new FrameCapture(veth.B, TestFrames.ExperimentalFilter);
+        // The transport still takes 1514 bytes for the longest frame: only the kernel knows better.
+        Lab.Ip("link", "set", veth.A, "mtu", "1280");
+        byte[] first = TestFrames.Experimental(transport.DeviceMac, 60);
+        byte[] refused = TestFrames.Experimental(transport.DeviceMac, 1514);
+        byte[] last = TestFrames.Experimental(transport.DeviceMac, 60);
+        (byte[] batch, int[] lengths) = Batch(first, refused, last);
+
+        int sent = transport.SendBatch(batch, lengths);
+        FrameTransportException tooLong = Assert.Throws<FrameTransportException>(() => transport.SendBatch(batch.AsSpan(60), lengths.AsSpan(1)));
+
+        sent.Should().Be(1);
+        tooLong.Error.Should().Be(FrameTransportError.FrameTooLong);
+        tooLong.Message.Should().Contain("1514 bytes");
+        LabTransports.MaxFrameLength(transport).Should().Be(1294, "a refusal by the kernel made the transport read the MTU again");
+        transport.SendBatch(batch.AsSpan(60 + 1514), lengths.AsSpan(2)).Should().Be(1);
+        capture.Next(Arrival).Should().Equal(first);
+        capture.Next(Arrival).Should().Equal(last);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
     public void A_batch_on_a_down_device_fails_with_DeviceDown_and_the_first_batch_after_up_arrives_whole(string kind)
     {
         using VethPair veth = VethPair.Create();
