@@ -46,7 +46,9 @@ if (args.Length > 0 && args[0] == "receive-child")
 
 if (args.Length > 0 && args[0] == "e2e")
 {
-    return EndToEndHarness.Run(args[1..], Console.Out);
+    return OperatingSystem.IsLinux()
+        ? EndToEndHarness.Run(args[1..], Console.Out)
+        : throw new PlatformNotSupportedException("e2e runs in a Linux network namespace (bench/lab.sh e2e).");
 }
 
 if (args.Length > 0 && args[0] == "abuse")

@@ -21,7 +21,10 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// <item>E2E signed: the same with the target signing every record (HMAC-SHA256, issue 17);</item>
 /// <item>(a) the injection ceiling: the frames the library produced for those records, in a tight loop through the target's own libpcap handle;</item>
 /// <item>(b) the syscall ceiling: the same frames through a raw AF_PACKET socket, send(2) each;</item>
-/// <item>(f) the batching ceiling (issue 19): the same frames, pinned beforehand, through that socket with sendmmsg(2), 64 per call;</item>
+/// <item>(f) the batching ceiling (issue 19): the same frames, back to back in one array, through that socket with sendmmsg(2), 64 per call;</item>
+/// <item>E2E packet socket (issue 19): E2E with the target on the library's packet-socket transport instead of libpcap;</item>
+/// <item>(h) the same frames through that packet-socket transport's Send, one at a time;</item>
+/// <item>(i) the same frames through its SendBatch, 64 per call (sendmmsg(2) behind the transport's checks);</item>
 /// <item>(c) an OS UDP socket sending the same UDP payloads;</item>
 /// <item>(d) NLog (NLog.Extensions.Logging, AsyncTargetWrapper in Block mode, NLog's NetworkTarget over udp4://) logging the same messages;</item>
 /// <item>(e) a stage: TargetManager.Send (format + frame + inject) of the same records, without the logger and its queue;</item>
@@ -30,6 +33,7 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// the provider in DropWrite mode (and NLog in Discard mode) checking that every drop is
 /// counted. Rates are informational: nothing asserts on them.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")] // the lab, packet sockets
 internal static class EndToEndHarness
 {
     private const int RemotePort = 6666;
@@ -77,6 +81,7 @@ internal static class EndToEndHarness
         private readonly NetworkLab _lab;
         private readonly CountingReceiver _receiver;
         private readonly RecordingTransportFactory _transports = new();
+        private readonly RecordingTransportFactory _packetTransports = new(PacketSocketTransportFactory.Open);
         private readonly int _appThread = ThreadClock.CurrentThreadId();
         private readonly List<PathResult> _results = [];
         private readonly long _started = Stopwatch.GetTimestamp();
@@ -84,6 +89,7 @@ internal static class EndToEndHarness
         private readonly string _loadBefore = Report.LoadAverage();
         private NetconsolePipeline? _netconsole;
         private NetconsolePipeline? _signed;
+        private NetconsolePipeline? _viaPacketSocket;
         private NLogPipeline? _nlog;
         private PacketSocket? _packetSocket;
         private Socket? _udp;
@@ -124,6 +130,8 @@ internal static class EndToEndHarness
             CheckFrames();
             _signed = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, new RecordingTransportFactory(), SigningKey);
             Log($"signed target: {_signed.Target} (sender thread {_signed.SenderThread})");
+            _viaPacketSocket = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, _packetTransports);
+            Log($"packet-socket target: {_viaPacketSocket.Target} (sender thread {_viaPacketSocket.SenderThread}, {_packetTransports.LastOpened})");
             PrepareStageRecords();
             _packetSocket = PacketSocket.Open(_lab.DeviceName, _lab.DeviceIndex);
             _packetSocket.Prepare(_frames);
@@ -152,6 +160,8 @@ internal static class EndToEndHarness
             _netconsole = null;
             _signed.Dispose();
             _signed = null;
+            _viaPacketSocket.Dispose();
+            _viaPacketSocket = null;
             _nlog.Dispose();
             _nlog = null;
             double renderBytes = RenderingBytesPerRecord();
@@ -171,6 +181,9 @@ internal static class EndToEndHarness
             yield return RunNLog(Paths.NLog, round, _nlog!, count);
             yield return RunStage(round, count);
             yield return RunBatches(round, count);
+            yield return RunLogger(Paths.EndToEndPacketSocket, round, _viaPacketSocket!, count);
+            yield return RunFrames(Paths.PacketSocketTransport, round, count, static (run, frame) => run._packetTransports.LastOpened!.Send(frame), () => 0);
+            yield return RunTransportBatches(round, count);
         }
 
         // E2E: the application thread logs count records as fast as it can (Wait mode: nothing is dropped).
@@ -247,6 +260,37 @@ internal static class EndToEndHarness
             measured.Finish();
             long drops = socket.Dropped - drops0;
             return Result(Paths.PacketSocketBatch, round, count, count - drops, drops, measured, phase);
+        }
+
+        // (i): the captured frames, back to back, through the packet-socket transport's SendBatch, 64 per call.
+        private PathResult RunTransportBatches(int round, int count)
+        {
+            ReceivePhase phase = _receiver.Begin(count);
+            IFrameTransport transport = _packetTransports.LastOpened!;
+            (byte[] frames, int[] lengths, int[] offsets) = _packetSocket!.Prepared;
+            long errors = 0;
+            var measured = Measurement.Begin(_appThread, 0, _receiver.ThreadId);
+            int next = 0;
+            while (next < count)
+            {
+                int end = Math.Min(next + FramesPerCall, count);
+                try
+                {
+                    next += transport.SendBatch(frames.AsSpan(offsets[next]), lengths.AsSpan(next, end - next));
+                }
+                catch (FrameTransportException)
+                {
+                    // The first frame was not sent (ENOBUFS: dropped): counted, and the batch goes on after it.
+                    errors++;
+                    next++;
+                }
+            }
+
+            measured.EndLoop();
+            measured.EndDrain();
+            CountingReceiver.WaitQuiet(phase, Quiet, Limit);
+            measured.Finish();
+            return Result(Paths.PacketSocketTransportBatch, round, count, count - errors, errors, measured, phase);
         }
 
         // (c): the same UDP payloads through a connected OS socket bound to the same address and port.
@@ -481,6 +525,8 @@ internal static class EndToEndHarness
         public void Dispose()
         {
             _netconsole?.Dispose();
+            _signed?.Dispose();
+            _viaPacketSocket?.Dispose();
             _nlog?.Dispose();
             _packetSocket?.Dispose();
             _receiver.Dispose();
@@ -564,11 +610,14 @@ internal static class Paths
     public const string NLog = "(d) ILogger -> NLog async -> UDP";
     public const string Stage = "(e) stage: TargetManager.Send (format+frame+inject)";
     public const string PacketSocketBatch = "(f) pre-built frames -> raw AF_PACKET sendmmsg(), 64 per call";
+    public const string EndToEndPacketSocket = "E2E packet socket: ILogger -> Netconsole.Logging -> packet-socket transport";
+    public const string PacketSocketTransport = "(h) pre-built frames -> same packet-socket transport, Send()";
+    public const string PacketSocketTransportBatch = "(i) pre-built frames -> same packet-socket transport, SendBatch() of 64";
 
-    public static readonly string[] Order = [EndToEnd, EndToEndSigned, Injection, PacketSocket, Udp, NLog, Stage, PacketSocketBatch];
+    public static readonly string[] Order = [EndToEnd, EndToEndSigned, Injection, PacketSocket, Udp, NLog, Stage, PacketSocketBatch, EndToEndPacketSocket, PacketSocketTransport, PacketSocketTransportBatch];
 
     /// <summary>The paths with a netconsole-logger sender thread.</summary>
-    public static bool HasSender(string path) => path is EndToEnd or EndToEndSigned;
+    public static bool HasSender(string path) => path is EndToEnd or EndToEndSigned or EndToEndPacketSocket;
 }
 
 /// <summary>An overload run's accounting.</summary>

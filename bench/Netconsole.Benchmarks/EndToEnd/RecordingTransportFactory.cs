@@ -4,13 +4,15 @@ using Netconsole.Transport;
 namespace Netconsole.Benchmarks.EndToEnd;
 
 /// <summary>
-/// The library's own libpcap transport factory, plus a tap: while <see cref="Recording"/> is
-/// set, every frame a target sends is also copied into it. That gives the harness exactly
-/// the frames the library produced for a run of records, to replay through the very
-/// libpcap handle the target uses (<see cref="LastOpened"/>), a raw packet socket and a UDP socket.
+/// One of the library's own transport factories (libpcap unless told otherwise), plus a tap:
+/// while <see cref="Recording"/> is set, every frame a target sends is also copied into it. That
+/// gives the harness exactly the frames the library produced for a run of records, to replay
+/// through the very transport the target uses (<see cref="LastOpened"/>), a raw packet socket and
+/// a UDP socket.
 /// </summary>
-internal sealed class RecordingTransportFactory : IFrameTransportFactory
+internal sealed class RecordingTransportFactory(Func<string, IFrameTransport>? open = null) : IFrameTransportFactory
 {
+    private readonly Func<string, IFrameTransport> _open = open ?? SharpPcapTransportFactory.Open;
     private List<byte[]>? _recording;
 
     /// <summary>Where frames are copied to while set; null (the default) to stop copying.</summary>
@@ -20,18 +22,18 @@ internal sealed class RecordingTransportFactory : IFrameTransportFactory
         set => Volatile.Write(ref _recording, value);
     }
 
-    /// <summary>The libpcap transport most recently opened through this factory.</summary>
-    public SharpPcapTransport? LastOpened { get; private set; }
+    /// <summary>The transport most recently opened through this factory (without the tap).</summary>
+    public IFrameTransport? LastOpened { get; private set; }
 
     /// <inheritdoc/>
     public IFrameTransport Open(string deviceName)
     {
-        SharpPcapTransport transport = SharpPcapTransportFactory.Open(deviceName);
+        IFrameTransport transport = _open(deviceName);
         LastOpened = transport;
         return new Tap(transport, this);
     }
 
-    private sealed class Tap(SharpPcapTransport inner, RecordingTransportFactory owner) : IFrameTransport
+    private sealed class Tap(IFrameTransport inner, RecordingTransportFactory owner) : IFrameTransport
     {
         public string DeviceName => inner.DeviceName;
 

@@ -36,7 +36,8 @@ internal sealed class Report(
             + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; {startedAt:yyyy-MM-dd HH:mm} UTC, run took {duration.TotalSeconds:F0} s; "
             + $"load average (1 min) {loadBefore} before, {LoadAverage()} after.");
         Line();
-        Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, E2E signed, (a), (b), (c), (d), (e), (f);");
+        Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, E2E signed, (a), (b), (c), (d), (e), (f),");
+        Line("E2E packet socket, (h), (i);");
         Line($"{rounds} rounds after a warm-up round. The message: `LoggerMessage.Define<int, string>` of");
         Line("`order {OrderId} shipped to warehouse {Warehouse}; customer notified by mail` (63-68 bytes of text), one application");
         Line("thread logging as fast as it can. Netconsole: extended target (`+6665@192.0.2.1/veth,6666@192.0.2.2/peer-mac`), Wait");
@@ -90,6 +91,15 @@ internal sealed class Report(
         Line($"- **(f)/(b) = {f.RecordsPerSecond / b.RecordsPerSecond:F2}**: sendmmsg(2) of 64 pre-built frames per call against send(2) one at a time, "
             + $"the ceiling batched injection can reach (issue 19); E2E/(f) = {e2e.RecordsPerSecond / f.RecordsPerSecond:F2}. "
             + $"CPU per frame of the sending thread: (f) {Us(f.Measured.AppCpu.RunNanoseconds, f)} us, (b) {Us(b.Measured.AppCpu.RunNanoseconds, b)} us.");
+        PathResult e2ePacket = median[Paths.EndToEndPacketSocket];
+        PathResult h = median[Paths.PacketSocketTransport];
+        PathResult i = median[Paths.PacketSocketTransportBatch];
+        Line($"- Issue 19, the packet-socket transport: **E2E packet socket / E2E = {e2ePacket.RecordsPerSecond / e2e.RecordsPerSecond:F2}**, "
+            + $"E2E packet socket / (b) = {e2ePacket.RecordsPerSecond / b.RecordsPerSecond:F2}; (h)/(a) = {h.RecordsPerSecond / a.RecordsPerSecond:F2} "
+            + $"(the transport's Send against libpcap's), (h)/(b) = {h.RecordsPerSecond / b.RecordsPerSecond:F2}; **(i)/(h) = {i.RecordsPerSecond / h.RecordsPerSecond:F2}** "
+            + $"(SendBatch of 64 against Send, same transport), (i)/(f) = {i.RecordsPerSecond / f.RecordsPerSecond:F2}. CPU per frame of the sending thread: "
+            + $"(h) {Us(h.Measured.AppCpu.RunNanoseconds, h)} us, (i) {Us(i.Measured.AppCpu.RunNanoseconds, i)} us; E2E packet socket sender thread "
+            + $"{Us(e2ePacket.Measured.LibraryCpu.RunNanoseconds, e2ePacket)} us per record against {Us(e2e.Measured.LibraryCpu.RunNanoseconds, e2e)} us through libpcap.");
         PathResult signed = median[Paths.EndToEndSigned];
         Line($"- **E2E signed / E2E = {signed.RecordsPerSecond / e2e.RecordsPerSecond:F2}** (issue 17's goal: at least 0.85); per record, sender thread CPU "
             + $"{Us(signed.Measured.LibraryCpu.RunNanoseconds, signed)} us signed against {Us(e2e.Measured.LibraryCpu.RunNanoseconds, e2e)} us; "

@@ -63,7 +63,7 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     public TargetManager(TargetManagerOptions? options = null)
     {
         options ??= new TargetManagerOptions();
-        _transportFactory = options.TransportFactory ?? new SharpPcapTransportFactory();
+        _transportFactory = options.TransportFactory ?? FrameTransports.FromEnvironment();
         _timeProvider = options.TimeProvider;
         _routeLookup = options.RouteLookup;
         _pacingWait = options.PacingWait;

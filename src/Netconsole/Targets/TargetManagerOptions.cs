@@ -29,7 +29,9 @@ public sealed class TargetManagerOptions
     /// <summary>
     /// Opens the transports targets send through. The default is <see langword="null"/>: the
     /// manager injects frames through libpcap (SharpPcap), and resolves next hops with ARP / NDP
-    /// through it. Set it to send frames some other way (see <see cref="IFrameTransport"/> for
+    /// through it; on Linux, with the environment variable <c>NETCONSOLE_TRANSPORT</c> set to
+    /// <c>packet-socket</c>, it sends them through packet sockets of its own instead (experimental;
+    /// next hops are still resolved through libpcap). Set it to send frames some other way (see <see cref="IFrameTransport"/> for
     /// what a transport tells target setup).
     /// </summary>
     public IFrameTransportFactory? TransportFactory { get; set; }

@@ -54,6 +54,45 @@ public interface IFrameTransport : IDisposable
     void Send(ReadOnlySpan<byte> frame);
 
     /// <summary>
+    /// Sends frames in order, stopping at the first one that cannot be sent: the frames lie back to
+    /// back in <paramref name="frames"/>, frame <c>i</c> being <c>frameLengths[i]</c> bytes long.
+    /// </summary>
+    /// <param name="frames">The frames (Ethernet headers included), one after the other.</param>
+    /// <param name="frameLengths">The length of each frame, in bytes.</param>
+    /// <returns>
+    /// How many frames were sent: the first that many, all of them when none failed. When a frame
+    /// after the first fails, the call returns how many went before it and does not say why: that
+    /// frame was not sent; sending it again (first in the next batch) sends it, or throws the reason
+    /// when the cause is still there (a device still down, a frame still too long).
+    /// </returns>
+    /// <remarks>
+    /// The default implementation calls <see cref="Send"/> for each frame. The packet-socket
+    /// transport (Linux) hands up to 64 frames to the kernel per system call (sendmmsg(2)).
+    /// </remarks>
+    /// <exception cref="ArgumentException">A length is shorter than an Ethernet header (14 bytes), or the lengths add up to more than <paramref name="frames"/> holds; nothing was sent.</exception>
+    /// <exception cref="FrameTransportException">The first frame could not be sent (as <see cref="Send"/> throws for it); nothing was sent.</exception>
+    int SendBatch(ReadOnlySpan<byte> frames, ReadOnlySpan<int> frameLengths)
+    {
+        FrameBatch.Validate(frames, frameLengths);
+        int offset = 0;
+        for (int i = 0; i < frameLengths.Length; i++)
+        {
+            try
+            {
+                Send(frames.Slice(offset, frameLengths[i]));
+            }
+            catch (FrameTransportException) when (i > 0)
+            {
+                return i;
+            }
+
+            offset += frameLengths[i];
+        }
+
+        return frameLengths.Length;
+    }
+
+    /// <summary>
     /// Starts capturing the frames that arrive on the device, for the ARP / Neighbor Discovery
     /// exchange of next-hop resolution: the requests go out through <see cref="Send"/>, the
     /// replies are read from the capture. Every frame that arrives after this returns is in the

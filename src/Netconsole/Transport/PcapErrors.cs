@@ -141,13 +141,15 @@ internal static class PcapErrors
     /// <param name="detail">libpcap's own words, appended in parentheses; null for none.</param>
     /// <param name="innerException">The cause.</param>
     /// <param name="existingDevices">For <see cref="FrameTransportError.NoSuchDevice"/>: the devices that do exist.</param>
+    /// <param name="failedPart">For <see cref="FrameTransportError.Other"/>: what failed (libpcap when null).</param>
     public static FrameTransportException Create(
         FrameTransportError error,
         string deviceName,
         PcapOperation operation,
         string? detail,
         Exception? innerException = null,
-        IReadOnlyList<string>? existingDevices = null)
+        IReadOnlyList<string>? existingDevices = null,
+        string? failedPart = null)
     {
         string action = operation == PcapOperation.Open ? "open" : "send a frame on";
         string message = error switch
@@ -173,7 +175,7 @@ internal static class PcapErrors
                 $"Cannot use {deviceName}: it is not an Ethernet device, and netconsole frames are Ethernet frames (link type DLT_EN10MB).",
             FrameTransportError.Closed =>
                 $"The transport for {deviceName} is closed (disposed): open a new one.",
-            _ => $"Cannot {action} {deviceName}: libpcap failed.",
+            _ => $"Cannot {action} {deviceName}: {failedPart ?? "libpcap"} failed.",
         };
 
         if (error == FrameTransportError.LibpcapMissing && detail is not null)

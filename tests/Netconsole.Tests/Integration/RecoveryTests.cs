@@ -7,6 +7,7 @@ using Netconsole.Devices;
 using Netconsole.Lab;
 using Netconsole.Receiving;
 using Netconsole.Targets;
+using Netconsole.Transport;
 using Netconsole.Tests.Devices;
 using Netconsole.Tests.Receiving;
 using Netconsole.Tests.Support;
@@ -103,6 +104,51 @@ public sealed class RecoveryTests(ITestOutputHelper output) : LabFixture
         (await Next(receiver)).Should().Be("after");
         target.GetStatistics().RecordsDropped.Should().Be(0);
         target.GetStatistics().Resumes.Should().Be(1);
+    }
+
+    // The same through the packet-socket transport (issue 19): the manager opens a new one on the
+    // re-created device, and records sent before and after reach a real receiver.
+    [SkippableFact]
+    public async Task Through_packet_sockets_records_arrive_and_a_deleted_and_re_created_device_resumes()
+    {
+        NetworkLab lab = Lab();
+        await using NetconsoleReceiver receiver = Receiver(lab);
+        var opened = new List<IFrameTransport>();
+        var factory = new RecordingFactory(new PacketSocketTransportFactory(), opened);
+        await using TargetManager manager = new(new TargetManagerOptions { Watcher = Watcher("netlink"), TransportFactory = factory });
+        NetconsoleTarget target = manager.Add(ByName(lab));
+        manager.Enable(target.Name).State.Should().Be(TargetState.Enabled);
+        Send(manager, 1, "before");
+        (await Next(receiver)).Should().Be("before");
+
+        lab.DeleteDevice();
+        WaitFor(target, TargetState.Deactivated);
+        Send(manager, 2, "while gone");
+        lab.RecreateDevice();
+        WaitFor(target, TargetState.Enabled);
+        Send(manager, 3, "after");
+
+        (await Next(receiver)).Should().Be("while gone");
+        (await Next(receiver)).Should().Be("after");
+        target.GetStatistics().RecordsDropped.Should().Be(0);
+        lock (opened)
+        {
+            opened.Should().HaveCount(2).And.AllBeOfType<PacketSocketTransport>("the target resumed on a new packet socket");
+        }
+    }
+
+    private sealed class RecordingFactory(IFrameTransportFactory inner, List<IFrameTransport> opened) : IFrameTransportFactory
+    {
+        public IFrameTransport Open(string deviceName)
+        {
+            IFrameTransport transport = inner.Open(deviceName);
+            lock (opened)
+            {
+                opened.Add(transport);
+            }
+
+            return transport;
+        }
     }
 
     // netcons_resume.sh, bound by MAC: another name, then the old MAC -> resumes (the kernel needs a

@@ -7,17 +7,22 @@ using Netconsole.Wire;
 namespace Netconsole.Tests.Transport;
 
 // Integration tests: each runs in the private network namespace, on lo or on a veth pair it
-// creates and deletes.
+// creates and deletes, once through libpcap and once through a packet socket: the two
+// transports must behave alike (issue 19).
 [Collection(Netconsole.Tests.Integration.LabTestsRunAlone.Name)]
-public class SharpPcapTransportTests
+[System.Runtime.Versioning.SupportedOSPlatform("linux")] // the lab
+public class FrameTransportTests
 {
     private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(3);
 
-    [SkippableFact]
-    public void A_frame_sent_on_a_veth_arrives_on_its_peer_byte_for_byte()
+    public static TheoryData<string> Transports => [.. LabTransports.Kinds];
+
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void A_frame_sent_on_a_veth_arrives_on_its_peer_byte_for_byte(string kind)
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
         using var capture = new FrameCapture(veth.B, "udp port 6666");
         var builder = new FrameBuilder(
             transport.DeviceMac, PhysicalAddress.Parse("FF-FF-FF-FF-FF-FF"),
@@ -30,37 +35,58 @@ public class SharpPcapTransportTests
         capture.Next(Arrival).Should().Equal(frame[..length]);
     }
 
-    [SkippableFact]
-    public void A_veth_transport_describes_its_device()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void The_transport_s_capture_holds_an_ARP_frame_that_arrives_on_the_device(string kind)
+    {
+        using VethPair veth = VethPair.Create();
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
+        using IFrameTransport peer = LabTransports.Open(kind, veth.B);
+        using IFrameCapture capture = transport.OpenCapture()!;
+        byte[] reply = Netconsole.Tests.Resolution.ArpFramesTests.Reply(
+            peer.DeviceMac, IPAddress.Parse("192.0.2.2"), transport.DeviceMac, IPAddress.Parse("192.0.2.1"));
+
+        peer.Send(reply);
+
+        var buffer = new byte[2048];
+        int length = capture.Receive(buffer, Arrival);
+        buffer[..length].Should().Equal(reply);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void A_veth_transport_describes_its_device(string kind)
     {
         using VethPair veth = VethPair.Create();
 
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
 
         transport.DeviceName.Should().Be(veth.A);
         transport.DeviceMac.Should().Be(NetworkDevice.FindByName(veth.A)!.Mac);
         transport.IsLoopback.Should().BeFalse();
-        transport.MaxFrameLength.Should().Be(1514, "a veth's MTU is 1500, plus the 14-byte Ethernet header");
+        LabTransports.MaxFrameLength(transport).Should().Be(1514, "a veth's MTU is 1500, plus the 14-byte Ethernet header");
     }
 
-    [SkippableFact]
-    public void Lo_is_accepted_as_an_Ethernet_loopback_device()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void Lo_is_accepted_as_an_Ethernet_loopback_device(string kind)
     {
         Lab.Require();
 
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open("lo");
+        using IFrameTransport transport = LabTransports.Open(kind, "lo");
 
         transport.DeviceName.Should().Be("lo");
         transport.IsLoopback.Should().BeTrue();
         transport.DeviceMac.GetAddressBytes().Should().Equal(0, 0, 0, 0, 0, 0);
-        transport.MaxFrameLength.Should().Be(65536 + 14);
+        LabTransports.MaxFrameLength(transport).Should().Be(65536 + 14);
     }
 
-    [SkippableFact]
-    public void Sending_on_a_down_device_fails_with_DeviceDown_and_the_first_send_after_up_succeeds()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void Sending_on_a_down_device_fails_with_DeviceDown_and_the_first_send_after_up_succeeds(string kind)
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
         using var capture = new FrameCapture(veth.B, TestFrames.ExperimentalFilter);
         veth.SetDown(veth.A);
 
@@ -80,11 +106,12 @@ public class SharpPcapTransportTests
         capture.NextEqualTo(first, Arrival).Should().NotBeNull("the first frame after up is sent, not lost to a stale 'Network is down'");
     }
 
-    [SkippableFact]
-    public void Sending_on_a_deleted_device_fails_with_DeviceGone_for_good()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void Sending_on_a_deleted_device_fails_with_DeviceGone_for_good(string kind)
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
         veth.Delete();
 
         FrameTransportException gone = SendFails(transport, TestFrames.Experimental(transport.DeviceMac, 60));
@@ -96,11 +123,12 @@ public class SharpPcapTransportTests
         SendFails(transport, TestFrames.Experimental(transport.DeviceMac, 60)).Error.Should().Be(FrameTransportError.DeviceGone);
     }
 
-    [SkippableFact]
-    public void A_re_created_device_needs_a_new_transport()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void A_re_created_device_needs_a_new_transport(string kind)
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport old = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport old = LabTransports.Open(kind, veth.A);
         veth.Delete();
         Lab.Ip("link", "add", veth.A, "type", "veth", "peer", "name", veth.B);
         veth.SetUp(veth.A);
@@ -108,49 +136,53 @@ public class SharpPcapTransportTests
 
         SendFails(old, TestFrames.Experimental(old.DeviceMac, 60)).Error.Should().Be(FrameTransportError.DeviceGone);
 
-        using SharpPcapTransport reopened = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport reopened = LabTransports.Open(kind, veth.A);
         using var capture = new FrameCapture(veth.B, TestFrames.ExperimentalFilter);
         byte[] frame = TestFrames.Experimental(reopened.DeviceMac, 60);
         reopened.Send(frame);
         capture.NextEqualTo(frame, Arrival).Should().NotBeNull();
     }
 
-    [SkippableFact]
-    public void Opening_a_missing_device_fails_with_NoSuchDevice_listing_the_devices()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void Opening_a_missing_device_fails_with_NoSuchDevice_listing_the_devices(string kind)
     {
         Lab.Require();
         string name = Lab.UniqueName("x");
 
-        FrameTransportException missing = OpenFails(name);
+        FrameTransportException missing = OpenFails(kind, name);
 
         missing.Error.Should().Be(FrameTransportError.NoSuchDevice);
         missing.DeviceName.Should().Be(name);
         missing.Message.Should().Contain($"no network device of that name").And.Contain("Devices: lo");
     }
 
-    [SkippableFact]
-    public void Opening_a_libpcap_pseudo_device_fails_with_NoSuchDevice()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void Opening_a_libpcap_pseudo_device_fails_with_NoSuchDevice(string kind)
     {
         Lab.Require();
 
         // libpcap lists "any", but it is no network device: it is refused before anything is opened.
-        OpenFails("any").Error.Should().Be(FrameTransportError.NoSuchDevice);
+        OpenFails(kind, "any").Error.Should().Be(FrameTransportError.NoSuchDevice);
     }
 
-    [SkippableFact]
-    public void Opening_a_down_device_fails_with_DeviceDown()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void Opening_a_down_device_fails_with_DeviceDown(string kind)
     {
         using VethPair veth = VethPair.Create();
         veth.SetDown(veth.A);
 
-        FrameTransportException down = OpenFails(veth.A);
+        FrameTransportException down = OpenFails(kind, veth.A);
 
         down.Error.Should().Be(FrameTransportError.DeviceDown);
         down.Message.Should().Contain($"ip link set {veth.A} up");
     }
 
-    [SkippableFact]
-    public void Opening_a_device_that_is_not_Ethernet_fails_with_NotEthernet()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void Opening_a_device_that_is_not_Ethernet_fails_with_NotEthernet(string kind)
     {
         Lab.Require();
         string tun = Lab.UniqueName("t");
@@ -159,7 +191,7 @@ public class SharpPcapTransportTests
         {
             Lab.Ip("link", "set", tun, "up");
 
-            FrameTransportException notEthernet = OpenFails(tun);
+            FrameTransportException notEthernet = OpenFails(kind, tun);
 
             notEthernet.Error.Should().Be(FrameTransportError.NotEthernet);
             notEthernet.Message.Should().Contain("not an Ethernet device").And.Contain("DLT_EN10MB");
@@ -170,11 +202,12 @@ public class SharpPcapTransportTests
         }
     }
 
-    [SkippableFact]
-    public void A_frame_of_MTU_plus_14_is_sent_and_one_byte_more_fails_with_FrameTooLong()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void A_frame_of_MTU_plus_14_is_sent_and_one_byte_more_fails_with_FrameTooLong(string kind)
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
         using var capture = new FrameCapture(veth.B, TestFrames.ExperimentalFilter);
 
         FrameTransportException tooLong = SendFails(transport, TestFrames.Experimental(transport.DeviceMac, 1515));
@@ -187,25 +220,27 @@ public class SharpPcapTransportTests
         capture.NextEqualTo(longest, Arrival).Should().NotBeNull();
     }
 
-    [SkippableFact]
-    public void A_lowered_MTU_is_noticed_when_the_kernel_refuses_a_frame()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void A_lowered_MTU_is_noticed_when_the_kernel_refuses_a_frame(string kind)
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
         Lab.Ip("link", "set", veth.A, "mtu", "1280");
 
         FrameTransportException tooLong = SendFails(transport, TestFrames.Experimental(transport.DeviceMac, 1514));
 
         tooLong.Error.Should().Be(FrameTransportError.FrameTooLong);
         tooLong.InnerException!.Message.Should().Contain("Message too long");
-        transport.MaxFrameLength.Should().Be(1294);
+        LabTransports.MaxFrameLength(transport).Should().Be(1294);
     }
 
-    [SkippableFact]
-    public void A_raised_MTU_is_noticed_before_a_longer_frame_is_refused()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void A_raised_MTU_is_noticed_before_a_longer_frame_is_refused(string kind)
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
         Lab.Ip("link", "set", veth.B, "mtu", "2000");
         Lab.Ip("link", "set", veth.A, "mtu", "2000");
         using var capture = new FrameCapture(veth.B, TestFrames.ExperimentalFilter);
@@ -213,15 +248,16 @@ public class SharpPcapTransportTests
 
         transport.Send(frame);
 
-        transport.MaxFrameLength.Should().Be(2014);
+        LabTransports.MaxFrameLength(transport).Should().Be(2014);
         capture.NextEqualTo(frame, Arrival).Should().NotBeNull();
     }
 
-    [SkippableFact]
-    public void Sending_after_Dispose_fails_with_Closed()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void Sending_after_Dispose_fails_with_Closed(string kind)
     {
         Lab.Require();
-        SharpPcapTransport transport = SharpPcapTransportFactory.Open("lo");
+        IFrameTransport transport = LabTransports.Open(kind, "lo");
         transport.Dispose();
         transport.Dispose();
 
@@ -232,12 +268,13 @@ public class SharpPcapTransportTests
         closed.Message.Should().Contain("closed");
     }
 
-    [SkippableFact]
-    public void Concurrent_sends_while_another_thread_disposes_only_ever_see_Closed()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void Concurrent_sends_while_another_thread_disposes_only_ever_see_Closed(string kind)
     {
         // On a veth of its own: a flood on lo would stall the captures other tests run on lo.
         using VethPair veth = VethPair.Create();
-        SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
+        IFrameTransport transport = LabTransports.Open(kind, veth.A);
         const int Senders = 4;
         var sent = new int[Senders];
         var unexpected = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
@@ -278,11 +315,12 @@ public class SharpPcapTransportTests
         sent.Should().OnlyContain(n => n > 0);
     }
 
-    [SkippableFact]
-    public void EnsureCanReach_refuses_IPv4_on_lo_and_accepts_IPv6()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void EnsureCanReach_refuses_IPv4_on_lo_and_accepts_IPv6(string kind)
     {
         Lab.Require();
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open("lo");
+        using IFrameTransport transport = LabTransports.Open(kind, "lo");
 
         transport.EnsureCanReach(IPAddress.IPv6Loopback);
         FrameTransportException refusal = Assert.Throws<FrameTransportException>(() => transport.EnsureCanReach(IPAddress.Loopback));
@@ -290,18 +328,19 @@ public class SharpPcapTransportTests
         refusal.Message.Should().Contain("never reach local sockets").And.Contain("\"+@/lo,@::1/\"");
     }
 
-    [SkippableFact]
-    public void EnsureCanReach_accepts_IPv4_on_a_veth()
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
+    public void EnsureCanReach_accepts_IPv4_on_a_veth(string kind)
     {
         using VethPair veth = VethPair.Create();
-        using SharpPcapTransport transport = SharpPcapTransportFactory.Open(veth.A);
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
 
         transport.EnsureCanReach(IPAddress.Parse("192.0.2.2"));
     }
 
-    private static FrameTransportException SendFails(SharpPcapTransport transport, byte[] frame) =>
+    private static FrameTransportException SendFails(IFrameTransport transport, byte[] frame) =>
         Assert.Throws<FrameTransportException>(() => transport.Send(frame));
 
-    private static FrameTransportException OpenFails(string name) =>
-        Assert.Throws<FrameTransportException>(() => SharpPcapTransportFactory.Open(name).Dispose());
+    private static FrameTransportException OpenFails(string kind, string name) =>
+        Assert.Throws<FrameTransportException>(() => LabTransports.Open(kind, name).Dispose());
 }
