@@ -8,7 +8,7 @@ namespace Netconsole.Transport;
 
 /// <summary>
 /// The frames arriving on a device, through a libpcap handle of their own: what
-/// <see cref="SharpPcapTransport.OpenCapture"/> gives next-hop resolution. The transports'
+/// <see cref="InjectingTransport.OpenCapture"/> gives next-hop resolution. The transports'
 /// sending handles capture nothing, so they are no use here.
 /// </summary>
 /// <remarks>
