@@ -91,33 +91,4 @@ internal sealed class DatagramBatch
         _addresses.AsSpan(index * AddressSize, length).CopyTo(address.Buffer.Span);
         address.Size = length;
     }
-
-    // struct iovec.
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVector
-    {
-        public IntPtr Base;
-        public nuint Length;
-    }
-
-    // struct msghdr.
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MessageHeader
-    {
-        public IntPtr Name;
-        public int NameLength;
-        public IntPtr Vectors;
-        public nuint VectorCount;
-        public IntPtr Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    // struct mmsghdr: the header, then the length the kernel received (after the header's own padding).
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MultipleMessageHeader
-    {
-        public MessageHeader Header;
-        public uint Length;
-    }
 }

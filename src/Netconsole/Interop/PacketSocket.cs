@@ -160,33 +160,4 @@ internal static partial class PacketSocket
     [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int GetSocketName(SafeSocketHandle socket, Span<byte> address, ref int addressLength);
-
-    // struct iovec.
-    [StructLayout(LayoutKind.Sequential)]
-    private struct IoVector
-    {
-        public IntPtr Base;
-        public nuint Length;
-    }
-
-    // struct msghdr (the socket is bound: no address, no control data).
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MessageHeader
-    {
-        public IntPtr Name;
-        public int NameLength;
-        public IntPtr Vectors;
-        public nuint VectorCount;
-        public IntPtr Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
-    // struct mmsghdr: the header, then the length the kernel sent.
-    [StructLayout(LayoutKind.Sequential)]
-    private struct MultipleMessageHeader
-    {
-        public MessageHeader Header;
-        public uint Length;
-    }
 }
