@@ -234,10 +234,7 @@ internal static class EndToEndHarness
                 }
             }
 
-            measured.EndLoop();
-            measured.EndDrain();
-            CountingReceiver.WaitQuiet(phase, Quiet, Limit);
-            measured.Finish();
+            SendLoopEnded(measured, phase);
             long drops = errors + dropped() - drops0;
             return Result(path, round, count, count - drops, drops, measured, phase);
         }
@@ -254,10 +251,7 @@ internal static class EndToEndHarness
                 socket.SendPrepared(i, Math.Min(FramesPerCall, count - i));
             }
 
-            measured.EndLoop();
-            measured.EndDrain();
-            CountingReceiver.WaitQuiet(phase, Quiet, Limit);
-            measured.Finish();
+            SendLoopEnded(measured, phase);
             long drops = socket.Dropped - drops0;
             return Result(Paths.PacketSocketBatch, round, count, count - drops, drops, measured, phase);
         }
@@ -286,10 +280,7 @@ internal static class EndToEndHarness
                 }
             }
 
-            measured.EndLoop();
-            measured.EndDrain();
-            CountingReceiver.WaitQuiet(phase, Quiet, Limit);
-            measured.Finish();
+            SendLoopEnded(measured, phase);
             return Result(Paths.PacketSocketTransportBatch, round, count, count - errors, errors, measured, phase);
         }
 
@@ -309,10 +300,7 @@ internal static class EndToEndHarness
                 }
             }
 
-            measured.EndLoop();
-            measured.EndDrain();
-            CountingReceiver.WaitQuiet(phase, Quiet, Limit);
-            measured.Finish();
+            SendLoopEnded(measured, phase);
             return Result(Paths.Udp, round, count, count - errors, errors, measured, phase);
         }
 
@@ -367,10 +355,7 @@ internal static class EndToEndHarness
                 });
             }
 
-            measured.EndLoop();
-            measured.EndDrain();
-            CountingReceiver.WaitQuiet(phase, Quiet, Limit);
-            measured.Finish();
+            SendLoopEnded(measured, phase);
             TargetStatistics target1 = pipeline.Target.GetStatistics();
             return Result(Paths.Stage, round, count, target1.DatagramsSent - target0.DatagramsSent, target1.RecordsDropped - target0.RecordsDropped, measured, phase);
         }
@@ -460,6 +445,15 @@ internal static class EndToEndHarness
                 phase.Malformed);
             Log($"overload: {result}");
             return result;
+        }
+
+        // A send loop has nothing queued behind it: it has drained when it ends; then the receiver goes quiet.
+        private static void SendLoopEnded(Measurement measured, ReceivePhase phase)
+        {
+            measured.EndLoop();
+            measured.EndDrain();
+            CountingReceiver.WaitQuiet(phase, Quiet, Limit);
+            measured.Finish();
         }
 
         private PathResult Result(string path, int round, long records, long datagrams, long drops, Measurement measured, ReceivePhase phase)
