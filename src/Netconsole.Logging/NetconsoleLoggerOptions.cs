@@ -209,6 +209,13 @@ public sealed class NetconsoleLoggerOptions
     /// </summary>
     internal TimeProvider? DropNoticeClock { get; set; }
 
+    /// <summary>
+    /// The most entries the sender takes from the queue into one run (1 to
+    /// <see cref="LogRecordWriter.RunLength"/>, the default). Tests that run the sender in lock
+    /// step, one record per frame, set 1. Read once, at construction.
+    /// </summary>
+    internal int SenderRunLength { get; set; } = LogRecordWriter.RunLength;
+
     /// <summary>The first configuration error found while binding (kept here so a reload never throws on a watcher thread).</summary>
     internal NetconsoleConfigurationException? ConfigurationError { get; set; }
 

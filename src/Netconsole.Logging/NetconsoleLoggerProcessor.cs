@@ -5,8 +5,10 @@ namespace Netconsole.Logging;
 
 /// <summary>
 /// The provider's queue and its one sender thread (<c>netconsole-logger</c>): logging threads
-/// hand entries over (<see cref="Enqueue"/>), the sender takes them in order and sends each
-/// through the <see cref="LogRecordWriter"/>, with drop notices coalesced among them. Also:
+/// hand entries over (<see cref="Enqueue"/>), the sender takes them in order, in runs of what the
+/// queue holds (at most <see cref="LogRecordWriter.RunLength"/>, never waiting for more), and
+/// hands each run to the targets together through the <see cref="LogRecordWriter"/>, with drop
+/// notices coalesced among them. Also:
 /// <see cref="Flush"/>, records sent at once (<see cref="SendNow"/>), and draining on disposal
 /// within a time limit (<see cref="Complete"/>).
 /// </summary>
@@ -75,6 +77,7 @@ internal sealed class NetconsoleLoggerProcessor
     private readonly object _flushLock = new(); // Flush waits on it for the sender to catch up
     private readonly TimeProvider _clock; // of the drop-notice interval
     private readonly long _noticeInterval; // DropNoticeInterval in the clock's ticks
+    private readonly int _runLength; // the most entries taken into one run
     private volatile NetconsoleLoggerOptions _options;
     private volatile bool _accepting = true;
     private volatile bool _completing;
@@ -91,6 +94,7 @@ internal sealed class NetconsoleLoggerProcessor
     // before it lets go of the writer), so the sender never misses its own drops.
     private long _pendingDrops; // drops met and not yet announced
     private long _nextNoticeAt = long.MinValue; // clock timestamp from which a notice may go out unforced
+    private long _announcedTotal; // drops announced in notices written, handed over or staged (Announced: handed over)
 
     /// <summary>Creates the processor and starts its sender thread.</summary>
     /// <param name="queue">The queue (a new one).</param>
@@ -104,6 +108,7 @@ internal sealed class NetconsoleLoggerProcessor
         _options = options;
         _disposeManager = disposeManager;
         _clock = options.DropNoticeClock ?? TimeProvider.System;
+        _runLength = Math.Clamp(options.SenderRunLength, 1, LogRecordWriter.RunLength);
         _noticeInterval = Math.Max(1, (long)Math.Round(DropNoticeInterval.TotalSeconds * _clock.TimestampFrequency));
         _thread = new Thread(RunSender) { IsBackground = true, Name = SenderThreadName };
         _thread.Start();
@@ -276,7 +281,7 @@ internal sealed class NetconsoleLoggerProcessor
             }
             finally
             {
-                _writer.Exit();
+                LeaveWriter();
             }
         }
         catch (Exception)
@@ -391,9 +396,9 @@ internal sealed class NetconsoleLoggerProcessor
                 TakeResult.Taken => SendTaken(entry!, position, dropped, ref idle),
 
                 // The queue is empty: the burst is over, so the drops pending go out now.
-                TakeResult.Drops => StepAfter(Send(dropped, null, queueEmpty: true)),
+                TakeResult.Drops => StepAfter(SendNotice(dropped)),
                 TakeResult.Abandoned => SenderStep.Stop,
-                TakeResult.Empty or TakeResult.Drained when _pendingDrops > 0 => StepAfter(Send(0, null, queueEmpty: true)),
+                TakeResult.Empty or TakeResult.Drained when _pendingDrops > 0 => StepAfter(SendNotice(0)),
                 TakeResult found => Idle(found == TakeResult.Drained, ref idle),
             };
         }
@@ -411,23 +416,75 @@ internal sealed class NetconsoleLoggerProcessor
     }
 
     // An entry taken: it leaves the queue's room behind at once, so Wait-mode logging threads may
-    // go on; then it is sent (after a notice, when one is due) and marked done for Flush.
+    // go on. Then the run: the entries the queue holds behind it are taken too (at most
+    // LogRecordWriter.RunLength, none waited for) and written, each after a notice when one is
+    // due, and the run goes to the targets together when the sender leaves the writer: a burst's
+    // frames go out back to back, a lone record at once. Marked done for Flush after the run.
     private SenderStep SendTaken(LogEntry entry, long position, long dropped, ref IdleState idle)
     {
-        idle = default; // busy: poll again after this record, and something may grow now
+        idle = default; // busy: poll again after this run, and something may grow now
         ReleaseRoomWaiters();
-        SendOutcome outcome = Send(dropped, entry.Level == LogEntry.Broken ? null : entry, queueEmpty: false);
-        if (outcome == SendOutcome.Sent)
-        {
-            Volatile.Write(ref _progress.Completed, position + 1);
-            entry.Clear(); // the consumer's entry keeps no reference to the record's objects
-        }
-        else if (outcome == SendOutcome.NotSent)
+        if (Interlocked.CompareExchange(ref _progress.State, SenderSending, SenderIdle) != SenderIdle)
         {
             Interlocked.Increment(ref _droppedDisposed); // taken just as disposal gave up
+            return SenderStep.Stop;
         }
 
-        return StepAfter(outcome);
+        long completed = position + 1;
+        _writer.Enter();
+        try
+        {
+            Write(entry, dropped);
+            for (int taken = 1; taken < _runLength && Volatile.Read(ref _progress.State) == SenderSending; taken++)
+            {
+                TakeResult found = _queue.TryTake(out LogEntry? next, out long nextPosition, out long nextDropped);
+                if (found == TakeResult.Taken)
+                {
+                    ReleaseRoomWaiters();
+                    Write(next!, nextDropped);
+                    completed = nextPosition + 1;
+                    continue;
+                }
+
+                if (found == TakeResult.Drops)
+                {
+                    // The queue is empty: the burst is over, so the drops pending go out now.
+                    _pendingDrops += nextDropped;
+                    AnnouncePending();
+                }
+
+                break; // empty, drained or abandoned: the loop looks again after the run
+            }
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _errors);
+        }
+        finally
+        {
+            LeaveWriter(); // the run goes to the targets
+        }
+
+        entry.Clear(); // the consumer's entry keeps no reference to the last record's objects
+        Volatile.Write(ref _progress.Completed, completed);
+        return Interlocked.CompareExchange(ref _progress.State, SenderIdle, SenderSending) == SenderSending
+            ? SenderStep.Next
+            : SenderStep.StopAndDisposeManager;
+    }
+
+    // Inside the writer: the drops before the entry (a notice first, when due), then the entry.
+    private void Write(LogEntry entry, long dropped)
+    {
+        _pendingDrops += dropped;
+        if (_pendingDrops > 0 && (NoticeForced() || _clock.GetTimestamp() >= _nextNoticeAt))
+        {
+            AnnouncePending();
+        }
+
+        if (entry.Level != LogEntry.Broken)
+        {
+            _writer.WriteEntry(entry);
+        }
     }
 
     // Pulses Wait-mode logging threads once the queue is down to the low-water mark: one wake-up
@@ -440,9 +497,9 @@ internal sealed class NetconsoleLoggerProcessor
         }
     }
 
-    // Adds `dropped` to the drops pending and sends their notice when it is due (or the queue is
-    // empty), then the entry (if any); unless disposal gave up.
-    private SendOutcome Send(long dropped, LogEntry? entry, bool queueEmpty)
+    // The queue is empty: adds `dropped` to the drops pending and sends their notice (the burst is
+    // over); unless disposal gave up.
+    private SendOutcome SendNotice(long dropped)
     {
         if (Interlocked.CompareExchange(ref _progress.State, SenderSending, SenderIdle) != SenderIdle)
         {
@@ -453,14 +510,9 @@ internal sealed class NetconsoleLoggerProcessor
         try
         {
             _pendingDrops += dropped;
-            if (_pendingDrops > 0 && (queueEmpty || NoticeForced() || _clock.GetTimestamp() >= _nextNoticeAt))
+            if (_pendingDrops > 0)
             {
                 AnnouncePending();
-            }
-
-            if (entry is not null)
-            {
-                _writer.WriteEntry(entry);
             }
         }
         catch (Exception)
@@ -469,7 +521,7 @@ internal sealed class NetconsoleLoggerProcessor
         }
         finally
         {
-            _writer.Exit();
+            LeaveWriter();
         }
 
         return Interlocked.CompareExchange(ref _progress.State, SenderIdle, SenderSending) == SenderSending
@@ -482,21 +534,40 @@ internal sealed class NetconsoleLoggerProcessor
     // within a time limit. The flush waiter's count is read per record only while drops are pending.
     private bool NoticeForced() => _completing || Volatile.Read(ref _flushWaiters) != 0;
 
-    // Inside the writer: one notice for every drop pending; the interval starts again. Counted as
-    // announced even when the notice throws (counted as an error): Flush must not wait for it.
+    // Inside the writer: one notice for every drop pending (staged: it goes to the targets with
+    // the run, when the writer is left); the interval starts again. Counted as announced even when
+    // the notice throws (counted as an error): Flush must not wait for it.
     private void AnnouncePending()
     {
         long dropped = _pendingDrops;
-        long total = _progress.Announced + dropped; // written inside the writer only
+        _announcedTotal += dropped;
         _pendingDrops = 0;
         _nextNoticeAt = _clock.GetTimestamp() + _noticeInterval;
+        _writer.WriteNotice(dropped, _announcedTotal);
+    }
+
+    // Leaves the writer, which hands the run staged to the targets; then the drops announced in it
+    // are published to Flush (never before their notice was handed over).
+    private void LeaveWriter()
+    {
+        long announced = _announcedTotal; // read inside the writer
         try
         {
-            _writer.WriteNotice(dropped, total);
+            _writer.Exit();
         }
         finally
         {
-            Volatile.Write(ref _progress.Announced, total);
+            long published = Volatile.Read(ref _progress.Announced);
+            while (published < announced)
+            {
+                long seen = Interlocked.CompareExchange(ref _progress.Announced, announced, published);
+                if (seen == published)
+                {
+                    break;
+                }
+
+                published = seen;
+            }
         }
     }
 
@@ -582,7 +653,7 @@ internal sealed class NetconsoleLoggerProcessor
         [FieldOffset(72)]
         public long Completed;
 
-        /// <summary>Drops announced (handed to the targets in a notice): the running total a notice shows. Written inside the writer (sender or SendNow).</summary>
+        /// <summary>Drops announced (handed to the targets in a notice): the running total a notice shows. Raised once the notice was handed over (sender or SendNow, see LeaveWriter).</summary>
         [FieldOffset(80)]
         public long Announced;
     }
