@@ -40,20 +40,19 @@ namespace Netconsole.Logging;
 /// again and sleep: a wake-up per record, competing for the cores with the sender.
 /// </para>
 /// <para>
-/// The sender, after activity, polls the queue every millisecond for a while
-/// (<see cref="MaxIdlePolls"/> polls) before it sleeps until woken: a busy application pays no
-/// wake-up system call per record; only the first record after a sleep wakes it.
+/// The sender sleeps as soon as the queue is empty, and the first record queued after that wakes
+/// it (one wake-up system call on that logging thread): a lone record leaves at once. While the
+/// queue is not empty nobody is woken: a busy application pays no wake-up per record, and what a
+/// burst queues while a run is being sent goes in the next run. (The sender used to poll every
+/// millisecond for 100 ms after activity instead of sleeping, sparing logging threads that
+/// wake-up, but a record logged then waited up to ~1.1 ms for the next poll: over the 1 ms a
+/// lone record may take, bench/RESULTS.md, "lone".)
 /// </para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The wake-up event never allocates a kernel handle (its WaitHandle is never read), so it holds nothing to release; disposing it while a logging thread may still set it would throw into the logging path.")]
 internal sealed class NetconsoleLoggerProcessor
 {
     internal const string SenderThreadName = "netconsole-logger";
-
-    // After activity the sender polls the queue every millisecond for a while (MaxIdlePolls x 1 ms)
-    // before it sleeps until woken: logging calls then never pay for waking it.
-    private const int IdlePollMilliseconds = 1;
-    private const int MaxIdlePolls = 100;
 
     // How long the sender stays idle before it shrinks a grown queue and forgets the scopes it saw.
     private const int ReleaseAfterIdleMilliseconds = 5000;
@@ -387,7 +386,7 @@ internal sealed class NetconsoleLoggerProcessor
     // The sender thread: one step per turn until there is nothing more to send.
     private void RunSender()
     {
-        var idle = new IdleState { Polls = MaxIdlePolls, Released = true };
+        var idle = new IdleState { Released = true };
         SenderStep step;
         do
         {
@@ -422,7 +421,7 @@ internal sealed class NetconsoleLoggerProcessor
     // frames go out back to back, a lone record at once. Marked done for Flush after the run.
     private SenderStep SendTaken(LogEntry entry, long position, long dropped, ref IdleState idle)
     {
-        idle = default; // busy: poll again after this run, and something may grow now
+        idle = default; // busy: something may grow now, to be given back after a while idle
         ReleaseRoomWaiters();
         if (Interlocked.CompareExchange(ref _progress.State, SenderSending, SenderIdle) != SenderIdle)
         {
@@ -571,7 +570,7 @@ internal sealed class NetconsoleLoggerProcessor
         }
     }
 
-    // Nothing to take. Flush may be waiting for this moment; then poll for a while, then sleep.
+    // Nothing to take. Flush may be waiting for this moment; then sleep until woken.
     private SenderStep Idle(bool drained, ref IdleState idle)
     {
         Interlocked.MemoryBarrier(); // the flush waiter's count is read after the queue was seen empty
@@ -583,15 +582,6 @@ internal sealed class NetconsoleLoggerProcessor
         if (drained || Volatile.Read(ref _progress.State) == SenderAborted)
         {
             return SenderStep.Stop;
-        }
-
-        if (idle.Polls < MaxIdlePolls)
-        {
-            // Recently busy: more records are likely within a millisecond, and a polling sender
-            // costs the logging threads no wake-up.
-            idle.Polls++;
-            Thread.Sleep(IdlePollMilliseconds);
-            return SenderStep.Next;
         }
 
         SleepUntilWoken(ref idle);
@@ -661,9 +651,6 @@ internal sealed class NetconsoleLoggerProcessor
     /// <summary>The sender's idle bookkeeping: a local of its loop, nothing another thread reads. The default is "just busy".</summary>
     private struct IdleState
     {
-        /// <summary>Polls since the last record; at <see cref="MaxIdlePolls"/> the sender sleeps until woken.</summary>
-        public int Polls;
-
         /// <summary>Nothing grown or remembered since the last release (<see cref="ReleaseAfterIdle"/>): sleep without a time limit.</summary>
         public bool Released;
     }
