@@ -100,6 +100,7 @@ internal static class EndToEndHarness
         private PacketRing? _bypassRing;
         private Socket? _udp;
         private byte[][] _frames = [];
+        private string _qdisc = "?";
         private byte[][] _texts = [];
         private string[] _ids = [];
 
@@ -117,6 +118,13 @@ internal static class EndToEndHarness
         public string Execute(int rounds)
         {
             Log($"lab: {_lab}");
+            if (Environment.GetEnvironmentVariable("NETCONSOLE_BENCH_QDISC") is { Length: > 0 } qdisc)
+            {
+                // A root qdisc on the veth (noqueue by default), as a real NIC has one (mq, fq_codel, pfifo_fast):
+                // what PACKET_QDISC_BYPASS skips then.
+                RunTool("tc", ["qdisc", "replace", "dev", _lab.DeviceName, "root", .. qdisc.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+            }
+
             _netconsole = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, _transports);
             Log($"netconsole target: {_netconsole.Target} (sender thread {_netconsole.SenderThread})");
 
@@ -145,7 +153,8 @@ internal static class EndToEndHarness
             _bypassSocket.PrepareAs(_packetSocket);
             _ring = PacketRing.Open(_lab.DeviceName, _lab.DeviceIndex, bypassQdisc: false);
             _bypassRing = PacketRing.Open(_lab.DeviceName, _lab.DeviceIndex, bypassQdisc: true);
-            Log($"qdisc of {_lab.DeviceName}: {Qdisc(_lab.DeviceName)}");
+            _qdisc = Qdisc(_lab.DeviceName);
+            Log($"qdisc of {_lab.DeviceName}: {_qdisc}; packet sockets in this namespace (each ETH_P_ALL one gets a copy of every frame sent through the qdisc path): {PacketSockets()}");
             _udp = _lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork, LocalPort);
             _udp.Connect(new IPEndPoint(_lab.PeerIPv4, RemotePort));
             _nlog = new NLogPipeline(new IPEndPoint(_lab.PeerIPv4, RemotePort), NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Block);
@@ -179,7 +188,7 @@ internal static class EndToEndHarness
             Log($"rendering the message alone: {renderBytes:F1} B/record");
             OverloadResult netconsoleOverload = RunNetconsoleOverload();
             OverloadResult nlogOverload = RunNLogOverload();
-            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture, _loadBefore, renderBytes).ToMarkdown();
+            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture, _loadBefore, renderBytes, _qdisc).ToMarkdown();
         }
 
         private IEnumerable<PathResult> RunRound(int round, int count)
@@ -288,20 +297,23 @@ internal static class EndToEndHarness
             return Result(path, round, count, count - drops, drops, measured, phase) with { WrongFormat = ring.WrongFormat - wrong0 };
         }
 
-        // The device's root qdisc as tc shows it (veth: noqueue unless told otherwise).
-        private static string Qdisc(string device)
+        // The device's root qdisc as tc shows it (veth: noqueue unless NETCONSOLE_BENCH_QDISC says otherwise).
+        private static string Qdisc(string device) => RunTool("tc", ["qdisc", "show", "dev", device]) is { Length: > 0 } text ? text : "?";
+
+        private static string RunTool(string tool, string[] arguments)
         {
-            try
-            {
-                using var tc = Process.Start(new ProcessStartInfo("tc", ["qdisc", "show", "dev", device]) { RedirectStandardOutput = true })!;
-                string text = tc.StandardOutput.ReadToEnd().Trim();
-                tc.WaitForExit();
-                return text.Length == 0 ? "?" : text;
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                return "? (no tc)";
-            }
+            using var process = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardOutput = true })!;
+            string text = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? text : throw new InvalidOperationException($"{tool} {string.Join(' ', arguments)} failed ({process.ExitCode})");
+        }
+
+        // Packet sockets open in this network namespace, by protocol (/proc/net/packet; 0003 = ETH_P_ALL).
+        private static string PacketSockets()
+        {
+            string[] lines = File.ReadAllLines("/proc/net/packet");
+            var protocols = lines.Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 4).Select(f => f[3]);
+            return string.Join(", ", protocols.GroupBy(p => p).Select(g => $"{g.Count()} of protocol {g.Key}"));
         }
 
         // (i): the captured frames, back to back, through the packet-socket transport's SendBatch, 64 per call.

@@ -16,7 +16,8 @@ internal sealed class Report(
     OverloadResult nlogOverload,
     PathResult capture,
     string loadBefore,
-    double renderBytes)
+    double renderBytes,
+    string qdisc)
 {
     private readonly StringBuilder _text = new();
 
@@ -38,6 +39,7 @@ internal sealed class Report(
         Line();
         Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, E2E signed, (a), (b), (c), (d), (e), (f),");
         Line("(j), (k), (l), E2E packet socket, (h), (i);");
+        Line($"the veth's root qdisc: `{qdisc}` (NETCONSOLE_BENCH_QDISC sets another).");
         Line($"{rounds} rounds after a warm-up round. The message: `LoggerMessage.Define<int, string>` of");
         Line("`order {OrderId} shipped to warehouse {Warehouse}; customer notified by mail` (63-68 bytes of text), one application");
         Line("thread logging as fast as it can. Netconsole: extended target (`+6665@192.0.2.1/veth,6666@192.0.2.2/peer-mac`), Wait");
