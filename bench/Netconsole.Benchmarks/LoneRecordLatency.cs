@@ -79,6 +79,8 @@ internal static class LoneRecordLatency
                     throw new InvalidOperationException($"the target is not enabled: {netconsole} ({netconsole.StateReason})");
                 }
 
+                output.WriteLine($"{transport}: {netconsole}; packet sockets: {EndToEndHarness.PacketSockets()}");
+
                 // Warm-up (JIT, ARP-free: the peer's MAC is given): 50 records, not reported.
                 for (int i = 0; i < 50; i++)
                 {

@@ -300,21 +300,7 @@ internal static class EndToEndHarness
         // The device's root qdisc as tc shows it (veth: noqueue unless NETCONSOLE_BENCH_QDISC says otherwise).
         private static string Qdisc(string device) => RunTool("tc", ["qdisc", "show", "dev", device]) is { Length: > 0 } text ? text : "?";
 
-        private static string RunTool(string tool, string[] arguments)
-        {
-            using var process = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardOutput = true })!;
-            string text = process.StandardOutput.ReadToEnd().Trim();
-            process.WaitForExit();
-            return process.ExitCode == 0 ? text : throw new InvalidOperationException($"{tool} {string.Join(' ', arguments)} failed ({process.ExitCode})");
-        }
 
-        // Packet sockets open in this network namespace, by protocol (/proc/net/packet; 0003 = ETH_P_ALL).
-        private static string PacketSockets()
-        {
-            string[] lines = File.ReadAllLines("/proc/net/packet");
-            var protocols = lines.Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 4).Select(f => f[3]);
-            return string.Join(", ", protocols.GroupBy(p => p).Select(g => $"{g.Count()} of protocol {g.Key}"));
-        }
 
         // (i): the captured frames, back to back, through the packet-socket transport's SendBatch, 64 per call.
         private PathResult RunTransportBatches(int round, int count)
@@ -602,6 +588,24 @@ internal static class EndToEndHarness
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             Length += formatter(state, exception).Length;
+    }
+
+    // A tool's output; its failure an exception.
+    internal static string RunTool(string tool, string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardOutput = true })!;
+        string text = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? text : throw new InvalidOperationException($"{tool} {string.Join(' ', arguments)} failed ({process.ExitCode})");
+    }
+
+    // Packet sockets open in this network namespace, by protocol (/proc/net/packet; 0003 = ETH_P_ALL:
+    // libpcap's, which gets a copy of every frame sent through the qdisc path; 0000: send-only ones).
+    internal static string PacketSockets()
+    {
+        string[] lines = File.ReadAllLines("/proc/net/packet");
+        var protocols = lines.Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 4).Select(f => f[3]);
+        return string.Join(", ", protocols.GroupBy(p => p).Select(g => $"{g.Count()} of protocol {g.Key}"));
     }
 
     internal static string FormatMac(byte[] mac) => string.Join(':', mac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
