@@ -262,6 +262,135 @@ internal static partial class PacketSocket
         }
     }
 
+    // The capture of next-hop resolution (PacketSocketFrameCapture): values from
+    // include/uapi/linux/if_ether.h, if_packet.h, asm-generic/socket.h and filter.h.
+    private const ushort EthernetAllProtocols = 0x0003; // ETH_P_ALL, host order
+    private const int LevelSocket = 1; // SOL_SOCKET
+    private const int OptionAttachFilter = 26; // SO_ATTACH_FILTER
+    private const int OptionIgnoreOutgoing = 23; // PACKET_IGNORE_OUTGOING (Linux 4.20)
+    private const short PollIn = 0x001; // POLLIN
+    private const int DontWait = 0x40; // MSG_DONTWAIT
+    private const int WouldBlock = 11; // EAGAIN
+
+    // A classic BPF program for "arp or icmp6" on an Ethernet frame without a VLAN tag: what the
+    // libpcap capture's filter keeps. {code, jt, jf, k}; the jumps count from the next instruction.
+    private static readonly SocketFilter[] ArpOrIcmp6 =
+    [
+        new(0x28, 0, 0, 12), // ldh [12]: the EtherType
+        new(0x15, 3, 0, 0x0806), // ARP: accept
+        new(0x15, 0, 3, 0x86DD), // not IPv6: reject
+        new(0x30, 0, 0, 20), // ldb [20]: the IPv6 next header
+        new(0x15, 0, 1, 58), // ICMPv6: accept, else reject
+        new(0x06, 0, 0, 0x40000), // accept (up to 256 KiB of it)
+        new(0x06, 0, 0, 0), // reject
+    ];
+
+    /// <summary>
+    /// Opens a packet socket that receives the ARP and ICMPv6 frames arriving on interface
+    /// <paramref name="interfaceIndex"/> (not those sent from this host, when the kernel can leave
+    /// them out): the filter is attached before the socket is bound to a protocol, so nothing else
+    /// is ever queued on it. Null with <paramref name="errno"/> and the failed call otherwise.
+    /// </summary>
+    public static unsafe SafeSocketHandle? OpenCapture(int interfaceIndex, out int errno, out string failedCall)
+    {
+        SafeSocketHandle socket = Libc.Socket(AddressFamilyPacket, SocketConstants.TypeRaw | SocketConstants.CloseOnExec, 0);
+        if (socket.IsInvalid)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            failedCall = "socket(AF_PACKET, SOCK_RAW)";
+            socket.Dispose();
+            return null;
+        }
+
+        // Our own requests need not come back; a kernel older than 4.20 refuses the option, and
+        // the resolver skips them anyway.
+        _ = SetPacketOption(socket, OptionIgnoreOutgoing, 1);
+        fixed (SocketFilter* program = ArpOrIcmp6)
+        {
+            var filter = new SocketFilterProgram { Length = (ushort)ArpOrIcmp6.Length, Filter = (IntPtr)program };
+            if (SetFilterNative(socket, LevelSocket, OptionAttachFilter, ref filter, sizeof(SocketFilterProgram)) != 0)
+            {
+                errno = Marshal.GetLastPInvokeError();
+                failedCall = "setsockopt(SO_ATTACH_FILTER)";
+                socket.Dispose();
+                return null;
+            }
+        }
+
+        // struct sockaddr_ll: family, protocol ETH_P_ALL (network order), ifindex.
+        Span<byte> address = stackalloc byte[LinkLayerAddressLength];
+        address.Clear();
+        BinaryPrimitives.WriteUInt16LittleEndian(address, AddressFamilyPacket);
+        BinaryPrimitives.WriteUInt16BigEndian(address[2..], EthernetAllProtocols);
+        MemoryMarshal.Write(address[4..], in interfaceIndex);
+        if (Libc.Bind(socket, address, LinkLayerAddressLength) != 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            failedCall = "bind(AF_PACKET, ETH_P_ALL)";
+            socket.Dispose();
+            return null;
+        }
+
+        errno = 0;
+        failedCall = "";
+        return socket;
+    }
+
+    /// <summary>
+    /// Waits at most <paramref name="timeoutMilliseconds"/> for a frame on a capture socket and
+    /// copies it (cut to the buffer): its length, 0 when none came in time, or -1 with
+    /// <paramref name="errno"/>.
+    /// </summary>
+    public static unsafe int Receive(SafeSocketHandle socket, Span<byte> buffer, int timeoutMilliseconds, out int errno)
+    {
+        bool added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            var descriptor = new PollDescriptor { Descriptor = (int)socket.DangerousGetHandle(), Events = PollIn };
+            while (true)
+            {
+                int ready = PollNative(&descriptor, 1, timeoutMilliseconds);
+                if (ready == 0)
+                {
+                    errno = 0;
+                    return 0;
+                }
+
+                if (ready < 0)
+                {
+                    errno = Marshal.GetLastPInvokeError();
+                    if (errno == Interrupted)
+                    {
+                        continue;
+                    }
+
+                    return -1;
+                }
+
+                nint received = ReceiveNative(socket, buffer, (nuint)buffer.Length, DontWait);
+                if (received >= 0)
+                {
+                    errno = 0;
+                    return (int)received;
+                }
+
+                errno = Marshal.GetLastPInvokeError();
+                if (errno is not (Interrupted or WouldBlock))
+                {
+                    return -1;
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int SetOptionNative(SafeSocketHandle socket, int level, int option, ref int value, int length);
@@ -269,6 +398,14 @@ internal static partial class PacketSocket
     [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int SetRingNative(SafeSocketHandle socket, int level, int option, ref TransmitRingRequest value, int length);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int SetFilterNative(SafeSocketHandle socket, int level, int option, ref SocketFilterProgram value, int length);
+
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial nint ReceiveNative(SafeSocketHandle socket, Span<byte> buffer, nuint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
@@ -301,6 +438,24 @@ internal static partial class PacketSocket
         public int Descriptor;
         public short Events;
         public short ReturnedEvents;
+    }
+
+    // struct sock_filter: one classic BPF instruction (8 bytes).
+    [StructLayout(LayoutKind.Sequential)]
+    internal readonly struct SocketFilter(ushort code, byte jumpTrue, byte jumpFalse, uint constant)
+    {
+        public readonly ushort Code = code;
+        public readonly byte JumpTrue = jumpTrue;
+        public readonly byte JumpFalse = jumpFalse;
+        public readonly uint Constant = constant;
+    }
+
+    // struct sock_fprog: the instruction count and a pointer to them (16 bytes on 64-bit).
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct SocketFilterProgram
+    {
+        public ushort Length;
+        public IntPtr Filter;
     }
 }
 

@@ -123,8 +123,11 @@ internal abstract class InjectingTransport : IFrameTransport
             throw PcapErrors.Create(FrameTransportError.Closed, DeviceName, PcapOperation.Open, null);
         }
 
-        return SharpPcapFrameCapture.Open(DeviceName, DeviceIndex);
+        return OpenCaptureCore();
     }
+
+    /// <summary>Opens the capture (the transport is not disposed): a libpcap handle of its own, unless the transport has a way of its own.</summary>
+    protected virtual IFrameCapture OpenCaptureCore() => SharpPcapFrameCapture.Open(DeviceName, DeviceIndex);
 
     /// <summary>Waits for the sends in flight, then closes the handle. Calling it again does nothing.</summary>
     public void Dispose()

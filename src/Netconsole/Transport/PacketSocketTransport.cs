@@ -9,8 +9,8 @@ namespace Netconsole.Transport;
 /// Sends Ethernet frames on one network device through a Linux packet socket of its own
 /// (AF_PACKET, SOCK_RAW, bound to the device's interface index): what libpcap's injection does,
 /// without libpcap in the way, and batches with sendmmsg(2). Opened by
-/// <see cref="PacketSocketTransportFactory"/>. Captures for next-hop resolution still go through
-/// libpcap (<see cref="SharpPcapFrameCapture"/>).
+/// <see cref="PacketSocketTransportFactory"/>. Captures for next-hop resolution go through packet
+/// sockets too (<see cref="PacketSocketFrameCapture"/>): on Linux nothing needs libpcap.
 /// </summary>
 /// <remarks>
 /// Behaves as <see cref="SharpPcapTransport"/> does, error for error (what they share is
@@ -118,6 +118,10 @@ internal sealed class PacketSocketTransport : InjectingTransport, IFrameTranspor
 
     /// <inheritdoc/>
     protected override void CloseHandle() => _socket.Dispose();
+
+    /// <inheritdoc/>
+    /// <remarks>A packet socket of its own (<see cref="PacketSocketFrameCapture"/>): no libpcap on Linux, for sending or resolving.</remarks>
+    protected override IFrameCapture OpenCaptureCore() => PacketSocketFrameCapture.Open(DeviceName, DeviceIndex!.Value);
 
     // How many frames from the first are at most maxFrameLength bytes long.
     private static int CountFitting(ReadOnlySpan<int> frameLengths, int maxFrameLength)

@@ -55,6 +55,27 @@ public class FrameTransportTests
 
     [SkippableTheory]
     [MemberData(nameof(Transports))]
+    public void The_transport_s_capture_leaves_out_frames_that_are_neither_ARP_nor_ICMPv6(string kind)
+    {
+        using VethPair veth = VethPair.Create();
+        using IFrameTransport transport = LabTransports.Open(kind, veth.A);
+        using IFrameTransport peer = LabTransports.Open(kind, veth.B);
+        using IFrameCapture capture = transport.OpenCapture()!;
+        byte[] udp = TestFrames.Experimental(peer.DeviceMac, 120); // another EtherType: not asked for
+        byte[] reply = Netconsole.Tests.Resolution.ArpFramesTests.Reply(
+            peer.DeviceMac, IPAddress.Parse("192.0.2.2"), transport.DeviceMac, IPAddress.Parse("192.0.2.1"));
+
+        peer.Send(udp);
+        peer.Send(reply);
+
+        var buffer = new byte[2048];
+        int length = capture.Receive(buffer, Arrival);
+        buffer[..length].Should().Equal(reply, "the frame before it was filtered out by the kernel");
+        capture.Receive(buffer, TimeSpan.Zero).Should().Be(0);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Transports))]
     public void A_veth_transport_describes_its_device(string kind)
     {
         using VethPair veth = VethPair.Create();
