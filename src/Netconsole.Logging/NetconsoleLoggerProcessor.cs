@@ -273,6 +273,7 @@ internal sealed class NetconsoleLoggerProcessor
                 }
 
                 _writer.WriteMessage(syslogLevel, message ?? string.Empty, exception, category ?? LogRecordWriter.ProviderCategory, timestamp);
+                _queue.DeathWatch?.SequenceUsed(_writer.NextSequence);
             }
             finally
             {
@@ -420,6 +421,7 @@ internal sealed class NetconsoleLoggerProcessor
         if (outcome == SendOutcome.Sent)
         {
             Volatile.Write(ref _progress.Completed, position + 1);
+            _queue.DeathWatch?.Sent(position + 1, _writer.NextSequence);
             entry.Clear(); // the consumer's entry keeps no reference to the record's objects
         }
         else if (outcome == SendOutcome.NotSent)
