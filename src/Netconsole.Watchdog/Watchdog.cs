@@ -62,13 +62,10 @@ internal static unsafe class Watchdog
         }
 
         ParentIdentity identity = ParentIdentity.Read(parent);
-        TargetManager manager;
         WatchdogSettings settings;
         try
         {
             settings = WatchdogSettings.Parse(ring.ReadSettings());
-            ring.ClearSettings();
-            manager = SetUp(settings);
         }
         catch (Exception e)
         {
@@ -77,14 +74,30 @@ internal static unsafe class Watchdog
             return 4;
         }
 
+        // Watching from here on (the pidfd holds the parent, the ring is mapped): the application
+        // need not wait for the targets' setup below. A death meanwhile is seen right after it.
+        ring.ClearSettings();
         ring.TryMarkReady(); // not when the application gave up waiting (then it is a clean end)
+        TargetManager manager;
+        try
+        {
+            manager = SetUp(settings);
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"netconsole watchdog: the targets could not be set up ({e.GetType().Name}: {e.Message}); the death of process {parent} will not be reported");
+            return 4;
+        }
 
+        WarmUp(settings, ring, pidfd, identity);
         if (!parentGone)
         {
             Native.WaitUntilReadable(pidfd);
         }
 
+        // The death record's timestamp: when the kernel said the parent was gone.
         long died = Stopwatch.GetTimestamp();
+        ulong diedMicroseconds = NetconsoleRecord.GetTimestampMicroseconds();
         if (ring.State == DeathRing.StateCleanExit)
         {
             manager.Dispose(TimeSpan.Zero);
@@ -103,9 +116,42 @@ internal static unsafe class Watchdog
         (long sent, long lost, ulong nextSequence) = SendRing(ring, manager, settings);
         DeathCause cause = pidfd >= 0 ? ExitStatus.Read(pidfd, identity, CauseWait) : new DeathCause(null);
         string text = cause.Describe(parent, identity.Name, sent, lost);
-        Send(manager, settings, DeathCause.Level, text, DeathCause.Category, nextSequence, NetconsoleRecord.GetTimestampMicroseconds(), null, null, 0, null);
+        Send(manager, settings, DeathCause.Level, text, DeathCause.Category, nextSequence, diedMicroseconds, null, null, 0, null);
         manager.Dispose(settings.FlushTimeout - Stopwatch.GetElapsedTime(died) is { Ticks: > 0 } left ? left : TimeSpan.Zero);
         return 0;
+    }
+
+    // The death path, run once on nothing (formatting, the ring, the exit status, the text) so that
+    // after the death no method waits for its first compilation: about half the death-to-record
+    // time otherwise. Nothing is sent.
+    private static void WarmUp(WatchdogSettings settings, DeathRing ring, int pidfd, ParentIdentity identity)
+    {
+        try
+        {
+            List<KeyValuePair<string, string>> dictionary = [new("CATEGORY", DeathCause.Category), new("EVENT_ID", "1")];
+            var record = new NetconsoleRecord(DeathCause.Level, Encoding.UTF8.GetBytes(new DeathCause(9).Describe(identity.Pid, identity.Name, 1, 1)))
+            {
+                Facility = settings.Facility,
+                Sequence = 1,
+                TimestampMicroseconds = NetconsoleRecord.GetTimestampMicroseconds(),
+                Dictionary = dictionary,
+                Cpu = 0,
+                TaskName = "1",
+            };
+            foreach (NetconsoleTargetOptions options in settings.Targets)
+            {
+                _ = new Netconsole.Wire.RecordFormatter(options.ToRecordFormat()).Format(record);
+            }
+
+            _ = ring.TryFindNewest(0, out uint newest) && ring.TryRead(newest, out RingRecord last) && last.FullText.Length >= 0;
+            _ = Native.ExitInfo(pidfd);
+            _ = ExitStatus.StatField(Environment.ProcessId, ExitStatus.StartTimeField);
+            _ = new DeathCause(6 | 0x80).Describe(1, null, 0, 0) + new DeathCause(256).Describe(1, null, 0, 0) + new DeathCause(null).Describe(1, null, 0, 0);
+        }
+        catch (Exception)
+        {
+            // Only a warm-up: the death path works without it, a little later.
+        }
     }
 
     // The targets as the application had them, enabled now so that after the death the watchdog only formats and sends.
