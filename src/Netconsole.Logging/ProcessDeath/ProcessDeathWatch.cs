@@ -68,11 +68,11 @@ internal sealed unsafe class ProcessDeathWatch
                 return null;
             }
 
-            string? entry = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
-            string runtimeConfig = Path.Combine(directory, entry + ".runtimeconfig.json");
-            if (entry is null || !File.Exists(runtimeConfig))
+            string? deps = DepsFile();
+            string? runtimeConfig = RuntimeConfig(directory, deps);
+            if (runtimeConfig is null)
             {
-                failure = $"CaptureProcessDeath: the application's runtimeconfig.json was not found ({runtimeConfig}); process deaths are not reported.";
+                failure = $"CaptureProcessDeath: the application's runtimeconfig.json was not found (beside {deps ?? "its deps.json"} or its entry assembly in {directory}); process deaths are not reported.";
                 return null;
             }
 
@@ -98,7 +98,7 @@ internal sealed unsafe class ProcessDeathWatch
             start.ArgumentList.Add("exec");
             start.ArgumentList.Add("--runtimeconfig");
             start.ArgumentList.Add(runtimeConfig);
-            if (DepsFile() is { } deps)
+            if (deps is not null)
             {
                 start.ArgumentList.Add("--depsfile");
                 start.ArgumentList.Add(deps);
@@ -267,6 +267,24 @@ internal sealed unsafe class ProcessDeathWatch
         return Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } dotnetRoot && File.Exists(Path.Combine(dotnetRoot, "dotnet"))
             ? Path.Combine(dotnetRoot, "dotnet")
             : null;
+    }
+
+    // The runtimeconfig.json the host read: beside the deps file it was given (dotnet exec
+    // --depsfile X.deps.json, as test hosts run), else the entry assembly's.
+    private static string? RuntimeConfig(string directory, string? deps)
+    {
+        if (deps is not null && deps.EndsWith(".deps.json", StringComparison.Ordinal))
+        {
+            string besideDeps = deps[..^".deps.json".Length] + ".runtimeconfig.json";
+            if (File.Exists(besideDeps))
+            {
+                return besideDeps;
+            }
+        }
+
+        string? entry = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
+        string entryConfig = Path.Combine(directory, entry + ".runtimeconfig.json");
+        return entry is not null && File.Exists(entryConfig) ? entryConfig : null;
     }
 
     private static string? DepsFile() =>

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Text;
-using Netconsole.Devices;
 using Netconsole.Targets;
 using Netconsole.Wire;
 
@@ -40,12 +39,12 @@ internal sealed class WatchdogSettings
             text.Append("target\n");
             Line(text, "name", target.Name);
             Line(text, "device", target.DeviceName);
-            Line(text, "device_mac", target.DeviceMac is null ? null : MacAddressText.Format(target.DeviceMac));
+            Line(text, "device_mac", target.DeviceMac is null ? null : target.DeviceMac.ToString());
             Line(text, "local", target.LocalAddress?.ToString());
             Line(text, "local_port", target.LocalPort.ToString(CultureInfo.InvariantCulture));
             Line(text, "remote", target.RemoteAddress?.ToString());
             Line(text, "remote_port", target.RemotePort.ToString(CultureInfo.InvariantCulture));
-            Line(text, "remote_mac", target.RemoteMac is null ? null : MacAddressText.Format(target.RemoteMac));
+            Line(text, "remote_mac", target.RemoteMac is null ? null : target.RemoteMac.ToString());
             Line(text, "extended", target.Extended ? "1" : "0");
             Line(text, "prepend_release", target.PrependRelease ? "1" : "0");
             Line(text, "release", target.Release);
@@ -117,12 +116,12 @@ internal sealed class WatchdogSettings
         {
             case "name": target.Name = value; break;
             case "device": target.DeviceName = value; break;
-            case "device_mac": target.DeviceMac = PhysicalAddress.Parse(value.Replace(':', '-')); break;
+            case "device_mac": target.DeviceMac = PhysicalAddress.Parse(value); break;
             case "local": target.LocalAddress = IPAddress.Parse(value); break;
             case "local_port": target.LocalPort = Int(value); break;
             case "remote": target.RemoteAddress = IPAddress.Parse(value); break;
             case "remote_port": target.RemotePort = Int(value); break;
-            case "remote_mac": target.RemoteMac = PhysicalAddress.Parse(value.Replace(':', '-')); break;
+            case "remote_mac": target.RemoteMac = PhysicalAddress.Parse(value); break;
             case "extended": target.Extended = value == "1"; break;
             case "prepend_release": target.PrependRelease = value == "1"; break;
             case "release": target.Release = value; break;
