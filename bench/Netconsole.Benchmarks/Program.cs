@@ -12,6 +12,7 @@ using Netconsole.Benchmarks.Receive;
 // Hostile traffic:    bench/lab.sh flood [cpu [DATAGRAMS] | lab [SCALE]] (root; likewise; issue 16)
 // Receive throughput: bench/lab.sh receive [RECORDS] [ROUNDS] (root; likewise; against netconsd, issue 16)
 // Sender abuse:       bench/lab.sh abuse [SECONDS_LOGGING [SECONDS_STORM [TARGETS]]] (root; likewise; issue 20)
+// Process death:      bench/lab.sh death-latency [RUNS] (root; likewise; issue 21)
 if (args.Length > 0 && args[0] == "lab-rate")
 {
     return LabRate.Run(args[1..], Console.Out);
@@ -49,6 +50,11 @@ if (args.Length > 0 && args[0] == "e2e")
     return OperatingSystem.IsLinux()
         ? EndToEndHarness.Run(args[1..], Console.Out)
         : throw new PlatformNotSupportedException("e2e runs in a Linux network namespace (bench/lab.sh e2e).");
+}
+
+if (args.Length > 0 && args[0] == "death-latency")
+{
+    return DeathLatency.Run(args[1..], Console.Out);
 }
 
 if (args.Length > 0 && args[0] == "abuse")
