@@ -34,9 +34,9 @@ internal static class DeathLatency
         using NetworkLab lab = NetworkLab.Create();
         using NetconsoleReceiver receiver = new(lab.OpenPeerUdpSocket(AddressFamily.InterNetwork, 6666), new NetconsoleReceiverOptions { Capacity = 100_000 });
         output.WriteLine($"death latency, {runs} runs per death, one at a time, {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Trim()}");
-        output.WriteLine("| death | exit -> death record, median | worst | last line -> death record, median | worst | records sent by the watchdog (of 200), median |");
+        output.WriteLine("| death | exit -> death record, median | worst | last line (or the kill) -> death record, median | worst | records sent by the watchdog (of 200), median |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|");
-        foreach (string how in new[] { "sigkill", "stackoverflow", "segv", "failfast" })
+        foreach (string how in new[] { "kill -9 from outside", "sigkill", "stackoverflow", "segv", "failfast" })
         {
             var fromExit = new List<double>();
             var fromLine = new List<double>();
@@ -88,13 +88,15 @@ internal static class DeathLatency
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"provider creation: median {Median(without):F1} ms without CaptureProcessDeath, {Median(with):F1} ms with (worst {with.Max():F1} ms); the watchdog's resident memory: {rss / 1024.0:F1} MiB at most"));
     }
 
-    // Runs one child to its death; returns its last line's timestamp.
+    // Runs one child to its death; returns its last line's timestamp (or, killed from outside, the kill's).
     private static long RunChild(string dll, NetworkLab lab, string how)
     {
+        bool fromOutside = how.StartsWith("kill", StringComparison.Ordinal);
+        how = fromOutside ? "hang" : how;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in new[]
         {
-            dll, "die", "--how=" + how, "--count=" + Count.ToString(CultureInfo.InvariantCulture),
+            dll, "die", "--how=" + how, "--count=" + Count.ToString(CultureInfo.InvariantCulture), "--settle-ms=500",
             "--Logging:Netconsole:CaptureProcessDeath=true",
             $"--Logging:Netconsole:Targets:0=+@{lab.DeviceIPv4}/{lab.DeviceName},@{lab.PeerIPv4}/{MacAddressText.Format(lab.PeerMac)}",
         })
@@ -112,6 +114,11 @@ internal static class DeathLatency
             if (line.StartsWith("dying ", StringComparison.Ordinal))
             {
                 dying = long.Parse(line["dying ".Length..], CultureInfo.InvariantCulture);
+                if (fromOutside)
+                {
+                    dying = Stopwatch.GetTimestamp();
+                    child.Kill(); // SIGKILL, right after its last record was queued
+                }
             }
         }
 

@@ -74,6 +74,23 @@ internal static unsafe class Watchdog
             return 4;
         }
 
+        // A thread of its own waits on the pidfd from the start, so the moment of the death is
+        // known to the microsecond even when it comes while the targets are still being set up.
+        var death = new DeathMoment(settings.FlushTimeout);
+        if (parentGone)
+        {
+            death.Record();
+        }
+        else
+        {
+            new Thread(() =>
+            {
+                Native.WaitUntilReadable(pidfd);
+                death.Record();
+            })
+            { IsBackground = true, Name = "netconsole-watchdog-pidfd" }.Start();
+        }
+
         // Watching from here on (the pidfd holds the parent, the ring is mapped): the application
         // need not wait for the targets' setup below. A death meanwhile is seen right after it.
         ring.ClearSettings();
@@ -90,28 +107,16 @@ internal static unsafe class Watchdog
         }
 
         WarmUp(settings, ring, pidfd, identity);
-        if (!parentGone)
-        {
-            Native.WaitUntilReadable(pidfd);
-        }
+        death.Wait();
 
         // The death record's timestamp: when the kernel said the parent was gone.
-        long died = Stopwatch.GetTimestamp();
-        ulong diedMicroseconds = NetconsoleRecord.GetTimestampMicroseconds();
+        long died = death.Ticks;
+        ulong diedMicroseconds = death.Microseconds;
         if (ring.State == DeathRing.StateCleanExit)
         {
             manager.Dispose(TimeSpan.Zero);
             return 0;
         }
-
-        // Never outlive the application by more than its flush time.
-        var limit = new Thread(() =>
-        {
-            Thread.Sleep(settings.FlushTimeout);
-            Environment.Exit(5);
-        })
-        { IsBackground = true, Name = "netconsole-watchdog-limit" };
-        limit.Start();
 
         (long sent, long lost, ulong nextSequence) = SendRing(ring, manager, settings);
         DeathCause cause = pidfd >= 0 ? ExitStatus.Read(pidfd, identity, CauseWait) : new DeathCause(null);
@@ -119,6 +124,34 @@ internal static unsafe class Watchdog
         Send(manager, settings, DeathCause.Level, text, DeathCause.Category, nextSequence, diedMicroseconds, null, null, 0, null);
         manager.Dispose(settings.FlushTimeout - Stopwatch.GetElapsedTime(died) is { Ticks: > 0 } left ? left : TimeSpan.Zero);
         return 0;
+    }
+
+    /// <summary>When the pidfd said the parent was gone (Stopwatch ticks and record microseconds), set once.</summary>
+    private sealed class DeathMoment(TimeSpan flushTimeout)
+    {
+        private readonly TaskCompletionSource _set = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Ticks { get; private set; }
+
+        public ulong Microseconds { get; private set; }
+
+        public void Record()
+        {
+            Ticks = Stopwatch.GetTimestamp();
+            Microseconds = NetconsoleRecord.GetTimestampMicroseconds();
+            _set.TrySetResult();
+
+            // Never outlive the application by more than its flush time, whatever holds the death
+            // path up (a setup still running, a send that blocks).
+            new Thread(() =>
+            {
+                Thread.Sleep(flushTimeout);
+                Environment.Exit(5);
+            })
+            { IsBackground = true, Name = "netconsole-watchdog-limit" }.Start();
+        }
+
+        public void Wait() => _set.Task.Wait();
     }
 
     // The death path, run once on nothing (formatting, the ring, the exit status, the text) so that

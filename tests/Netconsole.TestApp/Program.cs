@@ -26,8 +26,12 @@
 //                        SIGKILL, as the OOM killer would), stackoverflow (unbounded recursion),
 //                        segv (strlen on a bad pointer through P/Invoke), failfast
 //                        (Environment.FailFast), return (returns 0 from Main without disposing:
-//                        the ProcessExit path), dispose (disposes the factory, returns 0). The
-//                        core-dump limit is set to 0 first, so no crash leaves a core file.
+//                        the ProcessExit path), dispose (disposes the factory, returns 0), hang
+//                        (sleeps until killed: the caller kills it, and knows when). With
+//                        --settle-ms=N it waits N ms after creating the logger factory, before
+//                        logging (a process that has been running a while: its watchdog has set
+//                        up its targets). The core-dump limit is set to 0 first, so no crash
+//                        leaves a core file.
 // The app prints nothing of its own (except a usage error, exit 2): what appears on stdout or
 // stderr comes from the logging providers or the runtime.
 using Microsoft.Extensions.Configuration;
@@ -105,7 +109,7 @@ switch (args[0])
     case "die":
     {
         string how = configuration["how"] ?? "";
-        if (how is not ("sigkill" or "stackoverflow" or "segv" or "failfast" or "return" or "dispose"))
+        if (how is not ("sigkill" or "stackoverflow" or "segv" or "failfast" or "return" or "dispose" or "hang"))
         {
             Console.Error.WriteLine(Usage);
             return 2;
@@ -113,6 +117,7 @@ switch (args[0])
 
         Death.NoCoreDump();
         ILoggerFactory factory = CreateFactory(configuration);
+        Thread.Sleep(int.TryParse(configuration["settle-ms"], out int settle) ? settle : 0);
         LogRecords(factory.CreateLogger(Log.Category), count);
         if (how == "dispose")
         {
@@ -214,6 +219,9 @@ namespace Netconsole.TestApp
                     break;
                 case "failfast":
                     Environment.FailFast("netconsole-test-app: failing fast");
+                    break;
+                case "hang":
+                    Thread.Sleep(Timeout.Infinite);
                     break;
             }
         }

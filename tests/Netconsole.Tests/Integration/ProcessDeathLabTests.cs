@@ -231,6 +231,7 @@ public sealed class ProcessDeathLabTests(ITestOutputHelper output) : LabFixture
         start.ArgumentList.Add("die");
         start.ArgumentList.Add("--how=" + how);
         start.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"--count={Count}"));
+        start.ArgumentList.Add("--settle-ms=500"); // a process that has run a while: its watchdog is set up
         start.ArgumentList.Add("--Logging:Netconsole:CaptureProcessDeath=true");
         const string Target = "--Logging:Netconsole:Targets:0:";
         start.ArgumentList.Add(Target + "Name=app");
