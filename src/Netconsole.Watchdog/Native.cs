@@ -38,8 +38,15 @@ internal static unsafe partial class Native
 
     public static int ParentProcessId() => GetPpid();
 
-    /// <summary>pidfd_open(2); -1 when it failed (no such process, or a kernel before 5.3).</summary>
-    public static int PidfdOpen(int pid) => (int)Syscall(SysPidfdOpen, pid, 0);
+    /// <summary>pidfd_open(2): the descriptor, or minus the errno (ESRCH: no such process; ENOSYS: a kernel before 5.3).</summary>
+    public static int PidfdOpen(int pid)
+    {
+        int fd = (int)Syscall(SysPidfdOpen, pid, 0);
+        return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>ESRCH: no such process.</summary>
+    public const int NoSuchProcess = 3;
 
     /// <summary>Waits, without a time limit, until the pidfd is readable: the process has exited.</summary>
     public static void WaitUntilReadable(int pidfd)

@@ -48,7 +48,8 @@ internal static unsafe class Watchdog
         Native.NewSession();
         Native.QuietStandardStreams();
         int pidfd = Native.PidfdOpen(parent);
-        bool parentGone = pidfd < 0 || Native.ParentProcessId() != parent;
+        bool parentGone = pidfd == -Native.NoSuchProcess || Native.ParentProcessId() != parent;
+        int pidfdError = pidfd < 0 && !parentGone ? -pidfd : 0;
 
         DeathRing ring;
         try
@@ -59,6 +60,14 @@ internal static unsafe class Watchdog
         {
             Console.Error.WriteLine($"netconsole watchdog: the shared memory {args[0]} could not be mapped: {e.Message}");
             return 3;
+        }
+
+        if (pidfdError != 0)
+        {
+            // No pidfd (a kernel before 5.3, or a seccomp policy refusing it): no death could be
+            // seen without polling, which would miss nothing only by luck. Said, not guessed.
+            ring.Fail(string.Create(CultureInfo.InvariantCulture, $"pidfd_open failed with errno {pidfdError} (it needs Linux 5.3 or later)."));
+            return 4;
         }
 
         ParentIdentity identity = ParentIdentity.Read(parent);
