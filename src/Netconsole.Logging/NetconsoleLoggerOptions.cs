@@ -179,11 +179,14 @@ public sealed class NetconsoleLoggerOptions
     /// cause (signal number and name, exit code, core dump), and exits. On a clean end (disposal,
     /// process exit) it ends silently. Linux only (other platforms: a diagnostic, nothing else);
     /// framework-dependent applications only (Native AOT and single-file: a diagnostic). The
-    /// provider's creation waits for the watchdog to be ready (about 0.1 to 0.3 s); a watchdog
+    /// provider's creation waits until the watchdog watches (about 0.1 to 0.2 s); a watchdog
     /// that cannot start is reported through the provider's diagnostics, never thrown. The ring
     /// keeps a record's text up to about 480 characters (cut and marked <c>[+N chars]</c>), an
     /// exception's type and message (not its stack trace), category, event id and name, thread and
-    /// CPU; not scopes nor state pairs. The default is <see langword="false"/>. Read once, at construction.
+    /// CPU; not scopes nor state pairs. The watchdog sets up the targets of the configuration with
+    /// the manager's defaults (libpcap, the platform's device watcher): <see cref="ManagerOptions"/>
+    /// is not passed on, nor targets added later through <see cref="NetconsoleLoggerProvider.Manager"/>.
+    /// The default is <see langword="false"/>. Read once, at construction.
     /// </summary>
     public bool CaptureProcessDeath { get; set; }
 
