@@ -15,6 +15,15 @@
 #                                                receive throughput against netconsd (issue 16): NetconsoleReceiver,
 #                                                netconsole-listen and netconsd on the same datagram stream on loopback;
 #                                                BEFORE=<commit> adds that commit's NetconsoleReceiver as a row
+#   bench/lab.sh kernel-paths [FRAMES] [ROUNDS]  issue 19's kernel paths alone, no libpcap tap in the namespace: send(),
+#                                                sendmmsg() with and without PACKET_QDISC_BYPASS, PACKET_TX_RING with and
+#                                                without it; NETCONSOLE_BENCH_QDISC='pfifo_fast' (also for e2e) puts a root
+#                                                qdisc on the veth; writes bench/kernel-paths-latest.md
+#   bench/lab.sh lone [SAMPLES [PAUSES_MS,... [TRANSPORTS]]]
+#                                                lone-record latency (issue 19): one record at a time through the provider,
+#                                                after a pause (default 20,150 ms), logging call -> datagram at the peer's
+#                                                socket (SO_TIMESTAMPNS); both transports (libpcap,packet-socket) by default;
+#                                                writes bench/lone-latest.md
 #   bench/lab.sh abuse [SECONDS_LOGGING [SECONDS_STORM [TARGETS]]]
 #                                                the sender side abused (issue 20): 8 threads logging in both queue modes,
 #                                                disposal while logging and while a device open blocks, a configuration
@@ -25,8 +34,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  lab-rate|recovery-latency|carrier-latency|resolution-latency|e2e|flood|receive|abuse|death-latency) ;;
-  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | carrier-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS] | flood [cpu [DATAGRAMS] | lab [SCALE]] | receive [RECORDS] [ROUNDS] [one-core|scaling] | abuse [SECONDS_LOGGING [SECONDS_STORM [TARGETS]]] | death-latency [RUNS]" >&2; exit 2 ;;
+  lab-rate|recovery-latency|carrier-latency|resolution-latency|e2e|flood|receive|abuse|lone|kernel-paths|death-latency) ;;
+  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | carrier-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS] | flood [cpu [DATAGRAMS] | lab [SCALE]] | receive [RECORDS] [ROUNDS] [one-core|scaling] | abuse [SECONDS_LOGGING [SECONDS_STORM [TARGETS]]] | lone [SAMPLES [PAUSES_MS,... [TRANSPORTS]]] | kernel-paths [FRAMES] [ROUNDS] | death-latency [RUNS]" >&2; exit 2 ;;
 esac
 if [ "$1" = flood ]; then
   dotnet build samples/Netconsole.Listen -c Release -nologo -v quiet >/dev/null # the floods run netconsole-listen too

@@ -11,6 +11,8 @@ using Netconsole.Benchmarks.Receive;
 // Carrier recovery:   bench/lab.sh carrier-latency [TRIES] (root; likewise; issue 15)
 // Hostile traffic:    bench/lab.sh flood [cpu [DATAGRAMS] | lab [SCALE]] (root; likewise; issue 16)
 // Receive throughput: bench/lab.sh receive [RECORDS] [ROUNDS] (root; likewise; against netconsd, issue 16)
+// Kernel paths alone: bench/lab.sh kernel-paths [FRAMES] [ROUNDS] (root; likewise; issue 19)
+// Lone-record latency: bench/lab.sh lone [SAMPLES [PAUSES_MS,... [TRANSPORTS]]] (root; likewise; issue 19)
 // Sender abuse:       bench/lab.sh abuse [SECONDS_LOGGING [SECONDS_STORM [TARGETS]]] (root; likewise; issue 20)
 // Process death:      bench/lab.sh death-latency [RUNS] (root; likewise; issue 21)
 if (args.Length > 0 && args[0] == "lab-rate")
@@ -50,6 +52,20 @@ if (args.Length > 0 && args[0] == "e2e")
     return OperatingSystem.IsLinux()
         ? EndToEndHarness.Run(args[1..], Console.Out)
         : throw new PlatformNotSupportedException("e2e runs in a Linux network namespace (bench/lab.sh e2e).");
+}
+
+if (args.Length > 0 && args[0] == "kernel-paths")
+{
+    return OperatingSystem.IsLinux()
+        ? KernelPaths.Run(args[1..], Console.Out)
+        : throw new PlatformNotSupportedException("kernel-paths runs in a Linux network namespace (bench/lab.sh kernel-paths).");
+}
+
+if (args.Length > 0 && args[0] == "lone")
+{
+    return OperatingSystem.IsLinux()
+        ? LoneRecordLatency.Run(args[1..], Console.Out)
+        : throw new PlatformNotSupportedException("lone runs in a Linux network namespace (bench/lab.sh lone).");
 }
 
 if (args.Length > 0 && args[0] == "death-latency")

@@ -19,6 +19,14 @@ namespace Netconsole.Logging;
 /// and break the order of sequence numbers.
 /// </para>
 /// <para>
+/// Records are staged, then handed to the targets together (<see cref="TargetManager.SendBatch"/>:
+/// their frames go out back to back, up to 64 per system call with the packet-socket transport):
+/// when <see cref="RunLength"/> are staged, and when the caller leaves the writer
+/// (<see cref="Exit"/>). A caller inside for one record (a record sent at once) sends it alone; the
+/// sender thread stays inside while it takes what the queue holds, so a burst goes in runs and a
+/// lone record leaves as soon as it is written.
+/// </para>
+/// <para>
 /// Per record, in steady state, nothing is allocated: the lists, the text buffer and the value
 /// texts are reused. Allocated: an exception's text (<see cref="Exception.ToString"/>), a drop
 /// notice's text, the text of a value not seen recently, the text of an enum or BigInteger
@@ -45,16 +53,23 @@ internal sealed class LogRecordWriter
     private readonly object _lock = new();
     private readonly TargetManager _manager;
     private readonly bool _wantsDictionary;
-    private readonly List<KeyValuePair<string, string>> _dictionary = new();
-    private readonly List<KeyValuePair<string, object?>> _values = new();
+    // Per staged record: its dictionary and value lists and its text buffer, reused run after run.
+    private readonly List<KeyValuePair<string, string>>[] _dictionaries = NewLists<KeyValuePair<string, string>>();
+    private readonly List<KeyValuePair<string, object?>>[] _valueLists = NewLists<KeyValuePair<string, object?>>();
+    private readonly byte[][] _textBuffers = NewTextBuffers();
+    private readonly NetconsoleRecord[] _staged = new NetconsoleRecord[RunLength];
+    private readonly bool[] _stagedIsNotice = new bool[RunLength];
+    private readonly int[] _sentTo = new int[RunLength];
+    private int _stagedCount;
+    private List<KeyValuePair<string, string>> _dictionary; // the lists of the record being written: those of slot _stagedCount
+    private List<KeyValuePair<string, object?>> _values;
     private readonly ValueTexts _texts = new();
     private readonly List<TruncatedValue> _truncated = new();
-    private int _truncatedInRecord;
+    private int _truncatedInRun; // TruncatedValues handed out to the records staged
     // The largest text buffer an idle writer keeps.
     private const int KeptTextBytes = 64 * 1024;
 
     private char[] _formatted = [];
-    private byte[] _text = new byte[1024];
     private ulong _sequence; // the last sequence number used
     private long _recordsDelivered;
     private long _recordsUndelivered;
@@ -71,7 +86,15 @@ internal sealed class LogRecordWriter
         _manager = manager;
         _wantsDictionary = wantsDictionary;
         _sequence = sequenceBase;
+        _dictionary = _dictionaries[0];
+        _values = _valueLists[0];
     }
+
+    /// <summary>The most records staged before they are handed to the targets together (a target's run: 64 frames).</summary>
+    public const int RunLength = 64;
+
+    /// <summary>Records written and not yet handed to the targets (tests).</summary>
+    public int Staged => _stagedCount;
 
     /// <summary>The syslog facility of the next records (live: the provider sets it on reload).</summary>
     public int Facility
@@ -112,8 +135,63 @@ internal sealed class LogRecordWriter
         return entered;
     }
 
-    /// <summary>Leaves the writer.</summary>
-    public void Exit() => Monitor.Exit(_lock);
+    /// <summary>Hands the records staged to the targets (never throws), then leaves the writer.</summary>
+    public void Exit()
+    {
+        try
+        {
+            SendStaged();
+        }
+        finally
+        {
+            Monitor.Exit(_lock);
+        }
+    }
+
+    /// <summary>
+    /// Caller inside: hands the records staged to the targets now, together, and counts them.
+    /// Never throws. The entries they came from may be reused once it returns.
+    /// </summary>
+    public void SendStaged()
+    {
+        int count = _stagedCount;
+        if (count == 0)
+        {
+            return;
+        }
+
+        Span<int> sentTo = _sentTo.AsSpan(0, count);
+        try
+        {
+            _manager.SendBatch(_staged.AsSpan(0, count), sentTo);
+        }
+        catch (Exception)
+        {
+            sentTo.Clear(); // SendBatch never throws; were it to, the records count as undelivered
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            if (!_stagedIsNotice[i])
+            {
+                Count(sentTo[i]);
+            }
+
+            _staged[i] = default; // no reference kept to the record's lists or values
+            _dictionaries[i].Clear();
+            _valueLists[i].Clear();
+        }
+
+        for (int i = 0; i < _truncatedInRun; i++)
+        {
+            _truncated[i].Clear();
+        }
+
+        _truncatedInRun = 0;
+        _stagedCount = 0;
+        _dictionary = _dictionaries[0];
+        _values = _valueLists[0];
+    }
 
     /// <summary>
     /// Caller inside: sends the warning-level notice <c>netconsole: N records dropped (queue full), T since start</c>
@@ -130,10 +208,10 @@ internal sealed class LogRecordWriter
             _dictionary.Add(new("CATEGORY", ProviderCategory));
         }
 
-        Send(NoticeLevel, text, null, NetconsoleRecord.GetTimestampMicroseconds(), null, null);
+        Stage(NoticeLevel, text, null, NetconsoleRecord.GetTimestampMicroseconds(), null, null, notice: true);
     }
 
-    /// <summary>Caller inside: sends a logged entry (its dictionary lines, CPU and task name as captured on the logging thread).</summary>
+    /// <summary>Caller inside: stages a logged entry (its dictionary lines, CPU and task name as captured on the logging thread). The entry's objects must stay as they are until <see cref="SendStaged"/> or <see cref="Exit"/>.</summary>
     /// <param name="entry">The entry.</param>
     public void WriteEntry(LogEntry entry)
     {
@@ -150,10 +228,10 @@ internal sealed class LogRecordWriter
             }
         }
 
-        Count(Send(entry.Level, entry.Message, entry.Exception, entry.TimestampMicroseconds, entry.Cpu, entry.ThreadName ?? _texts.Of(entry.ThreadId)));
+        Stage(entry.Level, entry.Message, entry.Exception, entry.TimestampMicroseconds, entry.Cpu, entry.ThreadName ?? _texts.Of(entry.ThreadId), notice: false);
     }
 
-    /// <summary>Caller inside: sends a record made here and now (<see cref="NetconsoleLoggerProvider.SendNow"/>, crash reports): no CPU, no task name, no scopes.</summary>
+    /// <summary>Caller inside: stages a record made here and now (<see cref="NetconsoleLoggerProvider.SendNow"/>, crash reports): no CPU, no task name, no scopes.</summary>
     /// <param name="level">The syslog level.</param>
     /// <param name="message">The text.</param>
     /// <param name="exception">An exception (or the object an unhandled-exception event carries) to append, or null.</param>
@@ -167,7 +245,7 @@ internal sealed class LogRecordWriter
             AddHeaderPairs(category, default);
         }
 
-        Count(Send(level, message, exception, timestamp, null, null));
+        Stage(level, message, exception, timestamp, null, null, notice: false);
     }
 
     /// <summary>
@@ -181,9 +259,12 @@ internal sealed class LogRecordWriter
         try
         {
             _texts.ForgetScopes();
-            if (_text.Length > KeptTextBytes)
+            for (int i = 0; i < _textBuffers.Length; i++)
             {
-                _text = new byte[1024];
+                if (_textBuffers[i].Length > KeptTextBytes)
+                {
+                    _textBuffers[i] = [];
+                }
             }
 
             if (_formatted.Length > KeptTextBytes / sizeof(char))
@@ -212,17 +293,11 @@ internal sealed class LogRecordWriter
         }
     }
 
-    // Every record starts without pairs (Send sends both lists); once sent, the writer lets go of them.
+    // Every record starts without pairs: those of its staging slot (emptied when the slot's last record was sent).
     private void ClearPairs()
     {
         _dictionary.Clear();
         _values.Clear();
-        for (int i = 0; i < _truncatedInRecord; i++)
-        {
-            _truncated[i].Clear();
-        }
-
-        _truncatedInRecord = 0;
     }
 
     // The value, or a TruncatedValue when its text is longer than the cap (at least 64 bytes).
@@ -276,12 +351,12 @@ internal sealed class LogRecordWriter
             chars += used;
         }
 
-        if (_truncatedInRecord == _truncated.Count)
+        if (_truncatedInRun == _truncated.Count)
         {
             _truncated.Add(new TruncatedValue());
         }
 
-        TruncatedValue truncated = _truncated[_truncatedInRecord++];
+        TruncatedValue truncated = _truncated[_truncatedInRun++];
         truncated.Set(text, chars, total - kept);
         Interlocked.Increment(ref _valuesTruncated);
         return truncated;
@@ -290,24 +365,27 @@ internal sealed class LogRecordWriter
     private void Count(int targetsThatSent) =>
         Interlocked.Increment(ref targetsThatSent > 0 ? ref _recordsDelivered : ref _recordsUndelivered);
 
-    // The dictionary is ready. The text is the message, then "\n" and the exception. Returns how many targets sent it.
-    private int Send(int level, string message, object? exception, ulong timestamp, int? cpu, string? taskName)
+    // The dictionary is ready. The text is the message, then "\n" and the exception. Staged in
+    // the slot whose lists were filled; the run goes to the targets when it is full.
+    private void Stage(int level, string message, object? exception, ulong timestamp, int? cpu, string? taskName, bool notice)
     {
+        int slot = _stagedCount;
         string? exceptionText = exception?.ToString();
         int length = Utf8.GetMaxByteCount(message.Length + 1 + (exceptionText?.Length ?? 0));
-        if (_text.Length < length)
+        byte[] text = _textBuffers[slot];
+        if (text.Length < length)
         {
-            _text = new byte[Math.Max(length, _text.Length * 2)];
+            _textBuffers[slot] = text = new byte[Math.Max(length, Math.Max(InitialTextBytes, text.Length * 2))];
         }
 
-        int written = Utf8.GetBytes(message, _text);
+        int written = Utf8.GetBytes(message, text);
         if (exceptionText is not null)
         {
-            _text[written++] = (byte)'\n';
-            written += Utf8.GetBytes(exceptionText, _text.AsSpan(written));
+            text[written++] = (byte)'\n';
+            written += Utf8.GetBytes(exceptionText, text.AsSpan(written));
         }
 
-        var record = new NetconsoleRecord(level, _text.AsMemory(0, written))
+        _staged[slot] = new NetconsoleRecord(level, text.AsMemory(0, written))
         {
             Facility = _facility,
             Sequence = ++_sequence,
@@ -317,8 +395,40 @@ internal sealed class LogRecordWriter
             Cpu = cpu,
             TaskName = taskName,
         };
-        int sent = _manager.Send(record);
-        ClearPairs();
-        return sent;
+        _stagedIsNotice[slot] = notice;
+        _stagedCount = slot + 1;
+        if (_stagedCount == RunLength)
+        {
+            SendStaged();
+        }
+        else
+        {
+            _dictionary = _dictionaries[_stagedCount];
+            _values = _valueLists[_stagedCount];
+        }
+    }
+
+    private const int InitialTextBytes = 1024;
+
+    private static List<T>[] NewLists<T>()
+    {
+        var lists = new List<T>[RunLength];
+        for (int i = 0; i < lists.Length; i++)
+        {
+            lists[i] = new List<T>();
+        }
+
+        return lists;
+    }
+
+    private static byte[][] NewTextBuffers()
+    {
+        var buffers = new byte[RunLength][];
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            buffers[i] = []; // grown on first use: a provider that logs one record at a time uses one
+        }
+
+        return buffers;
     }
 }

@@ -184,7 +184,7 @@ public sealed class NetconsoleLoggerOptions
     /// keeps a record's text up to about 480 characters (cut and marked <c>[+N chars]</c>), an
     /// exception's type and message (not its stack trace), category, event id and name, thread and
     /// CPU; not scopes nor state pairs. The watchdog sets up the targets of the configuration with
-    /// the manager's defaults (libpcap, the platform's device watcher): <see cref="ManagerOptions"/>
+    /// the manager's defaults (the platform's transport and device watcher): <see cref="ManagerOptions"/>
     /// is not passed on, nor targets added later through <see cref="NetconsoleLoggerProvider.Manager"/>.
     /// The default is <see langword="false"/>. Read once, at construction.
     /// </summary>
@@ -231,6 +231,13 @@ public sealed class NetconsoleLoggerOptions
     /// exact. Read once, at construction.
     /// </summary>
     internal TimeProvider? DropNoticeClock { get; set; }
+
+    /// <summary>
+    /// The most entries the sender takes from the queue into one run (1 to
+    /// <see cref="LogRecordWriter.RunLength"/>, the default). Tests that run the sender in lock
+    /// step, one record per frame, set 1. Read once, at construction.
+    /// </summary>
+    internal int SenderRunLength { get; set; } = LogRecordWriter.RunLength;
 
     /// <summary>The first configuration error found while binding (kept here so a reload never throws on a watcher thread).</summary>
     internal NetconsoleConfigurationException? ConfigurationError { get; set; }

@@ -5,8 +5,10 @@ namespace Netconsole.Logging;
 
 /// <summary>
 /// The provider's queue and its one sender thread (<c>netconsole-logger</c>): logging threads
-/// hand entries over (<see cref="Enqueue"/>), the sender takes them in order and sends each
-/// through the <see cref="LogRecordWriter"/>, with drop notices coalesced among them. Also:
+/// hand entries over (<see cref="Enqueue"/>), the sender takes them in order, in runs of what the
+/// queue holds (at most <see cref="LogRecordWriter.RunLength"/>, never waiting for more), and
+/// hands each run to the targets together through the <see cref="LogRecordWriter"/>, with drop
+/// notices coalesced among them. Also:
 /// <see cref="Flush"/>, records sent at once (<see cref="SendNow"/>), and draining on disposal
 /// within a time limit (<see cref="Complete"/>).
 /// </summary>
@@ -38,20 +40,19 @@ namespace Netconsole.Logging;
 /// again and sleep: a wake-up per record, competing for the cores with the sender.
 /// </para>
 /// <para>
-/// The sender, after activity, polls the queue every millisecond for a while
-/// (<see cref="MaxIdlePolls"/> polls) before it sleeps until woken: a busy application pays no
-/// wake-up system call per record; only the first record after a sleep wakes it.
+/// The sender sleeps as soon as the queue is empty, and the first record queued after that wakes
+/// it (one wake-up system call on that logging thread): a lone record leaves at once. While the
+/// queue is not empty nobody is woken: a busy application pays no wake-up per record, and what a
+/// burst queues while a run is being sent goes in the next run. (The sender used to poll every
+/// millisecond for 100 ms after activity instead of sleeping, sparing logging threads that
+/// wake-up, but a record logged then waited up to ~1.1 ms for the next poll: over the 1 ms a
+/// lone record may take, bench/RESULTS.md, "lone".)
 /// </para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The wake-up event never allocates a kernel handle (its WaitHandle is never read), so it holds nothing to release; disposing it while a logging thread may still set it would throw into the logging path.")]
 internal sealed class NetconsoleLoggerProcessor
 {
     internal const string SenderThreadName = "netconsole-logger";
-
-    // After activity the sender polls the queue every millisecond for a while (MaxIdlePolls x 1 ms)
-    // before it sleeps until woken: logging calls then never pay for waking it.
-    private const int IdlePollMilliseconds = 1;
-    private const int MaxIdlePolls = 100;
 
     // How long the sender stays idle before it shrinks a grown queue and forgets the scopes it saw.
     private const int ReleaseAfterIdleMilliseconds = 5000;
@@ -75,6 +76,7 @@ internal sealed class NetconsoleLoggerProcessor
     private readonly object _flushLock = new(); // Flush waits on it for the sender to catch up
     private readonly TimeProvider _clock; // of the drop-notice interval
     private readonly long _noticeInterval; // DropNoticeInterval in the clock's ticks
+    private readonly int _runLength; // the most entries taken into one run
     private volatile NetconsoleLoggerOptions _options;
     private volatile bool _accepting = true;
     private volatile bool _completing;
@@ -91,6 +93,7 @@ internal sealed class NetconsoleLoggerProcessor
     // before it lets go of the writer), so the sender never misses its own drops.
     private long _pendingDrops; // drops met and not yet announced
     private long _nextNoticeAt = long.MinValue; // clock timestamp from which a notice may go out unforced
+    private long _announcedTotal; // drops announced in notices written, handed over or staged (Announced: handed over)
 
     /// <summary>Creates the processor and starts its sender thread.</summary>
     /// <param name="queue">The queue (a new one).</param>
@@ -104,6 +107,7 @@ internal sealed class NetconsoleLoggerProcessor
         _options = options;
         _disposeManager = disposeManager;
         _clock = options.DropNoticeClock ?? TimeProvider.System;
+        _runLength = Math.Clamp(options.SenderRunLength, 1, LogRecordWriter.RunLength);
         _noticeInterval = Math.Max(1, (long)Math.Round(DropNoticeInterval.TotalSeconds * _clock.TimestampFrequency));
         _thread = new Thread(RunSender) { IsBackground = true, Name = SenderThreadName };
         _thread.Start();
@@ -277,7 +281,7 @@ internal sealed class NetconsoleLoggerProcessor
             }
             finally
             {
-                _writer.Exit();
+                LeaveWriter();
             }
         }
         catch (Exception)
@@ -383,7 +387,7 @@ internal sealed class NetconsoleLoggerProcessor
     // The sender thread: one step per turn until there is nothing more to send.
     private void RunSender()
     {
-        var idle = new IdleState { Polls = MaxIdlePolls, Released = true };
+        var idle = new IdleState { Released = true };
         SenderStep step;
         do
         {
@@ -392,9 +396,9 @@ internal sealed class NetconsoleLoggerProcessor
                 TakeResult.Taken => SendTaken(entry!, position, dropped, ref idle),
 
                 // The queue is empty: the burst is over, so the drops pending go out now.
-                TakeResult.Drops => StepAfter(Send(dropped, null, queueEmpty: true)),
+                TakeResult.Drops => StepAfter(SendNotice(dropped)),
                 TakeResult.Abandoned => SenderStep.Stop,
-                TakeResult.Empty or TakeResult.Drained when _pendingDrops > 0 => StepAfter(Send(0, null, queueEmpty: true)),
+                TakeResult.Empty or TakeResult.Drained when _pendingDrops > 0 => StepAfter(SendNotice(0)),
                 TakeResult found => Idle(found == TakeResult.Drained, ref idle),
             };
         }
@@ -412,24 +416,76 @@ internal sealed class NetconsoleLoggerProcessor
     }
 
     // An entry taken: it leaves the queue's room behind at once, so Wait-mode logging threads may
-    // go on; then it is sent (after a notice, when one is due) and marked done for Flush.
+    // go on. Then the run: the entries the queue holds behind it are taken too (at most
+    // LogRecordWriter.RunLength, none waited for) and written, each after a notice when one is
+    // due, and the run goes to the targets together when the sender leaves the writer: a burst's
+    // frames go out back to back, a lone record at once. Marked done for Flush after the run.
     private SenderStep SendTaken(LogEntry entry, long position, long dropped, ref IdleState idle)
     {
-        idle = default; // busy: poll again after this record, and something may grow now
+        idle = default; // busy: something may grow now, to be given back after a while idle
         ReleaseRoomWaiters();
-        SendOutcome outcome = Send(dropped, entry.Level == LogEntry.Broken ? null : entry, queueEmpty: false);
-        if (outcome == SendOutcome.Sent)
-        {
-            Volatile.Write(ref _progress.Completed, position + 1);
-            _queue.DeathWatch?.Sent(position + 1, _writer.NextSequence);
-            entry.Clear(); // the consumer's entry keeps no reference to the record's objects
-        }
-        else if (outcome == SendOutcome.NotSent)
+        if (Interlocked.CompareExchange(ref _progress.State, SenderSending, SenderIdle) != SenderIdle)
         {
             Interlocked.Increment(ref _droppedDisposed); // taken just as disposal gave up
+            return SenderStep.Stop;
         }
 
-        return StepAfter(outcome);
+        long completed = position + 1;
+        _writer.Enter();
+        try
+        {
+            Write(entry, dropped);
+            for (int taken = 1; taken < _runLength && Volatile.Read(ref _progress.State) == SenderSending; taken++)
+            {
+                TakeResult found = _queue.TryTake(out LogEntry? next, out long nextPosition, out long nextDropped);
+                if (found == TakeResult.Taken)
+                {
+                    ReleaseRoomWaiters();
+                    Write(next!, nextDropped);
+                    completed = nextPosition + 1;
+                    continue;
+                }
+
+                if (found == TakeResult.Drops)
+                {
+                    // The queue is empty: the burst is over, so the drops pending go out now.
+                    _pendingDrops += nextDropped;
+                    AnnouncePending();
+                }
+
+                break; // empty, drained or abandoned: the loop looks again after the run
+            }
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _errors);
+        }
+        finally
+        {
+            LeaveWriter(); // the run goes to the targets
+        }
+
+        entry.Clear(); // the consumer's entry keeps no reference to the last record's objects
+        Volatile.Write(ref _progress.Completed, completed);
+        _queue.DeathWatch?.Sent(completed, _writer.NextSequence);
+        return Interlocked.CompareExchange(ref _progress.State, SenderIdle, SenderSending) == SenderSending
+            ? SenderStep.Next
+            : SenderStep.StopAndDisposeManager;
+    }
+
+    // Inside the writer: the drops before the entry (a notice first, when due), then the entry.
+    private void Write(LogEntry entry, long dropped)
+    {
+        _pendingDrops += dropped;
+        if (_pendingDrops > 0 && (NoticeForced() || _clock.GetTimestamp() >= _nextNoticeAt))
+        {
+            AnnouncePending();
+        }
+
+        if (entry.Level != LogEntry.Broken)
+        {
+            _writer.WriteEntry(entry);
+        }
     }
 
     // Pulses Wait-mode logging threads once the queue is down to the low-water mark: one wake-up
@@ -442,9 +498,9 @@ internal sealed class NetconsoleLoggerProcessor
         }
     }
 
-    // Adds `dropped` to the drops pending and sends their notice when it is due (or the queue is
-    // empty), then the entry (if any); unless disposal gave up.
-    private SendOutcome Send(long dropped, LogEntry? entry, bool queueEmpty)
+    // The queue is empty: adds `dropped` to the drops pending and sends their notice (the burst is
+    // over); unless disposal gave up.
+    private SendOutcome SendNotice(long dropped)
     {
         if (Interlocked.CompareExchange(ref _progress.State, SenderSending, SenderIdle) != SenderIdle)
         {
@@ -455,14 +511,9 @@ internal sealed class NetconsoleLoggerProcessor
         try
         {
             _pendingDrops += dropped;
-            if (_pendingDrops > 0 && (queueEmpty || NoticeForced() || _clock.GetTimestamp() >= _nextNoticeAt))
+            if (_pendingDrops > 0)
             {
                 AnnouncePending();
-            }
-
-            if (entry is not null)
-            {
-                _writer.WriteEntry(entry);
             }
         }
         catch (Exception)
@@ -471,7 +522,7 @@ internal sealed class NetconsoleLoggerProcessor
         }
         finally
         {
-            _writer.Exit();
+            LeaveWriter();
         }
 
         return Interlocked.CompareExchange(ref _progress.State, SenderIdle, SenderSending) == SenderSending
@@ -484,25 +535,44 @@ internal sealed class NetconsoleLoggerProcessor
     // within a time limit. The flush waiter's count is read per record only while drops are pending.
     private bool NoticeForced() => _completing || Volatile.Read(ref _flushWaiters) != 0;
 
-    // Inside the writer: one notice for every drop pending; the interval starts again. Counted as
-    // announced even when the notice throws (counted as an error): Flush must not wait for it.
+    // Inside the writer: one notice for every drop pending (staged: it goes to the targets with
+    // the run, when the writer is left); the interval starts again. Counted as announced even when
+    // the notice throws (counted as an error): Flush must not wait for it.
     private void AnnouncePending()
     {
         long dropped = _pendingDrops;
-        long total = _progress.Announced + dropped; // written inside the writer only
+        _announcedTotal += dropped;
         _pendingDrops = 0;
         _nextNoticeAt = _clock.GetTimestamp() + _noticeInterval;
+        _writer.WriteNotice(dropped, _announcedTotal);
+    }
+
+    // Leaves the writer, which hands the run staged to the targets; then the drops announced in it
+    // are published to Flush (never before their notice was handed over).
+    private void LeaveWriter()
+    {
+        long announced = _announcedTotal; // read inside the writer
         try
         {
-            _writer.WriteNotice(dropped, total);
+            _writer.Exit();
         }
         finally
         {
-            Volatile.Write(ref _progress.Announced, total);
+            long published = Volatile.Read(ref _progress.Announced);
+            while (published < announced)
+            {
+                long seen = Interlocked.CompareExchange(ref _progress.Announced, announced, published);
+                if (seen == published)
+                {
+                    break;
+                }
+
+                published = seen;
+            }
         }
     }
 
-    // Nothing to take. Flush may be waiting for this moment; then poll for a while, then sleep.
+    // Nothing to take. Flush may be waiting for this moment; then sleep until woken.
     private SenderStep Idle(bool drained, ref IdleState idle)
     {
         Interlocked.MemoryBarrier(); // the flush waiter's count is read after the queue was seen empty
@@ -514,15 +584,6 @@ internal sealed class NetconsoleLoggerProcessor
         if (drained || Volatile.Read(ref _progress.State) == SenderAborted)
         {
             return SenderStep.Stop;
-        }
-
-        if (idle.Polls < MaxIdlePolls)
-        {
-            // Recently busy: more records are likely within a millisecond, and a polling sender
-            // costs the logging threads no wake-up.
-            idle.Polls++;
-            Thread.Sleep(IdlePollMilliseconds);
-            return SenderStep.Next;
         }
 
         SleepUntilWoken(ref idle);
@@ -584,7 +645,7 @@ internal sealed class NetconsoleLoggerProcessor
         [FieldOffset(72)]
         public long Completed;
 
-        /// <summary>Drops announced (handed to the targets in a notice): the running total a notice shows. Written inside the writer (sender or SendNow).</summary>
+        /// <summary>Drops announced (handed to the targets in a notice): the running total a notice shows. Raised once the notice was handed over (sender or SendNow, see LeaveWriter).</summary>
         [FieldOffset(80)]
         public long Announced;
     }
@@ -592,9 +653,6 @@ internal sealed class NetconsoleLoggerProcessor
     /// <summary>The sender's idle bookkeeping: a local of its loop, nothing another thread reads. The default is "just busy".</summary>
     private struct IdleState
     {
-        /// <summary>Polls since the last record; at <see cref="MaxIdlePolls"/> the sender sleeps until woken.</summary>
-        public int Polls;
-
         /// <summary>Nothing grown or remembered since the last release (<see cref="ReleaseAfterIdle"/>): sleep without a time limit.</summary>
         public bool Released;
     }

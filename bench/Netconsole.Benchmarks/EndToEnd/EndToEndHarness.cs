@@ -22,6 +22,9 @@ namespace Netconsole.Benchmarks.EndToEnd;
 /// <item>(a) the injection ceiling: the frames the library produced for those records, in a tight loop through the target's own libpcap handle;</item>
 /// <item>(b) the syscall ceiling: the same frames through a raw AF_PACKET socket, send(2) each;</item>
 /// <item>(f) the batching ceiling (issue 19): the same frames, back to back in one array, through that socket with sendmmsg(2), 64 per call;</item>
+/// <item>(j) (f) on a socket with PACKET_QDISC_BYPASS (frames straight to the driver, past traffic control);</item>
+/// <item>(k) the same frames through a memory-mapped transmit ring (PACKET_TX_RING, TPACKET_V2), one send(2) per 64 frames;</item>
+/// <item>(l) (k) with PACKET_QDISC_BYPASS;</item>
 /// <item>E2E packet socket (issue 19): E2E with the target on the library's packet-socket transport instead of libpcap;</item>
 /// <item>(h) the same frames through that packet-socket transport's Send, one at a time;</item>
 /// <item>(i) the same frames through its SendBatch, 64 per call (sendmmsg(2) behind the transport's checks);</item>
@@ -93,8 +96,12 @@ internal static class EndToEndHarness
         private NetconsolePipeline? _viaPacketSocket;
         private NLogPipeline? _nlog;
         private PacketSocket? _packetSocket;
+        private PacketSocket? _bypassSocket;
+        private PacketRing? _ring;
+        private PacketRing? _bypassRing;
         private Socket? _udp;
         private byte[][] _frames = [];
+        private string _qdisc = "?";
         private byte[][] _texts = [];
         private string[] _ids = [];
 
@@ -112,6 +119,13 @@ internal static class EndToEndHarness
         public string Execute(int rounds)
         {
             Log($"lab: {_lab}");
+            if (Environment.GetEnvironmentVariable("NETCONSOLE_BENCH_QDISC") is { Length: > 0 } qdisc)
+            {
+                // A root qdisc on the veth (noqueue by default), as a real NIC has one (mq, fq_codel, pfifo_fast):
+                // what PACKET_QDISC_BYPASS skips then.
+                RunTool("tc", ["qdisc", "replace", "dev", _lab.DeviceName, "root", .. qdisc.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+            }
+
             _netconsole = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, _transports);
             Log($"netconsole target: {_netconsole.Target} (sender thread {_netconsole.SenderThread})");
 
@@ -138,6 +152,12 @@ internal static class EndToEndHarness
             PrepareStageRecords();
             _packetSocket = PacketSocket.Open(_lab.DeviceName, _lab.DeviceIndex);
             _packetSocket.Prepare(_frames);
+            _bypassSocket = PacketSocket.Open(_lab.DeviceName, _lab.DeviceIndex, bypassQdisc: true);
+            _bypassSocket.PrepareAs(_packetSocket);
+            _ring = PacketRing.Open(_lab.DeviceName, _lab.DeviceIndex, bypassQdisc: false);
+            _bypassRing = PacketRing.Open(_lab.DeviceName, _lab.DeviceIndex, bypassQdisc: true);
+            _qdisc = Qdisc(_lab.DeviceName);
+            Log($"qdisc of {_lab.DeviceName}: {_qdisc}; packet sockets in this namespace (each ETH_P_ALL one gets a copy of every frame sent through the qdisc path): {PacketSockets()}");
             _udp = _lab.OpenDeviceUdpSocket(AddressFamily.InterNetwork, LocalPort);
             _udp.Connect(new IPEndPoint(_lab.PeerIPv4, RemotePort));
             _nlog = new NLogPipeline(new IPEndPoint(_lab.PeerIPv4, RemotePort), NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Block);
@@ -173,7 +193,7 @@ internal static class EndToEndHarness
             Log($"rendering the message alone: {renderBytes:F1} B/record");
             OverloadResult netconsoleOverload = RunNetconsoleOverload();
             OverloadResult nlogOverload = RunNLogOverload();
-            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture, _loadBefore, renderBytes).ToMarkdown();
+            return new Report(_records, rounds, _startedAt, Stopwatch.GetElapsedTime(_started), _results, netconsoleOverload, nlogOverload, capture, _loadBefore, renderBytes, _qdisc).ToMarkdown();
         }
 
         private IEnumerable<PathResult> RunRound(int round, int count)
@@ -186,7 +206,10 @@ internal static class EndToEndHarness
             yield return RunUdp(round, count);
             yield return RunNLog(Paths.NLog, round, _nlog!, count);
             yield return RunStage(round, count);
-            yield return RunBatches(round, count);
+            yield return RunBatches(Paths.PacketSocketBatch, round, count, _packetSocket!);
+            yield return RunBatches(Paths.PacketSocketBatchBypass, round, count, _bypassSocket!);
+            yield return RunRing(Paths.TransmitRing, round, count, _ring!);
+            yield return RunRing(Paths.TransmitRingBypass, round, count, _bypassRing!);
             yield return RunLogger(Paths.EndToEndPacketSocket, round, _viaPacketSocket!, count);
             yield return RunFrames(Paths.PacketSocketTransport, round, count, static (run, frame) => run._packetTransports.LastOpened!.Send(frame), () => 0);
             yield return RunTransportBatches(round, count);
@@ -245,11 +268,10 @@ internal static class EndToEndHarness
             return Result(path, round, count, count - drops, drops, measured, phase);
         }
 
-        // (f): the captured frames, pinned in advance, through the packet socket with sendmmsg(2).
-        private PathResult RunBatches(int round, int count)
+        // (f), (j): the captured frames, pinned in advance, through a packet socket with sendmmsg(2).
+        private PathResult RunBatches(string path, int round, int count, PacketSocket socket)
         {
             ReceivePhase phase = _receiver.Begin(count);
-            PacketSocket socket = _packetSocket!;
             long drops0 = socket.Dropped;
             var measured = Measurement.Begin(_appThread, 0, _receiver.ThreadId);
             for (int i = 0; i < count; i += FramesPerCall)
@@ -259,8 +281,32 @@ internal static class EndToEndHarness
 
             SendLoopEnded(measured, phase);
             long drops = socket.Dropped - drops0;
-            return Result(Paths.PacketSocketBatch, round, count, count - drops, drops, measured, phase);
+            return Result(path, round, count, count - drops, drops, measured, phase);
         }
+
+        // (k), (l): the captured frames through a transmit ring, 64 slots filled per send(2).
+        private PathResult RunRing(string path, int round, int count, PacketRing ring)
+        {
+            ReceivePhase phase = _receiver.Begin(count);
+            (byte[] arena, int[] lengths, int[] offsets) = _packetSocket!.Prepared;
+            long drops0 = ring.Dropped;
+            long wrong0 = ring.WrongFormat;
+            long retries0 = ring.NoBufferRetries;
+            long waits0 = ring.SlotWaits;
+            long calls0 = ring.Calls;
+            var measured = Measurement.Begin(_appThread, 0, _receiver.ThreadId);
+            ring.Send(arena, lengths, offsets, 0, count, FramesPerCall);
+            SendLoopEnded(measured, phase);
+            long drops = ring.Dropped - drops0;
+            Log($"{path}: {ring.Calls - calls0} send(2) calls, {ring.WrongFormat - wrong0} frames TP_STATUS_WRONG_FORMAT, "
+                + $"{ring.NoBufferRetries - retries0} ENOBUFS retries, {ring.SlotWaits - waits0} waits for a slot, {drops} dropped");
+            return Result(path, round, count, count - drops, drops, measured, phase) with { WrongFormat = ring.WrongFormat - wrong0 };
+        }
+
+        // The device's root qdisc as tc shows it (veth: noqueue unless NETCONSOLE_BENCH_QDISC says otherwise).
+        private static string Qdisc(string device) => RunTool("tc", ["qdisc", "show", "dev", device]) is { Length: > 0 } text ? text : "?";
+
+
 
         // (i): the captured frames, back to back, through the packet-socket transport's SendBatch, 64 per call.
         private PathResult RunTransportBatches(int round, int count)
@@ -530,6 +576,9 @@ internal static class EndToEndHarness
             _viaPacketSocket?.Dispose();
             _nlog?.Dispose();
             _packetSocket?.Dispose();
+            _bypassSocket?.Dispose();
+            _ring?.Dispose();
+            _bypassRing?.Dispose();
             _receiver.Dispose();
             _lab.Dispose();
         }
@@ -546,6 +595,24 @@ internal static class EndToEndHarness
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             Length += formatter(state, exception).Length;
+    }
+
+    // A tool's output; its failure an exception.
+    internal static string RunTool(string tool, string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(tool, arguments) { RedirectStandardOutput = true })!;
+        string text = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? text : throw new InvalidOperationException($"{tool} {string.Join(' ', arguments)} failed ({process.ExitCode})");
+    }
+
+    // Packet sockets open in this network namespace, by protocol (/proc/net/packet; 0003 = ETH_P_ALL:
+    // libpcap's, which gets a copy of every frame sent through the qdisc path; 0000: send-only ones).
+    internal static string PacketSockets()
+    {
+        string[] lines = File.ReadAllLines("/proc/net/packet");
+        var protocols = lines.Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 4).Select(f => f[3]);
+        return string.Join(", ", protocols.GroupBy(p => p).Select(g => $"{g.Count()} of protocol {g.Key}"));
     }
 
     internal static string FormatMac(byte[] mac) => string.Join(':', mac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
@@ -621,8 +688,11 @@ internal static class Paths
     public const string EndToEndPacketSocket = "E2E packet socket: ILogger -> Netconsole.Logging -> packet-socket transport";
     public const string PacketSocketTransport = "(h) pre-built frames -> same packet-socket transport, Send()";
     public const string PacketSocketTransportBatch = "(i) pre-built frames -> same packet-socket transport, SendBatch() of 64";
+    public const string PacketSocketBatchBypass = "(j) pre-built frames -> raw AF_PACKET sendmmsg(), 64 per call, PACKET_QDISC_BYPASS";
+    public const string TransmitRing = "(k) pre-built frames -> PACKET_TX_RING (TPACKET_V2), one send() per 64";
+    public const string TransmitRingBypass = "(l) pre-built frames -> PACKET_TX_RING, one send() per 64, PACKET_QDISC_BYPASS";
 
-    public static readonly string[] Order = [EndToEnd, EndToEndSigned, EndToEndWatched, Injection, PacketSocket, Udp, NLog, Stage, PacketSocketBatch, EndToEndPacketSocket, PacketSocketTransport, PacketSocketTransportBatch];
+    public static readonly string[] Order = [EndToEnd, EndToEndSigned, EndToEndWatched, Injection, PacketSocket, Udp, NLog, Stage, PacketSocketBatch, PacketSocketBatchBypass, TransmitRing, TransmitRingBypass, EndToEndPacketSocket, PacketSocketTransport, PacketSocketTransportBatch];
 
     /// <summary>The paths with a netconsole-logger sender thread.</summary>
     public static bool HasSender(string path) => path is EndToEnd or EndToEndSigned or EndToEndWatched or EndToEndPacketSocket;

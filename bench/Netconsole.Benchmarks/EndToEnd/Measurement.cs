@@ -127,6 +127,9 @@ internal sealed record PathResult
 
     public required Measurement Measured { get; init; }
 
+    /// <summary>Transmit ring rows: frames the kernel marked TP_STATUS_WRONG_FORMAT (counted in <see cref="SenderDrops"/> too).</summary>
+    public long WrongFormat { get; init; }
+
     /// <summary>Records sent (not dropped on the sender side) that never arrived.</summary>
     public long LostAtReceiver => Records - SenderDrops - Received;
 

@@ -33,10 +33,19 @@ internal sealed class PacketSocket : IDisposable
 
     /// <summary>Opens a packet socket bound to the interface with index <paramref name="interfaceIndex"/>.</summary>
     /// <exception cref="InvalidOperationException">socket(2) or bind(2) failed; the message says which and why.</exception>
-    public static PacketSocket Open(string deviceName, int interfaceIndex)
+    /// <param name="deviceName">The interface's name, for messages.</param>
+    /// <param name="interfaceIndex">The interface's index.</param>
+    /// <param name="bypassQdisc">True to set PACKET_QDISC_BYPASS: frames go to the driver without traffic control (row (j)).</param>
+    public static PacketSocket Open(string deviceName, int interfaceIndex, bool bypassQdisc = false)
     {
         SafeSocketHandle handle = Native.Open(interfaceIndex, out int errno, out string call)
             ?? throw new InvalidOperationException($"{call} on {deviceName} (#{interfaceIndex}) failed: {Netconsole.Interop.Errno.Text(errno)}; it needs root or CAP_NET_RAW.");
+        if (bypassQdisc && (errno = Native.SetPacketOption(handle, Native.OptionQdiscBypass, 1)) != 0)
+        {
+            handle.Dispose();
+            throw new InvalidOperationException($"setsockopt(PACKET_QDISC_BYPASS) on {deviceName} failed: {Netconsole.Interop.Errno.Text(errno)}");
+        }
+
         return new PacketSocket(handle, deviceName);
     }
 
@@ -77,6 +86,9 @@ internal sealed class PacketSocket : IDisposable
             offset += frames[i].Length;
         }
     }
+
+    /// <summary>Uses the frames <paramref name="other"/> prepared (the same arrays, not a copy).</summary>
+    public void PrepareAs(PacketSocket other) => (_arena, _lengths, _offsets) = other.Prepared;
 
     /// <summary>The prepared frames back to back, and their lengths (for the transport's SendBatch).</summary>
     public (byte[] Frames, int[] Lengths, int[] Offsets) Prepared => (_arena, _lengths, _offsets);

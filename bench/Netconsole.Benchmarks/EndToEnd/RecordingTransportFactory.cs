@@ -58,6 +58,26 @@ internal sealed class RecordingTransportFactory(Func<string, IFrameTransport>? o
             inner.Send(frame);
         }
 
+        // Batches go to the inner transport as batches (sendmmsg with the packet socket); the
+        // frames handed over are copied first, as Send copies its one.
+        public int SendBatch(ReadOnlySpan<byte> frames, ReadOnlySpan<int> frameLengths)
+        {
+            if (owner.Recording is { } recording)
+            {
+                lock (recording)
+                {
+                    int offset = 0;
+                    foreach (int length in frameLengths)
+                    {
+                        recording.Add(frames.Slice(offset, length).ToArray());
+                        offset += length;
+                    }
+                }
+            }
+
+            return inner.SendBatch(frames, frameLengths);
+        }
+
         public void Dispose() => inner.Dispose();
     }
 }

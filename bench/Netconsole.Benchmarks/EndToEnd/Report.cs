@@ -16,7 +16,8 @@ internal sealed class Report(
     OverloadResult nlogOverload,
     PathResult capture,
     string loadBefore,
-    double renderBytes)
+    double renderBytes,
+    string qdisc)
 {
     private readonly StringBuilder _text = new();
 
@@ -37,7 +38,8 @@ internal sealed class Report(
             + $"load average (1 min) {loadBefore} before, {LoadAverage()} after.");
         Line();
         Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, E2E signed, E2E watched, (a), (b), (c), (d), (e), (f),");
-        Line("E2E packet socket, (h), (i);");
+        Line("(j), (k), (l), E2E packet socket, (h), (i);");
+        Line($"the veth's root qdisc: `{qdisc}` (NETCONSOLE_BENCH_QDISC sets another).");
         Line($"{rounds} rounds after a warm-up round. The message: `LoggerMessage.Define<int, string>` of");
         Line("`order {OrderId} shipped to warehouse {Warehouse}; customer notified by mail` (63-68 bytes of text), one application");
         Line("thread logging as fast as it can. Netconsole: extended target (`+6665@192.0.2.1/veth,6666@192.0.2.2/peer-mac`), Wait");
@@ -100,6 +102,16 @@ internal sealed class Report(
             + $"(SendBatch of 64 against Send, same transport), (i)/(f) = {i.RecordsPerSecond / f.RecordsPerSecond:F2}. CPU per frame of the sending thread: "
             + $"(h) {Us(h.Measured.AppCpu.RunNanoseconds, h)} us, (i) {Us(i.Measured.AppCpu.RunNanoseconds, i)} us; E2E packet socket sender thread "
             + $"{Us(e2ePacket.Measured.LibraryCpu.RunNanoseconds, e2ePacket)} us per record against {Us(e2e.Measured.LibraryCpu.RunNanoseconds, e2e)} us through libpcap.");
+        PathResult j = median[Paths.PacketSocketBatchBypass];
+        PathResult k = median[Paths.TransmitRing];
+        PathResult l = median[Paths.TransmitRingBypass];
+        Line($"- Issue 19, the kernel paths: **(j)/(f) = {j.RecordsPerSecond / f.RecordsPerSecond:F2}** (sendmmsg with PACKET_QDISC_BYPASS against without), "
+            + $"**(k)/(f) = {k.RecordsPerSecond / f.RecordsPerSecond:F2}** (PACKET_TX_RING against sendmmsg), **(l)/(f) = {l.RecordsPerSecond / f.RecordsPerSecond:F2}** "
+            + $"(TX_RING with bypass); against (b): (f) {f.RecordsPerSecond / b.RecordsPerSecond:F2}, (j) {j.RecordsPerSecond / b.RecordsPerSecond:F2}, "
+            + $"(k) {k.RecordsPerSecond / b.RecordsPerSecond:F2}, (l) {l.RecordsPerSecond / b.RecordsPerSecond:F2}. CPU per frame of the sending thread: "
+            + $"(f) {Us(f.Measured.AppCpu.RunNanoseconds, f)} us, (j) {Us(j.Measured.AppCpu.RunNanoseconds, j)} us, (k) {Us(k.Measured.AppCpu.RunNanoseconds, k)} us, "
+            + $"(l) {Us(l.Measured.AppCpu.RunNanoseconds, l)} us; by CPU (j)/(f) = {CpuRatio(f, j):F2}, (k)/(f) = {CpuRatio(f, k):F2}, (l)/(f) = {CpuRatio(f, l):F2} "
+            + $"(above 1: faster). TP_STATUS_WRONG_FORMAT (all rounds): (k) {Sum(Paths.TransmitRing, x => x.WrongFormat)}, (l) {Sum(Paths.TransmitRingBypass, x => x.WrongFormat)}.");
         PathResult signed = median[Paths.EndToEndSigned];
         Line($"- **E2E signed / E2E = {signed.RecordsPerSecond / e2e.RecordsPerSecond:F2}** (issue 17's goal: at least 0.85); per record, sender thread CPU "
             + $"{Us(signed.Measured.LibraryCpu.RunNanoseconds, signed)} us signed against {Us(e2e.Measured.LibraryCpu.RunNanoseconds, e2e)} us; "

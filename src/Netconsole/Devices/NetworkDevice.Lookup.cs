@@ -127,7 +127,7 @@ public sealed partial class NetworkDevice
             return InterfaceRequests.GetMtu(socket, name);
         }
 
-        foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
+        foreach (NetworkInterface nic in AllInterfaces())
         {
             if (string.Equals(nic.Name, name, StringComparison.Ordinal))
             {
@@ -155,7 +155,7 @@ public sealed partial class NetworkDevice
     {
         try
         {
-            foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
+            foreach (NetworkInterface nic in AllInterfaces())
             {
                 IPInterfaceProperties properties = nic.GetIPProperties();
                 if (PortableIndex(properties) != index)
@@ -200,9 +200,31 @@ public sealed partial class NetworkDevice
 
     private readonly record struct Snapshot(NetworkDevice Device, bool IsLoopback);
 
+    /// <summary>
+    /// <see cref="NetworkInterface.GetAllNetworkInterfaces"/>, taken again when it throws the
+    /// <see cref="ArgumentException"/> the Linux runtime throws for an interface that goes away
+    /// while it lists them (dotnet/runtime#49515, before .NET 11): while veth pairs come and go it
+    /// did, and the device lookups of a transport open and of the polling watcher must not fail
+    /// for it. After a few tries the last one's exception is thrown.
+    /// </summary>
+    internal static NetworkInterface[] AllInterfaces()
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return NetworkInterface.GetAllNetworkInterfaces();
+            }
+            catch (ArgumentException) when (attempt < 5)
+            {
+                // An interface vanished during the listing: the next one is consistent again.
+            }
+        }
+    }
+
     private static List<Snapshot> TakeSnapshots()
     {
-        NetworkInterface[] nics = NetworkInterface.GetAllNetworkInterfaces();
+        NetworkInterface[] nics = AllInterfaces();
         var snapshots = new List<Snapshot>(nics.Length);
         using Socket? socket = OperatingSystem.IsLinux() ? RequestSocket() : null;
         foreach (NetworkInterface nic in nics)

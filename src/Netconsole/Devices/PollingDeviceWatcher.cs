@@ -15,8 +15,13 @@ namespace Netconsole.Devices;
 /// device becomes both up and running, Down when it stops being either; Renamed, MacChanged,
 /// Up/Down in that order), but a change undone within one interval is never seen, and a device
 /// deleted and re-created under the same index is reported as changed, not re-registered.
-/// <see cref="NetworkChange.NetworkAddressChanged"/> and
-/// <see cref="NetworkChange.NetworkAvailabilityChanged"/> only make the next scan come sooner.
+/// <see cref="NetworkChange.NetworkAddressChanged"/> and (off Linux)
+/// <see cref="NetworkChange.NetworkAvailabilityChanged"/> only make the next scan come sooner. On
+/// Linux the availability event is left alone: with a subscriber, the runtime lists the
+/// interfaces on a timer of its own after every address change, and an interface that goes away
+/// during that listing throws on the timer thread and ends the process (dotnet/runtime#49515, seen
+/// here while veth pairs were deleted and re-created); the address event, which lists nothing,
+/// is enough of a hint.
 /// </remarks>
 internal sealed class PollingDeviceWatcher : IDeviceWatcher
 {
@@ -84,7 +89,11 @@ internal sealed class PollingDeviceWatcher : IDeviceWatcher
             _snapshot.Reset(Scan());
 
             NetworkChange.NetworkAddressChanged += OnNetworkChange;
-            NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChange;
+            if (!OperatingSystem.IsLinux())
+            {
+                NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChange;
+            }
+
             _thread = new Thread(Run) { Name = ThreadName, IsBackground = true };
             _thread.Start();
         }
@@ -111,7 +120,11 @@ internal sealed class PollingDeviceWatcher : IDeviceWatcher
             if (thread is not null)
             {
                 NetworkChange.NetworkAddressChanged -= OnNetworkChange;
-                NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChange;
+                if (!OperatingSystem.IsLinux())
+                {
+                    NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChange;
+                }
+
             }
         }
 

@@ -149,6 +149,139 @@ internal static partial class PacketSocket
         }
     }
 
+    // The transmit ring (PACKET_TX_RING) and qdisc bypass: what bench/lab.sh e2e measures against
+    // sendmmsg(2) (issue 19). Values from include/uapi/linux/if_packet.h and include/linux/socket.h.
+
+    /// <summary>SOL_PACKET: the level of the packet socket options.</summary>
+    public const int LevelPacket = 263;
+
+    /// <summary>PACKET_VERSION: the TPACKET_V* header layout of the socket's rings; set before the ring.</summary>
+    public const int OptionVersion = 10;
+
+    /// <summary>PACKET_TX_RING: a <see cref="TransmitRingRequest"/> that makes (or, all zero, removes) the transmit ring.</summary>
+    public const int OptionTransmitRing = 13;
+
+    /// <summary>PACKET_QDISC_BYPASS: 1 hands frames straight to the driver (dev_direct_xmit), past traffic control and the taps.</summary>
+    public const int OptionQdiscBypass = 20;
+
+    /// <summary>TPACKET_V2: frames headed by a <see cref="TransmitRingHeader"/>.</summary>
+    public const int TPacketVersion2 = 1;
+
+    /// <summary>TP_STATUS_AVAILABLE: the slot is the application's to fill.</summary>
+    public const uint StatusAvailable = 0;
+
+    /// <summary>TP_STATUS_SEND_REQUEST: the slot holds a frame for the kernel to send at the next send(2).</summary>
+    public const uint StatusSendRequest = 1;
+
+    /// <summary>TP_STATUS_SENDING: the kernel has the frame in flight; the slot comes back when the frame is freed.</summary>
+    public const uint StatusSending = 2;
+
+    /// <summary>TP_STATUS_WRONG_FORMAT: the kernel refused the frame (its length); without PACKET_LOSS the ring stops there.</summary>
+    public const uint StatusWrongFormat = 4;
+
+    /// <summary>
+    /// Where a TPACKET_V2 transmit frame's data starts in its slot: TPACKET2_HDRLEN (the header aligned
+    /// to TPACKET_ALIGNMENT 16, plus a struct sockaddr_ll) minus the sockaddr_ll, as tpacket_snd reads it
+    /// without PACKET_TX_HAS_OFF.
+    /// </summary>
+    public const int TransmitFrameDataOffset = 32;
+
+    private const int ProtectReadWrite = 0x1 | 0x2; // PROT_READ | PROT_WRITE
+    private const int MapShared = 0x01; // MAP_SHARED
+    private const short PollOut = 0x004; // POLLOUT
+
+    /// <summary>setsockopt(2) of an int option at level SOL_PACKET: 0, or the errno.</summary>
+    public static int SetPacketOption(SafeSocketHandle socket, int option, int value) =>
+        SetOptionNative(socket, LevelPacket, option, ref value, sizeof(int)) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>setsockopt(PACKET_TX_RING) with <paramref name="request"/>: 0, or the errno.</summary>
+    public static int SetTransmitRing(SafeSocketHandle socket, TransmitRingRequest request) =>
+        SetRingNative(socket, LevelPacket, OptionTransmitRing, ref request, Marshal.SizeOf<TransmitRingRequest>()) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>mmap(2) of the socket's rings, <paramref name="length"/> bytes shared with the kernel: the address, or zero with <paramref name="errno"/>.</summary>
+    public static IntPtr MapRing(SafeSocketHandle socket, nuint length, out int errno)
+    {
+        IntPtr address = MapNative(IntPtr.Zero, length, ProtectReadWrite, MapShared, socket, 0);
+        if (address == -1)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return IntPtr.Zero;
+        }
+
+        errno = 0;
+        return address;
+    }
+
+    /// <summary>munmap(2) of what <see cref="MapRing"/> mapped.</summary>
+    public static void UnmapRing(IntPtr address, nuint length) => _ = UnmapNative(address, length);
+
+    /// <summary>
+    /// send(fd, NULL, 0, flags) on a socket with a transmit ring: the kernel sends every slot marked
+    /// <see cref="StatusSendRequest"/> from its head on; without MSG_DONTWAIT it also waits until they
+    /// are freed (their slots <see cref="StatusAvailable"/> again). 0, or the errno.
+    /// </summary>
+    public static int SendRing(SafeSocketHandle socket, int flags)
+    {
+        while (true)
+        {
+            if (SendNative(socket, default, 0, flags) >= 0)
+            {
+                return 0;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Interrupted)
+            {
+                return errno;
+            }
+        }
+    }
+
+    /// <summary>
+    /// poll(2) for POLLOUT, which a packet socket with a transmit ring reports when the slot at the
+    /// kernel's head is <see cref="StatusAvailable"/>: true when it is, false when
+    /// <paramref name="timeoutMilliseconds"/> passed (or poll failed, <paramref name="errno"/> set).
+    /// </summary>
+    public static unsafe bool PollWritable(SafeSocketHandle socket, int timeoutMilliseconds, out int errno)
+    {
+        bool added = false;
+        try
+        {
+            socket.DangerousAddRef(ref added);
+            var descriptor = new PollDescriptor { Descriptor = (int)socket.DangerousGetHandle(), Events = PollOut };
+            int ready = PollNative(&descriptor, 1, timeoutMilliseconds);
+            errno = ready < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return ready > 0;
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int SetOptionNative(SafeSocketHandle socket, int level, int option, ref int value, int length);
+
+    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int SetRingNative(SafeSocketHandle socket, int level, int option, ref TransmitRingRequest value, int length);
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial IntPtr MapNative(IntPtr address, nuint length, int protection, int flags, SafeSocketHandle socket, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int UnmapNative(IntPtr address, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static unsafe partial int PollNative(PollDescriptor* descriptors, nuint count, int timeoutMilliseconds);
+
     [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial nint SendNative(SafeSocketHandle socket, ReadOnlySpan<byte> buffer, nuint length, int flags);
@@ -160,4 +293,48 @@ internal static partial class PacketSocket
     [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int GetSocketName(SafeSocketHandle socket, Span<byte> address, ref int addressLength);
+
+    // struct pollfd.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollDescriptor
+    {
+        public int Descriptor;
+        public short Events;
+        public short ReturnedEvents;
+    }
+}
+
+/// <summary>
+/// struct tpacket_req: the geometry of a packet socket's ring. Blocks are a multiple of the page
+/// size; frames a multiple of TPACKET_ALIGNMENT (16) and at least the header; the kernel wants
+/// <see cref="FrameCount"/> = blocks x frames per block. TransmitRingLayoutTests pins the layout.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct TransmitRingRequest
+{
+    public uint BlockSize;
+    public uint BlockCount;
+    public uint FrameSize;
+    public uint FrameCount;
+}
+
+/// <summary>
+/// struct tpacket2_hdr: the head of every slot of a TPACKET_V2 ring. For transmitting, the
+/// application writes the frame at <see cref="PacketSocket.TransmitFrameDataOffset"/>, its length
+/// in <see cref="Length"/>, then <see cref="PacketSocket.StatusSendRequest"/> in
+/// <see cref="Status"/>, last. TransmitRingLayoutTests pins the offsets.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct TransmitRingHeader
+{
+    public uint Status;
+    public uint Length;
+    public uint CaptureLength;
+    public ushort MacOffset;
+    public ushort NetworkOffset;
+    public uint Seconds;
+    public uint Nanoseconds;
+    public ushort VlanTci;
+    public ushort VlanProtocol;
+    public uint Padding;
 }

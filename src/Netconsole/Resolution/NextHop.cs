@@ -53,10 +53,10 @@ internal static class NextHop
             return new(known, $"next hop {hop} is {MacAddressText.Format(known)} (neighbour table)");
         }
 
-        return Ask(query, hop, out PhysicalAddress? answered) switch
+        return Ask(query, hop, out PhysicalAddress? answered, out string notPossible) switch
         {
             Asked.Answered => new(answered, $"next hop {hop} is {MacAddressText.Format(answered!)} ({Protocol(hop)})"),
-            Asked.NotPossible => new(Ethernet.Broadcast, $"warning: next hop {hop} is not in the neighbour table, and {Protocol(hop)} {NotPossibleWith(query)}: "
+            Asked.NotPossible => new(Ethernet.Broadcast, $"warning: next hop {hop} is not in the neighbour table, and {Protocol(hop)} {notPossible}: "
                 + "sending to broadcast, which switches may drop; give the remote MAC in the target"),
             _ => new(Ethernet.Broadcast, $"warning: next hop {hop} did not answer {Protocol(hop)} ({Attempts} x {RequestTimeout.TotalMilliseconds:0} ms): "
                 + "sending to broadcast, which switches may drop; give the remote MAC in the target"),
@@ -77,13 +77,13 @@ internal static class NextHop
             return new(confirmed, $"next hop {hop} is {MacAddressText.Format(confirmed)} (neighbour table, re-checked)");
         }
 
-        Asked asked = Ask(query, hop, out PhysicalAddress? answered);
+        Asked asked = Ask(query, hop, out PhysicalAddress? answered, out string notPossible);
         if (asked == Asked.Answered)
         {
             return new(answered, $"next hop {hop} is {MacAddressText.Format(answered!)} ({Protocol(hop)}, re-checked)");
         }
 
-        string why = asked == Asked.NotPossible ? $"{Protocol(hop)} {NotPossibleWith(query)}" : $"{Protocol(hop)} unanswered";
+        string why = asked == Asked.NotPossible ? $"{Protocol(hop)} {notPossible}" : $"{Protocol(hop)} unanswered";
         if (FromTable(query, hop, NeighbourTable.UsableStates) is { } stale)
         {
             return new(stale, $"next hop {hop} is {MacAddressText.Format(stale)} (neighbour table, unconfirmed: {why})");
@@ -193,13 +193,27 @@ internal static class NextHop
         }
     }
 
-    // The capture is opened before the first request leaves, so no reply can be missed.
-    private static Asked Ask(NextHopQuery query, IPAddress hop, out PhysicalAddress? mac)
+    // The capture is opened before the first request leaves, so no reply can be missed. When
+    // asking is not possible, `notPossible` says why (after the protocol's name).
+    private static Asked Ask(NextHopQuery query, IPAddress hop, out PhysicalAddress? mac, out string notPossible)
     {
         mac = null;
+        notPossible = NotPossibleWith(query);
         try
         {
-            using IFrameCapture? capture = query.Transport.OpenCapture();
+            IFrameCapture? opened;
+            try
+            {
+                opened = query.Transport.OpenCapture();
+            }
+            catch (FrameTransportException e) when (e.Error == FrameTransportError.LibpcapMissing)
+            {
+                // The packet-socket transport sends without libpcap, but its captures need it.
+                notPossible = "is not possible without libpcap, which captures the replies (install libpcap0.8, or libpcap)";
+                return Asked.NotPossible;
+            }
+
+            using IFrameCapture? capture = opened;
             if (capture is null)
             {
                 return Asked.NotPossible;

@@ -73,18 +73,23 @@ public sealed partial class NetconsoleTarget
             reason = TargetDropReason.InternalError;
         }
 
+        dropReason = outcome == SendOutcome.Dropped ? reason : default;
+        return Count(outcome, reason);
+    }
+
+    // A record's outcome, counted once: true when it was sent or waits in the replay buffer.
+    private bool Count(SendOutcome outcome, TargetDropReason reason)
+    {
         switch (outcome)
         {
             case SendOutcome.Dropped:
                 Interlocked.Increment(ref _dropped[(int)reason]);
-                dropReason = reason;
                 return false;
             case SendOutcome.Sent:
                 Interlocked.Increment(ref _recordsSent);
                 break;
         }
 
-        dropReason = default;
         return true;
     }
 
@@ -145,6 +150,7 @@ public sealed partial class NetconsoleTarget
         Sent,
         Buffered,
         Dropped,
+        Staged, // in a run's frames, not yet injected: counted when the run is (NetconsoleTarget.Batch.cs)
     }
 
     // Sent when every datagram of the record went out; Buffered when it waits in the replay buffer; otherwise Dropped, and why.
@@ -210,52 +216,67 @@ public sealed partial class NetconsoleTarget
 
             FormattedRecord formatted = Format(record);
             Volatile.Read(ref _pacer)?.Charge(formatted.Count - 1);
+            return SendFormattedLocked(session, replay, formatted, out reason);
+        }
+    }
 
-            // One template for the whole record: a re-check swaps it only under this lock.
-            FrameBuilder frames = session.Frames;
-            int sent = 0;
-            foreach (ReadOnlySpan<byte> datagram in formatted)
+    // Send lock held, the target enabled and nothing waiting to be replayed: injects the record's
+    // frames one by one. Sent when all went out; on a transmit error the datagrams not sent wait
+    // in the replay buffer (Buffered) when it has one and the error is worth replaying, else the
+    // record is Dropped, and why.
+    private SendOutcome SendFormattedLocked(TargetSession session, ReplayBuffer? replay, FormattedRecord formatted, out TargetDropReason reason)
+    {
+        // One template for the whole record: a re-check swaps it only under the send lock.
+        FrameBuilder frames = session.Frames;
+        int sent = 0;
+        foreach (ReadOnlySpan<byte> datagram in formatted)
+        {
+            int length = frames.Build(datagram, _frame);
+            try
             {
-                int length = frames.Build(datagram, _frame);
-                try
-                {
-                    session.Transport.Send(_frame.AsSpan(0, length));
-                }
-                catch (FrameTransportException e)
-                {
-                    Interlocked.Increment(ref _transmitErrors);
-                    if (!e.IsPermanent)
-                    {
-                        // A link that is down says nothing about the neighbour; its coming up does (the worker re-checks then).
-                        QueueRecheckIfDue(session, failed: e.Error != FrameTransportError.DeviceDown);
-                    }
-
-                    reason = Failed(session, e);
-                    if (replay is not null && WorthReplaying(e.Error))
-                    {
-                        // The datagrams not sent wait, and go out after the ones that did.
-                        Keep(replay, formatted, sent);
-                        if (!e.IsPermanent)
-                        {
-                            StartReplayLocked();
-                        }
-
-                        reason = default;
-                        return SendOutcome.Buffered;
-                    }
-
-                    return SendOutcome.Dropped;
-                }
-
-                sent++;
-                Interlocked.Increment(ref _datagramsSent);
+                session.Transport.Send(_frame.AsSpan(0, length));
+            }
+            catch (FrameTransportException e)
+            {
+                return TransmitFailed(session, replay, formatted, sent, e, out reason);
             }
 
-            QueueRecheckIfDue(session, failed: false);
-            _formatter.ReleaseLargeBuffers(); // what an outlier (a 10 MiB message) grew goes back now: a few length checks
-            reason = default;
-            return SendOutcome.Sent;
+            sent++;
+            Interlocked.Increment(ref _datagramsSent);
         }
+
+        QueueRecheckIfDue(session, failed: false);
+        _formatter.ReleaseLargeBuffers(); // what an outlier (a 10 MiB message) grew goes back now: a few length checks
+        reason = default;
+        return SendOutcome.Sent;
+    }
+
+    // Send lock held: datagram `sent` of the record could not be sent (the ones before it went
+    // out). Counted; the rest waits in the replay buffer when the error is worth replaying.
+    private SendOutcome TransmitFailed(TargetSession session, ReplayBuffer? replay, FormattedRecord formatted, int sent, FrameTransportException e, out TargetDropReason reason)
+    {
+        Interlocked.Increment(ref _transmitErrors);
+        if (!e.IsPermanent)
+        {
+            // A link that is down says nothing about the neighbour; its coming up does (the worker re-checks then).
+            QueueRecheckIfDue(session, failed: e.Error != FrameTransportError.DeviceDown);
+        }
+
+        reason = Failed(session, e);
+        if (replay is not null && WorthReplaying(e.Error))
+        {
+            // The datagrams not sent wait, and go out after the ones that did.
+            Keep(replay, formatted, sent);
+            if (!e.IsPermanent)
+            {
+                StartReplayLocked();
+            }
+
+            reason = default;
+            return SendOutcome.Buffered;
+        }
+
+        return SendOutcome.Dropped;
     }
 
     // Send lock held. A record split into a continued group takes several sequence numbers: later

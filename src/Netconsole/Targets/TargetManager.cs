@@ -382,6 +382,74 @@ public sealed partial class TargetManager : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// Sends records to every target, in order, as <see cref="Send"/> sends each (same formats,
+    /// sequence numbers, counting, replay buffer and pacing), but each target injects the frames of
+    /// the records it sends back to back: up to 64 frames per <see cref="IFrameTransport.SendBatch"/>
+    /// call, one system call with the packet-socket transport instead of one per frame. For a
+    /// sender that has several records at hand (a queue's backlog); a record waits for nothing: the
+    /// frames go when the call returns, however few records it was given. Never throws.
+    /// </summary>
+    /// <param name="records">The records, with consecutive sequence numbers (see <see cref="Send"/>).</param>
+    /// <param name="sentTo">
+    /// Empty, or where to say what <see cref="Send"/> would have returned for each record: entry
+    /// <c>i</c> receives how many targets sent <c>records[i]</c> (or keep it in their replay buffer).
+    /// </param>
+    /// <returns>How many of the records at least one target sent (or keeps in its replay buffer); 0 after <see cref="Dispose()"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="sentTo"/> is neither empty nor as long as <paramref name="records"/>.</exception>
+    /// <remarks>
+    /// Each target takes the records in runs of 64, holding its send lock for a run: a
+    /// configuration change to it waits for the run to be injected. When a frame of the run
+    /// fails, its record is settled as a failed <see cref="Send"/> would be (the rest of it waits
+    /// in the replay buffer, or it is dropped and counted), and the records after it follow it
+    /// into the replay buffer, or are tried in turn.
+    /// </remarks>
+    public int SendBatch(ReadOnlySpan<NetconsoleRecord> records, Span<int> sentTo = default)
+    {
+        if (!sentTo.IsEmpty && sentTo.Length != records.Length)
+        {
+            throw new ArgumentException(
+                $"sentTo holds {sentTo.Length} entries for {records.Length} records: give one per record, or none.", nameof(sentTo));
+        }
+
+        sentTo.Clear();
+        if (IsDisposed)
+        {
+            return 0;
+        }
+
+        int delivered = 0;
+        Span<int> own = stackalloc int[NetconsoleTarget.FramesPerBatch];
+        NetconsoleTarget[] targets = Volatile.Read(ref _targets);
+        for (int start = 0; start < records.Length; start += NetconsoleTarget.FramesPerBatch)
+        {
+            ReadOnlySpan<NetconsoleRecord> run = records.Slice(start, Math.Min(records.Length - start, NetconsoleTarget.FramesPerBatch));
+            Span<int> counts = sentTo.IsEmpty ? own[..run.Length] : sentTo.Slice(start, run.Length);
+            counts.Clear();
+            foreach (NetconsoleTarget target in targets)
+            {
+                try
+                {
+                    target.SendRun(run, counts);
+                }
+                catch (Exception)
+                {
+                    // SendRun counts its own failures and never throws; the application must never see one.
+                }
+            }
+
+            foreach (int count in counts)
+            {
+                if (count > 0)
+                {
+                    delivered++;
+                }
+            }
+        }
+
+        return delivered;
+    }
+
+    /// <summary>
     /// Stops watching devices, stops the resume worker, disables every target (without raising
     /// <see cref="StateChanged"/>) and closes their transports; disposes the watcher only when the
     /// manager created it. Waits at most <see cref="TargetManagerOptions.DisposeTimeout"/> (2 s by

@@ -27,12 +27,13 @@ public sealed class TargetManagerOptions
     public IDeviceWatcher? Watcher { get; set; }
 
     /// <summary>
-    /// Opens the transports targets send through. The default is <see langword="null"/>: the
-    /// manager injects frames through libpcap (SharpPcap), and resolves next hops with ARP / NDP
-    /// through it; on Linux, with the environment variable <c>NETCONSOLE_TRANSPORT</c> set to
-    /// <c>packet-socket</c>, it sends them through packet sockets of its own instead (experimental;
-    /// next hops are still resolved through libpcap). Set it to send frames some other way (see <see cref="IFrameTransport"/> for
-    /// what a transport tells target setup).
+    /// Opens the transports targets send through. The default is <see langword="null"/>: on Linux
+    /// the manager injects frames through packet sockets of its own (AF_PACKET; a batch in one
+    /// sendmmsg(2) call), or through libpcap (SharpPcap) when the environment variable
+    /// <c>NETCONSOLE_TRANSPORT</c> is <c>libpcap</c> or a packet socket cannot be opened for a
+    /// reason of its own; off Linux through libpcap. Either way the replies of next-hop resolution
+    /// (ARP / NDP) are captured through libpcap. Set it to send frames some other way (see
+    /// <see cref="IFrameTransport"/> for what a transport tells target setup).
     /// </summary>
     public IFrameTransportFactory? TransportFactory { get; set; }
 

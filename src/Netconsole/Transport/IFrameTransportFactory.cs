@@ -1,6 +1,6 @@
 namespace Netconsole.Transport;
 
-/// <summary>Opens <see cref="IFrameTransport"/>s (<c>TargetManagerOptions.TransportFactory</c>; <see langword="null"/> there opens them through libpcap, or on Linux through packet sockets when the environment variable <c>NETCONSOLE_TRANSPORT</c> is <c>packet-socket</c>).</summary>
+/// <summary>Opens <see cref="IFrameTransport"/>s (<c>TargetManagerOptions.TransportFactory</c>; <see langword="null"/> there opens them on Linux through packet sockets, unless the environment variable <c>NETCONSOLE_TRANSPORT</c> is <c>libpcap</c>, and elsewhere through libpcap).</summary>
 public interface IFrameTransportFactory
 {
     /// <summary>Opens the device named <paramref name="deviceName"/> for sending frames.</summary>

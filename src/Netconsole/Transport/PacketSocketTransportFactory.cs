@@ -9,8 +9,7 @@ namespace Netconsole.Transport;
 
 /// <summary>
 /// Opens <see cref="PacketSocketTransport"/>s (Linux): a packet socket per transport, bound to the
-/// device's interface index. Not the default yet (issue 19): chosen by
-/// <see cref="FrameTransports.EnvironmentVariable"/> or given to a manager directly.
+/// device's interface index. The Linux default (see <see cref="FrameTransports"/>).
 /// </summary>
 /// <remarks>
 /// Needs the right to open packet sockets (root, or CAP_NET_RAW), and libpcap only for the

@@ -26,7 +26,7 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
         { "device down", $"--Logging:Netconsole:Targets:0=@/{DownDevice},@192.0.2.2/", $"netconsole: Target cmdline0 (6665@/{DownDevice},6666@192.0.2.2/) is not sending: setup failed: device {DownDevice} is down" },
         { "misspelled Targets", "--Logging:Netconsole:Target:0=+@/lo,@::1/", "netconsole: No netconsole targets are configured" },
         { "not root", "--Logging:Netconsole:Targets:0=+@/lo,@::1/", "no permission to inject frames" },
-        { "libpcap missing", "--Logging:Netconsole:Targets:0=+@/lo,@::1/", "libpcap" },
+        { "libpcap missing, libpcap chosen", "--Logging:Netconsole:Targets:0=+@/lo,@::1/", "libpcap" },
     };
 
     [SkippableTheory]
@@ -81,11 +81,32 @@ public sealed class DiagnosticsProcessTests(ITestOutputHelper output)
         texts.Should().Equal("record 1 of 3", "record 2 of 3", "record 3 of 3");
     }
 
+    [SkippableFact]
+    public async Task Without_libpcap_a_plain_app_on_Linux_still_sends_through_its_default_packet_socket_and_prints_nothing()
+    {
+        string dll = TestAppChild.RequireLab();
+        await using NetconsoleReceiver receiver = NetconsoleReceiver.Listen(new IPEndPoint(IPAddress.IPv6Loopback, 6666));
+
+        ChildProcess.Result child = await Run(WrapperFor("libpcap missing"), dll, "plain", "--Logging:Netconsole:Targets:0=+@/lo,@::1/");
+
+        child.ExitCode.Should().Be(0);
+        (child.Stdout + child.Stderr).Should().BeEmpty("libpcap is only needed for captures (next-hop resolution), which a target on lo never opens");
+        var texts = new List<string>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (texts.Count < 3)
+        {
+            texts.Add((await receiver.ReadAsync(deadline.Token)).TextString);
+        }
+
+        texts.Should().Equal("record 1 of 3", "record 2 of 3", "record 3 of 3");
+    }
+
     // What runs the child: as itself, as user nobody (not root, no capabilities), or in a mount
     // namespace of its own where every libpcap library file is /dev/null (as if not installed).
     private static string[] WrapperFor(string failure) => failure switch
     {
         "not root" => [Tool("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp"],
+        "libpcap missing, libpcap chosen" => [Tool("unshare"), "--mount", "sh", "-c", HideLibpcap, "sh", "env", "NETCONSOLE_TRANSPORT=libpcap"],
         "libpcap missing" => [Tool("unshare"), "--mount", "sh", "-c", HideLibpcap, "sh"],
         _ => [],
     };

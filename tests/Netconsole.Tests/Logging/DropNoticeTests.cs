@@ -33,11 +33,14 @@ public sealed class DropNoticeTests : IDisposable
 
     private static bool IsNotice(string text) => text.StartsWith("netconsole: ", StringComparison.Ordinal);
 
-    // The queue holds one record, so while the sender has one in flight the next fits and the rest are dropped.
+    // The queue holds one record, so while the sender has one in flight the next fits and the rest
+    // are dropped. One entry per run: the sender takes the next entry only once the frames before
+    // it went out (runs of several entries: SenderRunTests).
     private NetconsoleLoggerProvider Provider() => new(_harness.Options().With(o =>
     {
         o.MaxQueueLength = 1;
         o.DropNoticeClock = _clock;
+        o.SenderRunLength = 1;
     }));
 
     /// <summary>Holds the transport and logs r0, returning once the sender is blocked sending it.</summary>

@@ -124,6 +124,11 @@ internal sealed class GatedTransportFactory : IFrameTransportFactory
 
     public IReadOnlyList<byte[]> Frames => _frames.ToArray();
 
+    /// <summary>The frame count of each <see cref="IFrameTransport.SendBatch"/> call, in order.</summary>
+    public IReadOnlyList<int> Batches => _batches.ToArray();
+
+    private readonly ConcurrentQueue<int> _batches = new();
+
     /// <summary>Forgets the frames kept so far (a memory test does not measure them).</summary>
     public void ForgetFrames() => _frames.Clear();
 
@@ -165,6 +170,28 @@ internal sealed class GatedTransportFactory : IFrameTransportFactory
         }
 
         public IFrameCapture? OpenCapture() => null; // cannot receive
+
+        // As the interface's own (frame by frame through Send, each held at the gate); records the batch's size.
+        public int SendBatch(ReadOnlySpan<byte> frames, ReadOnlySpan<int> frameLengths)
+        {
+            factory._batches.Enqueue(frameLengths.Length);
+            int offset = 0;
+            for (int i = 0; i < frameLengths.Length; i++)
+            {
+                try
+                {
+                    Send(frames.Slice(offset, frameLengths[i]));
+                }
+                catch (FrameTransportException) when (i > 0)
+                {
+                    return i;
+                }
+
+                offset += frameLengths[i];
+            }
+
+            return frameLengths.Length;
+        }
 
         public void Send(ReadOnlySpan<byte> frame)
         {

@@ -2,6 +2,7 @@ using System.Net.NetworkInformation;
 using System.Net;
 using Netconsole.Resolution;
 using Netconsole.Tests.Transport;
+using Netconsole.Transport;
 using Netconsole.Wire;
 
 namespace Netconsole.Tests.Resolution;
@@ -55,6 +56,20 @@ public sealed class NextHopTests
         answer.Mac.Should().Be(Ethernet.Broadcast);
         answer.Note.Should().Be("warning: next hop 2001:db8::2 is not in the neighbour table, and neighbour solicitation is not possible with "
             + "ScriptedTransport, which cannot receive frames: sending to broadcast, which switches may drop; give the remote MAC in the target");
+    }
+
+    [SkippableFact]
+    public void Setup_when_the_capture_needs_libpcap_and_it_is_missing_says_so_instead_of_blaming_the_next_hop()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the neighbour table is read through rtnetlink");
+        using var transport = new ScriptedTransport { CaptureFailure = new FrameTransportException(FrameTransportError.LibpcapMissing, "veth-scripted", "libpcap is missing") };
+
+        NextHopAnswer answer = NextHop.Default(Query(transport), recheck: false);
+
+        answer.Mac.Should().Be(Ethernet.Broadcast);
+        answer.Note.Should().Be("warning: next hop 192.0.2.2 is not in the neighbour table, and ARP is not possible without libpcap, which captures the replies "
+            + "(install libpcap0.8, or libpcap): sending to broadcast, which switches may drop; give the remote MAC in the target");
+        transport.Sent.Should().BeEmpty("nothing is asked that no capture could hear");
     }
 
     private static NextHopQuery Query(ScriptedTransport transport, IPAddress? local = null, IPAddress? remote = null) =>

@@ -39,11 +39,12 @@ public class PacketSocketErrorsTests
     }
 
     [Fact]
-    public void The_environment_variable_chooses_packet_sockets_on_Linux_and_libpcap_otherwise()
+    public void Packet_sockets_are_the_Linux_default_and_the_environment_variable_can_choose_libpcap()
     {
-        FrameTransports.Choose("packet-socket").Should().BeOfType(OperatingSystem.IsLinux() ? typeof(PacketSocketTransportFactory) : typeof(SharpPcapTransportFactory));
-        FrameTransports.Choose(null).Should().BeOfType<SharpPcapTransportFactory>();
-        FrameTransports.Choose("libpcap").Should().BeOfType<SharpPcapTransportFactory>();
-        FrameTransports.Choose("pcap-socket").Should().BeOfType<SharpPcapTransportFactory>("an unknown name keeps the default");
+        Type linuxDefault = OperatingSystem.IsLinux() ? typeof(FrameTransports.PacketSocketFirst) : typeof(SharpPcapTransportFactory);
+        FrameTransports.Choose("packet-socket").Should().BeOfType(linuxDefault);
+        FrameTransports.Choose(null).Should().BeOfType(linuxDefault, "on Linux the packet socket is the default");
+        FrameTransports.Choose(" LibPcap ").Should().BeOfType<SharpPcapTransportFactory>();
+        FrameTransports.Choose("pcap-socket").Should().BeOfType(linuxDefault, "an unknown name keeps the default");
     }
 }

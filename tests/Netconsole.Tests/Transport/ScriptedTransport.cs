@@ -22,6 +22,9 @@ internal sealed class ScriptedTransport(bool canReceive = true) : IFrameTranspor
 
     public bool IsLoopback { get; init; }
 
+    /// <summary>When set, <see cref="OpenCapture"/> throws it (libpcap missing, for a packet-socket transport).</summary>
+    public FrameTransportException? CaptureFailure { get; init; }
+
     /// <summary>When set, <see cref="EnsureCanReach"/> throws it.</summary>
     public FrameTransportException? Unreachable { get; init; }
 
@@ -55,6 +58,11 @@ internal sealed class ScriptedTransport(bool canReceive = true) : IFrameTranspor
 
     public IFrameCapture? OpenCapture()
     {
+        if (CaptureFailure is { } failure)
+        {
+            throw failure;
+        }
+
         if (!canReceive)
         {
             return null;

@@ -94,8 +94,67 @@ internal sealed class FakeTransport : IFrameTransport
     /// <summary>Every send throws this (not a transport error) while set.</summary>
     public Exception? ThrowOnSend { get; set; }
 
+    /// <summary>The frame count of each <see cref="SendBatch"/> call, in order.</summary>
+    public IReadOnlyList<int> Batches
+    {
+        get
+        {
+            lock (_batches)
+            {
+                return [.. _batches];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fails the sends with these attempt numbers (0 for the first frame this transport is given;
+    /// failed attempts count too) with <see cref="FailAttemptsWith"/>: {3} fails the 4th frame once
+    /// (a batch then returns short and the frame, tried again first in the next, goes); {3, 4}
+    /// fails it again when it is tried again (the batch's next call throws the reason).
+    /// </summary>
+    public IReadOnlySet<long> FailAttempts { get; set; } = new HashSet<long>();
+
+    /// <summary>The error of <see cref="FailAttempts"/>.</summary>
+    public FrameTransportError FailAttemptsWith { get; set; } = FrameTransportError.Other;
+
+    private readonly List<int> _batches = [];
+    private long _attempts;
+
+    /// <summary>As the interface's own: frame by frame through <see cref="Send"/>; records the batch's size.</summary>
+    public int SendBatch(ReadOnlySpan<byte> frames, ReadOnlySpan<int> frameLengths)
+    {
+        lock (_batches)
+        {
+            _batches.Add(frameLengths.Length);
+        }
+
+        FrameBatch.Validate(frames, frameLengths);
+        int offset = 0;
+        for (int i = 0; i < frameLengths.Length; i++)
+        {
+            try
+            {
+                Send(frames.Slice(offset, frameLengths[i]));
+            }
+            catch (FrameTransportException) when (i > 0)
+            {
+                return i;
+            }
+
+            offset += frameLengths[i];
+        }
+
+        return frameLengths.Length;
+    }
+
     public void Send(ReadOnlySpan<byte> frame)
     {
+        long attempt = Interlocked.Increment(ref _attempts) - 1;
+        if (FailAttempts.Contains(attempt))
+        {
+            throw new FrameTransportException(FailAttemptsWith, DeviceName, $"fake {FailAttemptsWith}, attempt {attempt}");
+        }
+
         if (IsDisposed)
         {
             throw new FrameTransportException(FrameTransportError.Closed, DeviceName, "the fake transport was disposed");
