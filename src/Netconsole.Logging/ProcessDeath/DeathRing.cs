@@ -304,10 +304,21 @@ internal sealed unsafe class DeathRing
         return value;
     }
 
+    // The type of the last exception written and its name: an application logs the same few
+    // exception types over and over, and Type.FullName is a lookup each time.
+    private static TypeName s_lastExceptionType = new(typeof(Exception), typeof(Exception).FullName);
+
     // "\n" + the type's full name + ": " + the message, as far as it fits; returns the chars written.
     private static int AppendException(Exception exception, char* destination, int room, ref int total)
     {
-        string? type = exception.GetType().FullName;
+        Type exceptionType = exception.GetType();
+        TypeName last = Volatile.Read(ref s_lastExceptionType); // one reference: never a type with another's name
+        string? type = ReferenceEquals(last.Type, exceptionType) ? last.Name : exceptionType.FullName;
+        if (!ReferenceEquals(last.Type, exceptionType))
+        {
+            Volatile.Write(ref s_lastExceptionType, new TypeName(exceptionType, type));
+        }
+
         string message;
         try
         {
@@ -341,6 +352,8 @@ internal sealed unsafe class DeathRing
             written += length;
         }
     }
+
+    private sealed record TypeName(Type Type, string? Name);
 
     private ref int Int(int offset) => ref *(int*)(_base + offset);
 
