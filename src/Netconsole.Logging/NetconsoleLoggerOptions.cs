@@ -181,7 +181,7 @@ public sealed class NetconsoleLoggerOptions
     /// framework-dependent applications only (Native AOT and single-file: a diagnostic). The
     /// provider's creation waits until the watchdog watches (about 0.1 to 0.2 s); a watchdog
     /// that cannot start is reported through the provider's diagnostics, never thrown. The ring
-    /// keeps a record's text up to about 480 characters (cut and marked <c>[+N chars]</c>), an
+    /// keeps a record's text up to about 230 characters (cut and marked <c>[+N chars]</c>), an
     /// exception's type and message (not its stack trace), category, event id and name, thread and
     /// CPU; not scopes nor state pairs. The watchdog sets up the targets of the configuration with
     /// the manager's defaults (the platform's transport and device watcher): <see cref="ManagerOptions"/>

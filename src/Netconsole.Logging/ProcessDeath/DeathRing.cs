@@ -42,13 +42,18 @@ internal sealed unsafe class DeathRing
     public const int SettingsCapacity = 65536 - HeaderSize;
     public const int RingOffset = 65536;
 
-    /// <summary>Slots in the ring: records queued and not yet sent beyond this many overwrite the oldest.</summary>
-    public const int SlotCount = 2048;
+    /// <summary>
+    /// Slots in the ring: records queued and not yet sent beyond this many overwrite the oldest.
+    /// 1024 slots of 512 bytes (512 KiB) stay within a core's L2 cache on the VM measured: 2048 of
+    /// 1 KiB (2 MiB) cost the logging call 1.3-1.45x instead of 1.04-1.08x, in cache misses
+    /// (bench death-cost, 64 slots: 1.02-1.05x).
+    /// </summary>
+    public const int SlotCount = 1024;
 
     /// <summary>Bytes per slot.</summary>
-    public const int SlotSize = 1024;
+    public const int SlotSize = 512;
 
-    /// <summary>The size of the shared file: 2 MiB of ring plus 64 KiB.</summary>
+    /// <summary>The size of the shared file: 512 KiB of ring plus 64 KiB.</summary>
     public const int TotalSize = RingOffset + SlotCount * SlotSize;
 
     /// <summary>Targets whose sequence skew is kept (the first ones configured).</summary>

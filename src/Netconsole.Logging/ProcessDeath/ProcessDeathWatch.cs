@@ -17,7 +17,7 @@ namespace Netconsole.Logging.ProcessDeath;
 /// to go quietly and ends it.
 /// </summary>
 /// <remarks>
-/// The mapping stays for the life of the process once made (2 MiB, in tmpfs, unlinked): a logging
+/// The mapping stays for the life of the process once made (576 KiB, in tmpfs, unlinked): a logging
 /// thread that claimed a queue position just before disposal may still be writing its slot, and
 /// unmapping under it would crash the process this feature is meant to report on.
 /// </remarks>
