@@ -18,8 +18,9 @@ namespace Netconsole.Benchmarks;
 /// <summary>
 /// Issue 19: a lone record must leave at once. On the lab veth, through the provider as an
 /// application uses it (ILogger -> Netconsole.Logging, extended target), one record is logged at a
-/// time, with a pause before each: a short one (the sender is still polling its queue every
-/// millisecond) and one longer than its 100 polls (it sleeps on its event and must be woken).
+/// time, with a pause before each: a short one and a long one. (Until the sender slept as soon as
+/// its queue was empty, the short one found it polling every millisecond, which cost up to ~1.1 ms;
+/// now the sender sleeps on its event after either and the logging call wakes it.)
 /// Measured per record, from just before <c>logger.Log</c>:
 /// <list type="bullet">
 /// <item>to the kernel's receive timestamp of the datagram on the peer's UDP socket (SO_TIMESTAMPNS,
@@ -162,8 +163,8 @@ internal static class LoneRecordLatency
             + $"run took {duration.TotalSeconds:F0} s; load average (1 min) {loadBefore} before, {Report.LoadAverage()} after.");
         Line();
         Line("One record at a time through ILogger -> Netconsole.Logging (extended target, Wait mode) on the lab veth, the transport");
-        Line("chosen by NETCONSOLE_TRANSPORT as a user does; before each record a pause: 20 ms leaves the sender thread polling its");
-        Line("queue (every 1 ms, 100 polls after its last record), 150 ms lets it go to sleep on its event, so the logging call wakes it.");
+        Line("chosen by NETCONSOLE_TRANSPORT as a user does; before each record a pause of 20 ms or 150 ms: after either the sender");
+        Line("thread sleeps on its event (it sleeps as soon as its queue is empty), so the logging call wakes it.");
         Line("**kernel arrival**: from just before `logger.Log` (CLOCK_REALTIME) to the datagram's receive timestamp on the peer's");
         Line("UDP socket (SO_TIMESTAMPNS, CLOCK_REALTIME, stamped when the veth delivers the frame to the peer's stack), the figure");
         Line("the issue's 1 ms goal is about. **thread arrival**: to the receiving thread holding it (Stopwatch, same process), which");
