@@ -2,7 +2,8 @@
 # The demo: ILogger records sent as netconsole datagrams on lo and received in the same
 # process; a target whose interface loses its carrier (the veth's peer set down) and then is
 # deleted and re-created, deactivating and resuming by itself each time; a process that
-# crashes and still gets its last records and the exception out.
+# crashes and still gets its last records and the exception out; a process killed with SIGKILL
+# whose watchdog still gets its last records and the cause of its death out.
 # It runs as root inside a private network namespace (unshare -n) where only lo and the
 # interfaces the demo creates exist: no real network is touched. About 2 seconds after the build.
 set -euo pipefail

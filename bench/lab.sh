@@ -28,11 +28,14 @@
 #                                                the sender side abused (issue 20): 8 threads logging in both queue modes,
 #                                                disposal while logging and while a device open blocks, a configuration
 #                                                and device-event storm, 10,000 targets; every count must add up
+#   bench/lab.sh death-latency [RUNS]            CaptureProcessDeath (issue 21): a child dying by SIGKILL, stack overflow,
+#                                                SIGSEGV, FailFast, one at a time -> the death record's arrival;
+#                                                the provider's start-up cost and the watchdog's memory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-  lab-rate|recovery-latency|carrier-latency|resolution-latency|e2e|flood|receive|abuse|lone|kernel-paths) ;;
-  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | carrier-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS] | flood [cpu [DATAGRAMS] | lab [SCALE]] | receive [RECORDS] [ROUNDS] [one-core|scaling] | abuse [SECONDS_LOGGING [SECONDS_STORM [TARGETS]]] | lone [SAMPLES [PAUSES_MS,... [TRANSPORTS]]] | kernel-paths [FRAMES] [ROUNDS]" >&2; exit 2 ;;
+  lab-rate|recovery-latency|carrier-latency|resolution-latency|e2e|flood|receive|abuse|lone|kernel-paths|death-latency) ;;
+  *) echo "usage: bench/lab.sh lab-rate [RECORDS] [ROUNDS] | recovery-latency [TRIES] | carrier-latency [TRIES] | resolution-latency [TRIES] | e2e [RECORDS] [ROUNDS] | flood [cpu [DATAGRAMS] | lab [SCALE]] | receive [RECORDS] [ROUNDS] [one-core|scaling] | abuse [SECONDS_LOGGING [SECONDS_STORM [TARGETS]]] | lone [SAMPLES [PAUSES_MS,... [TRANSPORTS]]] | kernel-paths [FRAMES] [ROUNDS] | death-latency [RUNS]" >&2; exit 2 ;;
 esac
 if [ "$1" = flood ]; then
   dotnet build samples/Netconsole.Listen -c Release -nologo -v quiet >/dev/null # the floods run netconsole-listen too

@@ -48,10 +48,12 @@ public class LoggerCallBenchmarks
     private static readonly InvalidOperationException Failure = MakeException();
 
     private ILoggerFactory _netconsole = null!;
+    private ILoggerFactory _watched = null!;
     private ILoggerFactory _console = null!;
     private ILoggerFactory _nlog = null!;
     private NLog.LogFactory _nlogFactory = null!;
     private ILogger _netconsoleLogger = null!;
+    private ILogger _watchedLogger = null!;
     private ILogger _consoleLogger = null!;
     private ILogger _nlogLogger = null!;
     private ManualDeviceWatcher _watcher = null!;
@@ -67,6 +69,21 @@ public class LoggerCallBenchmarks
             o.QueueFullMode = NetconsoleQueueFullMode.DropWrite;
             o.ManagerOptions = () => new TargetManagerOptions { Watcher = _watcher };
         }));
+        // The same provider with CaptureProcessDeath (issue 21): each record is also written into
+        // the watchdog's shared ring on the calling thread. Its watchdog must really run.
+        NetconsoleLoggerProvider? watchedProvider = null;
+        _watched = LoggerFactory.Create(b => b.AddProvider(watchedProvider = new NetconsoleLoggerProvider(new NetconsoleLoggerOptions
+        {
+            Targets = { "+@/nodev0,@2001:db8::2/" },
+            QueueFullMode = NetconsoleQueueFullMode.DropWrite,
+            ManagerOptions = () => new TargetManagerOptions { Watcher = _watcher },
+            CaptureProcessDeath = true,
+        })));
+        if (watchedProvider?.DeathWatch is null)
+        {
+            throw new InvalidOperationException("CaptureProcessDeath is on but the watchdog did not start: the Watched rows would measure nothing");
+        }
+
         _console = LoggerFactory.Create(b => b.AddConsole(o => o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite)
             .AddSimpleConsole(o => o.SingleLine = true));
 
@@ -84,6 +101,7 @@ public class LoggerCallBenchmarks
         _nlog = LoggerFactory.Create(b => b.AddNLog(new NLogProviderOptions(), _ => _nlogFactory));
 
         _netconsoleLogger = _netconsole.CreateLogger("Shop.Orders");
+        _watchedLogger = _watched.CreateLogger("Shop.Orders");
         _consoleLogger = _console.CreateLogger("Shop.Orders");
         _nlogLogger = _nlog.CreateLogger("Shop.Orders");
     }
@@ -93,6 +111,7 @@ public class LoggerCallBenchmarks
     public void Cleanup()
     {
         _netconsole.Dispose();
+        _watched.Dispose();
         _console.Dispose();
         _nlog.Dispose();
         _nlogFactory.Dispose();
@@ -109,6 +128,11 @@ public class LoggerCallBenchmarks
     [BenchmarkCategory("TwoArguments")]
     public void Netconsole_TwoArguments() => _netconsoleLogger.LogInformation("order {OrderId} shipped to {Warehouse}", 4711, "north");
 
+    /// <summary>Netconsole with CaptureProcessDeath: a message with two arguments.</summary>
+    [Benchmark]
+    [BenchmarkCategory("TwoArguments")]
+    public void NetconsoleWatched_TwoArguments() => _watchedLogger.LogInformation("order {OrderId} shipped to {Warehouse}", 4711, "north");
+
     /// <summary>NLog (UDP, asynchronous, discarding): a message with two arguments.</summary>
     [Benchmark]
     [BenchmarkCategory("TwoArguments")]
@@ -123,6 +147,11 @@ public class LoggerCallBenchmarks
     [Benchmark]
     [BenchmarkCategory("Exception")]
     public void Netconsole_Exception() => _netconsoleLogger.LogError(Failure, "payment failed for order {OrderId}", 4711);
+
+    /// <summary>Netconsole with CaptureProcessDeath: a message with an exception.</summary>
+    [Benchmark]
+    [BenchmarkCategory("Exception")]
+    public void NetconsoleWatched_Exception() => _watchedLogger.LogError(Failure, "payment failed for order {OrderId}", 4711);
 
     /// <summary>NLog (UDP, asynchronous, discarding): a message with an exception.</summary>
     [Benchmark]

@@ -14,6 +14,8 @@ using Netconsole.Benchmarks.Receive;
 // Kernel paths alone: bench/lab.sh kernel-paths [FRAMES] [ROUNDS] (root; likewise; issue 19)
 // Lone-record latency: bench/lab.sh lone [SAMPLES [PAUSES_MS,... [TRANSPORTS]]] (root; likewise; issue 19)
 // Sender abuse:       bench/lab.sh abuse [SECONDS_LOGGING [SECONDS_STORM [TARGETS]]] (root; likewise; issue 20)
+// Process death:      bench/lab.sh death-latency [RUNS] (root; likewise; issue 21)
+// Its logging cost:   dotnet bench/Netconsole.Benchmarks/bin/Release/net10.0/Netconsole.Benchmarks.dll death-cost [BATCHES] (issue 21)
 if (args.Length > 0 && args[0] == "lab-rate")
 {
     return LabRate.Run(args[1..], Console.Out);
@@ -65,6 +67,16 @@ if (args.Length > 0 && args[0] == "lone")
     return OperatingSystem.IsLinux()
         ? LoneRecordLatency.Run(args[1..], Console.Out)
         : throw new PlatformNotSupportedException("lone runs in a Linux network namespace (bench/lab.sh lone).");
+}
+
+if (args.Length > 0 && args[0] == "death-cost")
+{
+    return ProcessDeathCost.Run(args[1..], Console.Out);
+}
+
+if (args.Length > 0 && args[0] == "death-latency")
+{
+    return DeathLatency.Run(args[1..], Console.Out);
 }
 
 if (args.Length > 0 && args[0] == "abuse")

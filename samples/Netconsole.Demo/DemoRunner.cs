@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Netconsole.Demo;
 
-/// <summary>The whole demo: preconditions, the three scenes, and the summary.</summary>
+/// <summary>The whole demo: preconditions, the four scenes, and the summary.</summary>
 internal static class DemoRunner
 {
     /// <returns>0 when every scene did what it should, 1 when one did not, 2 when a precondition is missing.</returns>
@@ -22,7 +22,7 @@ internal static class DemoRunner
 
         var clock = Stopwatch.StartNew();
         var results = new List<SceneResult>();
-        foreach (Func<TextWriter, Task<SceneResult>> scene in new Func<TextWriter, Task<SceneResult>>[] { LoggerScene.RunAsync, RecoveryScene.RunAsync, CrashScene.RunAsync })
+        foreach (Func<TextWriter, Task<SceneResult>> scene in new Func<TextWriter, Task<SceneResult>>[] { LoggerScene.RunAsync, RecoveryScene.RunAsync, CrashScene.RunAsync, KilledScene.RunAsync })
         {
             try
             {
@@ -45,6 +45,7 @@ internal static class DemoRunner
         nameof(LoggerScene) => LoggerScene.Name,
         nameof(RecoveryScene) => RecoveryScene.Name,
         nameof(CrashScene) => CrashScene.Name,
+        nameof(KilledScene) => KilledScene.Name,
         var other => other ?? "?",
     };
 }

@@ -79,6 +79,9 @@ internal sealed class LogQueue
         _consumer.Current = new LogEntry();
     }
 
+    /// <summary>The process-death watchdog's ring, written for each record queued; null without <see cref="NetconsoleLoggerOptions.CaptureProcessDeath"/>. Set once, before any record is logged.</summary>
+    internal ProcessDeath.ProcessDeathWatch? DeathWatch { get; set; }
+
     /// <summary>Entries claimed and not yet taken (a snapshot).</summary>
     public int Count
     {
@@ -201,6 +204,9 @@ internal sealed class LogQueue
                 Volatile.Write(ref slot.Sequence, position + 1);
             }
 
+            // The process-death ring's slot for this position: plain memory writes, after the
+            // queue's publication so the sender never waits for them (ProcessDeath/DeathRing.cs).
+            DeathWatch?.RecordQueued(position, entry);
             return OfferResult.Enqueued;
         }
     }

@@ -119,6 +119,9 @@ internal sealed class LogRecordWriter
     /// <summary>Records (not drop notices) handed to the targets that no target sent: none enabled, or each dropped it.</summary>
     public long RecordsUndelivered => Interlocked.Read(ref _recordsUndelivered);
 
+    /// <summary>The sequence number the next record will get (the process-death watchdog continues from it).</summary>
+    public ulong NextSequence => Volatile.Read(ref _sequence) + 1;
+
     /// <summary>Waits for the writer.</summary>
     public void Enter() => Monitor.Enter(_lock);
 

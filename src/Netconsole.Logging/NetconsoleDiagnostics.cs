@@ -39,6 +39,7 @@ internal sealed class NetconsoleDiagnostics
     internal const int ConfigurationWarningId = 5;
     internal const int ConfigurationRejectedId = 6;
     internal const int DisposalIncompleteId = 7;
+    internal const int WatchdogNotStartedId = 8;
 
     /// <summary>Reports queued at most; beyond, they are counted and said in one line.</summary>
     internal const int MaxPending = 1000;
@@ -139,6 +140,14 @@ internal sealed class NetconsoleDiagnostics
             $"Disposal stopped waiting after {waited.TotalSeconds:0.###} s (DisposeTimeout): {targets} target{(targets == 1 ? "" : "s")} still had a transport open or being opened (a device open or close that blocks holds it up); each is closed when that call returns, and sends nothing until then.");
         NetconsoleLoggingEventSource.Log.DisposalIncomplete(message);
         Enqueue(new Diagnostic(LogLevel.Warning, new EventId(DisposalIncompleteId, EventName(DisposalIncompleteId)), message, null, null, null, null));
+    }
+
+    /// <summary>Reports that <see cref="NetconsoleLoggerOptions.CaptureProcessDeath"/> is on and its watchdog could not be started (the application goes on without it).</summary>
+    /// <param name="message">A complete sentence saying why and what follows.</param>
+    public void WatchdogNotStarted(string message)
+    {
+        NetconsoleLoggingEventSource.Log.WatchdogNotStarted(message);
+        Enqueue(new Diagnostic(LogLevel.Warning, new EventId(WatchdogNotStartedId, EventName(WatchdogNotStartedId)), message, null, null, null, null));
     }
 
     /// <summary>
@@ -256,6 +265,7 @@ internal sealed class NetconsoleDiagnostics
         TargetDisabledId => "TargetDisabled",
         ConfigurationWarningId => "ConfigurationWarning",
         DisposalIncompleteId => "DisposalIncomplete",
+        WatchdogNotStartedId => "WatchdogNotStarted",
         _ => "ConfigurationRejected",
     };
 

@@ -40,6 +40,7 @@ internal sealed partial class NetconsoleLoggerConfigureOptions : IConfigureOptio
         (nameof(NetconsoleLoggerOptions.MaxDictionaryValueBytes), static (o, v, k) => o.MaxDictionaryValueBytes = Int(v, k)),
         (nameof(NetconsoleLoggerOptions.CaptureUnhandledExceptions), static (o, v, k) => o.CaptureUnhandledExceptions = Bool(v, k)),
         (nameof(NetconsoleLoggerOptions.CrashFlushTimeout), static (o, v, k) => o.CrashFlushTimeout = Time(v, k)),
+        (nameof(NetconsoleLoggerOptions.CaptureProcessDeath), static (o, v, k) => o.CaptureProcessDeath = Bool(v, k)),
         (nameof(NetconsoleLoggerOptions.DiagnosticsToStandardError), static (o, v, k) => o.DiagnosticsToStandardError = StandardErrorMode(v, k)),
     ];
 

@@ -168,6 +168,29 @@ public sealed class NetconsoleLoggerOptions
     }
 
     /// <summary>
+    /// Whether a watchdog process reports the application's death, however it happens: killed
+    /// (SIGKILL, the OOM killer), a stack overflow, a native crash, <see cref="Environment.FailFast(string)"/>.
+    /// When the provider is created it starts a small companion process (Netconsole.Watchdog.dll,
+    /// shipped in this package, run by the application's own dotnet host) that shares a memory
+    /// ring with the application: each record is written there as it is queued (memory writes
+    /// only, no system call). When the application dies without shutting the provider down, the
+    /// watchdog sends the records it had queued and not yet sent, in order, with their sequence
+    /// numbers, then one record at level 2 (crit), category <c>Netconsole.Death</c>, naming the
+    /// cause (signal number and name, exit code, core dump), and exits. On a clean end (disposal,
+    /// process exit) it ends silently. Linux only (other platforms: a diagnostic, nothing else);
+    /// framework-dependent applications only (Native AOT and single-file: a diagnostic). The
+    /// provider's creation waits until the watchdog watches (about 0.1 to 0.2 s); a watchdog
+    /// that cannot start is reported through the provider's diagnostics, never thrown. The ring
+    /// keeps a record's text up to about 230 characters (cut and marked <c>[+N chars]</c>), an
+    /// exception's type and message (not its stack trace), category, event id and name, thread and
+    /// CPU; not scopes nor state pairs. The watchdog sets up the targets of the configuration with
+    /// the manager's defaults (the platform's transport and device watcher): <see cref="ManagerOptions"/>
+    /// is not passed on, nor targets added later through <see cref="NetconsoleLoggerProvider.Manager"/>.
+    /// The default is <see langword="false"/>. Read once, at construction.
+    /// </summary>
+    public bool CaptureProcessDeath { get; set; }
+
+    /// <summary>
     /// When the provider's diagnostics (a target that cannot send and why, a configuration
     /// problem) are written to standard error. The default is <see cref="NetconsoleStandardErrorMode.Auto"/>:
     /// problems go there when no other logger provider of the application shows the

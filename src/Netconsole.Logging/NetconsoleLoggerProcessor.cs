@@ -277,6 +277,7 @@ internal sealed class NetconsoleLoggerProcessor
                 }
 
                 _writer.WriteMessage(syslogLevel, message ?? string.Empty, exception, category ?? LogRecordWriter.ProviderCategory, timestamp);
+                _queue.DeathWatch?.SequenceUsed(_writer.NextSequence);
             }
             finally
             {
@@ -466,6 +467,7 @@ internal sealed class NetconsoleLoggerProcessor
 
         entry.Clear(); // the consumer's entry keeps no reference to the last record's objects
         Volatile.Write(ref _progress.Completed, completed);
+        _queue.DeathWatch?.Sent(completed, _writer.NextSequence);
         return Interlocked.CompareExchange(ref _progress.State, SenderIdle, SenderSending) == SenderSending
             ? SenderStep.Next
             : SenderStep.StopAndDisposeManager;

@@ -103,6 +103,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
     private long _reloadFailures;
     private int _disposed;
     private readonly TimeSpan _managerDisposeTimeout; // its own limit: the provider gives it at most that
+    private ProcessDeath.ProcessDeathWatch? _deathWatch; // with CaptureProcessDeath, on Linux, once its watchdog is ready
 
     /// <summary>Creates the provider from monitored options (dependency injection), with live reload.</summary>
     /// <param name="options">The options monitor.</param>
@@ -189,6 +190,11 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         };
         _processor = new NetconsoleLoggerProcessor(new LogQueue(), _writer, options, DisposeManager);
         _metrics = new NetconsoleLoggerMetrics(Manager, _processor);
+        if (options.CaptureProcessDeath)
+        {
+            StartDeathWatch(options);
+        }
+
         UpdateCrashSubscription(options.CaptureUnhandledExceptions);
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
         _diagnostics.Open();
@@ -218,6 +224,9 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
 
     /// <summary>This provider's meter (tests tell providers apart by it).</summary>
     internal Meter Meter => _metrics.Meter;
+
+    /// <summary>The process-death watchdog's application side, or null (tests look at its process).</summary>
+    internal ProcessDeath.ProcessDeathWatch? DeathWatch => _deathWatch;
 
     /// <summary>What the provider says about itself (tests drain it).</summary>
     internal NetconsoleDiagnostics Diagnostics => _diagnostics;
@@ -320,6 +329,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             UpdateCrashSubscription(false);
             managerLeftToSender = _processor.Complete(_options.DisposeTimeout);
+            _deathWatch?.Stop(); // a clean end: the watchdog goes without a word
             if (!managerLeftToSender)
             {
                 WaitForReplays(Left(started));
@@ -473,6 +483,27 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
         }
     }
 
+    // CaptureProcessDeath: the watchdog starts now (the constructor waits until it is ready), before
+    // any record is logged, so every record queued is in its ring. A failure is a diagnostic.
+    private void StartDeathWatch(NetconsoleLoggerOptions options)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            _diagnostics.WatchdogNotStarted("CaptureProcessDeath is supported on Linux only (it needs pidfd and /dev/shm); process deaths are not reported on this platform.");
+            return;
+        }
+
+        _deathWatch = ProcessDeath.ProcessDeathWatch.TryStart(Manager, options.Facility, WantsDictionary, options.CrashFlushTimeout, out string? failure);
+        if (_deathWatch is null)
+        {
+            _diagnostics.WatchdogNotStarted(failure ?? "CaptureProcessDeath: the watchdog could not be started; process deaths are not reported.");
+            return;
+        }
+
+        _deathWatch.Sent(0, _writer.NextSequence);
+        _processor.Queue.DeathWatch = _deathWatch;
+    }
+
     private void UpdateCrashSubscription(bool subscribe)
     {
         lock (_crashSubscriptionLock)
@@ -508,6 +539,7 @@ public sealed class NetconsoleLoggerProvider : ILoggerProvider, ISupportExternal
             if (Volatile.Read(ref _disposed) == 0)
             {
                 Flush(_options.DisposeTimeout);
+                _deathWatch?.Stop(); // a clean end: the watchdog goes without a word
                 _diagnostics.Drain(DiagnosticsDrainTimeout);
             }
         }

@@ -46,4 +46,9 @@ internal sealed class NetconsoleLoggingEventSource : EventSource
     /// <summary>Disposal stopped waiting at its time limit for targets whose transport was still open or being opened; they are closed when the call holding them up returns.</summary>
     [Event(NetconsoleDiagnostics.DisposalIncompleteId, Level = EventLevel.Warning, Message = "{0}")]
     public void DisposalIncomplete(string message) => WriteEvent(NetconsoleDiagnostics.DisposalIncompleteId, message);
+
+    /// <summary><see cref="NetconsoleLoggerOptions.CaptureProcessDeath"/> is on and its watchdog could not be started.</summary>
+    /// <param name="message">Why, in the operator's words.</param>
+    [Event(NetconsoleDiagnostics.WatchdogNotStartedId, Level = EventLevel.Warning, Message = "{0}")]
+    public void WatchdogNotStarted(string message) => WriteEvent(NetconsoleDiagnostics.WatchdogNotStartedId, message);
 }

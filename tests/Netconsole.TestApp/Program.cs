@@ -20,6 +20,18 @@
 //   host                 a Generic Host app: Host.CreateApplicationBuilder with its default
 //                        providers (console among them) plus AddNetconsole(); a hosted service
 //                        logs 3 records and stops the host; exit 0.
+//   die --how=HOW        CaptureProcessDeath on: logs --count records (default 200), prints
+//                        "dying T" (T: Stopwatch.GetTimestamp(), the monotonic clock every
+//                        process shares) and ends at once, HOW: sigkill (kills itself with
+//                        SIGKILL, as the OOM killer would), stackoverflow (unbounded recursion),
+//                        segv (strlen on a bad pointer through P/Invoke), failfast
+//                        (Environment.FailFast), return (returns 0 from Main without disposing:
+//                        the ProcessExit path), dispose (disposes the factory, returns 0), hang
+//                        (sleeps until killed: the caller kills it, and knows when). With
+//                        --settle-ms=N it waits N ms after creating the logger factory, before
+//                        logging (a process that has been running a while: its watchdog has set
+//                        up its targets). The core-dump limit is set to 0 first, so no crash
+//                        leaves a core file.
 // The app prints nothing of its own (except a usage error, exit 2): what appears on stdout or
 // stderr comes from the logging providers or the runtime.
 using Microsoft.Extensions.Configuration;
@@ -28,7 +40,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Netconsole.TestApp;
 
-const string Usage = "usage: netconsole-test-app return-from-main|exit-after-critical|log-and-hang|plain|host [--count=N] [--Logging:Netconsole:Targets:0=TARGET ...]";
+const string Usage = "usage: netconsole-test-app return-from-main|exit-after-critical|log-and-hang|plain|host|die [--count=N] [--how=HOW] [--Logging:Netconsole:Targets:0=TARGET ...]";
 if (args.Length == 0)
 {
     Console.Error.WriteLine(Usage);
@@ -92,6 +104,30 @@ switch (args[0])
         builder.Services.AddHostedService<ThreeRecords>();
         await builder.Build().RunAsync();
         return 0;
+    }
+
+    case "die":
+    {
+        string how = configuration["how"] ?? "";
+        if (how is not ("sigkill" or "stackoverflow" or "segv" or "failfast" or "return" or "dispose" or "hang"))
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        Death.NoCoreDump();
+        ILoggerFactory factory = CreateFactory(configuration);
+        Thread.Sleep(int.TryParse(configuration["settle-ms"], out int settle) ? settle : 0);
+        LogRecords(factory.CreateLogger(Log.Category), count);
+        if (how == "dispose")
+        {
+            factory.Dispose();
+        }
+
+        Console.Out.WriteLine($"dying {System.Diagnostics.Stopwatch.GetTimestamp()}");
+        Console.Out.Flush();
+        Death.Die(how);
+        return 0; // return, dispose
     }
 
     default:
@@ -161,6 +197,55 @@ namespace Netconsole.TestApp
 
                 Thread.Sleep(10);
             }
+        }
+    }
+
+    /// <summary>The ways the die mode ends the process.</summary>
+    internal static partial class Death
+    {
+        public static void Die(string how)
+        {
+            switch (how)
+            {
+                case "sigkill":
+                    System.Diagnostics.Process.GetCurrentProcess().Kill(); // kill(getpid(), SIGKILL)
+                    Thread.Sleep(Timeout.Infinite);
+                    break;
+                case "stackoverflow":
+                    Recurse(0);
+                    break;
+                case "segv":
+                    StringLength(1); // address 1: SIGSEGV in native code
+                    break;
+                case "failfast":
+                    Environment.FailFast("netconsole-test-app: failing fast");
+                    break;
+                case "hang":
+                    Thread.Sleep(Timeout.Infinite);
+                    break;
+            }
+        }
+
+        /// <summary>RLIMIT_CORE 0: a crash leaves no core file behind.</summary>
+        public static void NoCoreDump()
+        {
+            var none = new ResourceLimit();
+            _ = SetResourceLimit(4 /* RLIMIT_CORE */, ref none);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static int Recurse(int depth) => Recurse(depth + 1) + 1;
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "strlen")]
+        private static partial nuint StringLength(nint text);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "setrlimit")]
+        private static partial int SetResourceLimit(int resource, ref ResourceLimit limit);
+
+        private struct ResourceLimit
+        {
+            public ulong Current;
+            public ulong Maximum;
         }
     }
 

@@ -92,6 +92,7 @@ internal static class EndToEndHarness
         private readonly string _loadBefore = Report.LoadAverage();
         private NetconsolePipeline? _netconsole;
         private NetconsolePipeline? _signed;
+        private NetconsolePipeline? _watched;
         private NetconsolePipeline? _viaPacketSocket;
         private NLogPipeline? _nlog;
         private PacketSocket? _packetSocket;
@@ -144,6 +145,8 @@ internal static class EndToEndHarness
             CheckFrames();
             _signed = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, new RecordingTransportFactory(), SigningKey);
             Log($"signed target: {_signed.Target} (sender thread {_signed.SenderThread})");
+            _watched = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, new RecordingTransportFactory(), captureProcessDeath: true);
+            Log($"watched target: {_watched.Target} (sender thread {_watched.SenderThread}, watchdog process {_watched.Provider.DeathWatch?.WatchdogProcessId})");
             _viaPacketSocket = new NetconsolePipeline(TargetText("+"), NetconsoleQueueFullMode.Wait, _packetTransports);
             Log($"packet-socket target: {_viaPacketSocket.Target} (sender thread {_viaPacketSocket.SenderThread}, {_packetTransports.LastOpened})");
             PrepareStageRecords();
@@ -180,6 +183,8 @@ internal static class EndToEndHarness
             _netconsole = null;
             _signed.Dispose();
             _signed = null;
+            _watched.Dispose();
+            _watched = null;
             _viaPacketSocket.Dispose();
             _viaPacketSocket = null;
             _nlog.Dispose();
@@ -195,6 +200,7 @@ internal static class EndToEndHarness
         {
             yield return RunLogger(Paths.EndToEnd, round, _netconsole!, count);
             yield return RunLogger(Paths.EndToEndSigned, round, _signed!, count);
+            yield return RunLogger(Paths.EndToEndWatched, round, _watched!, count);
             yield return RunFrames(Paths.Injection, round, count, static (run, frame) => run._transports.LastOpened!.Send(frame), () => 0);
             yield return RunFrames(Paths.PacketSocket, round, count, static (run, frame) => run._packetSocket!.Send(frame), () => _packetSocket!.Dropped);
             yield return RunUdp(round, count);
@@ -566,6 +572,7 @@ internal static class EndToEndHarness
         {
             _netconsole?.Dispose();
             _signed?.Dispose();
+            _watched?.Dispose();
             _viaPacketSocket?.Dispose();
             _nlog?.Dispose();
             _packetSocket?.Dispose();
@@ -615,7 +622,7 @@ internal static class EndToEndHarness
     {
         private readonly ServiceProvider _services;
 
-        public NetconsolePipeline(string target, NetconsoleQueueFullMode mode, RecordingTransportFactory transports, RecordSigningKey? signingKey = null)
+        public NetconsolePipeline(string target, NetconsoleQueueFullMode mode, RecordingTransportFactory transports, RecordSigningKey? signingKey = null, bool captureProcessDeath = false)
         {
             var services = new ServiceCollection();
             services.AddLogging(logging => logging.AddNetconsole(options =>
@@ -632,6 +639,7 @@ internal static class EndToEndHarness
                 }
 
                 options.QueueFullMode = mode;
+                options.CaptureProcessDeath = captureProcessDeath;
 
                 options.ManagerOptions = () => new TargetManagerOptions { TransportFactory = transports };
             }));
@@ -642,6 +650,11 @@ internal static class EndToEndHarness
             if (Target.State != TargetState.Enabled)
             {
                 throw new InvalidOperationException($"the netconsole target is not enabled: {Target}");
+            }
+
+            if (captureProcessDeath && Provider.DeathWatch is null)
+            {
+                throw new InvalidOperationException("CaptureProcessDeath is on but the watchdog did not start (see the provider's diagnostics on standard error)");
             }
 
             SenderThread = ThreadClock.FindThread("netconsole-logger");
@@ -665,6 +678,7 @@ internal static class Paths
 {
     public const string EndToEnd = "E2E: ILogger -> Netconsole.Logging -> SharpPcap";
     public const string EndToEndSigned = "E2E signed: the same, every record signed (HMAC-SHA256)";
+    public const string EndToEndWatched = "E2E watched: the same, CaptureProcessDeath on (each record also written into the watchdog's ring)";
     public const string Injection = "(a) pre-built frames -> same SharpPcap handle";
     public const string PacketSocket = "(b) pre-built frames -> raw AF_PACKET send()";
     public const string Udp = "(c) same payloads -> OS UDP socket";
@@ -678,10 +692,10 @@ internal static class Paths
     public const string TransmitRing = "(k) pre-built frames -> PACKET_TX_RING (TPACKET_V2), one send() per 64";
     public const string TransmitRingBypass = "(l) pre-built frames -> PACKET_TX_RING, one send() per 64, PACKET_QDISC_BYPASS";
 
-    public static readonly string[] Order = [EndToEnd, EndToEndSigned, Injection, PacketSocket, Udp, NLog, Stage, PacketSocketBatch, PacketSocketBatchBypass, TransmitRing, TransmitRingBypass, EndToEndPacketSocket, PacketSocketTransport, PacketSocketTransportBatch];
+    public static readonly string[] Order = [EndToEnd, EndToEndSigned, EndToEndWatched, Injection, PacketSocket, Udp, NLog, Stage, PacketSocketBatch, PacketSocketBatchBypass, TransmitRing, TransmitRingBypass, EndToEndPacketSocket, PacketSocketTransport, PacketSocketTransportBatch];
 
     /// <summary>The paths with a netconsole-logger sender thread.</summary>
-    public static bool HasSender(string path) => path is EndToEnd or EndToEndSigned or EndToEndPacketSocket;
+    public static bool HasSender(string path) => path is EndToEnd or EndToEndSigned or EndToEndWatched or EndToEndPacketSocket;
 }
 
 /// <summary>An overload run's accounting.</summary>

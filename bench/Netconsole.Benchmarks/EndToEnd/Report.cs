@@ -37,7 +37,7 @@ internal sealed class Report(
             + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC; {startedAt:yyyy-MM-dd HH:mm} UTC, run took {duration.TotalSeconds:F0} s; "
             + $"load average (1 min) {loadBefore} before, {LoadAverage()} after.");
         Line();
-        Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, E2E signed, (a), (b), (c), (d), (e), (f),");
+        Line($"Each round sends the same {records:N0} records through every path, in this order: E2E, E2E signed, E2E watched, (a), (b), (c), (d), (e), (f),");
         Line("(j), (k), (l), E2E packet socket, (h), (i);");
         Line($"the veth's root qdisc: `{qdisc}` (NETCONSOLE_BENCH_QDISC sets another).");
         Line($"{rounds} rounds after a warm-up round. The message: `LoggerMessage.Define<int, string>` of");
@@ -120,6 +120,11 @@ internal sealed class Report(
             + $"{Us(signed.Measured.LibraryCpu.RunNanoseconds, signed)} us signed against {Us(e2e.Measured.LibraryCpu.RunNanoseconds, e2e)} us; "
             + $"{signed.BackgroundBytesPerRecord:F1} B/record on the other threads; {signed.PayloadBytes:F0} bytes of payload against {e2e.PayloadBytes:F0}; "
             + $"lost at the receiver (all rounds): {Sum(Paths.EndToEndSigned, x => x.LostAtReceiver)}.");
+        PathResult watched = median[Paths.EndToEndWatched];
+        Line($"- **E2E watched / E2E = {watched.RecordsPerSecond / e2e.RecordsPerSecond:F2}** (issue 21's goal: at least 0.90); per record, sender thread CPU "
+            + $"{Us(watched.Measured.LibraryCpu.RunNanoseconds, watched)} us watched against {Us(e2e.Measured.LibraryCpu.RunNanoseconds, e2e)} us, "
+            + $"application thread {Us(watched.Measured.AppCpu.RunNanoseconds, watched)} us against {Us(e2e.Measured.AppCpu.RunNanoseconds, e2e)} us; "
+            + $"lost at the receiver (all rounds): {Sum(Paths.EndToEndWatched, x => x.LostAtReceiver)}.");
         Line();
 
         Line("Every round (records/s until drained; \"until received\" is until the receiver saw the last datagram):");

@@ -25,6 +25,19 @@ public sealed partial class NetconsoleTarget
     private long _nextHopChecks;
     private long _nextHopChanges;
 
+    /// <summary>The extra sequence numbers this target's continued groups have used so far (the process-death watchdog continues from it).</summary>
+    internal ulong SequenceSkew
+    {
+        get => Volatile.Read(ref _sequenceSkew);
+        set
+        {
+            lock (_sendLock)
+            {
+                _sequenceSkew = value;
+            }
+        }
+    }
+
     /// <summary>
     /// Sends a record to this target only (<see cref="TargetManager.Send"/> offers it to every
     /// target): formats it and injects its frames when the target is enabled; keeps it in the

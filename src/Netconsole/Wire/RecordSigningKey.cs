@@ -73,6 +73,9 @@ public sealed class RecordSigningKey
     /// <summary>The key id, sent in every record signed with this key.</summary>
     public string KeyId { get; }
 
+    /// <summary>The secret (the process-death watchdog gets it through shared memory, never a command line).</summary>
+    internal ReadOnlySpan<byte> Secret => _secret;
+
     /// <summary><c> ncsig=v1:KEYID:RUN:</c> for a new run id: the signature line up to its MAC (covered by the MAC).</summary>
     internal byte[] NewLinePrefix()
     {

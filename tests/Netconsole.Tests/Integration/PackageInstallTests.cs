@@ -129,6 +129,19 @@ public sealed partial class PackageInstallTests(PackageInstallTests.Install inst
     }
 
     [Fact]
+    public async Task The_logging_package_carries_the_process_death_watchdog_into_the_apps_output()
+    {
+        Install.Result result = await Run();
+        result.InstallExitCode.Should().Be(0, result.InstallOutput);
+        result.BuildExitCode.Should().Be(0, $"the app must build:\n{result.BuildOutput}");
+
+        using ZipArchive package = ZipFile.OpenRead(result.Package("Netconsole.Logging", "nupkg"));
+        package.GetEntry("lib/net10.0/Netconsole.Watchdog.dll").Should().NotBeNull("CaptureProcessDeath's watchdog ships beside Netconsole.Logging.dll");
+        File.Exists(Path.Combine(Path.GetDirectoryName(result.AppDll)!, "Netconsole.Watchdog.dll")).Should().BeTrue(
+            "the provider starts the watchdog from the application's own folder");
+    }
+
+    [Fact]
     public async Task Symbols_have_SourceLink_to_the_commit_and_no_path_of_the_machine_that_built_them()
     {
         Install.Result result = await Run();

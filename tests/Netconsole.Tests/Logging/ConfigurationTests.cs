@@ -64,6 +64,7 @@ public sealed class ConfigurationTests : IDisposable
         options.Facility.Should().Be(1);
         options.IncludeScopes.Should().BeTrue();
         options.CaptureUnhandledExceptions.Should().BeFalse();
+        options.CaptureProcessDeath.Should().BeFalse();
         options.DisposeTimeout.Should().Be(TimeSpan.FromSeconds(5));
         options.CrashFlushTimeout.Should().Be(TimeSpan.FromSeconds(2));
         options.MaxDictionaryValueBytes.Should().Be(256);

@@ -16,7 +16,7 @@ namespace Netconsole.Tests.Logging;
 public sealed class ConfigurationWarningTests : IDisposable
 {
     private const string SectionOptions =
-        "the netconsole options are Targets, Facility, QueueFullMode, MaxQueueLength, DisposeTimeout, IncludeScopes, MaxDictionaryValueBytes, CaptureUnhandledExceptions, CrashFlushTimeout, DiagnosticsToStandardError, LogLevel.";
+        "the netconsole options are Targets, Facility, QueueFullMode, MaxQueueLength, DisposeTimeout, IncludeScopes, MaxDictionaryValueBytes, CaptureUnhandledExceptions, CrashFlushTimeout, CaptureProcessDeath, DiagnosticsToStandardError, LogLevel.";
 
     private const string TargetOptions =
         "the target options are Name, DeviceName, DeviceMac, LocalAddress, LocalPort, RemoteAddress, RemotePort, RemoteMac, Extended, PrependRelease, Release, Userdata, Sysdata, Facility, PrintkTime, MaxDatagramsPerSecond, MaxDatagramBurst, ReplayBufferMaxRecords, ReplayBufferMaxBytes, ReplayBufferMaxAge, SpoolDirectory, SigningKey.";
