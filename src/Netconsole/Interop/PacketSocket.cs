@@ -34,6 +34,13 @@ internal static partial class PacketSocket
     /// </summary>
     public static SafeSocketHandle? Open(int interfaceIndex, out int errno, out string failedCall)
     {
+        SafeSocketHandle? socket = NewSocket(out errno, out failedCall);
+        return socket is null ? null : Bound(socket, interfaceIndex, protocol: 0, out errno, out failedCall);
+    }
+
+    // socket(AF_PACKET, SOCK_RAW) with protocol 0: it receives nothing until bound with a protocol.
+    private static SafeSocketHandle? NewSocket(out int errno, out string failedCall)
+    {
         SafeSocketHandle socket = Libc.Socket(AddressFamilyPacket, SocketConstants.TypeRaw | SocketConstants.CloseOnExec, 0);
         if (socket.IsInvalid)
         {
@@ -43,15 +50,25 @@ internal static partial class PacketSocket
             return null;
         }
 
-        // struct sockaddr_ll: family, protocol (0: receive nothing), ifindex; the rest unused by bind.
+        errno = 0;
+        failedCall = "";
+        return socket;
+    }
+
+    // Binds the socket to the interface and protocol (host order; 0: receive nothing): the socket,
+    // or null (it is closed) with the errno.
+    private static SafeSocketHandle? Bound(SafeSocketHandle socket, int interfaceIndex, ushort protocol, out int errno, out string failedCall)
+    {
+        // struct sockaddr_ll: family, protocol (network order), ifindex; the rest unused by bind.
         Span<byte> address = stackalloc byte[LinkLayerAddressLength];
         address.Clear();
         BinaryPrimitives.WriteUInt16LittleEndian(address, AddressFamilyPacket);
+        BinaryPrimitives.WriteUInt16BigEndian(address[2..], protocol);
         MemoryMarshal.Write(address[4..], in interfaceIndex);
         if (Libc.Bind(socket, address, LinkLayerAddressLength) != 0)
         {
             errno = Marshal.GetLastPInvokeError();
-            failedCall = "bind(AF_PACKET)";
+            failedCall = protocol == 0 ? "bind(AF_PACKET)" : "bind(AF_PACKET, ETH_P_ALL)";
             socket.Dispose();
             return null;
         }
@@ -293,12 +310,9 @@ internal static partial class PacketSocket
     /// </summary>
     public static unsafe SafeSocketHandle? OpenCapture(int interfaceIndex, out int errno, out string failedCall)
     {
-        SafeSocketHandle socket = Libc.Socket(AddressFamilyPacket, SocketConstants.TypeRaw | SocketConstants.CloseOnExec, 0);
-        if (socket.IsInvalid)
+        SafeSocketHandle? socket = NewSocket(out errno, out failedCall);
+        if (socket is null)
         {
-            errno = Marshal.GetLastPInvokeError();
-            failedCall = "socket(AF_PACKET, SOCK_RAW)";
-            socket.Dispose();
             return null;
         }
 
@@ -317,23 +331,7 @@ internal static partial class PacketSocket
             }
         }
 
-        // struct sockaddr_ll: family, protocol ETH_P_ALL (network order), ifindex.
-        Span<byte> address = stackalloc byte[LinkLayerAddressLength];
-        address.Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(address, AddressFamilyPacket);
-        BinaryPrimitives.WriteUInt16BigEndian(address[2..], EthernetAllProtocols);
-        MemoryMarshal.Write(address[4..], in interfaceIndex);
-        if (Libc.Bind(socket, address, LinkLayerAddressLength) != 0)
-        {
-            errno = Marshal.GetLastPInvokeError();
-            failedCall = "bind(AF_PACKET, ETH_P_ALL)";
-            socket.Dispose();
-            return null;
-        }
-
-        errno = 0;
-        failedCall = "";
-        return socket;
+        return Bound(socket, interfaceIndex, EthernetAllProtocols, out errno, out failedCall);
     }
 
     /// <summary>

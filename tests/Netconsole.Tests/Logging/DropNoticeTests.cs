@@ -29,8 +29,6 @@ public sealed class DropNoticeTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static string Notice(long dropped, long total) => $"netconsole: {dropped} records dropped (queue full), {total} since start";
-
     private static bool IsNotice(string text) => text.StartsWith("netconsole: ", StringComparison.Ordinal);
 
     // The queue holds one record, so while the sender has one in flight the next fits and the rest
@@ -42,14 +40,6 @@ public sealed class DropNoticeTests : IDisposable
         o.DropNoticeClock = _clock;
         o.SenderRunLength = 1;
     }));
-
-    /// <summary>Holds the transport and logs r0, returning once the sender is blocked sending it.</summary>
-    private void BlockSenderOn(ILogger logger)
-    {
-        _harness.Factory.Hold();
-        logger.LogInformation("r0");
-        _harness.Factory.SendBlocked.Wait(Timeout).Should().BeTrue("the sender starts sending r0");
-    }
 
     /// <summary>Lets the frame in flight go and returns once the sender is blocked on the next one.</summary>
     private void SendOne()
@@ -75,7 +65,7 @@ public sealed class DropNoticeTests : IDisposable
     /// </summary>
     private void RunUpToR3WithDropsPending(NetconsoleLoggerProvider provider, ILogger logger)
     {
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         LogThenDrop(logger, "r1", 3); // r1 carries none; 3 dropped after it
         SendOne(); // r0 out; r1 in flight
         LogThenDrop(logger, "r2", 4); // r2 carries the 3
@@ -99,7 +89,7 @@ public sealed class DropNoticeTests : IDisposable
         LoggingHarness.WaitUntil(() => _harness.Factory.Frames.Count == 7).Should().BeTrue("the notice of the last drops follows r4 without Flush");
 
         List<ReceivedRecord> records = _harness.Records();
-        records.Select(r => r.TextString).Should().Equal("r0", "r1", Notice(3, 3), "r2", "r3", "r4", Notice(15, 18));
+        records.Select(r => r.TextString).Should().Equal("r0", "r1", LoggingHarness.Notice(3, 3), "r2", "r3", "r4", LoggingHarness.Notice(15, 18));
         records.Where(r => IsNotice(r.TextString)).Should().AllSatisfy(r =>
         {
             r.Level.Should().Be(4, "a notice is a warning");
@@ -115,7 +105,7 @@ public sealed class DropNoticeTests : IDisposable
     {
         using NetconsoleLoggerProvider provider = Provider();
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         LogThenDrop(logger, "r1", 3);
         SendOne(); // r0 out; r1 in flight
         LogThenDrop(logger, "r2", 4); // r2 carries 3
@@ -127,7 +117,7 @@ public sealed class DropNoticeTests : IDisposable
         _harness.Factory.Release(); // r3 out, then the queue is empty: the sender does not go idle with drops pending
         LoggingHarness.WaitUntil(() => _harness.Factory.Frames.Count == 6).Should().BeTrue();
 
-        _harness.Texts().Should().Equal("r0", "r1", Notice(3, 3), "r2", "r3", Notice(4, 7));
+        _harness.Texts().Should().Equal("r0", "r1", LoggingHarness.Notice(3, 3), "r2", "r3", LoggingHarness.Notice(4, 7));
     }
 
     [Fact]
@@ -135,7 +125,7 @@ public sealed class DropNoticeTests : IDisposable
     {
         using NetconsoleLoggerProvider provider = Provider();
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         LogThenDrop(logger, "r1", 2);
         SendOne(); // r0 out; r1 in flight
         LogThenDrop(logger, "r2", 3); // r2 carries 2
@@ -154,7 +144,7 @@ public sealed class DropNoticeTests : IDisposable
         _harness.Factory.Release();
         LoggingHarness.WaitUntil(() => _harness.Factory.Frames.Count == 9).Should().BeTrue();
 
-        _harness.Texts().Should().Equal("r0", "r1", Notice(2, 2), "r2", "r3", Notice(7, 9), "r4", "r5", Notice(6, 15));
+        _harness.Texts().Should().Equal("r0", "r1", LoggingHarness.Notice(2, 2), "r2", "r3", LoggingHarness.Notice(7, 9), "r4", "r5", LoggingHarness.Notice(6, 15));
         provider.GetStatistics().RecordsDroppedQueueFull.Should().Be(15);
     }
 
@@ -175,7 +165,7 @@ public sealed class DropNoticeTests : IDisposable
 
         flush.Join(Timeout).Should().BeTrue();
         flushed.Should().BeTrue();
-        _harness.Texts().Should().Equal("r0", "r1", Notice(3, 3), "r2", "r3", Notice(9, 12), "r4", Notice(6, 18));
+        _harness.Texts().Should().Equal("r0", "r1", LoggingHarness.Notice(3, 3), "r2", "r3", LoggingHarness.Notice(9, 12), "r4", LoggingHarness.Notice(6, 18));
     }
 
     [Fact]
@@ -195,7 +185,7 @@ public sealed class DropNoticeTests : IDisposable
 
         flush.Join(Timeout).Should().BeTrue();
         flushed.Should().BeTrue();
-        _harness.Texts().Should().Equal("r0", "r1", Notice(3, 3), "r2", "r3", Notice(9, 12));
+        _harness.Texts().Should().Equal("r0", "r1", LoggingHarness.Notice(3, 3), "r2", "r3", LoggingHarness.Notice(9, 12));
     }
 
     [Fact]
@@ -213,7 +203,7 @@ public sealed class DropNoticeTests : IDisposable
         crash.Join(Timeout).Should().BeTrue();
 
         List<ReceivedRecord> records = _harness.Records();
-        records.Select(r => r.TextString).Should().Equal("r0", "r1", Notice(3, 3), "r2", "r3", Notice(9, 12), "r4", Notice(6, 18), "Unhandled exception");
+        records.Select(r => r.TextString).Should().Equal("r0", "r1", LoggingHarness.Notice(3, 3), "r2", "r3", LoggingHarness.Notice(9, 12), "r4", LoggingHarness.Notice(6, 18), "Unhandled exception");
         records[^1].Level.Should().Be(0);
     }
 
@@ -231,7 +221,7 @@ public sealed class DropNoticeTests : IDisposable
         _harness.Factory.Release();
         dispose.Join(Timeout).Should().BeTrue();
 
-        _harness.Texts().Should().Equal("r0", "r1", Notice(3, 3), "r2", "r3", Notice(9, 12), "r4", Notice(6, 18));
+        _harness.Texts().Should().Equal("r0", "r1", LoggingHarness.Notice(3, 3), "r2", "r3", LoggingHarness.Notice(9, 12), "r4", LoggingHarness.Notice(6, 18));
         provider.GetStatistics().RecordsDroppedDisposed.Should().Be(0);
     }
 
@@ -244,7 +234,7 @@ public sealed class DropNoticeTests : IDisposable
         const int PerFrame = 100;
         using NetconsoleLoggerProvider provider = Provider();
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         for (int frame = 0; frame < Frames; frame++)
         {
             _clock.Advance(TimeSpan.FromMilliseconds(1));

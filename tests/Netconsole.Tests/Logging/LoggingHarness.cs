@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
+using Microsoft.Extensions.Logging;
 using Netconsole.Devices;
 using Netconsole.Logging;
 using Netconsole.Receiving;
@@ -51,6 +52,17 @@ internal sealed class LoggingHarness : IDisposable
         Watcher.Register("veth0", PhysicalAddress.Parse("02-00-00-00-00-0A"), [IPAddress.Parse("192.0.2.1")], up: true);
 
     public TargetManagerOptions ManagerOptions() => new() { Watcher = Watcher, TransportFactory = Factory };
+
+    /// <summary>The text of a drop notice announcing <paramref name="dropped"/> drops, <paramref name="total"/> since start.</summary>
+    public static string Notice(long dropped, long total) => $"netconsole: {dropped} records dropped (queue full), {total} since start";
+
+    /// <summary>Holds the transport and logs r0 through <paramref name="logger"/>, returning once the sender is blocked sending it.</summary>
+    public void BlockSenderOn(ILogger logger)
+    {
+        Factory.Hold();
+        logger.LogInformation("r0");
+        Factory.SendBlocked.Wait(Timeout).Should().BeTrue("the sender starts sending r0");
+    }
 
     public NetconsoleLoggerOptions Options(params string[] targets)
     {

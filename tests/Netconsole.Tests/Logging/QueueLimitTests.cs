@@ -23,14 +23,6 @@ public sealed class QueueLimitTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static string Notice(long dropped, long total) => $"netconsole: {dropped} records dropped (queue full), {total} since start";
-
-    private void BlockSenderOn(ILogger logger)
-    {
-        _harness.Factory.Hold();
-        logger.LogInformation("r0");
-        _harness.Factory.SendBlocked.Wait(Timeout).Should().BeTrue("the sender starts sending r0");
-    }
 
     [Fact]
     public void A_new_MaxQueueLength_applies_to_the_next_record_and_may_grow_the_queue_beyond_its_first_segment()
@@ -38,7 +30,7 @@ public sealed class QueueLimitTests : IDisposable
         var monitor = new ReloadableOptions(_harness.Options(), o => o.MaxQueueLength = 2);
         using var provider = new NetconsoleLoggerProvider(monitor);
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         for (int i = 1; i <= 4; i++)
         {
             logger.LogInformation("r{I}", i); // r1, r2 queued; r3, r4 dropped
@@ -55,9 +47,9 @@ public sealed class QueueLimitTests : IDisposable
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
 
-        var expected = new List<string> { "r0", "r1", "r2", Notice(2, 2) };
+        var expected = new List<string> { "r0", "r1", "r2", LoggingHarness.Notice(2, 2) };
         expected.AddRange(Enumerable.Range(5, 98).Select(i => "r" + i.ToString(CultureInfo.InvariantCulture)));
-        expected.Add(Notice(2, 4));
+        expected.Add(LoggingHarness.Notice(2, 4));
         _harness.Texts().Should().Equal(expected);
         NetconsoleLoggerStatistics statistics = provider.GetStatistics();
         (statistics.RecordsEnqueued, statistics.RecordsDroppedQueueFull, statistics.RecordsDelivered).Should().Be((101L, 4L, 101L));
@@ -69,7 +61,7 @@ public sealed class QueueLimitTests : IDisposable
         var monitor = new ReloadableOptions(_harness.Options(), o => o.MaxQueueLength = 10);
         using var provider = new NetconsoleLoggerProvider(monitor);
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         for (int i = 1; i <= 5; i++)
         {
             logger.LogInformation("r{I}", i);
@@ -83,7 +75,7 @@ public sealed class QueueLimitTests : IDisposable
         provider.Flush(Timeout).Should().BeTrue();
         logger.LogInformation("r7");
         provider.Flush(Timeout).Should().BeTrue();
-        _harness.Texts().Should().Equal("r0", "r1", "r2", "r3", "r4", "r5", Notice(1, 1), "r7");
+        _harness.Texts().Should().Equal("r0", "r1", "r2", "r3", "r4", "r5", LoggingHarness.Notice(1, 1), "r7");
     }
 
     [Fact]
@@ -96,7 +88,7 @@ public sealed class QueueLimitTests : IDisposable
         });
         using var provider = new NetconsoleLoggerProvider(monitor);
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         logger.LogInformation("r1");
         var first = new Thread(() => logger.LogInformation("r2"));
         first.Start();
@@ -122,7 +114,7 @@ public sealed class QueueLimitTests : IDisposable
 
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
-        _harness.Texts().Should().Equal("r0", "r1", "r2", Notice(1, 1));
+        _harness.Texts().Should().Equal("r0", "r1", "r2", LoggingHarness.Notice(1, 1));
     }
 
     [Fact]

@@ -29,20 +29,12 @@ public sealed class QueueTests : IDisposable
         return new NetconsoleLoggerProvider(options);
     }
 
-    /// <summary>Holds the transport and logs r0, returning once the sender is blocked sending it.</summary>
-    private void BlockSenderOn(ILogger logger)
-    {
-        _harness.Factory.Hold();
-        logger.LogInformation("r0");
-        _harness.Factory.SendBlocked.Wait(Timeout).Should().BeTrue("the sender starts sending r0");
-    }
-
     [Fact]
     public void DropWrite_drops_new_records_when_full_counts_them_and_announces_them_in_order()
     {
         using NetconsoleLoggerProvider provider = Provider(o => o.MaxQueueLength = 3);
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
 
         for (int i = 1; i <= 8; i++)
         {
@@ -71,7 +63,7 @@ public sealed class QueueTests : IDisposable
     {
         using NetconsoleLoggerProvider provider = Provider(o => o.MaxQueueLength = 1);
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         logger.LogInformation("r1");
         logger.LogInformation("r2"); // dropped: r1 fills the queue
 
@@ -86,7 +78,7 @@ public sealed class QueueTests : IDisposable
     {
         using NetconsoleLoggerProvider provider = Provider(o => o.MaxQueueLength = 1);
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         logger.LogInformation("r1");
         logger.LogInformation("r2");
         logger.LogInformation("r3");
@@ -106,7 +98,7 @@ public sealed class QueueTests : IDisposable
             o.QueueFullMode = NetconsoleQueueFullMode.Wait;
         });
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         logger.LogInformation("r1");
 
         var blocked = new Thread(() => logger.LogInformation("r2"));
@@ -127,7 +119,7 @@ public sealed class QueueTests : IDisposable
     {
         NetconsoleLoggerProvider provider = Provider();
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         logger.LogInformation("r1");
         logger.LogInformation("r2");
         _ = Task.Run(() =>
@@ -147,7 +139,7 @@ public sealed class QueueTests : IDisposable
     {
         NetconsoleLoggerProvider provider = Provider(o => o.DisposeTimeout = TimeSpan.FromMilliseconds(200));
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         logger.LogInformation("r1");
         logger.LogInformation("r2");
 
@@ -234,7 +226,7 @@ public sealed class QueueTests : IDisposable
     {
         using NetconsoleLoggerProvider provider = Provider();
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         logger.LogInformation("r1");
         Exception exception = RecordTests.Thrown(new InvalidOperationException("fatal"));
 

@@ -20,15 +20,6 @@ public sealed class SenderRunTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static string Notice(long dropped, long total) => $"netconsole: {dropped} records dropped (queue full), {total} since start";
-
-    /// <summary>Holds the transport and logs r0, returning once the sender is blocked sending it.</summary>
-    private void BlockSenderOn(ILogger logger)
-    {
-        _harness.Factory.Hold();
-        logger.LogInformation("r0");
-        _harness.Factory.SendBlocked.Wait(Timeout).Should().BeTrue("the sender starts sending r0");
-    }
 
     [Fact]
     public void A_lone_record_leaves_in_a_run_of_its_own_without_waiting_for_more()
@@ -48,7 +39,7 @@ public sealed class SenderRunTests : IDisposable
     {
         using var provider = new NetconsoleLoggerProvider(_harness.Options());
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         for (int i = 1; i <= 10; i++)
         {
             logger.LogInformation("r{Number}", i);
@@ -69,7 +60,7 @@ public sealed class SenderRunTests : IDisposable
     {
         using var provider = new NetconsoleLoggerProvider(_harness.Options());
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         for (int i = 1; i <= 150; i++)
         {
             logger.LogInformation("r{Number}", i);
@@ -87,7 +78,7 @@ public sealed class SenderRunTests : IDisposable
     {
         using var provider = new NetconsoleLoggerProvider(_harness.Options().With(o => o.MaxQueueLength = 4));
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         for (int i = 1; i <= 7; i++)
         {
             logger.LogInformation("r{Number}", i); // r1 to r4 fit; r5 to r7 are dropped
@@ -96,7 +87,7 @@ public sealed class SenderRunTests : IDisposable
         _harness.Factory.Release();
         provider.Flush(Timeout).Should().BeTrue();
 
-        _harness.Texts().Should().Equal("r0", "r1", "r2", "r3", "r4", Notice(3, 3));
+        _harness.Texts().Should().Equal("r0", "r1", "r2", "r3", "r4", LoggingHarness.Notice(3, 3));
         _harness.Factory.Batches.Should().Equal(1, 5);
         provider.GetStatistics().RecordsDroppedQueueFull.Should().Be(3);
     }
@@ -106,7 +97,7 @@ public sealed class SenderRunTests : IDisposable
     {
         using var provider = new NetconsoleLoggerProvider(_harness.Options());
         ILogger logger = provider.CreateLogger("c");
-        BlockSenderOn(logger);
+        _harness.BlockSenderOn(logger);
         for (int i = 1; i <= 5; i++)
         {
             logger.LogInformation("r{Number}", i);
