@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Netconsole.Receiving;
 
@@ -13,50 +12,20 @@ namespace Netconsole.Demo;
 internal static class KilledScene
 {
     public const string Name = "4. killed (SIGKILL)";
-    private const int Count = 5;
+    private const int Count = CrashDemoChild.Count;
 
     public static async Task<SceneResult> RunAsync(TextWriter output)
     {
         output.WriteLine($"== {Name}");
-        string dll = Path.Combine(AppContext.BaseDirectory, "netconsole-crash-demo.dll");
-        if (!File.Exists(dll))
+        await using NetconsoleReceiver receiver = NetconsoleReceiver.Listen(new IPEndPoint(IPAddress.IPv6Loopback, 6666));
+        if (await CrashDemoChild.RunAsync(output, "killed") is not { } exitCode)
         {
-            output.WriteLine($"   {dll} is missing (build samples/Netconsole.Demo, which references the crash demo)");
             return new SceneResult(Name, 0, 0, 0, Passed: false, "crash demo missing");
         }
 
-        await using NetconsoleReceiver receiver = NetconsoleReceiver.Listen(new IPEndPoint(IPAddress.IPv6Loopback, 6666));
-        string host = CrashScene.DotnetHost();
-        output.WriteLine($"   receiver on [::1]:6666; child: dotnet netconsole-crash-demo.dll \"{CrashScene.Target}\" {Count} killed");
-
-        var start = new ProcessStartInfo(host) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        start.ArgumentList.Add(CrashScene.Target);
-        start.ArgumentList.Add(Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        start.ArgumentList.Add("killed");
-        using var child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {host}");
-        Task<string> stderr = child.StandardError.ReadToEndAsync();
-        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
-        {
-            try
-            {
-                await child.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                child.Kill(entireProcessTree: true);
-                output.WriteLine("   the child did not exit within 20 s and was killed");
-            }
-        }
-
         List<ReceivedRecord> records = await Records.ReceiveAsync(receiver, Count + 1, TimeSpan.FromSeconds(5));
-        foreach (string line in (await stderr.WaitAsync(TimeSpan.FromSeconds(10))).Split('\n').Where(l => l.StartsWith("netconsole-crash-demo:", StringComparison.Ordinal)))
-        {
-            output.WriteLine("   child: " + line.TrimEnd());
-        }
-
-        bool killed = child.ExitCode == 137;
-        output.WriteLine($"   child exit code: {child.ExitCode} ({(killed ? "128 + 9: killed by SIGKILL, as it should" : "NOT killed by SIGKILL")})");
+        bool killed = exitCode == 137;
+        output.WriteLine($"   child exit code: {exitCode} ({(killed ? "128 + 9: killed by SIGKILL, as it should" : "NOT killed by SIGKILL")})");
         output.WriteLine($"   logged {Count} records and was killed; received {records.Count}:");
         foreach (ReceivedRecord record in records)
         {
@@ -65,9 +34,7 @@ internal static class KilledScene
 
         var problems = new List<string>();
         LoggerScene.Check(killed, "the child was not killed by SIGKILL", problems);
-        bool recordsInOrder = records.Count == Count + 1
-            && Enumerable.Range(1, Count).All(i => records[i - 1].TextString.Contains($"record {i} of {Count}", StringComparison.Ordinal));
-        LoggerScene.Check(recordsInOrder, $"records 1-{Count} did not all arrive, in order, before the death record", problems);
+        LoggerScene.Check(CrashDemoChild.RecordsFirstInOrder(records), $"records 1-{Count} did not all arrive, in order, before the death record", problems);
         ReceivedRecord? death = records.Count == Count + 1 ? records[^1] : null;
         if (death is not null)
         {
