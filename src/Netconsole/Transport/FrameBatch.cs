@@ -27,4 +27,31 @@ internal static class FrameBatch
                 $"The frame lengths add up to {total} bytes; the frames hold {frames.Length}.", nameof(frameLengths));
         }
     }
+
+    /// <summary>
+    /// <see cref="IFrameTransport.SendBatch"/> done frame by frame through <paramref name="transport"/>'s
+    /// <see cref="IFrameTransport.Send"/> (the interface's default, and what a transport without a
+    /// batched system call may call): validated first; a failure after the first frame ends the
+    /// batch with the count sent, the first frame's is thrown.
+    /// </summary>
+    public static int SendEach(IFrameTransport transport, ReadOnlySpan<byte> frames, ReadOnlySpan<int> frameLengths)
+    {
+        Validate(frames, frameLengths);
+        int offset = 0;
+        for (int i = 0; i < frameLengths.Length; i++)
+        {
+            try
+            {
+                transport.Send(frames.Slice(offset, frameLengths[i]));
+            }
+            catch (FrameTransportException) when (i > 0)
+            {
+                return i;
+            }
+
+            offset += frameLengths[i];
+        }
+
+        return frameLengths.Length;
+    }
 }

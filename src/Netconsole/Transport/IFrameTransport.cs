@@ -71,26 +71,7 @@ public interface IFrameTransport : IDisposable
     /// </remarks>
     /// <exception cref="ArgumentException">A length is shorter than an Ethernet header (14 bytes), or the lengths add up to more than <paramref name="frames"/> holds; nothing was sent.</exception>
     /// <exception cref="FrameTransportException">The first frame could not be sent (as <see cref="Send"/> throws for it); nothing was sent.</exception>
-    int SendBatch(ReadOnlySpan<byte> frames, ReadOnlySpan<int> frameLengths)
-    {
-        FrameBatch.Validate(frames, frameLengths);
-        int offset = 0;
-        for (int i = 0; i < frameLengths.Length; i++)
-        {
-            try
-            {
-                Send(frames.Slice(offset, frameLengths[i]));
-            }
-            catch (FrameTransportException) when (i > 0)
-            {
-                return i;
-            }
-
-            offset += frameLengths[i];
-        }
-
-        return frameLengths.Length;
-    }
+    int SendBatch(ReadOnlySpan<byte> frames, ReadOnlySpan<int> frameLengths) => FrameBatch.SendEach(this, frames, frameLengths);
 
     /// <summary>
     /// Starts capturing the frames that arrive on the device, for the ARP / Neighbor Discovery

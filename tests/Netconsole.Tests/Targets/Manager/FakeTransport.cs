@@ -128,23 +128,7 @@ internal sealed class FakeTransport : IFrameTransport
             _batches.Add(frameLengths.Length);
         }
 
-        FrameBatch.Validate(frames, frameLengths);
-        int offset = 0;
-        for (int i = 0; i < frameLengths.Length; i++)
-        {
-            try
-            {
-                Send(frames.Slice(offset, frameLengths[i]));
-            }
-            catch (FrameTransportException) when (i > 0)
-            {
-                return i;
-            }
-
-            offset += frameLengths[i];
-        }
-
-        return frameLengths.Length;
+        return FrameBatch.SendEach(this, frames, frameLengths);
     }
 
     public void Send(ReadOnlySpan<byte> frame)
