@@ -13,26 +13,8 @@ namespace Netconsole.Tests.Targets.Manager;
 /// </summary>
 public sealed class BatchSendingTests : ManagerTestBase
 {
-    private const int Ipv4Headers = 14 + 20 + 8;
-
-    private NetconsoleTarget EnabledOnVeth0(Action<NetconsoleTargetOptions>? configure = null)
-    {
-        Register("veth0");
-        NetconsoleTargetOptions options = ByName("veth0");
-        configure?.Invoke(options);
-        NetconsoleTarget target = Manager.Add(options);
-        Manager.Enable(target.Name).IsEnabled.Should().BeTrue();
-        return target;
-    }
-
     private static NetconsoleRecord[] Records(int first, int count, int length = 2) =>
         [.. Enumerable.Range(first, count).Select(n => NetconsoleRecord.FromString(6, $"r{n}".PadRight(length, '.')) with { Sequence = (ulong)n })];
-
-    private static string[] Payloads(FakeTransport transport) =>
-        [.. transport.Frames.Select(f => Encoding.UTF8.GetString(f, Ipv4Headers, f.Length - Ipv4Headers).TrimEnd('\n'))];
-
-    private static void AddsUp(TargetStatistics s, long offered) =>
-        (s.RecordsSent + s.RecordsReplayed + s.RecordsDropped + s.RecordsBuffered).Should().Be(offered, $"offered = sent + replayed + dropped + buffered ({s})");
 
     [Fact]
     public void A_run_of_10_records_goes_to_the_transport_in_one_call_with_the_frames_Send_would_have_built()

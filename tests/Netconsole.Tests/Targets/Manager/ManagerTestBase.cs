@@ -14,6 +14,9 @@ public abstract class ManagerTestBase : IDisposable
     internal static readonly IPAddress Remote = IPAddress.Parse("192.0.2.2");
     internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>Ethernet, IPv4 and UDP headers in front of a payload.</summary>
+    internal const int Ipv4Headers = 14 + 20 + 8;
+
     /// <param name="hasRouteLookup">False: the manager runs as on a system without route lookup (Windows, macOS).</param>
     /// <param name="pretend">
     /// The system whose rules the manager's worker applies (it keeps those of the flow it was
@@ -61,6 +64,25 @@ public abstract class ManagerTestBase : IDisposable
 
     internal static NetconsoleTargetOptions ByMac(PhysicalAddress mac, string? name = "t") =>
         new() { Name = name, DeviceMac = mac, RemoteAddress = Remote };
+
+    /// <summary>A target named "t" on veth0 (registered, up), configured by <paramref name="configure"/>, enabled.</summary>
+    internal NetconsoleTarget EnabledOnVeth0(Action<NetconsoleTargetOptions>? configure = null)
+    {
+        Register("veth0");
+        NetconsoleTargetOptions options = ByName("veth0");
+        configure?.Invoke(options);
+        NetconsoleTarget target = Manager.Add(options);
+        Manager.Enable(target.Name).IsEnabled.Should().BeTrue();
+        return target;
+    }
+
+    /// <summary>The text of each IPv4 frame's payload, its newline cut.</summary>
+    internal static string[] Payloads(FakeTransport transport) =>
+        [.. transport.Frames.Select(f => System.Text.Encoding.UTF8.GetString(f, Ipv4Headers, f.Length - Ipv4Headers).TrimEnd('\n'))];
+
+    /// <summary>Every record offered is counted once: sent, replayed, dropped or still buffered.</summary>
+    internal static void AddsUp(TargetStatistics s, long offered) =>
+        (s.RecordsSent + s.RecordsReplayed + s.RecordsDropped + s.RecordsBuffered).Should().Be(offered, $"offered = sent + replayed + dropped + buffered ({s})");
 
     internal NetworkDevice Register(string name, PhysicalAddress? mac = null, bool up = true) =>
         Watcher.Register(name, mac ?? MacA, [Local], up);

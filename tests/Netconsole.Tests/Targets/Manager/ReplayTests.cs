@@ -11,18 +11,6 @@ namespace Netconsole.Tests.Targets.Manager;
 /// </summary>
 public sealed class ReplayTests : ManagerTestBase
 {
-    private const int Ipv4Headers = 14 + 20 + 8;
-
-    private NetconsoleTarget EnabledOnVeth0(Action<NetconsoleTargetOptions>? configure = null)
-    {
-        Register("veth0");
-        NetconsoleTargetOptions options = ByName("veth0");
-        configure?.Invoke(options);
-        NetconsoleTarget target = Manager.Add(options);
-        Manager.Enable(target.Name).IsEnabled.Should().BeTrue();
-        return target;
-    }
-
     private void Send(params int[] numbers)
     {
         foreach (int n in numbers)
@@ -31,17 +19,11 @@ public sealed class ReplayTests : ManagerTestBase
         }
     }
 
-    private static string[] Payloads(FakeTransport transport) =>
-        [.. transport.Frames.Select(f => Encoding.UTF8.GetString(f, Ipv4Headers, f.Length - Ipv4Headers).TrimEnd('\n'))];
-
     private static void WaitUntilReplayed(NetconsoleTarget target, long records)
     {
         SpinWait.SpinUntil(() => target.GetStatistics().RecordsReplayed >= records && target.GetStatistics().RecordsBuffered == 0, Timeout)
             .Should().BeTrue($"the replay sends the {records} buffered records");
     }
-
-    private static void AddsUp(TargetStatistics s, long offered) =>
-        (s.RecordsSent + s.RecordsReplayed + s.RecordsDropped + s.RecordsBuffered).Should().Be(offered, $"offered = sent + replayed + dropped + buffered ({s})");
 
     private void Outage()
     {

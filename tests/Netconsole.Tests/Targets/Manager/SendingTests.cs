@@ -10,7 +10,6 @@ namespace Netconsole.Tests.Targets.Manager;
 /// <summary>Send goes to every enabled target; everything else is a counted drop, never an exception.</summary>
 public sealed class SendingTests : ManagerTestBase
 {
-    private const int Ipv4Headers = 14 + 20 + 8;
 
     private NetconsoleTarget EnabledOnVeth0(NetconsoleTargetOptions? options = null)
     {

@@ -12,7 +12,6 @@ namespace Netconsole.Tests.Targets.Manager;
 /// </summary>
 public sealed class SpoolTests : ManagerTestBase, IDisposable
 {
-    private const int Ipv4Headers = 14 + 20 + 8;
     private readonly string _directory = Directory.CreateTempSubdirectory("netconsole-spool-").FullName;
 
     private NetconsoleTargetOptions Options(bool extended = true)
@@ -33,7 +32,8 @@ public sealed class SpoolTests : ManagerTestBase, IDisposable
         }
     }
 
-    private static string[] Payloads(FakeTransport transport) =>
+    // Each frame's payload as sent, its newline included (the spool keeps datagrams byte for byte).
+    private static string[] Datagrams(FakeTransport transport) =>
         [.. transport.Frames.Select(f => Encoding.UTF8.GetString(f, Ipv4Headers, f.Length - Ipv4Headers))];
 
     private static void WaitUntil(Func<bool> condition, string because) =>
@@ -78,7 +78,7 @@ public sealed class SpoolTests : ManagerTestBase, IDisposable
         Settle();
         WaitUntil(() => target.GetStatistics().RecordsReplayed == 3, "the three records are replayed");
         SpoolFiles().Should().BeEmpty("nothing waits any more");
-        Payloads(Factory.Last).Should().Equal("14,1,1001,-;r1\n", "14,2,1002,-;r2\n", "14,3,1003,-;r3\n");
+        Datagrams(Factory.Last).Should().Equal("14,1,1001,-;r1\n", "14,2,1002,-;r2\n", "14,3,1003,-;r3\n");
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class SpoolTests : ManagerTestBase, IDisposable
         Send(next, 10);
 
         int pid = Environment.ProcessId;
-        Payloads(factory.Last).Should().Equal(
+        Datagrams(factory.Last).Should().Equal(
             $"14,1,1001,-;r1\n replayed_from_pid={pid}\n",
             $"14,2,1002,-;r2\n replayed_from_pid={pid}\n",
             $"14,3,1003,-;r3\n replayed_from_pid={pid}\n",
@@ -122,7 +122,7 @@ public sealed class SpoolTests : ManagerTestBase, IDisposable
         next.Enable(target.Name).IsEnabled.Should().BeTrue();
         WaitUntil(() => target.GetStatistics().RecordsReplayed == 3, "the spooled records are replayed");
 
-        Payloads(factory.Last).Should().Equal("r1\n", "r2\n", "r3\n");
+        Datagrams(factory.Last).Should().Equal("r1\n", "r2\n", "r3\n");
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public sealed class SpoolTests : ManagerTestBase, IDisposable
         next.Enable(target.Name).IsEnabled.Should().BeTrue();
         Send(next, 10);
 
-        Payloads(factory.Last).Should().Equal("14,10,1010,-;r10\n");
+        Datagrams(factory.Last).Should().Equal("14,10,1010,-;r10\n");
         target.GetStatistics().RecordsFromSpool.Should().Be(0);
         SpoolFiles().Should().ContainSingle("it is the spool of the target named spooled");
     }
@@ -196,7 +196,7 @@ public sealed class SpoolTests : ManagerTestBase, IDisposable
         Register("veth0");
         Settle();
         WaitUntil(() => target.GetStatistics().RecordsReplayed == 2, "the records are replayed from memory");
-        Payloads(Factory.Last).Should().Equal("14,1,1001,-;r1\n", "14,2,1002,-;r2\n");
+        Datagrams(Factory.Last).Should().Equal("14,1,1001,-;r1\n", "14,2,1002,-;r2\n");
     }
 
     [Fact]
